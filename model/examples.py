@@ -1,0 +1,66 @@
+"""Tiny example instances shipped with the package (tests, docs, install check).
+
+:func:`tiny_instance` builds a hand-solvable instance from a few plain dicts so a test can
+state the instance and derive its optimum in a docstring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from specialeplan.model.instance import Instance
+
+
+def tiny_instance(
+    minutes: Sequence[Sequence[float]],
+    providers: Sequence[Mapping[str, object]],
+    demand: Mapping[tuple[int, str], float],
+    competence: Sequence[Mapping[str, object]],
+    regions: Sequence[str] | None = None,
+    specialer: Sequence[str] = ("A",),
+) -> Instance:
+    """An instance with municipalities ``m0..m{n-1}``.
+
+    ``minutes[i][j]`` is travel from municipality i to j (diagonal = intra access time).
+    ``providers``: dicts with ``id``, ``at`` (municipality index), ``capacity`` and optional
+    ``owner``, ``advisory_capacity``. ``demand``: {(municipality index, speciale): d}.
+    ``competence``: dicts with ``id``, ``speciale``, ``max_cases`` and optional
+    ``designation_cost``, ``advisory_cost``, ``designated_today``, ``current_cases``.
+    """
+    t = np.asarray(minutes, dtype=float)
+    n = t.shape[0]
+    codes = [f"m{i}" for i in range(n)]
+    munis = pd.DataFrame({
+        "code": codes, "name": [f"Kommune {i}" for i in range(n)],
+        "region": list(regions) if regions is not None else ["R"] * n,
+        "population": 1000.0, "lon": np.arange(n, dtype=float), "lat": 0.0, "area_km2": 100.0,
+    })
+    prov = pd.DataFrame([{
+        "provider_id": p["id"], "name": p["id"], "municipality_code": codes[int(p["at"])],
+        "owner": p.get("owner", "municipal"), "kind": "residential",
+        "capacity": p.get("capacity", 1e6), "advisory_capacity": p.get("advisory_capacity", 1e6),
+    } for p in providers])
+    at = {p["id"]: int(p["at"]) for p in providers}
+    comp = pd.DataFrame([{
+        "provider_id": c["id"], "speciale": c["speciale"], "max_cases": c.get("max_cases", 1e6),
+        "current_cases": c.get("current_cases", 0.0),
+        "designated_today": c.get("designated_today", False),
+        "designation_cost": c.get("designation_cost", 0.0),
+        "advisory_cost": c.get("advisory_cost", 0.0),
+    } for c in competence])
+    dem = pd.DataFrame([{"municipality_code": codes[k], "speciale": s, "demand": d}
+                        for (k, s), d in demand.items()],
+                       columns=["municipality_code", "speciale", "demand"])
+    travel = pd.DataFrame({"from_code": np.repeat(codes, n), "to_code": np.tile(codes, n),
+                           "minutes": t.ravel()})
+    pt = pd.DataFrame({
+        "municipality_code": np.repeat(codes, len(prov)),
+        "provider_id": np.tile(prov["provider_id"].to_numpy(), n),
+        "minutes": [t[k, at[p]] for k in range(n) for p in prov["provider_id"]],
+    })
+    spec = pd.DataFrame({"speciale": list(specialer), "name": list(specialer)})
+    return Instance(name="tiny", municipalities=munis, providers=prov, specialer=spec,
+                    competence=comp, demand=dem, provider_travel=pt, travel=travel)

@@ -1,0 +1,274 @@
+"""The validated, immutable problem instance that the model builder consumes.
+
+An :class:`Instance` holds only tidy pandas tables; it never reads files. Loaders in
+``specialeplan.data`` (Denmark CSVs) and ``specialeplan.model.classic`` (OR-Library) produce
+one. Validation runs in ``__post_init__`` so an Instance that exists is consistent: every
+error names the table's source file, the row (as a planner sees it in Excel: header = row 1)
+and the field.
+
+Tables (units in ``data/README.md``):
+
+============== ==================================================================
+municipalities code, name, region, population, lon, lat, area_km2 (customers K)
+providers      provider_id, name, municipality_code, owner, kind, capacity,
+               advisory_capacity
+specialer      speciale, name
+competence     provider_id, speciale, max_cases, current_cases, designated_today,
+               designation_cost, advisory_cost
+demand         municipality_code, speciale, demand
+provider_travel municipality_code, provider_id, minutes (generalised cost t[k,p]
+               per borgerforløb; derived from municipality travel for Denmark)
+travel         from_code, to_code, minutes (municipality matrix; optional)
+============== ==================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from specialeplan.errors import DataValidationError
+
+# column -> kind: "str" text id, "num" finite number >= 0, "num?" number (NaN allowed, >= 0),
+# "bool" 0/1, "any" free text, "float" finite number (sign free)
+SCHEMAS: dict[str, dict[str, str]] = {
+    "municipalities": {
+        "code": "str",
+        "name": "any",
+        "region": "any",
+        "population": "num",
+        "lon": "float",
+        "lat": "float",
+        "area_km2": "num",
+    },
+    "providers": {
+        "provider_id": "str",
+        "name": "any",
+        "municipality_code": "str",
+        "owner": "any",
+        "kind": "any",
+        "capacity": "num",
+        "advisory_capacity": "num",
+    },
+    "specialer": {"speciale": "str", "name": "any"},
+    "competence": {
+        "provider_id": "str",
+        "speciale": "str",
+        "max_cases": "num",
+        "current_cases": "num",
+        "designated_today": "bool",
+        "designation_cost": "num",
+        "advisory_cost": "num",
+    },
+    "demand": {"municipality_code": "str", "speciale": "str", "demand": "num"},
+    "provider_travel": {"municipality_code": "str", "provider_id": "str", "minutes": "num"},
+    "travel": {"from_code": "str", "to_code": "str", "minutes": "num"},
+}
+
+KEYS: dict[str, list[str]] = {
+    "municipalities": ["code"],
+    "providers": ["provider_id"],
+    "specialer": ["speciale"],
+    "competence": ["provider_id", "speciale"],
+    "demand": ["municipality_code", "speciale"],
+    "provider_travel": ["municipality_code", "provider_id"],
+    "travel": ["from_code", "to_code"],
+}
+
+# Columns a loader may leave out; they get these defaults.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "municipalities": {"name": None, "region": "", "population": 0.0, "lon": 0.0, "lat": 0.0,
+                       "area_km2": 0.0},
+    "providers": {"name": None, "owner": "", "kind": "", "advisory_capacity": np.inf},
+    "specialer": {"name": None},
+    "competence": {"current_cases": 0.0, "designated_today": False, "designation_cost": 0.0,
+                   "advisory_cost": 0.0},
+}
+
+
+def excel_row(position: int) -> int:
+    """Row number a planner sees in Excel for the 0-based data position (header is row 1)."""
+    return int(position) + 2
+
+
+def normalise_table(
+    table: str, df: pd.DataFrame, source: str | None = None
+) -> pd.DataFrame:
+    """Check one table against :data:`SCHEMAS` and return it with canonical dtypes.
+
+    Raises :class:`DataValidationError` naming file, row and field for: missing columns,
+    empty ids, non-numeric / NaN / infinite / negative numbers, bad booleans, duplicate keys.
+    """
+    file = source or table
+    schema = SCHEMAS[table]
+    df = df.copy()
+    for col, default in DEFAULTS.get(table, {}).items():
+        if col not in df.columns:
+            df[col] = df[KEYS[table][0]] if default is None else default
+    missing = [c for c in schema if c not in df.columns]
+    if missing:
+        raise DataValidationError(
+            f"missing required column(s) {missing}; found {list(df.columns)}",
+            file=file, field=missing[0],
+        )
+    df = df.reset_index(drop=True)
+    for col, kind in schema.items():
+        s = df[col]
+        if kind == "str":
+            bad = s.isna() | (s.astype(str).str.strip() == "")
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise DataValidationError("empty identifier", file=file, row=excel_row(i),
+                                          field=col)
+            df[col] = s.astype(str).str.strip()
+        elif kind in ("num", "float"):
+            num = pd.to_numeric(s, errors="coerce")
+            bad = num.isna() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
+            if col == "advisory_capacity":  # unlimited advisory capacity is allowed
+                bad = num.isna()
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise DataValidationError(
+                    f"expected a finite number, got {s.iloc[i]!r}", file=file,
+                    row=excel_row(i), field=col,
+                )
+            if kind == "num" and (num < 0).any():
+                i = int(np.flatnonzero((num < 0).to_numpy())[0])
+                raise DataValidationError(
+                    f"must be >= 0, got {num.iloc[i]}", file=file, row=excel_row(i), field=col
+                )
+            df[col] = num.astype(float)
+        elif kind == "bool":
+            mapped = s.map(_to_bool)
+            if mapped.isna().any():
+                i = int(np.flatnonzero(mapped.isna().to_numpy())[0])
+                raise DataValidationError(
+                    f"expected 0/1 or true/false, got {s.iloc[i]!r}", file=file,
+                    row=excel_row(i), field=col,
+                )
+            df[col] = mapped.astype(bool)
+    dup = df.duplicated(KEYS[table], keep="first")
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        key = ", ".join(f"{k}={df.at[i, k]}" for k in KEYS[table])
+        raise DataValidationError(f"duplicate key ({key})", file=file, row=excel_row(i),
+                                  field=KEYS[table][-1])
+    return df
+
+
+def _to_bool(v: Any) -> bool | None:
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    text = str(v).strip().lower()
+    if text in ("1", "1.0", "true", "yes", "ja"):
+        return True
+    if text in ("0", "0.0", "false", "no", "nej", ""):
+        return False
+    return None
+
+
+def _check_refs(
+    df: pd.DataFrame, col: str, valid: pd.Index | set[str], file: str, what: str
+) -> None:
+    bad = ~df[col].isin(valid)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataValidationError(f"unknown {what} {df.at[i, col]!r}", file=file,
+                                  row=excel_row(i), field=col)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """All data of one planning problem, validated on construction.
+
+    ``sources`` maps a table name to the file it came from (used in error messages);
+    ``hashes`` maps a file name to its sha256 (recorded with every result).
+    """
+
+    name: str
+    municipalities: pd.DataFrame
+    providers: pd.DataFrame
+    specialer: pd.DataFrame
+    competence: pd.DataFrame
+    demand: pd.DataFrame
+    provider_travel: pd.DataFrame
+    travel: pd.DataFrame | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
+    hashes: Mapping[str, str] = field(default_factory=dict)
+    synthetic: bool = False
+
+    def __post_init__(self) -> None:
+        for table in SCHEMAS:
+            df = getattr(self, table)
+            if df is None:
+                continue
+            object.__setattr__(self, table, normalise_table(table, df, self.sources.get(table)))
+        self._check_consistency()
+
+    def _src(self, table: str) -> str:
+        return self.sources.get(table, table)
+
+    def _check_consistency(self) -> None:
+        codes = set(self.municipalities["code"])
+        pids = set(self.providers["provider_id"])
+        specs = set(self.specialer["speciale"])
+        _check_refs(self.providers, "municipality_code", codes, self._src("providers"),
+                    "municipality code")
+        _check_refs(self.competence, "provider_id", pids, self._src("competence"), "provider id")
+        _check_refs(self.competence, "speciale", specs, self._src("competence"), "speciale")
+        _check_refs(self.demand, "municipality_code", codes, self._src("demand"),
+                    "municipality code")
+        _check_refs(self.demand, "speciale", specs, self._src("demand"), "speciale")
+        pt = self.provider_travel
+        _check_refs(pt, "municipality_code", codes, self._src("provider_travel"),
+                    "municipality code")
+        _check_refs(pt, "provider_id", pids, self._src("provider_travel"), "provider id")
+        if self.travel is not None:
+            for col in ("from_code", "to_code"):
+                _check_refs(self.travel, col, codes, self._src("travel"), "municipality code")
+        # a speciale with demand but no competent provider can never be served
+        served = set(self.competence.loc[self.competence["max_cases"] > 0, "speciale"])
+        need = self.demand.groupby("speciale")["demand"].sum()
+        orphan = sorted(s for s in need.index if need[s] > 0 and s not in served)
+        if orphan:
+            raise DataValidationError(
+                f"speciale {orphan[0]!r} has demand {need[orphan[0]]:g} but no provider is "
+                "competent in it (no row in competence with max_cases > 0)",
+                file=self._src("competence"), field="speciale",
+            )
+        # every municipality with demand must be reachable from at least one provider
+        reach = set(pt["municipality_code"])
+        demand_codes = set(self.demand.loc[self.demand["demand"] > 0, "municipality_code"])
+        unreachable = sorted(demand_codes - reach)
+        if unreachable:
+            raise DataValidationError(
+                f"municipality {unreachable[0]!r} has demand but no travel time to any provider "
+                f"({len(unreachable)} such municipalities)",
+                file=self._src("provider_travel"), field="municipality_code",
+            )
+
+    # ----------------------------------------------------------------- conveniences
+    @property
+    def speciale_ids(self) -> list[str]:
+        return list(self.specialer["speciale"])
+
+    @property
+    def municipality_codes(self) -> list[str]:
+        return list(self.municipalities["code"])
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and totals for a quick look (used by ``specialeplan data summary``)."""
+        return {
+            "name": self.name,
+            "synthetic": self.synthetic,
+            "municipalities": len(self.municipalities),
+            "providers": len(self.providers),
+            "specialer": len(self.specialer),
+            "competence_pairs": len(self.competence),
+            "total_demand": float(self.demand["demand"].sum()),
+            "total_capacity": float(self.providers["capacity"].sum()),
+        }

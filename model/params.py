@@ -1,0 +1,142 @@
+"""Typed model parameters: what the formulation needs besides the instance data.
+
+These are plain, frozen pydantic models with ``extra="forbid"``: an unknown key in a
+scenario is an error, never silently ignored. The scenario layer
+(``specialeplan.scenarios``) merges YAML files into a :class:`ModelParams`; the model
+builder only ever sees this resolved object.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt
+
+from specialeplan.errors import ScenarioError
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class SpecialeParams(BaseModel):
+    """Per-speciale rules. ``None`` means "use the default" (or "no bound" for counts)."""
+
+    model_config = _STRICT
+
+    min_cases: NonNegativeFloat | None = Field(
+        None, description="m_s: minimum borgerforløb per year at a specialfunktion")
+    max_travel_minutes: NonNegativeFloat | None = Field(
+        None, description="T_s: family-travel cutoff, home municipality to provider (minutes)")
+    reach_minutes: NonNegativeFloat | None = Field(
+        None, description="R_s: every municipality within this of a rådgivningsfunktion")
+    min_count: NonNegativeInt | None = Field(None, description="min specialfunktioner nationally")
+    max_count: NonNegativeInt | None = Field(None, description="max specialfunktioner nationally")
+    min_advisory: NonNegativeInt | None = Field(None, description="min rådgivningsfunktioner")
+    max_advisory: NonNegativeInt | None = Field(None, description="max rådgivningsfunktioner")
+    demand_growth: NonNegativeFloat | None = Field(
+        None, description="multiplier on the dataset's demand for this speciale")
+
+
+class Weights(BaseModel):
+    """Objective weights. Each term is reported separately in ``kpis.json``."""
+
+    model_config = _STRICT
+
+    travel: NonNegativeFloat = Field(1.0, description="per borgerforløb-minute of travel")
+    designation: NonNegativeFloat = Field(
+        1.0, description="multiplier on designation_cost f[p,s] (competence table)")
+    advisory: NonNegativeFloat = Field(
+        1.0, description="multiplier on advisory_cost g[p,s] (competence table)")
+    unmet: NonNegativeFloat = Field(10_000.0, description="per borgerforløb of unmet demand")
+    reach_shortfall: NonNegativeFloat = Field(
+        50_000.0, description="per municipality and speciale without rådgivning in reach")
+    change: NonNegativeFloat = Field(
+        0.0, description="per designation that differs from today's (y0)")
+
+
+class Families(BaseModel):
+    """Switches for the constraint families of SPEC §2 (all on by default)."""
+
+    model_config = _STRICT
+
+    min_volume: bool = True
+    capacity: bool = True
+    speciale_capacity: bool = True
+    travel_cutoff: bool = True
+    reach: bool = True
+    count_bounds: bool = True
+    region_bounds: bool = True
+    max_specialer: bool = True
+    fixed: bool = True
+    change_limit: bool = True
+    allow_unmet: bool = Field(True, description="penalised unmet demand u (else demand is hard)")
+    allow_reach_shortfall: bool = Field(
+        True, description="penalised reach slack (else reach is hard)")
+
+
+class Designation(BaseModel):
+    model_config = _STRICT
+
+    provider_id: str
+    speciale: str
+
+
+class RegionBound(BaseModel):
+    model_config = _STRICT
+
+    speciale: str
+    region: str
+    min_count: NonNegativeInt | None = None
+    max_count: NonNegativeInt | None = None
+
+
+class ModelParams(BaseModel):
+    """Everything the formulation needs beyond the :class:`Instance`."""
+
+    model_config = _STRICT
+
+    specialer: list[str] | None = Field(
+        None, description="specialer to plan (None = all in the dataset)")
+    defaults: SpecialeParams = Field(
+        default_factory=lambda: SpecialeParams(
+            min_cases=0.0, max_travel_minutes=None, reach_minutes=None, min_count=None,
+            max_count=None, min_advisory=None, max_advisory=None, demand_growth=1.0))
+    per_speciale: dict[str, SpecialeParams] = Field(default_factory=dict)
+    demand_growth: NonNegativeFloat = Field(1.0, description="multiplier on all demand")
+    weights: Weights = Field(default_factory=Weights)
+    families: Families = Field(default_factory=Families)
+    fixed: list[Designation] = Field(default_factory=list, description="must be designated")
+    forbidden: list[Designation] = Field(default_factory=list, description="must not be")
+    keep_today: Annotated[list[str], Field(
+        default_factory=list,
+        description="owners (e.g. 'regional') whose designations of today must be kept")]
+    region_bounds: list[RegionBound] = Field(default_factory=list)
+    max_specialer_per_provider: NonNegativeInt | None = None
+    max_changes: NonNegativeInt | None = Field(
+        None, description="at most this many designations differ from today's")
+
+    def speciale_table(self, specialer: list[str]) -> pd.DataFrame:
+        """Resolved per-speciale parameters, one row per planned speciale.
+
+        Columns: speciale, min_cases, max_travel_minutes, reach_minutes, min_count, max_count,
+        min_advisory, max_advisory, demand_growth (NaN = unbounded/off).
+        """
+        unknown = sorted(set(self.per_speciale) - set(specialer))
+        if unknown:
+            raise ScenarioError(
+                f"per_speciale names unknown or unplanned speciale {unknown[0]!r}; "
+                f"planned: {sorted(specialer)}")
+        rows = []
+        base = self.defaults.model_dump()
+        for s in specialer:
+            row = dict(base)
+            override = self.per_speciale.get(s)
+            if override is not None:
+                row.update({k: v for k, v in override.model_dump().items() if v is not None})
+            row["demand_growth"] = (row["demand_growth"] if row["demand_growth"] is not None
+                                    else 1.0) * self.demand_growth
+            row["min_cases"] = row["min_cases"] or 0.0
+            rows.append({"speciale": s, **row})
+        cols = ["speciale", "min_cases", "max_travel_minutes", "reach_minutes", "min_count",
+                "max_count", "min_advisory", "max_advisory", "demand_growth"]
+        return pd.DataFrame(rows, columns=cols).astype({c: float for c in cols[1:]})

@@ -1,0 +1,160 @@
+"""Scenario files: declarative YAML, validated strictly, merged deterministically.
+
+A scenario may ``extends:`` one or more other scenario files (paths relative to itself, or
+names of the bundled scenarios such as ``base``). Merge order: the parents in the order listed
+(each fully resolved first), then the file itself; mappings merge key by key, everything else
+(lists included) is replaced. ``--set key.path=value`` overrides from the command line are
+applied last, in the order given. The ordered chain of applied files and overrides is saved
+with the results.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from specialeplan.errors import ScenarioError
+from specialeplan.model.params import ModelParams
+from specialeplan.solvers.base import SolverOptions
+
+
+class Scenario(BaseModel):
+    """One planning scenario (the top level of a scenario YAML file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$",
+                      description="results go to OUT/<name>/; letters, digits, _ . -")
+    description: str = ""
+    extends: str | list[str] | None = Field(None, description="parent scenario file(s)")
+    dataset: str = Field("denmark", description="'denmark' (bundled) or a folder of CSVs")
+    model: ModelParams = Field(default_factory=ModelParams)
+    solver: SolverOptions = Field(default_factory=SolverOptions)
+
+
+@dataclass(frozen=True)
+class ResolvedScenario:
+    """A validated scenario plus where it came from."""
+
+    scenario: Scenario
+    path: Path | None
+    chain: list[str] = field(default_factory=list)  # applied files and overrides, in order
+    raw: dict[str, Any] = field(default_factory=dict)  # the merged mapping
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path is not None else Path.cwd()
+
+
+def bundled_scenario_dir() -> Path:
+    return Path(str(resources.files("specialeplan.scenarios")))
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge recursively; any other value in ``override`` replaces ``base``'s."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ScenarioError(f"scenario file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ScenarioError(f"{path}: malformed YAML{where}: "
+                            f"{getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        raise ScenarioError(f"{path}: the file is empty")
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def _locate(ref: str, base_dir: Path) -> Path:
+    p = (base_dir / ref) if not Path(ref).is_absolute() else Path(ref)
+    if p.is_file():
+        return p
+    for candidate in (p.with_suffix(".yaml"), bundled_scenario_dir() / f"{ref}.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise ScenarioError(f"extends: cannot find scenario {ref!r} (looked in {base_dir} and "
+                        "the bundled scenarios)")
+
+
+def _resolve_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], list[str]]:
+    path = path.resolve()
+    if path in seen:
+        cycle = " -> ".join(p.name for p in (*seen, path))
+        raise ScenarioError(f"extends: cycle {cycle}")
+    data = _read_yaml(path)
+    parents = data.get("extends") or []
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        raise ScenarioError(f"{path}: 'extends' must be a file name or a list of them")
+    merged: dict[str, Any] = {}
+    chain: list[str] = []
+    for ref in parents:
+        praw, pchain = _resolve_raw(_locate(ref, path.parent), (*seen, path))
+        merged = deep_merge(merged, praw)
+        chain += pchain
+    merged = deep_merge(merged, data)
+    return merged, [*chain, str(path)]
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """``a.b.c=value`` → nested mapping; the value is parsed as YAML (numbers, lists, null)."""
+    if "=" not in text:
+        raise ScenarioError(f"override {text!r} must look like key.path=value")
+    key, value = text.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ScenarioError(f"override {text!r} has an empty key")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        raise ScenarioError(f"override {text!r}: value is not valid YAML") from None
+    out: dict[str, Any] = parsed
+    for part in reversed(parts):
+        out = {part: out}
+    return out
+
+
+def validate_mapping(raw: dict[str, Any], source: str) -> Scenario:
+    """Validate a merged mapping; pydantic's errors become one readable ScenarioError."""
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(x) for x in err["loc"])
+            got = err.get("input")
+            hint = f" (got {got!r})" if not isinstance(got, dict | list) and got is not None else ""
+            lines.append(f"  {loc}: {err['msg']}{hint}")
+        raise ScenarioError(f"{source}: invalid scenario\n" + "\n".join(lines)) from None
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> ResolvedScenario:
+    """Read, merge (``extends``), apply ``overrides`` and validate a scenario file."""
+    path = Path(path)
+    raw, chain = _resolve_raw(path, ())
+    for text in overrides or []:
+        raw = deep_merge(raw, parse_override(text))
+        chain.append(f"--set {text}")
+    raw.pop("extends", None)
+    scenario = validate_mapping(raw, str(path))
+    return ResolvedScenario(scenario=scenario, path=path.resolve(), chain=chain, raw=raw)

@@ -1,0 +1,110 @@
+"""Solver options, results and the backend registry."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveInt
+
+from specialeplan.errors import SolverError
+
+
+class Status(StrEnum):
+    """Outcome of a solve. Only ``optimal`` means the gap target was proven."""
+
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"
+    INTERRUPTED = "interrupted"
+    FEASIBLE = "feasible"  # stopped for another limit with a solution
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    NO_SOLUTION = "no_solution"
+    ERROR = "error"
+
+
+class SolverOptions(BaseModel):
+    """Typed solver options (scenario key ``solver``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field("highs", description="backend: 'highs' (Pyomo reference path)")
+    time_limit: NonNegativeFloat | None = Field(600.0, description="seconds; None = no limit")
+    mip_rel_gap: NonNegativeFloat = Field(0.005, description="stop at this relative gap")
+    threads: PositiveInt | None = Field(None, description="None = solver default")
+    seed: int = Field(0, description="solver random seed (results are reproducible per seed)")
+    warm_start: bool = Field(True, description="pass the constructive start solution")
+    verbose: bool = Field(False, description="stream the solver log (progress) to stdout")
+    log_file: str | None = Field(None, description="write the solver log here")
+    options: dict[str, Any] = Field(default_factory=dict,
+                                    description="passed verbatim to the solver")
+
+
+@dataclass
+class SolveResult:
+    """What every backend returns; ``objective`` is None when no solution exists."""
+
+    status: Status
+    objective: float | None
+    best_bound: float | None
+    solver: str
+    solver_version: str
+    solve_seconds: float
+    n_variables: int = 0
+    n_constraints: int = 0
+    n_binaries: int = 0
+    n_nonzeros: int = 0
+    nodes: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_solution(self) -> bool:
+        return self.objective is not None
+
+    @property
+    def mip_gap(self) -> float | None:
+        """|obj − bound| / max(|obj|, 1e-9) as HiGHS defines it; None without both."""
+        if self.objective is None or self.best_bound is None:
+            return None
+        if not math.isfinite(self.best_bound):
+            return None
+        denom = max(abs(self.objective), 1e-9)
+        return abs(self.objective - self.best_bound) / denom
+
+
+class Backend(Protocol):
+    name: str
+
+    def available(self) -> bool: ...
+
+
+_BACKENDS: dict[str, type] = {}
+
+
+def register(name: str):  # noqa: ANN201 - decorator
+    def deco(cls: type) -> type:
+        _BACKENDS[name] = cls
+        cls.name = name
+        return cls
+
+    return deco
+
+
+def get_backend(name: str) -> Any:
+    """Instantiate the backend ``name``; a clear error when unknown or not installed."""
+    from specialeplan.solvers import highs  # noqa: F401  (registers the HiGHS backends)
+
+    if name not in _BACKENDS:
+        raise SolverError(f"unknown solver {name!r}; available: {sorted(_BACKENDS)}")
+    backend = _BACKENDS[name]()
+    if not backend.available():
+        raise SolverError(f"solver {name!r} is not available (is highspy installed?)")
+    return backend
+
+
+def available_backends() -> list[str]:
+    from specialeplan.solvers import highs  # noqa: F401
+
+    return sorted(_BACKENDS)

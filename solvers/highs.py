@@ -1,0 +1,113 @@
+"""HiGHS backends.
+
+``highs``: the Pyomo reference path through Pyomo's persistent APPSI interface, so a model
+kept in memory can be changed and re-solved without rebuilding, and the current variable
+values are passed to HiGHS as a MIP start.
+
+Ctrl-C during a solve is handled by HiGHS (``HandleKeyboardInterrupt``): it stops, keeps the
+best solution found and we report status ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import highspy
+import pyomo.environ as pyo
+from pyomo.contrib.appsi.solvers.highs import Highs as AppsiHighs
+
+from specialeplan.errors import SolverError
+from specialeplan.solvers.base import SolveResult, SolverOptions, Status, register
+
+_MS = highspy.HighsModelStatus
+_STATUS = {
+    _MS.kOptimal: Status.OPTIMAL,
+    _MS.kTimeLimit: Status.TIME_LIMIT,
+    _MS.kInterrupt: Status.INTERRUPTED,
+    _MS.kInfeasible: Status.INFEASIBLE,
+    _MS.kUnboundedOrInfeasible: Status.INFEASIBLE,
+    _MS.kUnbounded: Status.UNBOUNDED,
+    _MS.kIterationLimit: Status.FEASIBLE,
+    _MS.kSolutionLimit: Status.FEASIBLE,
+    _MS.kObjectiveBound: Status.FEASIBLE,
+    _MS.kObjectiveTarget: Status.FEASIBLE,
+}
+
+
+def highs_version() -> str:
+    h = highspy.Highs
+    return f"{h().versionMajor()}.{h().versionMinor()}.{h().versionPatch()}"
+
+
+def highs_option_dict(options: SolverOptions) -> dict[str, Any]:
+    """HiGHS option names for our typed options (time limit and gap set separately)."""
+    out: dict[str, Any] = {"random_seed": int(options.seed)}
+    if options.threads is not None:
+        out["threads"] = int(options.threads)
+    out.update(options.options)
+    return out
+
+
+def collect_result(h: highspy.Highs, solver: str, seconds: float) -> SolveResult:
+    """Read status, objective and bound off a HiGHS object after ``run``."""
+    status = _STATUS.get(h.getModelStatus(), Status.ERROR)
+    info = h.getInfo()
+    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    lp = h.getLp()
+    n_int = sum(1 for t in (lp.integrality_ or []) if t != highspy.HighsVarType.kContinuous)
+    is_mip = n_int > 0
+    objective = float(info.objective_function_value) if has_sol else None
+    if is_mip:
+        bound = float(info.mip_dual_bound) if info.mip_node_count >= 0 else None
+    else:
+        bound = objective if status == Status.OPTIMAL else None
+    if not has_sol and status in (Status.TIME_LIMIT, Status.INTERRUPTED, Status.FEASIBLE):
+        status = Status.NO_SOLUTION
+    return SolveResult(
+        status=status, objective=objective, best_bound=bound, solver=solver,
+        solver_version=highs_version(), solve_seconds=seconds, n_variables=h.getNumCol(),
+        n_constraints=h.getNumRow(), n_binaries=n_int, n_nonzeros=h.getNumNz(),
+        nodes=max(int(info.mip_node_count), 0),
+    )
+
+
+@register("highs")
+class PyomoHighs:
+    """Pyomo → HiGHS through APPSI. Persistent: keep the object to re-solve a changed model."""
+
+    name = "highs"
+
+    def __init__(self) -> None:
+        self._opt = AppsiHighs()
+
+    def available(self) -> bool:
+        return bool(self._opt.available())
+
+    def solve(self, model: pyo.ConcreteModel, options: SolverOptions) -> SolveResult:
+        """Solve ``model`` in place (values loaded into its variables when a solution exists).
+
+        Variables with values act as a MIP start when ``options.warm_start`` is set.
+        """
+        cfg = self._opt.config
+        cfg.time_limit = options.time_limit
+        cfg.mip_gap = options.mip_rel_gap
+        cfg.stream_solver = options.verbose
+        cfg.load_solution = False
+        cfg.warmstart = options.warm_start
+        if options.log_file:
+            cfg.logfile = options.log_file
+        self._opt.highs_options = highs_option_dict(options)
+        start = time.perf_counter()
+        try:
+            res = self._opt.solve(model)
+        except (RuntimeError, ValueError) as exc:  # pragma: no cover - solver-internal failure
+            raise SolverError(f"HiGHS failed: {exc}") from exc
+        seconds = time.perf_counter() - start
+        # APPSI does not expose the interrupt status; the underlying HiGHS object does.
+        h = self._opt._solver_model
+        result = collect_result(h, self.name, seconds)
+        result.extra["appsi_termination"] = str(res.termination_condition)
+        if result.has_solution:
+            res.solution_loader.load_vars()
+        return result

@@ -1,0 +1,121 @@
+"""Python API: load → build → solve → tables. The CLI is a thin wrapper around this.
+
+>>> from specialeplan.api import load_scenario, run
+>>> outcome = run(load_scenario("scenarios/small.yaml"))       # doctest: +SKIP
+>>> outcome.solution.designations.head()                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyomo.environ as pyo
+
+from specialeplan.errors import InfeasibleError, ScenarioError
+from specialeplan.model.diagnose import Diagnosis, diagnose
+from specialeplan.model.formulation import build_model, values
+from specialeplan.model.instance import Instance
+from specialeplan.model.params import ModelParams
+from specialeplan.model.sets import ModelData, build_model_data
+from specialeplan.model.solution import Solution, Values, make_solution
+from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
+from specialeplan.solvers.base import SolveResult, SolverOptions, Status, get_backend
+
+__all__ = ["Built", "RunOutcome", "build", "load_dataset", "load_scenario", "run", "solve"]
+
+
+def load_dataset(spec: str, base_dir: Path | None = None) -> Instance:
+    """``denmark`` → the bundled dataset; otherwise a folder with the same CSV schema
+    (relative paths are taken from ``base_dir``, normally the scenario file's folder)."""
+    from specialeplan.data import load_denmark, load_instance_dir
+
+    if spec == "denmark":
+        return load_denmark()
+    path = Path(spec)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if not path.is_dir():
+        raise ScenarioError(f"dataset {spec!r}: no such folder ({path})")
+    return load_instance_dir(path)
+
+
+@dataclass
+class Built:
+    """A built model with its sparse data; keep it to re-solve after small changes."""
+
+    data: ModelData
+    model: pyo.ConcreteModel
+    build_seconds: float
+
+
+def build(instance: Instance, params: ModelParams) -> Built:
+    """Derive the sparse sets and build the Pyomo model (no file access, no solver)."""
+    start = time.perf_counter()
+    data = build_model_data(instance, params)
+    model = build_model(data)
+    return Built(data=data, model=model, build_seconds=time.perf_counter() - start)
+
+
+@dataclass
+class RunOutcome:
+    """Everything a run produced; written to disk by :mod:`specialeplan.results`."""
+
+    solution: Solution | None
+    result: SolveResult
+    data: ModelData
+    build_seconds: float
+    diagnosis: Diagnosis | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _values(m: pyo.ConcreteModel) -> Values:
+    return Values(y=values(m.y), r=values(m.r), x=values(m.x), u=values(m.u), v=values(m.v),
+                  q=values(m.q))
+
+
+def solve(built: Built, options: SolverOptions, *, backend: object | None = None) -> RunOutcome:
+    """Solve a built model. Infeasible → :class:`InfeasibleError` with a diagnosis."""
+    solver = backend or get_backend(options.name)
+    result = solver.solve(built.model, options)
+    if result.status in (Status.INFEASIBLE, Status.UNBOUNDED):
+        diagnosis = diagnose(built.data, options)
+        raise InfeasibleError(
+            "the scenario is infeasible. A minimal relaxation that makes it feasible:\n"
+            + diagnosis.to_text(), diagnosis)
+    solution = make_solution(built.data, _values(built.model)) if result.has_solution else None
+    return RunOutcome(solution=solution, result=result, data=built.data,
+                      build_seconds=built.build_seconds)
+
+
+def run(
+    resolved: ResolvedScenario,
+    *,
+    verbose: bool | None = None,
+    log_file: str | None = None,
+    on_built: Callable[[Built], None] | None = None,
+) -> RunOutcome:
+    """Load the scenario's dataset, build, solve; timings recorded in ``outcome.timings``.
+
+    ``verbose``/``log_file`` override the scenario's solver options; ``on_built`` is called
+    between build and solve (the CLI prints the model size there).
+    """
+    sc = resolved.scenario
+    t0 = time.perf_counter()
+    instance = load_dataset(sc.dataset, resolved.base_dir)
+    t_load = time.perf_counter() - t0
+    built = build(instance, sc.model)
+    if on_built is not None:
+        on_built(built)
+    update: dict[str, object] = {}
+    if verbose is not None:
+        update["verbose"] = verbose
+    if log_file is not None:
+        update["log_file"] = log_file
+    outcome = solve(built, sc.solver.model_copy(update=update))
+    outcome.timings = {"load_seconds": t_load, "build_seconds": built.build_seconds,
+                       "solve_seconds": outcome.result.solve_seconds,
+                       "total_seconds": time.perf_counter() - t0}
+    return outcome

@@ -1,0 +1,46 @@
+"""Exceptions that carry enough context for a planner to fix the input."""
+
+from __future__ import annotations
+
+
+class SpecialeplanError(Exception):
+    """Base class: every error the CLI reports without a traceback."""
+
+
+class DataValidationError(SpecialeplanError):
+    """A table failed validation. Names the file, the (1-based data) row and the field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.file, self.row, self.field, self.detail = file, row, field, message
+        where = []
+        if file is not None:
+            where.append(f"file {file}")
+        if row is not None:
+            where.append(f"row {row}")
+        if field is not None:
+            where.append(f"field '{field}'")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class ScenarioError(SpecialeplanError):
+    """A scenario file is malformed or refers to unknown specialer/providers."""
+
+
+class SolverError(SpecialeplanError):
+    """The requested solver is unknown, unavailable, or failed."""
+
+
+class InfeasibleError(SpecialeplanError):
+    """The scenario is infeasible; ``diagnosis`` explains which families cause it."""
+
+    def __init__(self, message: str, diagnosis: object | None = None) -> None:
+        super().__init__(message)
+        self.diagnosis = diagnosis

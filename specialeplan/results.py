@@ -1,0 +1,109 @@
+"""Write a self-contained results folder (format: ``docs/results-format.md``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from specialeplan import __version__
+from specialeplan.api import RunOutcome
+from specialeplan.scenarios.schema import ResolvedScenario
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def kpis_record(outcome: RunOutcome) -> dict[str, Any]:
+    """kpis.json content: solver outcome, timings, sizes and the solution's KPIs."""
+    res = outcome.result
+    record: dict[str, Any] = {
+        "status": str(res.status),
+        "objective": res.objective,
+        "best_bound": res.best_bound,
+        "mip_gap": res.mip_gap,
+        "solver": res.solver,
+        "solver_version": res.solver_version,
+        "build_seconds": outcome.build_seconds,
+        "solve_seconds": res.solve_seconds,
+        **{k: v for k, v in outcome.timings.items() if k not in ("build_seconds",
+                                                                  "solve_seconds")},
+        "n_variables": res.n_variables,
+        "n_constraints": res.n_constraints,
+        "n_binaries": res.n_binaries,
+        "n_nonzeros": res.n_nonzeros,
+        "nodes": res.nodes,
+        "sizes": outcome.data.sizes,
+    }
+    if outcome.solution is not None:
+        record.update(outcome.solution.kpis)
+    return _json_safe(record)
+
+
+def resolved_record(resolved: ResolvedScenario, outcome: RunOutcome) -> dict[str, Any]:
+    sc = resolved.scenario
+    inst = outcome.data.instance
+    return {
+        "name": sc.name,
+        "description": sc.description,
+        "extends_chain": list(resolved.chain),
+        "dataset": sc.dataset,
+        "dataset_synthetic": inst.synthetic,
+        "model": sc.model.model_dump(mode="json"),
+        "solver": sc.solver.model_dump(mode="json"),
+        "data_hashes": dict(sorted(inst.hashes.items())),
+        "package_version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def instance_tables(outcome: RunOutcome) -> dict[str, pd.DataFrame]:
+    """The exact inputs that were solved (planned specialer only, demand after growth)."""
+    data, inst = outcome.data, outcome.data.instance
+    comp = inst.competence[inst.competence["speciale"].isin(data.specialer)]
+    tables = {
+        "municipalities": inst.municipalities,
+        "providers": inst.providers,
+        "competence": comp,
+        "demand": data.demand,
+        "provider_travel": inst.provider_travel,
+        "speciale_params": data.speciale_params.reset_index(),
+    }
+    if inst.travel is not None:
+        tables["travel_minutes"] = inst.travel
+    return tables
+
+
+def write_results(outcome: RunOutcome, resolved: ResolvedScenario, folder: Path,
+                  *, excel: bool = True) -> Path:
+    """Write tables, KPIs and inputs into ``folder`` (created if needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "instance").mkdir(exist_ok=True)
+    for name, df in instance_tables(outcome).items():
+        df.to_csv(folder / "instance" / f"{name}.csv", index=False)
+    with open(folder / "instance" / "scenario.resolved.yaml", "w", encoding="utf-8") as fh:
+        yaml.safe_dump(resolved_record(resolved, outcome), fh, sort_keys=False,
+                       allow_unicode=True)
+    sol = outcome.solution
+    if sol is not None:
+        for name, df in sol.tables().items():
+            df.to_csv(folder / f"{name}.csv", index=False)
+        if excel:
+            with pd.ExcelWriter(folder / "results.xlsx") as xw:
+                for name, df in sol.tables().items():
+                    df.to_excel(xw, sheet_name=name, index=False)
+    with open(folder / "kpis.json", "w", encoding="utf-8") as fh:
+        json.dump(kpis_record(outcome), fh, indent=2, ensure_ascii=False)
+    return folder
