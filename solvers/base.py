@@ -30,7 +30,8 @@ class SolverOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field("highs", description="backend: 'highs' (Pyomo reference path)")
+    name: str = Field("highs", description="backend: 'highs' (Pyomo reference path) or "
+                      "'highs-direct' (sparse matrices straight into highspy)")
     time_limit: NonNegativeFloat | None = Field(600.0, description="seconds; None = no limit")
     mip_rel_gap: NonNegativeFloat = Field(0.005, description="stop at this relative gap")
     threads: PositiveInt | None = Field(None, description="None = solver default")

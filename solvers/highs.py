@@ -1,5 +1,8 @@
 """HiGHS backends.
 
+``highs-direct``: the same MIP assembled as scipy sparse matrices and passed to highspy in
+one call (fast build, for sweeps and large instances).
+
 ``highs``: the Pyomo reference path through Pyomo's persistent APPSI interface, so a model
 kept in memory can be changed and re-solved without rebuilding, and the current variable
 values are passed to HiGHS as a MIP start.
@@ -14,6 +17,7 @@ import time
 from typing import Any
 
 import highspy
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.appsi.solvers.highs import Highs as AppsiHighs
 
@@ -77,6 +81,7 @@ class PyomoHighs:
     """Pyomo → HiGHS through APPSI. Persistent: keep the object to re-solve a changed model."""
 
     name = "highs"
+    input_kind = "pyomo"
 
     def __init__(self) -> None:
         self._opt = AppsiHighs()
@@ -111,3 +116,58 @@ class PyomoHighs:
         if result.has_solution:
             res.solution_loader.load_vars()
         return result
+
+
+@register("highs-direct")
+class DirectHighs:
+    """A sparse matrix problem straight into highspy (no modelling-layer objects).
+
+    ``problem`` needs the attributes ``c, offset, A (scipy CSC), row_lower, row_upper,
+    lower, upper, integer`` — e.g. :class:`specialeplan.model.matrix.MatrixProblem`.
+    """
+
+    name = "highs-direct"
+    input_kind = "matrix"
+
+    def available(self) -> bool:
+        return True
+
+    def solve_matrix(
+        self, problem: Any, options: SolverOptions, start: np.ndarray | None = None
+    ) -> tuple[SolveResult, np.ndarray | None]:
+        """Solve; returns the result and the column values (None without a solution)."""
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", bool(options.verbose or options.log_file))
+        h.setOptionValue("log_to_console", bool(options.verbose))
+        if options.log_file:
+            h.setOptionValue("log_file", options.log_file)
+        for key, value in highs_option_dict(options).items():
+            h.setOptionValue(key, value)
+        if options.time_limit is not None:
+            h.setOptionValue("time_limit", float(options.time_limit))
+        h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+        lp = highspy.HighsLp()
+        A = problem.A.tocsc()
+        lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+        lp.col_cost_ = problem.c
+        lp.offset_ = float(problem.offset)
+        lp.col_lower_, lp.col_upper_ = problem.lower, problem.upper
+        lp.row_lower_, lp.row_upper_ = problem.row_lower, problem.row_upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr
+        lp.a_matrix_.index_ = A.indices
+        lp.a_matrix_.value_ = A.data
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else
+                           highspy.HighsVarType.kContinuous for i in problem.integer]
+        h.passModel(lp)
+        if start is not None and options.warm_start:
+            sol = highspy.HighsSolution()
+            sol.col_value = list(start)
+            sol.value_valid = True
+            h.setSolution(sol)
+        h.HandleKeyboardInterrupt = True
+        t0 = time.perf_counter()
+        h.run()
+        result = collect_result(h, self.name, time.perf_counter() - t0)
+        z = np.asarray(h.getSolution().col_value) if result.has_solution else None
+        return result, z

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pyomo.environ as pyo
 
-from specialeplan.errors import InfeasibleError, ScenarioError
+from specialeplan.errors import InfeasibleError, ScenarioError, SolverError
 from specialeplan.model.diagnose import Diagnosis, diagnose
 from specialeplan.model.formulation import build_model, values
 from specialeplan.model.instance import Instance
+from specialeplan.model.matrix import MatrixProblem, build_matrix
 from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData, build_model_data
 from specialeplan.model.solution import Solution, Values, make_solution
@@ -44,19 +45,31 @@ def load_dataset(spec: str, base_dir: Path | None = None) -> Instance:
 
 @dataclass
 class Built:
-    """A built model with its sparse data; keep it to re-solve after small changes."""
+    """A built model with its sparse data; keep it to re-solve after small changes.
+
+    ``model`` is the Pyomo model (backend ``highs``), ``matrix`` the sparse matrix problem
+    (backend ``highs-direct``); exactly one is set.
+    """
 
     data: ModelData
-    model: pyo.ConcreteModel
     build_seconds: float
+    model: pyo.ConcreteModel | None = None
+    matrix: MatrixProblem | None = None
 
 
-def build(instance: Instance, params: ModelParams) -> Built:
-    """Derive the sparse sets and build the Pyomo model (no file access, no solver)."""
+def build(instance: Instance, params: ModelParams, *, kind: str = "pyomo") -> Built:
+    """Derive the sparse sets and build the model (no file access, no solver).
+
+    ``kind``: ``"pyomo"`` (reference formulation) or ``"matrix"`` (direct sparse build).
+    """
+    if kind not in ("pyomo", "matrix"):
+        raise ValueError(f"kind must be 'pyomo' or 'matrix', got {kind!r}")
     start = time.perf_counter()
     data = build_model_data(instance, params)
-    model = build_model(data)
-    return Built(data=data, model=model, build_seconds=time.perf_counter() - start)
+    if kind == "pyomo":
+        return Built(data=data, model=build_model(data),
+                     build_seconds=time.perf_counter() - start)
+    return Built(data=data, matrix=build_matrix(data), build_seconds=time.perf_counter() - start)
 
 
 @dataclass
@@ -79,13 +92,22 @@ def _values(m: pyo.ConcreteModel) -> Values:
 def solve(built: Built, options: SolverOptions, *, backend: object | None = None) -> RunOutcome:
     """Solve a built model. Infeasible → :class:`InfeasibleError` with a diagnosis."""
     solver = backend or get_backend(options.name)
-    result = solver.solve(built.model, options)
+    if solver.input_kind == "matrix":
+        if built.matrix is None:
+            raise SolverError(f"solver {options.name!r} needs a model built with kind='matrix'")
+        result, z = solver.solve_matrix(built.matrix, options)
+        val = built.matrix.split(z) if z is not None else None
+    else:
+        if built.model is None:
+            raise SolverError(f"solver {options.name!r} needs a model built with kind='pyomo'")
+        result = solver.solve(built.model, options)
+        val = _values(built.model) if result.has_solution else None
     if result.status in (Status.INFEASIBLE, Status.UNBOUNDED):
         diagnosis = diagnose(built.data, options)
         raise InfeasibleError(
             "the scenario is infeasible. A minimal relaxation that makes it feasible:\n"
             + diagnosis.to_text(), diagnosis)
-    solution = make_solution(built.data, _values(built.model)) if result.has_solution else None
+    solution = make_solution(built.data, val) if val is not None else None
     return RunOutcome(solution=solution, result=result, data=built.data,
                       build_seconds=built.build_seconds)
 
@@ -106,7 +128,7 @@ def run(
     t0 = time.perf_counter()
     instance = load_dataset(sc.dataset, resolved.base_dir)
     t_load = time.perf_counter() - t0
-    built = build(instance, sc.model)
+    built = build(instance, sc.model, kind=get_backend(sc.solver.name).input_kind)
     if on_built is not None:
         on_built(built)
     update: dict[str, object] = {}

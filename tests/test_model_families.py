@@ -14,12 +14,12 @@ from specialeplan.api import build, solve
 from specialeplan.errors import InfeasibleError, ScenarioError
 from specialeplan.model.examples import tiny_instance
 from specialeplan.model.params import ModelParams
-from specialeplan.solvers.base import SolverOptions, available_backends
+from specialeplan.solvers.base import SolverOptions, available_backends, get_backend
 
 LINE = [[5, 30, 60], [30, 5, 30], [60, 30, 5]]
 PROVIDERS = [{"id": "P0", "at": 0}, {"id": "P1", "at": 1}, {"id": "P2", "at": 2}]
 EVEN = {(0, "A"): 10, (1, "A"): 10, (2, "A"): 10}
-BACKENDS = [b for b in available_backends()]
+BACKENDS = available_backends()
 
 
 def comp(cost: float = 0.0, **extra: object) -> list[dict]:
@@ -28,8 +28,9 @@ def comp(cost: float = 0.0, **extra: object) -> list[dict]:
 
 
 def solve_tiny(inst, backend: str, **params):  # noqa: ANN001, ANN201
-    outcome = solve(build(inst, ModelParams(**params)), SolverOptions(name=backend,
-                                                                      mip_rel_gap=0.0))
+    kind = get_backend(backend).input_kind
+    outcome = solve(build(inst, ModelParams(**params), kind=kind),
+                    SolverOptions(name=backend, mip_rel_gap=0.0))
     sol = outcome.solution
     assert sol is not None
     # the objective the solver reports equals the sum of the independently evaluated terms
