@@ -19,6 +19,7 @@ from typing import Any
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.tee import capture_output
 from pyomo.contrib.appsi.solvers.highs import Highs as AppsiHighs
 
 from specialeplan.errors import SolverError
@@ -39,9 +40,19 @@ _STATUS = {
 }
 
 
+def _silent_first_instance() -> str:
+    """HiGHS prints its banner to stdout when the first instance of a process is created;
+    create that one with stdout captured so ``--json`` output stays clean."""
+    with capture_output(capture_fd=True):
+        h = highspy.Highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+_VERSION = _silent_first_instance()
+
+
 def highs_version() -> str:
-    h = highspy.Highs
-    return f"{h().versionMajor()}.{h().versionMinor()}.{h().versionPatch()}"
+    return _VERSION
 
 
 def highs_option_dict(options: SolverOptions) -> dict[str, Any]:

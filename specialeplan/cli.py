@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -133,6 +134,39 @@ def _run_check(folder: Path) -> None:
 def check(folder: Annotated[Path, typer.Argument(help="a results folder")]) -> None:
     """Re-verify a results folder from its files only (independent of the model)."""
     _run_check(folder)
+
+
+class ClassicKind(StrEnum):
+    cflp = "cflp"
+    pmedian = "pmedian"
+
+
+@app.command()
+def classic(
+    kind: Annotated[ClassicKind, typer.Argument(help="cflp (OR-Library cap*) or pmedian (pmed*)")],
+    file: Annotated[Path, typer.Argument(help="OR-Library instance file")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    solver: Annotated[str, typer.Option(help="highs or highs-direct")] = "highs",
+    time_limit: Annotated[float, typer.Option(help="seconds")] = 600.0,
+) -> None:
+    """Solve a textbook instance through the placement model (regression reference)."""
+    from specialeplan.classic import solve_classic_file
+    from specialeplan.solvers.base import SolverOptions
+
+    try:
+        options = SolverOptions(name=solver, time_limit=time_limit, mip_rel_gap=0.0)
+        record = solve_classic_file(kind.value, file, options)
+    except SpecialeplanError as exc:
+        fail(exc)
+        return
+    if as_json:
+        print(json.dumps(record))
+        return
+    table = Table(title=f"{kind.value} {file.name}", show_header=False)
+    for key, value in record.items():
+        if key != "open":
+            table.add_row(key, f"{value:,.6g}" if isinstance(value, float) else str(value))
+    console.print(table)
 
 
 def main() -> None:

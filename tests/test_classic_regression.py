@@ -1,0 +1,52 @@
+"""Regression against published optima (Beasley's OR-Library), through the normal path.
+
+The placement model must reduce exactly to capacitated facility location (cap*) and
+p-median (pmed*); any weakened or broken constraint family shows up here as a wrong
+objective. Published cap* optima are rounded to three decimals → relative tolerance 1e-6.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from specialeplan.classic import solve_classic
+from specialeplan.cli import app
+from specialeplan.data.orlib import BENCHMARK_DIR, read_classic
+from specialeplan.solvers.base import SolverOptions
+
+OPTIMA = pd.read_csv(BENCHMARK_DIR / "optima.csv")
+CASES = [(row.instance, row.kind, float(row.optimum)) for row in OPTIMA.itertuples()]
+
+
+@pytest.mark.parametrize("solver", ["highs", "highs-direct"])
+@pytest.mark.parametrize(("name", "kind", "optimum"), CASES, ids=[c[0] for c in CASES])
+def test_published_optimum(name: str, kind: str, optimum: float, solver: str) -> None:
+    problem = read_classic(BENCHMARK_DIR / f"{name}.txt")
+    record = solve_classic(problem, SolverOptions(name=solver, mip_rel_gap=0.0,
+                                                  time_limit=300))
+    assert record["status"] == "optimal"
+    assert record["objective"] == pytest.approx(optimum, rel=1e-6)
+    if kind == "pmedian":
+        assert record["facilities_open"] == problem.params.defaults.min_count
+
+
+def test_classic_cli_json() -> None:
+    result = CliRunner().invoke(
+        app, ["classic", "pmedian", str(BENCHMARK_DIR / "pmed1.txt"), "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert {"objective", "status", "seconds", "facilities_open"} <= set(record)
+    assert record["objective"] == pytest.approx(5819)
+    assert record["facilities_open"] == 5
+
+
+def test_classic_cli_bad_file(tmp_path) -> None:  # noqa: ANN001
+    bad = tmp_path / "cap_bad.txt"
+    bad.write_text("16 50\n5000 7500\n")
+    result = CliRunner().invoke(app, ["classic", "cflp", str(bad)])
+    assert result.exit_code == 2
+    assert "cap_bad.txt" in result.output
