@@ -1,0 +1,367 @@
+"""Tests for the independent results checker (:mod:`specialeplan.checker`).
+
+The fixture is a tiny, complete results folder written by hand (not by the solver):
+
+municipalities 101, 147 (Hovedstaden) and 751 (Midtjylland); providers P1 @101 (regional,
+capacity 100, advisory capacity 2), P2 @147 (municipal), P3 @751 (private, capacity 30);
+specialer ``autisme`` (min 5 cases, cutoff 120 min, reach 60 min, 1..2 specialfunktioner)
+and ``misbrug`` (min 2 cases, no cutoff, no reach).
+
+Travel t[k,p]: 101→(P1 10, P2 20, P3 180), 147→(20, 10, 170), 751→(180, 170, 15).
+
+Designations: P1/autisme (20 cases, rådgivning), P3/autisme (6), P3/misbrug (5).
+Assignments: autisme 101→P1 12, 147→P1 8, 751→P3 6; misbrug 751→P3 4, 101→P3 1;
+misbrug in 101 has 2 of 3 unmet. Reach (autisme): 101→P1, 147→P1, 751 shortfall.
+Changes vs today (P1/autisme and P3/misbrug designated today): P3/autisme new → 1.
+
+Weights travel 0.5, designation 1, advisory 1, unmet 100, reach_shortfall 1000, change 7:
+travel 0.5·(12·10 + 8·20 + 6·15 + 4·15 + 1·180) = 0.5·610 = 305
+designation 100 + 90 + 60 = 250; advisory 10; unmet 100·2 = 200; reach_shortfall 1000·1;
+change 7·1 = 7; objective = 1772.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from specialeplan.checker import CheckReport, Violation, check_results
+from specialeplan.errors import DataValidationError
+from specialeplan.model.params import ModelParams
+
+A, M = "autisme", "misbrug"
+TERMS = {"travel": 305.0, "designation": 250.0, "advisory": 10.0, "unmet": 200.0,
+         "reach_shortfall": 1000.0, "change": 7.0}
+OBJECTIVE = 1772.0
+
+
+def _params() -> ModelParams:
+    return ModelParams.model_validate({
+        "specialer": [A, M],
+        "weights": {"travel": 0.5, "designation": 1, "advisory": 1, "unmet": 100,
+                    "reach_shortfall": 1000, "change": 7},
+        "fixed": [{"provider_id": "P1", "speciale": A}],
+        "forbidden": [{"provider_id": "P2", "speciale": A}],
+        "keep_today": ["regional"],
+        "region_bounds": [{"speciale": A, "region": "Hovedstaden", "min_count": 1,
+                           "max_count": 1}],
+        "max_specialer_per_provider": 2,
+        "max_changes": 1,
+    })
+
+
+def write_tiny_results(folder: Path) -> Path:
+    """Write the hand-built valid results folder described in the module docstring."""
+    inst = folder / "instance"
+    inst.mkdir(parents=True)
+    travel = {("101", "P1"): 10, ("101", "P2"): 20, ("101", "P3"): 180,
+              ("147", "P1"): 20, ("147", "P2"): 10, ("147", "P3"): 170,
+              ("751", "P1"): 180, ("751", "P2"): 170, ("751", "P3"): 15}
+    tables = {
+        "instance/municipalities": pd.DataFrame({
+            "code": ["101", "147", "751"], "name": ["København", "Frederiksberg", "Aarhus"],
+            "region": ["Hovedstaden", "Hovedstaden", "Midtjylland"],
+            "population": [650000, 100000, 360000], "lon": [12.5, 12.5, 10.2],
+            "lat": [55.7, 55.7, 56.2], "area_km2": [90.0, 9.0, 470.0]}),
+        "instance/providers": pd.DataFrame({
+            "provider_id": ["P1", "P2", "P3"], "name": ["Tilbud 1", "Tilbud 2", "Tilbud 3"],
+            "municipality_code": ["101", "147", "751"],
+            "owner": ["regional", "municipal", "private"], "kind": "residential",
+            "capacity": [100.0, 50.0, 30.0], "advisory_capacity": [2.0, 2.0, np.inf]}),
+        "instance/competence": pd.DataFrame({
+            "provider_id": ["P1", "P2", "P3", "P1", "P3"], "speciale": [A, A, A, M, M],
+            "max_cases": [40.0, 30.0, 20.0, 20.0, 10.0],
+            "current_cases": [15.0, 0.0, 0.0, 0.0, 4.0],
+            "designated_today": [True, False, False, False, True],
+            "designation_cost": [100.0, 80.0, 90.0, 50.0, 60.0],
+            "advisory_cost": [10.0, 8.0, 9.0, 5.0, 6.0]}),
+        "instance/demand": pd.DataFrame({
+            "municipality_code": ["101", "147", "751", "101", "147", "751"],
+            "speciale": [A, A, A, M, M, M], "demand": [12.0, 8.0, 6.0, 3.0, 0.0, 4.0]}),
+        "instance/provider_travel": pd.DataFrame(
+            [{"municipality_code": k, "provider_id": p, "minutes": float(t)}
+             for (k, p), t in travel.items()]),
+        "instance/travel_minutes": pd.DataFrame({
+            "from_code": ["101", "147", "751"], "to_code": ["101", "147", "751"],
+            "minutes": [10.0, 10.0, 15.0]}),
+        "instance/speciale_params": pd.DataFrame({
+            "speciale": [A, M], "min_cases": [5.0, 2.0], "max_travel_minutes": [120.0, np.nan],
+            "reach_minutes": [60.0, np.nan], "min_count": [1.0, np.nan],
+            "max_count": [2.0, np.nan], "min_advisory": [np.nan, np.nan],
+            "max_advisory": [np.nan, np.nan], "demand_growth": [1.0, 1.0]}),
+        "designations": pd.DataFrame({
+            "provider_id": ["P1", "P3", "P3"], "municipality_code": ["101", "751", "751"],
+            "speciale": [A, A, M], "cases": [20.0, 6.0, 5.0],
+            "is_advisory": [True, False, False], "designated_today": [True, False, True],
+            "advised_municipalities": [2, 0, 0]}),
+        "assignments": pd.DataFrame({
+            "municipality_code": ["101", "147", "751", "751", "101"],
+            "provider_id": ["P1", "P1", "P3", "P3", "P3"], "speciale": [A, A, A, M, M],
+            "cases": [12.0, 8.0, 6.0, 4.0, 1.0],
+            "travel_minutes": [10.0, 20.0, 15.0, 15.0, 180.0]}),
+        "coverage": pd.DataFrame({
+            "municipality_code": ["101", "147", "751", "101", "147", "751"],
+            "speciale": [A, A, A, M, M, M], "demand": [12.0, 8.0, 6.0, 3.0, 0.0, 4.0],
+            "served": [12.0, 8.0, 6.0, 1.0, 0.0, 4.0], "unmet": [0.0, 0.0, 0.0, 2.0, 0.0, 0.0],
+            "mean_travel_minutes": [10.0, 20.0, 15.0, 180.0, np.nan, 15.0]}),
+        "reach": pd.DataFrame({
+            "municipality_code": ["101", "147", "751"], "speciale": [A, A, A],
+            "advisory_provider_id": ["P1", "P1", ""], "travel_minutes": [10.0, 20.0, np.nan],
+            "share": [1.0, 1.0, 1.0]}),
+    }
+    for name, df in tables.items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+    resolved = {
+        "name": "tiny", "description": "hand-built checker fixture", "extends_chain": [],
+        "dataset": "tiny", "model": _params().model_dump(mode="json"),
+        "solver": {"name": "highs"}, "data_hashes": {}, "package_version": "0.0.0",
+        "created": "2024-01-01T00:00:00+00:00",
+    }
+    (inst / "scenario.resolved.yaml").write_text(
+        yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    kpis = {
+        "objective": OBJECTIVE, "best_bound": OBJECTIVE, "mip_gap": 0.0, "status": "optimal",
+        "solver": "highs", "solver_version": "1.8.0", "build_seconds": 0.01,
+        "solve_seconds": 0.01, "total_seconds": 0.02, "n_variables": 40,
+        "n_constraints": 60, "n_binaries": 10, "terms": TERMS,
+        "objective_recomputed": OBJECTIVE,
+        "per_speciale": {
+            A: {"specialfunktioner": 2, "raadgivningsfunktioner": 1, "demand": 26.0,
+                "served": 26.0, "unmet": 0.0},
+            M: {"specialfunktioner": 1, "raadgivningsfunktioner": 0, "demand": 7.0,
+                "served": 5.0, "unmet": 2.0}},
+        "share_outside_home_municipality": 9.0 / 31.0, "mean_travel_minutes": 610.0 / 31.0,
+        "max_travel_minutes": 180.0, "total_demand": 33.0, "total_served": 31.0,
+        "total_unmet": 2.0, "reach_shortfalls": 1.0, "specialfunktioner": 3,
+        "raadgivningsfunktioner": 1,
+    }
+    (folder / "kpis.json").write_text(json.dumps(kpis, indent=2), encoding="utf-8")
+    (folder / "solver.log").write_text("hand-built fixture: no solver run\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def valid_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_results(tmp_path_factory.mktemp("tiny") / "tiny")
+
+
+@pytest.fixture
+def folder(valid_folder: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the valid folder that a test may break."""
+    return Path(shutil.copytree(valid_folder, tmp_path / "tiny"))
+
+
+# ----------------------------------------------------------------------- mutation helpers
+def edit_csv(rel: str, fn: Callable[[pd.DataFrame], pd.DataFrame | None]) -> Callable[[Path],
+                                                                                      None]:
+    def mutate(folder: Path) -> None:
+        path = folder / rel
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        out = fn(df)
+        (df if out is None else out).to_csv(path, index=False)
+    return mutate
+
+
+def set_cell(rel: str, where: dict[str, str], col: str, value: object) -> Callable[[Path],
+                                                                                  None]:
+    def fn(df: pd.DataFrame) -> None:
+        mask = np.logical_and.reduce([df[k] == v for k, v in where.items()])
+        assert mask.sum() == 1, (rel, where)
+        df.loc[mask, col] = str(value)
+    return edit_csv(rel, fn)
+
+
+def edit_model(**changes: object) -> Callable[[Path], None]:
+    def mutate(folder: Path) -> None:
+        path = folder / "instance" / "scenario.resolved.yaml"
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for key, value in changes.items():
+            if key == "families":
+                doc["model"]["families"].update(value)
+            else:
+                doc["model"][key] = value
+        path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return mutate
+
+
+def edit_kpis(fn: Callable[[dict], None]) -> Callable[[Path], None]:
+    def mutate(folder: Path) -> None:
+        path = folder / "kpis.json"
+        kpis = json.loads(path.read_text(encoding="utf-8"))
+        fn(kpis)
+        path.write_text(json.dumps(kpis), encoding="utf-8")
+    return mutate
+
+
+def _tamper_travel(k: dict) -> None:
+    k["terms"]["travel"] += 1.0
+
+
+def _move_assignment(df: pd.DataFrame) -> None:
+    mask = (df["municipality_code"] == "147") & (df["speciale"] == A)
+    df.loc[mask, ["provider_id", "travel_minutes"]] = ["P2", "10.0"]
+
+
+def _reroute_reach(df: pd.DataFrame) -> None:
+    mask = df["municipality_code"] == "101"
+    df.loc[mask, ["advisory_provider_id", "travel_minutes"]] = ["P2", "20.0"]
+
+
+def _make_p2_today(df: pd.DataFrame) -> None:
+    df.loc[(df["provider_id"] == "P2") & (df["speciale"] == A), "designated_today"] = "True"
+
+
+# (id, mutator, expected family, strings the message must name, Violation fields)
+CASES = [
+    ("unmet_hidden", set_cell("coverage.csv", {"municipality_code": "101", "speciale": M},
+                              "unmet", 0.0),
+     "demand_balance", ["101", M], {"municipality_code": "101", "speciale": M}),
+    ("undesignated_provider", edit_csv("assignments.csv", _move_assignment),
+     "linking", ["P2", A, "147"], {"provider_id": "P2", "speciale": A}),
+    ("capacity", set_cell("instance/providers.csv", {"provider_id": "P3"}, "capacity", 10.0),
+     "capacity", ["P3"], {"provider_id": "P3"}),
+    ("speciale_capacity", set_cell("instance/competence.csv",
+                                   {"provider_id": "P1", "speciale": A}, "max_cases", 15.0),
+     "speciale_capacity", ["P1", A], {"provider_id": "P1", "speciale": A}),
+    ("min_volume", set_cell("instance/speciale_params.csv", {"speciale": A}, "min_cases", 7.0),
+     "min_volume", ["P3", A], {"provider_id": "P3", "speciale": A}),
+    ("travel_cutoff", set_cell("instance/speciale_params.csv", {"speciale": A},
+                               "max_travel_minutes", 18.0),
+     "travel_cutoff", ["147", "P1", A], {"municipality_code": "147", "provider_id": "P1"}),
+    ("travel_table_mismatch", set_cell("assignments.csv",
+                                       {"municipality_code": "101", "provider_id": "P1"},
+                                       "travel_minutes", 11.0),
+     "travel_cutoff", ["101", "P1"], {"municipality_code": "101", "provider_id": "P1"}),
+    ("municipality_without_reach", edit_csv(
+        "reach.csv", lambda df: df[df["municipality_code"] != "147"]),
+     "reach", ["147", A], {"municipality_code": "147", "speciale": A}),
+    ("advisory_not_designated", edit_csv("reach.csv", _reroute_reach),
+     "reach", ["P2", "101"], {"provider_id": "P2", "municipality_code": "101"}),
+    ("advisory_capacity", set_cell("instance/providers.csv", {"provider_id": "P1"},
+                                   "advisory_capacity", 1.0),
+     "advisory_capacity", ["P1", A], {"provider_id": "P1", "speciale": A}),
+    ("max_count", set_cell("instance/speciale_params.csv", {"speciale": A}, "max_count", 1.0),
+     "count_bounds", [A], {"speciale": A}),
+    ("forbidden_designated", edit_model(forbidden=[{"provider_id": "P3", "speciale": M}]),
+     "fixed", ["P3", M], {"provider_id": "P3", "speciale": M}),
+    ("fixed_missing", edit_model(fixed=[{"provider_id": "P1", "speciale": M}]),
+     "fixed", ["P1", M], {"provider_id": "P1", "speciale": M}),
+    ("keep_today_missing", lambda f: (
+        edit_csv("instance/competence.csv", _make_p2_today)(f),
+        edit_model(keep_today=["regional", "municipal"], forbidden=[])(f)),
+     "fixed", ["P2", A, "keep_today"], {"provider_id": "P2", "speciale": A}),
+    ("objective_term", edit_kpis(_tamper_travel), "objective", ["travel"], {}),
+    ("region_bounds", edit_model(region_bounds=[
+        {"speciale": A, "region": "Midtjylland", "min_count": None, "max_count": 0}]),
+     "region_bounds", [A, "Midtjylland"], {"speciale": A}),
+    ("max_specialer", edit_model(max_specialer_per_provider=1),
+     "max_specialer", ["P3"], {"provider_id": "P3"}),
+    ("change_limit", edit_model(max_changes=0), "change_limit", ["max_changes"], {}),
+    ("unmet_not_allowed", edit_model(families={"allow_unmet": False}),
+     "demand_balance", ["101", M, "allow_unmet"], {"municipality_code": "101", "speciale": M}),
+    ("shortfall_not_allowed", edit_model(families={"allow_reach_shortfall": False}),
+     "reach", ["751", A], {"municipality_code": "751", "speciale": A}),
+    ("kpis_total_unmet", edit_kpis(lambda k: k.update(total_unmet=0.0)),
+     "kpis", ["total_unmet"], {}),
+    ("duplicate_designation", edit_csv("designations.csv", lambda df: pd.concat(
+        [df, df.iloc[[0]]])), "duplicates", ["P1", A], {}),
+]
+
+
+# ----------------------------------------------------------------------------- tests
+def test_valid_folder_passes(valid_folder: Path) -> None:
+    report = check_results(valid_folder)
+    assert report.ok, report.to_text()
+    assert report.violations == []
+    assert report.objective_recomputed == pytest.approx(OBJECTIVE, abs=1e-9)
+    assert report.objective_reported == OBJECTIVE
+    assert report.terms == pytest.approx(TERMS, abs=1e-9)
+    assert report.n_checks > 50
+    assert report.skipped == []
+    assert report.to_text().startswith("OK:")
+
+
+@pytest.mark.parametrize(("mutate", "family", "names", "where"),
+                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_broken_folder_reports_violation(
+    folder: Path, mutate: Callable[[Path], None], family: str, names: list[str],
+    where: dict[str, str],
+) -> None:
+    mutate(folder)
+    report = check_results(folder)
+    assert not report.ok
+    hits = [v for v in report.violations if v.family == family]
+    assert hits, f"no {family!r} violation in:\n{report.to_text()}"
+    assert any(all(n in v.message for n in names)
+               and all(getattr(v, k) == val for k, val in where.items()) for v in hits), (
+        f"no {family!r} violation naming {names} / {where}:\n{report.to_text()}")
+    assert f"[{family}]" in report.to_text()
+
+
+def test_switched_off_family_is_skipped(folder: Path) -> None:
+    set_cell("instance/providers.csv", {"provider_id": "P3"}, "capacity", 10.0)(folder)
+    assert any(v.family == "capacity" for v in check_results(folder).violations)
+    edit_model(families={"capacity": False})(folder)
+    report = check_results(folder)
+    assert report.ok, report.to_text()
+    assert "capacity" in report.skipped
+
+
+def test_solver_noise_within_tolerance(folder: Path) -> None:
+    set_cell("assignments.csv", {"municipality_code": "101", "provider_id": "P1"},
+             "cases", 12.0 + 3e-7)(folder)
+    assert check_results(folder).ok
+
+
+@pytest.mark.parametrize("rel", ["designations.csv", "kpis.json", "instance/demand.csv",
+                                 "instance/scenario.resolved.yaml"])
+def test_missing_file_raises(folder: Path, rel: str) -> None:
+    (folder / rel).unlink()
+    with pytest.raises(DataValidationError, match=rel.split("/")[-1]) as info:
+        check_results(folder)
+    assert info.value.file == rel
+
+
+def test_garbled_number_names_file_row_and_field(folder: Path) -> None:
+    set_cell("assignments.csv", {"municipality_code": "147", "provider_id": "P1"}, "cases",
+             "lots")(folder)
+    with pytest.raises(DataValidationError, match="assignments.csv.*row 3.*'cases'"):
+        check_results(folder)
+
+
+def test_missing_column_names_field(folder: Path) -> None:
+    edit_csv("reach.csv", lambda df: df.drop(columns="share"))(folder)
+    with pytest.raises(DataValidationError, match="reach.csv.*'share'"):
+        check_results(folder)
+
+
+def test_bad_model_section_names_field(folder: Path) -> None:
+    edit_model(weights={"travel": 1, "bogus": 2})(folder)
+    with pytest.raises(DataValidationError, match="scenario.resolved.yaml.*model.weights"):
+        check_results(folder)
+
+
+def test_kpis_without_terms_raises(folder: Path) -> None:
+    edit_kpis(lambda k: k.pop("terms"))(folder)
+    with pytest.raises(DataValidationError, match="kpis.json.*'terms'"):
+        check_results(folder)
+
+
+def test_to_text_truncates_long_families() -> None:
+    report = CheckReport(
+        violations=[Violation("reach", f"municipality {i}: no reach", "s", str(i), None)
+                    for i in range(25)],
+        objective_reported=1.0, objective_recomputed=1.0, terms={"travel": 1.0}, n_checks=30)
+    text = report.to_text(max_lines=20)
+    assert text.startswith("FAILED: 25 violation(s)")
+    assert "[reach] 25 violation(s)" in text
+    assert "municipality 19: no reach" in text
+    assert "municipality 20: no reach" not in text
+    assert "... and 5 more" in text
