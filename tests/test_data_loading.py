@@ -1,0 +1,174 @@
+"""The bundled Denmark dataset loads, has the documented size, and is reproducible."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import shutil
+from pathlib import Path
+from types import ModuleType
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from specialeplan.cli_data import data_app
+from specialeplan.data import bundled_dir, load_denmark, load_instance_dir
+from specialeplan.model.instance import Instance
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "data" / "scripts"
+SYNTHETIC = ("specialer.csv", "providers.csv", "competence.csv", "demand.csv")
+
+
+@pytest.fixture(scope="module")
+def inst() -> Instance:
+    return load_denmark()
+
+
+def _script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sizes(inst: Instance) -> None:
+    assert isinstance(inst, Instance)
+    assert inst.name == "denmark" and inst.synthetic
+    assert len(inst.municipalities) == 98
+    assert inst.municipalities["population"].sum() == 5_822_679
+    assert inst.municipalities["code"].str.fullmatch(r"\d{3}").all()
+    assert len(inst.specialer) == 20
+    assert len(inst.providers) == 350
+    assert len(inst.demand) == 98 * 20
+    assert len(inst.provider_travel) == 98 * len(inst.providers)
+    assert inst.travel is not None and len(inst.travel) == 98 * 98
+
+
+def test_sources_and_hashes(inst: Instance) -> None:
+    for table in ("municipalities", "providers", "specialer", "competence", "demand"):
+        assert inst.sources[table].endswith(f"{table}.csv")
+    assert set(inst.hashes) == set(SYNTHETIC) | {"municipalities.csv", "adjacency.csv",
+                                                 "crossings.csv"}
+    for file, digest in inst.hashes.items():
+        assert hashlib.sha256((bundled_dir() / file).read_bytes()).hexdigest() == digest
+
+
+def test_demand_volumes_in_documented_ranges(inst: Instance) -> None:
+    national = inst.demand.groupby("speciale")["demand"].sum()
+    assert 10_000 <= national.sum() <= 15_000
+    assert national.min() >= 150 and national.max() <= 3_000  # a few hundred .. thousands
+    assert (inst.demand["demand"] >= 0).all()
+    # population-proportional: København has the largest demand, Læsø the smallest
+    by_muni = inst.demand.groupby("municipality_code")["demand"].sum()
+    assert by_muni.idxmax() == "101" and by_muni.idxmin() == "825"
+
+
+def test_specialer_waves(inst: Instance) -> None:
+    s = inst.specialer
+    assert s["speciale"].str.fullmatch(r"[a-z_]+").all()
+    assert s.groupby("wave").size().to_dict() == {1: 5, 2: 5, 3: 5, 4: 5}
+    assert (s.loc[s["wave"] == 1, "illustrative"] == 0).all()
+    assert set(s["target_group"]) <= {"children", "adults", "all"}
+
+
+def test_providers_and_competence_plausible(inst: Instance) -> None:
+    region = inst.municipalities.set_index("code")["region"]
+    prov = inst.providers.assign(region=inst.providers["municipality_code"].map(region))
+    assert prov["region"].nunique() == 5
+    assert 0.10 <= (prov["owner"] == "regional").mean() <= 0.20
+    assert set(prov["kind"]) == {"residential", "outreach"}
+    res = prov[prov["kind"] == "residential"]["capacity"]
+    assert res.between(20, 60).all()
+
+    comp = inst.competence.merge(prov, on="provider_id")
+    assert (comp["max_cases"] <= comp["capacity"]).all()
+    assert (comp["current_cases"] <= comp["max_cases"]).all()
+    per_provider = comp.groupby("provider_id").size()
+    assert per_provider.between(1, 4).all() and len(per_provider) == len(prov)
+    per_s = comp.groupby("speciale").agg(n=("provider_id", "size"),
+                                         regions=("region", "nunique"),
+                                         cap=("max_cases", "sum"))
+    national = inst.demand.groupby("speciale")["demand"].sum()
+    assert per_s["n"].between(30, 60).all()
+    assert (per_s["regions"] == 5).all()
+    assert (per_s["cap"] >= 1.5 * national).all()
+    in_cph = comp[comp["municipality_code"] == "101"].groupby("speciale").size()
+    assert len(in_cph) == 20  # every speciale reachable from Bornholm's link
+    assert 0.25 <= comp["designated_today"].mean() <= 0.45
+    assert comp["designation_cost"].between(200, 900).all()
+    assert comp["advisory_cost"].between(100, 400).all()
+
+
+def test_provider_travel_is_municipality_travel(inst: Instance) -> None:
+    assert inst.travel is not None
+    t = inst.travel.set_index(["from_code", "to_code"])["minutes"]
+    pt = inst.provider_travel.merge(inst.providers[["provider_id", "municipality_code"]],
+                                    on="provider_id", suffixes=("", "_p"))
+    expected = t.loc[list(zip(pt["municipality_code"], pt["municipality_code_p"],
+                              strict=True))].to_numpy()
+    assert (pt["minutes"].to_numpy() == expected).all()
+
+
+def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
+    _script("generate_synthetic").generate(tmp_path)
+    for file in SYNTHETIC:
+        assert (tmp_path / file).read_bytes() == (bundled_dir() / file).read_bytes(), file
+
+
+def test_adjacency_matches_geometry() -> None:
+    pytest.importorskip("shapely")
+    pairs = _script("make_adjacency").adjacency_pairs(bundled_dir() / "municipalities.geojson")
+    committed = pd.read_csv(bundled_dir() / "adjacency.csv", dtype=str)
+    assert len(committed) == 186
+    pd.testing.assert_frame_equal(pairs, committed)
+
+
+def test_load_copy_of_folder(tmp_path: Path, inst: Instance) -> None:
+    folder = shutil.copytree(bundled_dir(), tmp_path / "mine")
+    other = load_instance_dir(folder)
+    assert other.name == "mine" and other.synthetic
+    assert other.sources["providers"] == str(folder / "providers.csv")
+    assert dict(other.hashes) == dict(inst.hashes)
+    pd.testing.assert_frame_equal(other.provider_travel, inst.provider_travel)
+
+
+def test_own_travel_matrix_replaces_the_graph(tmp_path: Path, inst: Instance) -> None:
+    folder = shutil.copytree(bundled_dir(), tmp_path / "routing")
+    (folder / "adjacency.csv").unlink()
+    (folder / "crossings.csv").unlink()
+    assert inst.travel is not None
+    travel = inst.travel.assign(minutes=inst.travel["minutes"].round(1) + 1)
+    # one direction per pair is enough
+    travel[travel["from_code"] <= travel["to_code"]].to_csv(folder / "travel.csv", index=False)
+    other = load_instance_dir(folder)
+    assert "travel.csv" in other.hashes and "adjacency.csv" not in other.hashes
+    merged = other.provider_travel.merge(inst.provider_travel,
+                                         on=["municipality_code", "provider_id"])
+    diff = merged["minutes_x"] - merged["minutes_y"]
+    assert diff.between(0.94, 1.06).all()
+
+
+def test_replacing_every_synthetic_file_clears_the_flag(tmp_path: Path) -> None:
+    folder = shutil.copytree(bundled_dir(), tmp_path / "real")
+    for file in SYNTHETIC:
+        with open(folder / file, "a", encoding="utf-8") as fh:
+            fh.write("\n")  # same content, different bytes: stands for a real extract
+    assert not load_instance_dir(folder).synthetic
+
+
+def test_cli_summary() -> None:
+    res = CliRunner().invoke(data_app, ["summary"])
+    assert res.exit_code == 0, res.output
+    for text in ("98", "5,822,679", "350", "doevblindhed", "Hovedstaden", "Nordjylland",
+                 "12,494"):
+        assert text in res.stdout, text
+
+
+def test_cli_summary_bad_folder_exit_2(tmp_path: Path) -> None:
+    folder = shutil.copytree(bundled_dir(), tmp_path / "broken")
+    (folder / "demand.csv").unlink()
+    res = CliRunner().invoke(data_app, ["summary", "--data", str(folder)])
+    assert res.exit_code == 2
+    assert "demand.csv" in res.stderr and "missing" in res.stderr
