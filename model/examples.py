@@ -7,6 +7,7 @@ state the instance and derive its optimum in a docstring.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,10 @@ def tiny_instance(
     competence: Sequence[Mapping[str, object]],
     regions: Sequence[str] | None = None,
     specialer: Sequence[str] = ("A",),
+    codes: Sequence[str] | None = None,
 ) -> Instance:
-    """An instance with municipalities ``m0..m{n-1}``.
+    """An instance with municipalities ``m0..m{n-1}`` (or the given ``codes``; use real
+    3-digit codes when the instance is written with :func:`write_dataset` and reloaded).
 
     ``minutes[i][j]`` is travel from municipality i to j (diagonal = intra access time).
     ``providers``: dicts with ``id``, ``at`` (municipality index), ``capacity`` and optional
@@ -32,7 +35,7 @@ def tiny_instance(
     """
     t = np.asarray(minutes, dtype=float)
     n = t.shape[0]
-    codes = [f"m{i}" for i in range(n)]
+    codes = list(codes) if codes is not None else [f"m{i}" for i in range(n)]
     munis = pd.DataFrame({
         "code": codes, "name": [f"Kommune {i}" for i in range(n)],
         "region": list(regions) if regions is not None else ["R"] * n,
@@ -64,3 +67,15 @@ def tiny_instance(
     spec = pd.DataFrame({"speciale": list(specialer), "name": list(specialer)})
     return Instance(name="tiny", municipalities=munis, providers=prov, specialer=spec,
                     competence=comp, demand=dem, provider_travel=pt, travel=travel)
+
+
+def write_dataset(instance: Instance, folder: Path) -> Path:
+    """Write an instance as a dataset folder in the bundled CSV schema (``travel.csv`` holds
+    the municipality matrix), so ``dataset: <folder>`` in a scenario loads it again."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in ("municipalities", "providers", "specialer", "competence", "demand"):
+        getattr(instance, table).to_csv(folder / f"{table}.csv", index=False)
+    if instance.travel is None:
+        raise ValueError("write_dataset needs the municipality travel matrix")
+    instance.travel.to_csv(folder / "travel.csv", index=False)
+    return folder

@@ -367,3 +367,13 @@ def build_model(
 def values(var: pyo.Var) -> np.ndarray:
     """Values of an integer-indexed Var as a float array (0 where unset)."""
     return np.array([var[i].value or 0.0 for i in range(len(var))], dtype=float)
+
+
+def set_values(m: pyo.ConcreteModel, val: object) -> None:
+    """Load a start solution (``Values``: arrays y, r, x, u, v, q) into the variables;
+    fixed variables keep their fixed value."""
+    for name in ("y", "r", "x", "u", "v", "q"):
+        var = getattr(m, name)
+        for i, value in enumerate(getattr(val, name)):
+            if not var[i].fixed:
+                var[i].set_value(float(value), skip_validation=True)

@@ -1,10 +1,10 @@
 """The validated, immutable problem instance that the model builder consumes.
 
 An :class:`Instance` holds only tidy pandas tables; it never reads files. Loaders in
-``specialeplan.data`` (Denmark CSVs) and ``specialeplan.model.classic`` (OR-Library) produce
+``specialeplan.data`` (Denmark CSVs and ``specialeplan.data.orlib`` for OR-Library) produce
 one. Validation runs in ``__post_init__`` so an Instance that exists is consistent: every
-error names the table's source file, the row (as a planner sees it in Excel: header = row 1)
-and the field.
+error names the table's source file, the row (as a planner sees it in Excel: header = row 1,
+first data row = 2) and the field.
 
 Tables (units in ``data/README.md``):
 
@@ -161,6 +161,8 @@ def normalise_table(
 
 
 def _to_bool(v: Any) -> bool | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return False  # an empty cell means "no"
     if isinstance(v, bool | np.bool_):
         return bool(v)
     text = str(v).strip().lower()

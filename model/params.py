@@ -115,17 +115,20 @@ class ModelParams(BaseModel):
     max_changes: NonNegativeInt | None = Field(
         None, description="at most this many designations differ from today's")
 
-    def speciale_table(self, specialer: list[str]) -> pd.DataFrame:
+    def speciale_table(self, specialer: list[str], known: list[str] | None = None
+                       ) -> pd.DataFrame:
         """Resolved per-speciale parameters, one row per planned speciale.
 
-        Columns: speciale, min_cases, max_travel_minutes, reach_minutes, min_count, max_count,
-        min_advisory, max_advisory, demand_growth (NaN = unbounded/off).
+        ``known``: every speciale of the dataset; ``per_speciale`` entries for known but
+        unplanned specialer are ignored (a sub-scenario may plan fewer), unknown ones are an
+        error. Columns: speciale, min_cases, max_travel_minutes, reach_minutes, min_count,
+        max_count, min_advisory, max_advisory, demand_growth (NaN = unbounded/off).
         """
-        unknown = sorted(set(self.per_speciale) - set(specialer))
+        unknown = sorted(set(self.per_speciale) - set(known if known is not None else specialer))
         if unknown:
             raise ScenarioError(
-                f"per_speciale names unknown or unplanned speciale {unknown[0]!r}; "
-                f"planned: {sorted(specialer)}")
+                f"per_speciale names unknown speciale {unknown[0]!r}; "
+                f"known: {sorted(known if known is not None else specialer)}")
         rows = []
         base = self.defaults.model_dump()
         for s in specialer:

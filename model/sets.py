@@ -100,7 +100,7 @@ def build_model_data(instance: Instance, params: ModelParams) -> ModelData:
     """Derive the sparse sets; raises :class:`ScenarioError` for inconsistent scenarios."""
     specialer = _resolve_specialer(instance, params)
     _check_designations(instance, params, specialer)
-    sp = params.speciale_table(specialer).set_index("speciale")
+    sp = params.speciale_table(specialer, instance.speciale_ids).set_index("speciale")
     fam = params.families
 
     demand = instance.demand[instance.demand["speciale"].isin(specialer)].copy()

@@ -84,15 +84,16 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _locate(ref: str, base_dir: Path) -> Path:
+def _locate(ref: str, referrer: Path) -> Path:
+    base_dir = referrer.parent
     p = (base_dir / ref) if not Path(ref).is_absolute() else Path(ref)
     if p.is_file():
         return p
     for candidate in (p.with_suffix(".yaml"), bundled_scenario_dir() / f"{ref}.yaml"):
         if candidate.is_file():
             return candidate
-    raise ScenarioError(f"extends: cannot find scenario {ref!r} (looked in {base_dir} and "
-                        "the bundled scenarios)")
+    raise ScenarioError(f"{referrer}: extends: cannot find scenario {ref!r} (looked in "
+                        f"{base_dir} and the bundled scenarios)")
 
 
 def _resolve_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], list[str]]:
@@ -109,7 +110,7 @@ def _resolve_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], li
     merged: dict[str, Any] = {}
     chain: list[str] = []
     for ref in parents:
-        praw, pchain = _resolve_raw(_locate(ref, path.parent), (*seen, path))
+        praw, pchain = _resolve_raw(_locate(ref, path), (*seen, path))
         merged = deep_merge(merged, praw)
         chain += pchain
     merged = deep_merge(merged, data)

@@ -16,12 +16,13 @@ import pyomo.environ as pyo
 
 from specialeplan.errors import InfeasibleError, ScenarioError, SolverError
 from specialeplan.model.diagnose import Diagnosis, diagnose
-from specialeplan.model.formulation import build_model, values
+from specialeplan.model.formulation import build_model, set_values, values
+from specialeplan.model.heuristic import construct_start
 from specialeplan.model.instance import Instance
 from specialeplan.model.matrix import MatrixProblem, build_matrix
 from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData, build_model_data
-from specialeplan.model.solution import Solution, Values, make_solution
+from specialeplan.model.solution import Solution, Values, make_solution, objective_terms
 from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
 from specialeplan.solvers.base import SolveResult, SolverOptions, Status, get_backend
 
@@ -89,19 +90,44 @@ def _values(m: pyo.ConcreteModel) -> Values:
                   q=values(m.q))
 
 
+def warm_start(built: Built, options: SolverOptions) -> tuple[Values | None, float]:
+    """The constructive start (model.heuristic) when asked for and worth it (a MIP with more
+    than one speciale or more than a few binaries); returns values and seconds spent."""
+    data = built.data
+    if not options.warm_start or len(data.pairs) <= 20:
+        return None, 0.0
+    t0 = time.perf_counter()
+    budget = min(60.0, 0.25 * options.time_limit) if options.time_limit else 60.0
+    start, _ = construct_start(data, options, time_budget=budget)
+    return start, time.perf_counter() - t0
+
+
 def solve(built: Built, options: SolverOptions, *, backend: object | None = None) -> RunOutcome:
-    """Solve a built model. Infeasible → :class:`InfeasibleError` with a diagnosis."""
+    """Solve a built model. Infeasible → :class:`InfeasibleError` with a diagnosis.
+
+    With ``options.warm_start`` the constructive start solution is computed first and handed
+    to the solver; its time is counted in ``result.extra['start_seconds']`` and in
+    ``solve_seconds``.
+    """
     solver = backend or get_backend(options.name)
+    start, start_seconds = warm_start(built, options)
     if solver.input_kind == "matrix":
         if built.matrix is None:
             raise SolverError(f"solver {options.name!r} needs a model built with kind='matrix'")
-        result, z = solver.solve_matrix(built.matrix, options)
+        z0 = built.matrix.join(start) if start is not None else None
+        result, z = solver.solve_matrix(built.matrix, options, z0)
         val = built.matrix.split(z) if z is not None else None
     else:
         if built.model is None:
             raise SolverError(f"solver {options.name!r} needs a model built with kind='pyomo'")
+        if start is not None:
+            set_values(built.model, start)
         result = solver.solve(built.model, options)
         val = _values(built.model) if result.has_solution else None
+    result.extra["start_seconds"] = start_seconds
+    result.extra["start_objective"] = (sum(objective_terms(built.data, start).values())
+                                       if start is not None else None)
+    result.solve_seconds += start_seconds
     if result.status in (Status.INFEASIBLE, Status.UNBOUNDED):
         diagnosis = diagnose(built.data, options)
         raise InfeasibleError(

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from specialeplan import __version__
@@ -25,7 +26,8 @@ err_console = Console(stderr=True)
 
 
 def fail(exc: Exception, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                      soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -97,7 +99,7 @@ def run(
         except InfeasibleError as exc:
             if exc.diagnosis is not None:
                 exc.diagnosis.table.to_csv(folder / "infeasibility.csv", index=False)
-            err_console.print(f"[bold red]infeasible:[/] {exc}\n(details in "
+            err_console.print(f"[bold red]infeasible:[/] {escape(str(exc))}\n(details in "
                               f"{folder / 'infeasibility.csv'})", highlight=False)
             raise typer.Exit(3) from None
         write_results(outcome, resolved, folder, excel=excel)
@@ -126,7 +128,7 @@ def _run_check(folder: Path) -> None:
         console.print(f"[green]check passed[/]: {report.n_checks:,} checks, objective "
                       f"{report.objective_recomputed:,.6g} recomputed from the files")
         return
-    err_console.print(report.to_text(), highlight=False)
+    err_console.print(report.to_text(), highlight=False, markup=False)
     raise typer.Exit(1)
 
 

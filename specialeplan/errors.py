@@ -8,7 +8,8 @@ class SpecialeplanError(Exception):
 
 
 class DataValidationError(SpecialeplanError):
-    """A table failed validation. Names the file, the (1-based data) row and the field."""
+    """A table failed validation. Names the file, the row as numbered in a spreadsheet
+    (header = row 1, first data row = 2) and the field."""
 
     def __init__(
         self,

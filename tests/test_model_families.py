@@ -224,7 +224,7 @@ def test_infeasible_hard_reach_is_explained() -> None:
     ({"fixed": [{"provider_id": "P9", "speciale": "A"}]}, "unknown provider_id 'P9'"),
     ({"fixed": [{"provider_id": "P0", "speciale": "A"}],
       "forbidden": [{"provider_id": "P0", "speciale": "A"}]}, "both fixed and forbidden"),
-    ({"per_speciale": {"B": {"min_cases": 3}}}, "unknown or unplanned speciale 'B'"),
+    ({"per_speciale": {"B": {"min_cases": 3}}}, "unknown speciale 'B'"),
     ({"region_bounds": [{"speciale": "A", "region": "Nowhere", "min_count": 1}]},
      "unknown region 'Nowhere'"),
 ])
