@@ -173,14 +173,19 @@ def add_reach(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     - every municipality is advised or counted short: Σ_p v[k,p,s] + q[k,s] = 1
       (v only on arcs with t[k,p] <= R_s),
-    - advice only from rådgivningsfunktioner: v[k,p,s] <= r[p,s],
-    - advisory capacity: Σ_k v[k,p,s] <= A_p · r[p,s],
+    - advice only from rådgivningsfunktioner, and within advisory capacity:
+      ``strong``: v[k,p,s] <= r[p,s] for every arc and Σ_k v[k,p,s] <= A_p · r[p,s];
+      ``compact``: Σ_k v[k,p,s] <= min(A_p, #arcs of p) · r[p,s] plus the covering rows
+      Σ_{p within R_s of k} r[p,s] + q[k,s] >= 1 (valid because v <= r; they restore most of
+      the LP strength that dropping the per-arc rows loses),
     - a rådgivningsfunktion is a specialfunktion: r[p,s] <= y[p,s].
     """
     m.advisory_link = pyo.Constraint(range(len(data.pairs)), rule=lambda m, i: m.r[i] <= m.y[i])
     if len(data.need) == 0:
         return
+    compact = data.params.reach_formulation == "compact"
     by_need = _groups(data.reach["need"].to_numpy(), len(data.need))
+    rpair = data.reach["pair"].to_numpy()
     hard = not data.params.families.allow_reach_shortfall
     s = _elastic(m, "reach", data.need[["municipality_code", "speciale"]]) if hard else None
 
@@ -189,18 +194,29 @@ def add_reach(m: pyo.ConcreteModel, data: ModelData) -> None:
         return sum(m.v[a] for a in by_need[i]) + m.q[i] + slack == 1
 
     m.reach_balance = pyo.Constraint(range(len(data.need)), rule=balance)
-    rpair = data.reach["pair"].to_numpy()
-    m.reach_link = pyo.Constraint(
-        range(len(data.reach)), rule=lambda m, a: m.v[a] <= m.r[int(rpair[a])])
+    if compact:
+        def cover(m: pyo.ConcreteModel, i: int) -> object:
+            slack = s[i] if s is not None else 0
+            return sum(m.r[int(rpair[a])] for a in by_need[i]) + m.q[i] + slack >= 1
+
+        m.reach_cover = pyo.Constraint(range(len(data.need)), rule=cover)
+    else:
+        m.reach_link = pyo.Constraint(
+            range(len(data.reach)), rule=lambda m, a: m.v[a] <= m.r[int(rpair[a])])
     by_pair = _groups(rpair, len(data.pairs))
+    n_arcs = np.array([len(g) for g in by_pair], dtype=float)
     acap = data.pairs["advisory_capacity"].to_numpy()
-    rows = [i for i in range(len(data.pairs)) if by_pair[i] and np.isfinite(acap[i])]
-    sc = _elastic(m, "advisory_capacity", data.pairs.loc[rows, ["provider_id", "speciale"]])
+    big = np.minimum(acap, n_arcs) if compact else acap
+    rows = [i for i in range(len(data.pairs)) if by_pair[i] and np.isfinite(big[i])]
+    finite = np.isfinite(acap)
+    sc = _elastic(m, "advisory_capacity",
+                  data.pairs.loc[[i for i in rows if finite[i]], ["provider_id", "speciale"]])
+    slack_of = {i: j for j, i in enumerate(i for i in rows if finite[i])}
 
     def capacity(m: pyo.ConcreteModel, j: int) -> object:
         i = rows[j]
-        slack = sc[j] if sc is not None else 0
-        return sum(m.v[a] for a in by_pair[i]) - slack <= float(acap[i]) * m.r[i]
+        slack = sc[slack_of[i]] if sc is not None and i in slack_of else 0
+        return sum(m.v[a] for a in by_pair[i]) - slack <= float(big[i]) * m.r[i]
 
     m.advisory_capacity_max = pyo.Constraint(range(len(rows)), rule=capacity)
 

@@ -158,7 +158,7 @@ def build_matrix(data: ModelData) -> MatrixProblem:
               np.concatenate([ox + a_idx[ok], oy + rows_p]),
               np.concatenate([np.ones(int(ok.sum())), -pairs["max_cases"].to_numpy()[rows_p]]),
               -np.inf, 0.0)
-    # reach: r <= y; Σ v + q = 1; v <= r; Σ v <= A·r
+    # reach: r <= y; Σ v + q = 1; v <= r (strong) or covering rows (compact); Σ v <= A·r
     p_idx = np.arange(nP)
     R.add("advisory_link", nP, np.concatenate([p_idx, p_idx]),
           np.concatenate([orr + p_idx, oy + p_idx]),
@@ -168,16 +168,24 @@ def build_matrix(data: ModelData) -> MatrixProblem:
         v_pair = reach["pair"].to_numpy()
         R.add("reach", nN, np.concatenate([reach["need"].to_numpy(), np.arange(nN)]),
               np.concatenate([ov + v_idx, oq + np.arange(nN)]), np.ones(nR + nN), 1.0, 1.0)
-        R.add("reach_link", nR, np.concatenate([v_idx, v_idx]),
-              np.concatenate([ov + v_idx, orr + v_pair]),
-              np.concatenate([np.ones(nR), -np.ones(nR)]), -np.inf, 0.0)
+        compact = data.params.reach_formulation == "compact"
+        if compact:  # covering: Σ_{arcs of k} r[pair] + q >= 1
+            R.add("reach_cover", nN, np.concatenate([reach["need"].to_numpy(), np.arange(nN)]),
+                  np.concatenate([orr + v_pair, oq + np.arange(nN)]), np.ones(nR + nN), 1.0,
+                  np.inf)
+        else:
+            R.add("reach_link", nR, np.concatenate([v_idx, v_idx]),
+                  np.concatenate([ov + v_idx, orr + v_pair]),
+                  np.concatenate([np.ones(nR), -np.ones(nR)]), -np.inf, 0.0)
         acap = pairs["advisory_capacity"].to_numpy()
-        keep = (np.bincount(v_pair, minlength=nP) > 0) & np.isfinite(acap)
+        n_arcs = np.bincount(v_pair, minlength=nP).astype(float)
+        big = np.minimum(acap, n_arcs) if compact else acap
+        keep = (n_arcs > 0) & np.isfinite(big)
         r, ok, n = _group_rows(v_pair, keep)
         rows_p = np.flatnonzero(keep)
         R.add("advisory_capacity", n, np.concatenate([r[ok], np.arange(n)]),
               np.concatenate([ov + v_idx[ok], orr + rows_p]),
-              np.concatenate([np.ones(int(ok.sum())), -acap[rows_p]]), -np.inf, 0.0)
+              np.concatenate([np.ones(int(ok.sum())), -big[rows_p]]), -np.inf, 0.0)
     # count bounds per speciale (ranged rows), on y and on r
     spp = data.speciale_params.loc[data.specialer]
     sid = pairs["speciale"].map({s: i for i, s in enumerate(data.specialer)}).to_numpy()

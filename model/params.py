@@ -8,7 +8,7 @@ builder only ever sees this resolved object.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt
@@ -114,6 +114,10 @@ class ModelParams(BaseModel):
     max_specialer_per_provider: NonNegativeInt | None = None
     max_changes: NonNegativeInt | None = Field(
         None, description="at most this many designations differ from today's")
+    reach_formulation: Literal["compact", "strong"] = Field(
+        "compact", description="'strong': v <= r per reach arc (tight LP, ~half of all rows on "
+        "national instances); 'compact': covering rows Σ r + q >= 1 per municipality plus "
+        "Σ_k v <= min(A_p, #arcs)·r — same integer solutions, LP 5x faster")
 
     def speciale_table(self, specialer: list[str], known: list[str] | None = None
                        ) -> pd.DataFrame:

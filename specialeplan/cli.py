@@ -72,6 +72,7 @@ def run(
     quiet: Annotated[bool, typer.Option(help="do not stream the solver log")] = False,
     check: Annotated[bool, typer.Option(help="verify the written folder with the checker")] = True,
     excel: Annotated[bool, typer.Option(help="also write results.xlsx")] = True,
+    maps: Annotated[bool, typer.Option(help="also draw maps/<speciale>.png")] = False,
 ) -> None:
     """Solve a scenario and write its results folder."""
     from specialeplan.api import Built
@@ -112,6 +113,10 @@ def run(
         err_console.print(f"[bold red]no solution[/] (status {outcome.result.status})")
         raise typer.Exit(1)
     console.print(f"results written to [bold]{folder}[/]")
+    if maps:
+        from specialeplan.maps import write_maps
+
+        console.print(f"drew {len(write_maps(folder))} map(s) in {folder / 'maps'}")
     if check:
         _run_check(folder)
 
@@ -136,6 +141,22 @@ def _run_check(folder: Path) -> None:
 def check(folder: Annotated[Path, typer.Argument(help="a results folder")]) -> None:
     """Re-verify a results folder from its files only (independent of the model)."""
     _run_check(folder)
+
+
+@app.command(name="map")
+def map_(
+    folder: Annotated[Path, typer.Argument(help="a results folder")],
+    speciale: Annotated[list[str] | None, typer.Option(help="only these specialer")] = None,
+) -> None:
+    """Draw maps/<speciale>.png for a results folder (placements and travel)."""
+    from specialeplan.maps import write_maps
+
+    try:
+        paths = write_maps(folder, speciale or None)
+    except SpecialeplanError as exc:
+        fail(exc)
+        return
+    console.print(f"wrote {len(paths)} map(s) to {folder / 'maps'}")
 
 
 class ClassicKind(StrEnum):

@@ -45,6 +45,8 @@ def kpis_record(outcome: RunOutcome) -> dict[str, Any]:
         "n_binaries": res.n_binaries,
         "n_nonzeros": res.n_nonzeros,
         "nodes": res.nodes,
+        "start_seconds": res.extra.get("start_seconds"),
+        "start_objective": res.extra.get("start_objective"),
         "sizes": outcome.data.sizes,
     }
     if outcome.solution is not None:

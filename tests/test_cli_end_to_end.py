@@ -75,6 +75,10 @@ def test_run_writes_a_checkable_folder(scenario: Path, tmp_path: Path) -> None:
 
     check = runner.invoke(app, ["check", str(folder)])
     assert check.exit_code == 0, check.output
+    drawn = runner.invoke(app, ["map", str(folder)])
+    assert drawn.exit_code == 0, drawn.output
+    assert (folder / "maps" / "A.png").stat().st_size > 10_000
+    assert runner.invoke(app, ["map", str(folder), "--speciale", "Z"]).exit_code == 2
 
     # a hand-broken folder fails the check with a readable violation
     asg = pd.read_csv(folder / "assignments.csv")

@@ -104,7 +104,8 @@ def test_speciale_capacity(backend: str) -> None:
     assert obj == pytest.approx(270)
 
 
-def test_reach_and_advisory_capacity(backend: str) -> None:
+@pytest.mark.parametrize("formulation", ["compact", "strong"])
+def test_reach_and_advisory_capacity(backend: str, formulation: str) -> None:
     """Only m1 has demand (10); P0 and P2 are competent, designation 10, rådgivning 100 each.
     Reach 40 min: m0 needs P0, m2 needs P2 → both advisory: 20 + 200 + 10·30 = 520.
     Reach 70 min: one rådgivningsfunktion reaches all: 10 + 100 + 300 = 410.
@@ -113,16 +114,19 @@ def test_reach_and_advisory_capacity(backend: str) -> None:
     competence = [{"id": p, "speciale": "A", "designation_cost": 10, "advisory_cost": 100}
                   for p in ("P0", "P2")]
     inst = tiny_instance(LINE, providers, {(1, "A"): 10}, competence)
-    obj, des, sol = solve_tiny(inst, backend, defaults={"reach_minutes": 40})
+    obj, des, sol = solve_tiny(inst, backend, defaults={"reach_minutes": 40},
+                               reach_formulation=formulation)
     assert obj == pytest.approx(520)
     assert set(sol.designations.loc[sol.designations["is_advisory"], "provider_id"]) == des
     assert set(sol.reach["municipality_code"]) == {"m0", "m1", "m2"}
-    obj, _, _ = solve_tiny(inst, backend, defaults={"reach_minutes": 70})
+    obj, _, _ = solve_tiny(inst, backend, defaults={"reach_minutes": 70},
+                           reach_formulation=formulation)
     assert obj == pytest.approx(410)
     small = [{"id": "P0", "at": 0, "advisory_capacity": 2},
              {"id": "P2", "at": 2, "advisory_capacity": 2}]
     inst2 = tiny_instance(LINE, small, {(1, "A"): 10}, competence)
-    obj, _, _ = solve_tiny(inst2, backend, defaults={"reach_minutes": 70})
+    obj, _, _ = solve_tiny(inst2, backend, defaults={"reach_minutes": 70},
+                           reach_formulation=formulation)
     assert obj == pytest.approx(520)
 
 
