@@ -100,6 +100,9 @@ class PyomoHighs:
     def available(self) -> bool:
         return bool(self._opt.available())
 
+    def version(self) -> str:
+        return highs_version()
+
     def solve(self, model: pyo.ConcreteModel, options: SolverOptions) -> SolveResult:
         """Solve ``model`` in place (values loaded into its variables when a solution exists).
 
@@ -115,13 +118,18 @@ class PyomoHighs:
             cfg.logfile = options.log_file
         self._opt.highs_options = highs_option_dict(options)
         start = time.perf_counter()
+        if model is not self._opt._model:
+            self._opt.set_instance(model)
+        # APPSI calls HiGHS's blocking run(); highspy handles Ctrl-C only in solve() (a
+        # worker thread it can cancel), so route run() to solve() on this instance.
+        h = self._opt._solver_model
+        h.run = h.solve
         try:
             res = self._opt.solve(model)
         except (RuntimeError, ValueError) as exc:  # pragma: no cover - solver-internal failure
             raise SolverError(f"HiGHS failed: {exc}") from exc
         seconds = time.perf_counter() - start
         # APPSI does not expose the interrupt status; the underlying HiGHS object does.
-        h = self._opt._solver_model
         result = collect_result(h, self.name, seconds)
         result.extra["appsi_termination"] = str(res.termination_condition)
         if result.has_solution:
@@ -142,6 +150,9 @@ class DirectHighs:
 
     def available(self) -> bool:
         return True
+
+    def version(self) -> str:
+        return highs_version()
 
     def solve_matrix(
         self, problem: Any, options: SolverOptions, start: np.ndarray | None = None
@@ -178,7 +189,7 @@ class DirectHighs:
             h.setSolution(sol)
         h.HandleKeyboardInterrupt = True
         t0 = time.perf_counter()
-        h.run()
+        h.solve()  # not run(): solve() runs in a worker thread so Ctrl-C can cancel it
         result = collect_result(h, self.name, time.perf_counter() - t0)
         z = np.asarray(h.getSolution().col_value) if result.has_solution else None
         return result, z

@@ -17,7 +17,7 @@ import pyomo.environ as pyo
 from specialeplan.errors import InfeasibleError, ScenarioError, SolverError
 from specialeplan.model.diagnose import Diagnosis, diagnose
 from specialeplan.model.formulation import build_model, set_values, values
-from specialeplan.model.heuristic import construct_start
+from specialeplan.model.heuristic import StartInterrupted, construct_start
 from specialeplan.model.instance import Instance
 from specialeplan.model.matrix import MatrixProblem, build_matrix
 from specialeplan.model.params import ModelParams
@@ -97,9 +97,20 @@ def warm_start(built: Built, options: SolverOptions) -> tuple[Values | None, flo
     if not options.warm_start or len(data.pairs) <= 20:
         return None, 0.0
     t0 = time.perf_counter()
-    budget = min(60.0, 0.25 * options.time_limit) if options.time_limit else 60.0
+    # 40 % of the time for the start: HiGHS needs the rest to prove the bound (root LP and
+    # cuts), and the start is where the objective is won on national instances
+    budget = 0.4 * options.time_limit if options.time_limit else 240.0
     start, _ = construct_start(data, options, time_budget=budget)
     return start, time.perf_counter() - t0
+
+
+def _interrupted_outcome(built: Built, val: Values, solver: object) -> RunOutcome:
+    terms = objective_terms(built.data, val)
+    result = SolveResult(status=Status.INTERRUPTED, objective=sum(terms.values()),
+                         best_bound=None, solver=solver.name, solver_version=solver.version(),
+                         solve_seconds=0.0)
+    return RunOutcome(solution=make_solution(built.data, val), result=result, data=built.data,
+                      build_seconds=built.build_seconds)
 
 
 def solve(built: Built, options: SolverOptions, *, backend: object | None = None) -> RunOutcome:
@@ -110,7 +121,13 @@ def solve(built: Built, options: SolverOptions, *, backend: object | None = None
     ``solve_seconds``.
     """
     solver = backend or get_backend(options.name)
-    start, start_seconds = warm_start(built, options)
+    try:
+        start, start_seconds = warm_start(built, options)
+    except StartInterrupted as stop:  # Ctrl-C: keep the solution built so far
+        return _interrupted_outcome(built, stop.values, solver)
+    if options.time_limit is not None:  # the time limit covers start and solve together
+        options = options.model_copy(
+            update={"time_limit": max(options.time_limit - start_seconds, 10.0)})
     if solver.input_kind == "matrix":
         if built.matrix is None:
             raise SolverError(f"solver {options.name!r} needs a model built with kind='matrix'")
