@@ -44,6 +44,9 @@ def _stop_if_interrupted(result: SolveResult, val: Values) -> None:
         raise StartInterrupted(val)
 
 
+GROUP_SIZE = 5  # specialer re-optimised jointly (the size of a rollout wave)
+
+
 def _renumber(df: pd.DataFrame, col: str, keep: pd.Index) -> pd.Series:
     return df[col].map(pd.Series(np.arange(len(keep)), index=keep))
 
@@ -227,7 +230,7 @@ def construct_start(
 ) -> tuple[Values | None, dict[str, float]]:
     """The start handed to the solver: the sequential decomposition in blocks of five
     specialer (40 % of the budget), then large-neighbourhood search over groups of
-    specialer with the rest.
+    specialer with the rest. With at most five specialer: one-at-a-time sequential only.
 
     Tried and dropped: independent per-speciale MIPs followed by a restricted coupled MIP
     (the independent optima overload shared providers by ~2,000 borgerforløb, so the
@@ -235,14 +238,17 @@ def construct_start(
     (no gain: a speciale re-solved alone sees exactly the capacity it had).
     """
     t0 = time.perf_counter()
-    val, seconds = sequential_start(data, options, 0.4 * time_budget, block=5)
+    if len(data.specialer) <= GROUP_SIZE:
+        # a group already is the whole model: a quick one-at-a-time start is all HiGHS needs
+        return sequential_start(data, options, min(time_budget, 20.0), block=1)
+    val, seconds = sequential_start(data, options, 0.4 * time_budget, block=GROUP_SIZE)
     if val is None:
         return None, seconds
     left = time_budget - (time.perf_counter() - t0)
     if left > 10.0:
         t1 = time.perf_counter()
         try:
-            val, _ = improve_groups(data, val, options, left, seed=options.seed)
+            val, _ = improve_groups(data, val, options, left, GROUP_SIZE, seed=options.seed)
         except KeyboardInterrupt:  # between two sub-solves: val is feasible as it stands
             raise StartInterrupted(val) from None
         seconds["improve_groups"] = time.perf_counter() - t1
