@@ -28,7 +28,13 @@ import pandas as pd
 from specialeplan.model.matrix import build_matrix
 from specialeplan.model.sets import ModelData
 from specialeplan.model.solution import Values
-from specialeplan.solvers.base import SolveResult, SolverOptions, Status, get_backend
+from specialeplan.solvers.base import (
+    SolveResult,
+    SolverOptions,
+    Status,
+    get_backend,
+    interrupt_requested,
+)
 
 
 class StartInterrupted(Exception):  # noqa: N818 - it is a signal, not an error
@@ -40,7 +46,7 @@ class StartInterrupted(Exception):  # noqa: N818 - it is a signal, not an error
 
 
 def _stop_if_interrupted(result: SolveResult, val: Values) -> None:
-    if result.status == Status.INTERRUPTED:
+    if result.status == Status.INTERRUPTED or interrupt_requested():
         raise StartInterrupted(val)
 
 
@@ -96,8 +102,8 @@ def sequential_start(
     ``block`` specialer (in scarcity order) are solved jointly per step; blocks of five
     (the rollout waves' size) start much closer to the optimum than one at a time. With a
     max-specialer-per-provider limit the blocks are single specialer, so the limit can be
-    tracked across steps. A block that finds no solution in its time stays unserved (counted
-    as unmet demand), so the start is always feasible.
+    tracked across steps. A block that finds no solution in its time is redone one speciale
+    at a time; a speciale that still finds none stays unserved.
     """
     val = Values(y=np.zeros(len(data.pairs)), r=np.zeros(len(data.pairs)),
                  x=np.zeros(len(data.arcs)), u=np.zeros(len(data.dem)),
@@ -140,7 +146,11 @@ def _sequential_steps(
         result, z = backend.solve_matrix(problem, sub_opts)
         _stop_if_interrupted(result, val)
         seconds["+".join(group)] = time.perf_counter() - t0
-        if z is None:  # no solution within its time: leave these specialer unserved
+        if z is None and len(group) > 1:  # no solution in time: one speciale at a time
+            _sequential_steps(data, val, [[s] for s in group], capacity, held, limit,
+                              sub_opts, seconds)
+            continue
+        if z is None:  # still nothing: leave it unserved (HiGHS repairs or drops the start)
             continue
         part = problem.split(z)
         _put(val, idx, part)

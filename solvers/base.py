@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -10,6 +11,23 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveInt
 
 from specialeplan.errors import SolverError
+
+_INTERRUPT = threading.Event()
+
+
+def request_interrupt() -> None:
+    """Record that the user pressed Ctrl-C (set by the backends' signal handler)."""
+    _INTERRUPT.set()
+
+
+def interrupt_requested() -> bool:
+    """True once Ctrl-C was pressed since :func:`clear_interrupt`; loops of several solves
+    (start heuristics, sweeps) check it between solves."""
+    return _INTERRUPT.is_set()
+
+
+def clear_interrupt() -> None:
+    _INTERRUPT.clear()
 
 
 class Status(StrEnum):

@@ -7,13 +7,17 @@ one call (fast build, for sweeps and large instances).
 kept in memory can be changed and re-solved without rebuilding, and the current variable
 values are passed to HiGHS as a MIP start.
 
-Ctrl-C during a solve is handled by HiGHS (``HandleKeyboardInterrupt``): it stops, keeps the
-best solution found and we report status ``interrupted``.
+Ctrl-C during a solve asks HiGHS to stop: it keeps the best solution found and we report
+status ``interrupted`` (a second Ctrl-C aborts).
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import highspy
@@ -23,7 +27,13 @@ from pyomo.common.tee import capture_output
 from pyomo.contrib.appsi.solvers.highs import Highs as AppsiHighs
 
 from specialeplan.errors import SolverError
-from specialeplan.solvers.base import SolveResult, SolverOptions, Status, register
+from specialeplan.solvers.base import (
+    SolveResult,
+    SolverOptions,
+    Status,
+    register,
+    request_interrupt,
+)
 
 _MS = highspy.HighsModelStatus
 _STATUS = {
@@ -64,9 +74,38 @@ def highs_option_dict(options: SolverOptions) -> dict[str, Any]:
     return out
 
 
-def collect_result(h: highspy.Highs, solver: str, seconds: float) -> SolveResult:
-    """Read status, objective and bound off a HiGHS object after ``run``."""
+@contextmanager
+def _ctrl_c_cancels(h: highspy.Highs) -> Iterator[threading.Event]:
+    """While solving, Ctrl-C asks HiGHS to stop (it keeps its best solution) and is
+    remembered; a second Ctrl-C aborts. highspy's own handler only cancels at some check
+    points and does not tell the caller, so a cancelled solve could look like a time limit.
+    """
+    pressed = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed  # signal handlers can only be set from the main thread
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if pressed.is_set():
+            raise KeyboardInterrupt
+        pressed.set()
+        request_interrupt()
+        h.cancelSolve()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def collect_result(
+    h: highspy.Highs, solver: str, seconds: float, *, interrupted: bool = False
+) -> SolveResult:
+    """Read status, objective and bound off a HiGHS object after a solve."""
     status = _STATUS.get(h.getModelStatus(), Status.ERROR)
+    if interrupted and status != Status.OPTIMAL:
+        status = Status.INTERRUPTED
     info = h.getInfo()
     has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
     lp = h.getLp()
@@ -125,12 +164,12 @@ class PyomoHighs:
         h = self._opt._solver_model
         h.run = h.solve
         try:
-            res = self._opt.solve(model)
+            with _ctrl_c_cancels(h) as pressed:
+                res = self._opt.solve(model)
         except (RuntimeError, ValueError) as exc:  # pragma: no cover - solver-internal failure
             raise SolverError(f"HiGHS failed: {exc}") from exc
         seconds = time.perf_counter() - start
-        # APPSI does not expose the interrupt status; the underlying HiGHS object does.
-        result = collect_result(h, self.name, seconds)
+        result = collect_result(h, self.name, seconds, interrupted=pressed.is_set())
         result.extra["appsi_termination"] = str(res.termination_condition)
         if result.has_solution:
             res.solution_loader.load_vars()
@@ -189,7 +228,9 @@ class DirectHighs:
             h.setSolution(sol)
         h.HandleKeyboardInterrupt = True
         t0 = time.perf_counter()
-        h.solve()  # not run(): solve() runs in a worker thread so Ctrl-C can cancel it
-        result = collect_result(h, self.name, time.perf_counter() - t0)
+        with _ctrl_c_cancels(h) as pressed:
+            h.solve()  # not run(): solve() runs in a worker thread that can be cancelled
+        result = collect_result(h, self.name, time.perf_counter() - t0,
+                                interrupted=pressed.is_set())
         z = np.asarray(h.getSolution().col_value) if result.has_solution else None
         return result, z

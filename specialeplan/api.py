@@ -24,7 +24,13 @@ from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData, build_model_data
 from specialeplan.model.solution import Solution, Values, make_solution, objective_terms
 from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
-from specialeplan.solvers.base import SolveResult, SolverOptions, Status, get_backend
+from specialeplan.solvers.base import (
+    SolveResult,
+    SolverOptions,
+    Status,
+    clear_interrupt,
+    get_backend,
+)
 
 __all__ = ["Built", "RunOutcome", "build", "load_dataset", "load_scenario", "run", "solve"]
 
@@ -121,6 +127,7 @@ def solve(built: Built, options: SolverOptions, *, backend: object | None = None
     ``solve_seconds``.
     """
     solver = backend or get_backend(options.name)
+    clear_interrupt()
     try:
         start, start_seconds = warm_start(built, options)
     except StartInterrupted as stop:  # Ctrl-C: keep the solution built so far

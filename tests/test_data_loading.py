@@ -118,7 +118,7 @@ def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
 
 
 def test_adjacency_matches_geometry() -> None:
-    pytest.importorskip("shapely")
+    """Needs shapely (a dev extra, not a runtime dependency)."""
     pairs = _script("make_adjacency").adjacency_pairs(bundled_dir() / "municipalities.geojson")
     committed = pd.read_csv(bundled_dir() / "adjacency.csv", dtype=str)
     assert len(committed) == 186
