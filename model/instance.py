@@ -143,7 +143,7 @@ def normalise_table(
                 )
             df[col] = num.astype(float)
         elif kind == "bool":
-            mapped = s.map(_to_bool)
+            mapped = s.map(parse_bool)
             if mapped.isna().any():
                 i = int(np.flatnonzero(mapped.isna().to_numpy())[0])
                 raise DataValidationError(
@@ -160,7 +160,8 @@ def normalise_table(
     return df
 
 
-def _to_bool(v: Any) -> bool | None:
+def parse_bool(v: Any) -> bool | None:
+    """0/1, true/false, yes/no, ja/nej (any case); empty = False; anything else = None."""
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return False  # an empty cell means "no"
     if isinstance(v, bool | np.bool_):

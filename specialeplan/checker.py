@@ -165,19 +165,6 @@ class CheckReport:
 
 
 # --------------------------------------------------------------------------- reading
-def _to_bool(v: Any) -> bool | None:
-    if isinstance(v, bool | np.bool_):
-        return bool(v)
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return False
-    text = str(v).strip().lower()
-    if text in ("1", "1.0", "true", "yes", "ja"):
-        return True
-    if text in ("0", "0.0", "false", "no", "nej", ""):
-        return False
-    return None
-
-
 def _first_bad(mask: pd.Series) -> int:
     return int(np.flatnonzero(mask.to_numpy())[0]) + 2  # Excel row: header is row 1
 
@@ -218,7 +205,7 @@ def _read_csv(folder: Path, rel: str, schema: _Schema) -> pd.DataFrame:
                                           file=rel, row=i, field=col)
             df[col] = num.astype(float)
         else:  # bool
-            mapped = s.map(_to_bool)
+            mapped = s.map(parse_bool)
             if mapped.isna().any():
                 i = _first_bad(mapped.isna())
                 raise DataValidationError(f"expected true/false or 0/1, got {s.iloc[i - 2]!r}",
