@@ -50,6 +50,7 @@ import yaml
 from pydantic import ValidationError
 
 from specialeplan.errors import DataValidationError
+from specialeplan.model.instance import parse_bool
 from specialeplan.model.params import ModelParams
 
 __all__ = ["TERMS", "CheckReport", "Violation", "check_results"]
