@@ -3,18 +3,16 @@
 On national instances HiGHS proves a good bound at the root but finds no good incumbent for
 minutes (its first ones are ~10× the optimum; see PERFORMANCE_NOTES). The specialer are
 coupled only through the providers' shared capacity, the max-specialer-per-provider rule and
-the global change limit, so a sequential decomposition gives a near-optimal, feasible start:
+the global change limit, so :func:`construct_start` builds a feasible start in two steps:
 
-1. order the specialer by scarcity (demand ÷ competent capacity, scarcest first);
-2. solve each speciale's own MIP with the *remaining* provider capacity and with providers
-   that already hold the maximum number of specialer blocked;
-3. subtract the capacity it used, continue.
+1. :func:`sequential_start`: order the specialer by scarcity (demand ÷ competent capacity,
+   scarcest first) and solve them in blocks, each with the capacity the earlier blocks left
+   and with providers that already hold the maximum number of specialer blocked;
+2. :func:`improve_groups`: large-neighbourhood search re-optimising random groups of
+   specialer jointly, which trades capacity between them.
 
-
-Each sub-MIP is small (one speciale: a few thousand columns) and is built with the matrix
-builder. The result is a full :class:`Values` for the whole model, passed to the solver as a
-MIP start. A speciale whose sub-MIP finds no solution leaves the start incomplete; the solver
-then simply starts without it.
+Every sub-MIP is small and built with the matrix builder; the result is a full
+:class:`Values` for the whole model, passed to the solver as a MIP start.
 """
 
 from __future__ import annotations
@@ -58,14 +56,13 @@ def _renumber(df: pd.DataFrame, col: str, keep: pd.Index) -> pd.Series:
 
 
 def restrict(
-    data: ModelData, specialer: str | list[str], capacity: pd.Series, blocked: np.ndarray
+    data: ModelData, group: list[str], capacity: pd.Series, blocked: np.ndarray
 ) -> tuple[ModelData, dict[str, np.ndarray]]:
     """The sub-model of some specialer, plus the global row positions of each of its tables.
 
     ``capacity``: capacity left for them per provider_id; ``blocked``: bool per global pair
     that may not be opened (provider already at its max number of specialer).
     """
-    group = [specialer] if isinstance(specialer, str) else list(specialer)
     pairs = data.pairs[data.pairs["speciale"].isin(group)].copy()
     pairs.loc[blocked[pairs.index] & ~pairs["fixed"], "usable"] = False
     dem = data.dem[data.dem["speciale"].isin(group)].copy()
@@ -96,7 +93,7 @@ def restrict(
 
 def sequential_start(
     data: ModelData, options: SolverOptions, time_budget: float = 60.0, block: int = 1
-) -> tuple[Values | None, dict[str, float]]:
+) -> tuple[Values, dict[str, float]]:
     """A feasible start for the full model (see module docstring) and seconds per step.
 
     ``block`` specialer (in scarcity order) are solved jointly per step; blocks of five
@@ -237,7 +234,7 @@ def improve_groups(
 
 def construct_start(
     data: ModelData, options: SolverOptions, time_budget: float = 60.0
-) -> tuple[Values | None, dict[str, float]]:
+) -> tuple[Values, dict[str, float]]:
     """The start handed to the solver: the sequential decomposition in blocks of five
     specialer (40 % of the budget), then large-neighbourhood search over groups of
     specialer with the rest. With at most five specialer: one-at-a-time sequential only.
@@ -252,8 +249,6 @@ def construct_start(
         # a group already is the whole model: a quick one-at-a-time start is all HiGHS needs
         return sequential_start(data, options, min(time_budget, 20.0), block=1)
     val, seconds = sequential_start(data, options, 0.4 * time_budget, block=GROUP_SIZE)
-    if val is None:
-        return None, seconds
     left = time_budget - (time.perf_counter() - t0)
     if left > 10.0:
         t1 = time.perf_counter()
