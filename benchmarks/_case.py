@@ -22,8 +22,9 @@ import specialeplan.classic as classic_mod
 from specialeplan.api import build, load_dataset, solve
 from specialeplan.data.orlib import read_classic
 from specialeplan.scenarios.schema import load_scenario
-from specialeplan.solvers.base import SolveResult, SolverOptions, get_backend
-from specialeplan.solvers.highs import PyomoHighs
+from specialeplan.solvers.base import SolveResult, SolverOptions
+from specialeplan.solvers.pyomo_highs import PyomoHighs
+from specialeplan.solvers.registry import get_backend
 
 
 def rss_mib() -> float:
@@ -131,18 +132,22 @@ def case_scenario(spec: dict[str, Any]) -> dict[str, Any]:
     instance = load_dataset(sc.dataset, resolved.base_dir)
     load_s = time.perf_counter() - t0
     backend = get_backend(options.name)
-    built = build(instance, sc.model, kind=backend.input_kind)
-    translate_s = 0.0
-    if isinstance(backend, PyomoHighs) and hasattr(backend, "_opt"):
+    built = build(instance, sc.model)
+    translate_s = pyomo_s = 0.0
+    if isinstance(backend, PyomoHighs):
         t = time.perf_counter()
-        backend._opt.set_instance(built.model)  # what PyomoHighs.solve does first
+        model = built.pyomo  # the Pyomo model of the problem, kept with it
+        pyomo_s = time.perf_counter() - t
+        t = time.perf_counter()
+        backend._opt.set_instance(model)  # what PyomoHighs.solve does first
         translate_s = time.perf_counter() - t
     outcome = solve(built, options, backend=backend)
     total = time.perf_counter() - t0
     res = outcome.result
     return {**result_fields(res), "scenario": sc.name, "solver": options.name,
             "time_limit": options.time_limit, "mip_rel_gap": options.mip_rel_gap,
-            "load_s": load_s, "build_s": built.build_seconds, "translate_s": translate_s,
+            "load_s": load_s, "build_s": built.build_seconds + pyomo_s,
+            "translate_s": translate_s,
             "solve_s": res.solve_seconds, "highs_s": res.solve_seconds - (res.extra.get(
                 "start_seconds") or 0.0), "total_s": total}
 
@@ -158,20 +163,22 @@ def case_scale(spec: dict[str, Any]) -> dict[str, Any]:
     sc = resolved.scenario
     params = sc.model.model_copy(update={"specialer": instance.speciale_ids[: int(spec["k"])]})
     base = rss_mib()
-    built = build(instance, params, kind=spec["kind"])
+    built = build(instance, params)
+    build_s = built.build_seconds
+    if spec["kind"] == "pyomo":  # the matrix plus its Pyomo model
+        t = time.perf_counter()
+        m = built.pyomo
+        build_s += time.perf_counter() - t
     build_mib = rss_mib()
     rec: dict[str, Any] = {"factor": spec["factor"], "k": spec["k"], "kind": spec["kind"],
                            "providers": len(instance.providers), "gen_s": gen_s,
-                           "build_s": built.build_seconds, "build_base_mib": base,
+                           "build_s": build_s, "build_base_mib": base,
                            "build_peak_mib": build_mib, **built.data.sizes}
-    if built.matrix is not None:
-        mp = built.matrix
-        rec.update(rows=int(mp.A.shape[0]), cols=int(mp.A.shape[1]), nonzeros=int(mp.A.nnz),
-                   binaries=int(mp.integer.sum()))
-    else:
-        m = built.model
-        rec.update(rows=sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True)),
-                   cols=sum(1 for _ in m.component_data_objects(pyo.Var)))
+    mp = built.problem
+    rec.update(rows=int(mp.A.shape[0]), cols=int(mp.A.shape[1]), nonzeros=int(mp.A.nnz),
+               binaries=int(mp.integer.sum()))
+    if spec["kind"] == "pyomo":
+        assert rec["rows"] == sum(1 for _ in m.component_data_objects(pyo.Constraint))
     if spec.get("solve"):
         options = sc.solver.model_copy(update={
             "name": "highs-direct", "time_limit": float(spec["time_limit"]),

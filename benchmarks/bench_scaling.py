@@ -1,8 +1,8 @@
 """Section ``scaling``: replicated Denmark instances (benchmarks/scale.py), build and solve.
 
 Grid: providers ×1, ×2, ×4, ×8 and the first 5, 10, 20 specialer of the dataset, with the
-base scenario's model rules. Per cell two fresh processes: (1) build with ``kind="pyomo"``
-(no solve); (2) build with ``kind="matrix"`` and solve with ``highs-direct`` (base
+base scenario's model rules. Per cell two fresh processes: (1) build the problem and its
+Pyomo model (no solve); (2) build the problem and solve it with ``highs-direct`` (base
 scenario's solver options, short time limit, gap 0.5 %, start heuristic included).
 "build +MiB": what the build added to the process's memory high-water mark.
 """

@@ -8,12 +8,13 @@ would change constraint coefficients and need rows rebuilt.
 
 Modes, each in its own process:
 
-* ``a`` rebuild + Pyomo: ``build(kind="pyomo")`` + ``solve`` (backend ``highs``) per variation;
-* ``b`` persistent Pyomo: one model and one ``PyomoHighs`` object; the base scenario is
-  solved once (setup, not counted), then per variation un-fix the previous pair, fix the new
-  one and re-solve; the previous variation's solution is the MIP start (APPSI warm start)
-  instead of the constructive start heuristic (whose data would not know the fixing);
-* ``c`` rebuild + direct: ``build(kind="matrix")`` + ``solve`` (backend ``highs-direct``).
+* ``a`` rebuild + Pyomo: ``build`` + ``solve`` (backend ``highs``, Pyomo model) per variation;
+* ``b`` persistent Pyomo: one Pyomo model (``built.pyomo``) and one ``PyomoHighs``; the base
+  scenario is solved once (setup, not counted), then per variation un-fix the previous pair,
+  fix the new one and re-solve; the previous variation's solution is the MIP start (APPSI
+  warm start) instead of the constructive start heuristic (whose data would not know the
+  fixing);
+* ``c`` rebuild + direct: ``build`` + ``solve`` (backend ``highs-direct``).
 
 (a) and (c) use the scenario's solver options, start heuristic included.
 """
@@ -48,7 +49,7 @@ def run_mode(mode: str, scenario: str, n: int) -> dict[str, Any]:
     """Run all ``n`` variations in mode ``a``, ``b`` or ``c`` (in this process)."""
     from specialeplan.api import build, load_dataset, solve
     from specialeplan.model.params import Designation
-    from specialeplan.solvers.highs import PyomoHighs
+    from specialeplan.solvers.pyomo_highs import PyomoHighs
 
     resolved = load_scenario_(scenario)
     sc = resolved.scenario
@@ -56,7 +57,7 @@ def run_mode(mode: str, scenario: str, n: int) -> dict[str, Any]:
     name = "highs-direct" if mode == "c" else "highs"
     options = sc.solver.model_copy(update={"name": name, "verbose": False})
     t0 = time.perf_counter()
-    base = build(instance, sc.model, kind="matrix" if mode == "c" else "pyomo")
+    base = build(instance, sc.model)
     variations = sweep_pairs(base.data, n)
     rows: list[dict[str, Any]] = []
     setup: dict[str, Any] = {}
@@ -64,7 +65,7 @@ def run_mode(mode: str, scenario: str, n: int) -> dict[str, Any]:
         backend = PyomoHighs()
         first = solve(base, options, backend=backend)
         setup = {"setup_s": time.perf_counter() - t0, "objective": first.result.objective}
-        m = base.model
+        m = base.pyomo  # the Pyomo model the backend solves, changed in place below
         prev: int | None = None
         for j, (i, p, s) in enumerate(variations):
             t = time.perf_counter()
@@ -73,16 +74,15 @@ def run_mode(mode: str, scenario: str, n: int) -> dict[str, Any]:
                 m.r[prev].unfix()
             m.y[i].fix(0)
             m.r[i].fix(0)
-            res = backend.solve(m, options)
+            res, _ = backend.solve(base.problem, options)
             rows.append(_row(j, p, s, time.perf_counter() - t, res, 0.0))
             prev = i
     else:
-        kind = "matrix" if mode == "c" else "pyomo"
         for j, (_i, p, s) in enumerate(variations):
             t = time.perf_counter()
             params = sc.model.model_copy(update={"forbidden": [
                 *sc.model.forbidden, Designation(provider_id=p, speciale=s)]})
-            built = build(instance, params, kind=kind)
+            built = build(instance, params)
             out = solve(built, options)
             rows.append(_row(j, p, s, time.perf_counter() - t, out.result, built.build_seconds))
     return {"mode": mode, "solver": name, "scenario": sc.name, "n": n,

@@ -11,8 +11,10 @@ the global change limit, so :func:`construct_start` builds a feasible start in t
 2. :func:`improve_groups`: large-neighbourhood search re-optimising random groups of
    specialer jointly, which trades capacity between them.
 
-Every sub-MIP is small and built with the matrix builder; the result is a full
-:class:`Values` for the whole model, passed to the solver as a MIP start.
+Every sub-MIP is small, built from the same family registry (:func:`build_problem` on a
+restricted :class:`ModelData`) and solved with the backend the options name; its blocks map
+back into the full problem by their ``speciale`` labels. The result is a full column vector
+for the whole model, passed to the solver as a MIP start.
 """
 
 from __future__ import annotations
@@ -23,16 +25,11 @@ import time
 import numpy as np
 import pandas as pd
 
-from specialeplan.model.matrix import build_matrix
+from specialeplan.model.build import build_problem
 from specialeplan.model.sets import ModelData
-from specialeplan.model.solution import Values
-from specialeplan.solvers.base import (
-    SolveResult,
-    SolverOptions,
-    Status,
-    get_backend,
-    interrupt_requested,
-)
+from specialeplan.solvers.base import SolveResult, SolverOptions, Status, interrupt_requested
+from specialeplan.solvers.problem import LinearProblem, Values
+from specialeplan.solvers.registry import get_backend
 
 
 class StartInterrupted(Exception):  # noqa: N818 - it is a signal, not an error
@@ -57,8 +54,8 @@ def _renumber(df: pd.DataFrame, col: str, keep: pd.Index) -> pd.Series:
 
 def restrict(
     data: ModelData, group: list[str], capacity: pd.Series, blocked: np.ndarray
-) -> tuple[ModelData, dict[str, np.ndarray]]:
-    """The sub-model of some specialer, plus the global row positions of each of its tables.
+) -> ModelData:
+    """The sub-model of some specialer: every index table filtered to ``group`` (order kept).
 
     ``capacity``: capacity left for them per provider_id; ``blocked``: bool per global pair
     that may not be opened (provider already at its max number of specialer).
@@ -73,9 +70,6 @@ def restrict(
     arcs["dem"] = _renumber(arcs, "dem", dem.index)
     reach["pair"] = _renumber(reach, "pair", pairs.index)
     reach["need"] = _renumber(reach, "need", need.index)
-    index = {"pairs": pairs.index.to_numpy(), "arcs": arcs.index.to_numpy(),
-             "dem": dem.index.to_numpy(), "reach": reach.index.to_numpy(),
-             "need": need.index.to_numpy()}
     for df, col in ((pairs, "pair"), (dem, "dem"), (need, "need")):
         df[col] = np.arange(len(df))
     providers = data.instance.providers.assign(
@@ -83,16 +77,58 @@ def restrict(
     instance = dataclasses.replace(data.instance, providers=providers)
     fam = data.params.families.model_copy(update={"change_limit": False})
     params = data.params.model_copy(update={"families": fam, "max_changes": None})
-    sub = dataclasses.replace(
+    return dataclasses.replace(
         data, instance=instance, params=params, specialer=group,
         pairs=pairs.reset_index(drop=True), dem=dem.reset_index(drop=True),
         arcs=arcs.reset_index(drop=True), reach=reach.reset_index(drop=True),
         need=need.reset_index(drop=True))
-    return sub, index
+
+
+class _Blocks:
+    """Where each column block of the full problem lies per speciale (from its labels)."""
+
+    def __init__(self, problem: LinearProblem) -> None:
+        self.speciale: dict[str, np.ndarray] = {}
+        for name, block in problem.columns.items():
+            col = block.labels.column("speciale")
+            if col is None:
+                raise ValueError(f"column block {name!r} has no speciale label; the start "
+                                 "heuristic cannot split it by speciale")
+            self.speciale[name] = col
+
+    def positions(self, group: list[str]) -> dict[str, np.ndarray]:
+        """Per block, the positions of the columns of the specialer in ``group``."""
+        return {n: np.flatnonzero(np.isin(s, group)) for n, s in self.speciale.items()}
+
+
+def _take(val: Values, idx: dict[str, np.ndarray]) -> Values:
+    return Values({name: val[name][pos] for name, pos in idx.items()})
+
+
+def _put(val: Values, idx: dict[str, np.ndarray], part: Values) -> None:
+    """Copy a sub-solution into the full values (binaries rounded, r ≤ y kept)."""
+    for name, pos in idx.items():
+        if len(part[name]) != len(pos):
+            raise ValueError(f"sub-problem block {name!r} has {len(part[name])} columns, "
+                             f"expected {len(pos)}")
+        val[name][pos] = part[name]
+    y = np.round(part["y"])
+    val["y"][idx["y"]] = y
+    val["r"][idx["r"]] = np.round(part["r"]) * y
+
+
+def empty_start(data: ModelData, problem: LinearProblem) -> Values:
+    """The trivially feasible start: nothing designated, all demand unmet, every reach short."""
+    val = problem.split(np.zeros(problem.n_columns)).copy()
+    val["u"][:] = data.dem["demand"].to_numpy()
+    if "q" in val:
+        val["q"][:] = 1.0
+    return val
 
 
 def sequential_start(
-    data: ModelData, options: SolverOptions, time_budget: float = 60.0, block: int = 1
+    data: ModelData, problem: LinearProblem, options: SolverOptions, time_budget: float = 60.0,
+    block: int = 1,
 ) -> tuple[Values, dict[str, float]]:
     """A feasible start for the full model (see module docstring) and seconds per step.
 
@@ -102,11 +138,8 @@ def sequential_start(
     tracked across steps. A block that finds no solution in its time is redone one speciale
     at a time; a speciale that still finds none stays unserved.
     """
-    val = Values(y=np.zeros(len(data.pairs)), r=np.zeros(len(data.pairs)),
-                 x=np.zeros(len(data.arcs)), u=np.zeros(len(data.dem)),
-                 v=np.zeros(len(data.reach)), q=np.zeros(len(data.need)))
-    val.u[:] = data.dem["demand"].to_numpy()  # until served
-    val.q[:] = 1.0
+    val = empty_start(data, problem)
+    blocks = _Blocks(problem)
     capacity = data.instance.providers.set_index("provider_id")["capacity"].astype(float)
     held = pd.Series(0, index=capacity.index)
     limit = data.params.max_specialer_per_provider
@@ -122,44 +155,46 @@ def sequential_start(
     sub_opts = _sub_options(options, max(time_budget / max(len(steps), 1), 1.0))
     seconds: dict[str, float] = {}
     try:
-        _sequential_steps(data, val, steps, capacity, held, limit, sub_opts, seconds)
+        _sequential_steps(data, val, blocks, steps, capacity, held, limit, sub_opts, seconds)
     except KeyboardInterrupt:  # between two sub-solves: val is feasible as it stands
         raise StartInterrupted(val) from None
     return val, seconds
 
 
 def _sequential_steps(
-    data: ModelData, val: Values, steps: list[list[str]], capacity: pd.Series,
-    held: pd.Series, limit: int | None, sub_opts: SolverOptions, seconds: dict[str, float],
+    data: ModelData, val: Values, blocks: _Blocks, steps: list[list[str]],
+    capacity: pd.Series, held: pd.Series, limit: int | None, sub_opts: SolverOptions,
+    seconds: dict[str, float],
 ) -> None:
-    backend = get_backend("highs-direct")
+    backend = get_backend(sub_opts.name)
     for group in steps:
         t0 = time.perf_counter()
         blocked = np.zeros(len(data.pairs), dtype=bool)
         if limit is not None:
             blocked = data.pairs["provider_id"].map(held).to_numpy() >= limit
-        sub, idx = restrict(data, group, capacity, blocked)
-        problem = build_matrix(sub)
-        result, z = backend.solve_matrix(problem, sub_opts)
+        sub = restrict(data, group, capacity, blocked)
+        idx = blocks.positions(group)
+        problem = build_problem(sub)
+        result, z = backend.solve(problem, sub_opts)
         _stop_if_interrupted(result, val)
         seconds["+".join(group)] = time.perf_counter() - t0
         if z is None and len(group) > 1:  # no solution in time: one speciale at a time
-            _sequential_steps(data, val, [[s] for s in group], capacity, held, limit,
+            _sequential_steps(data, val, blocks, [[s] for s in group], capacity, held, limit,
                               sub_opts, seconds)
             continue
         if z is None:  # still nothing: leave it unserved (HiGHS repairs or drops the start)
             continue
         part = problem.split(z)
         _put(val, idx, part)
-        used = pd.Series(part.x, index=sub.arcs["provider_id"]).groupby(level=0).sum()
+        used = pd.Series(part["x"], index=sub.arcs["provider_id"]).groupby(level=0).sum()
         capacity -= used.reindex(capacity.index, fill_value=0.0)
-        opened = sub.pairs.loc[np.round(part.y) > 0.5, "provider_id"].value_counts()
+        opened = sub.pairs.loc[np.round(part["y"]) > 0.5, "provider_id"].value_counts()
         held += opened.reindex(held.index, fill_value=0)
 
 
 def _sub_options(options: SolverOptions, seconds: float) -> SolverOptions:
     return options.model_copy(update={
-        "name": "highs-direct", "time_limit": seconds, "verbose": False, "log_file": None,
+        "time_limit": seconds, "verbose": False, "log_file": None,
         "mip_rel_gap": min(options.mip_rel_gap, 0.005)})
 
 
@@ -171,24 +206,9 @@ def _loads(data: ModelData, x: np.ndarray) -> pd.DataFrame:
                      fill_value=0.0))
 
 
-def _take(val: Values, idx: dict[str, np.ndarray]) -> Values:
-    return Values(y=val.y[idx["pairs"]], r=val.r[idx["pairs"]], x=val.x[idx["arcs"]],
-                  u=val.u[idx["dem"]], v=val.v[idx["reach"]], q=val.q[idx["need"]])
-
-
-def _put(val: Values, idx: dict[str, np.ndarray], part: Values) -> None:
-    y = np.round(part.y)
-    val.y[idx["pairs"]] = y
-    val.r[idx["pairs"]] = np.round(part.r) * y
-    val.x[idx["arcs"]] = part.x
-    val.u[idx["dem"]] = part.u
-    val.v[idx["reach"]] = part.v
-    val.q[idx["need"]] = part.q
-
-
 def improve_groups(
-    data: ModelData, val: Values, options: SolverOptions, time_budget: float,
-    group_size: int = 5, seed: int = 0,
+    data: ModelData, problem: LinearProblem, val: Values, options: SolverOptions,
+    time_budget: float, group_size: int = 5, seed: int = 0,
 ) -> tuple[Values, list[float]]:
     """Large-neighbourhood search over groups of specialer.
 
@@ -203,7 +223,8 @@ def improve_groups(
     if (p.families.max_specialer and p.max_specialer_per_provider is not None) or (
             p.families.change_limit and p.max_changes is not None) or len(data.specialer) <= 1:
         return val, []
-    backend = get_backend("highs-direct")
+    backend = get_backend(options.name)
+    blocks = _Blocks(problem)
     capacity = data.instance.providers.set_index("provider_id")["capacity"].astype(float)
     no_block = np.zeros(len(data.pairs), dtype=bool)
     rng = np.random.default_rng(seed)
@@ -217,23 +238,24 @@ def improve_groups(
             left = deadline - time.perf_counter()
             if left < 5.0:
                 return val, trace
-            loads = _loads(data, val.x)
+            loads = _loads(data, val["x"])
             free = capacity - loads.drop(columns=group).sum(axis=1)
-            sub, idx = restrict(data, group, free, no_block)
-            problem = build_matrix(sub)
-            z0 = problem.join(_take(val, idx))
+            sub = restrict(data, group, free, no_block)
+            idx = blocks.positions(group)
+            sub_problem = build_problem(sub)
+            z0 = sub_problem.join(_take(val, idx))
             opts = _sub_options(options, min(left, max(20.0, time_budget / 3)))
-            result, z = backend.solve_matrix(problem, opts, z0)
+            result, z = backend.solve(sub_problem, opts, z0)
             _stop_if_interrupted(result, val)
-            if z is not None and problem.c @ z < problem.c @ z0 - 1e-6:
-                _put(val, idx, problem.split(z))
-            trace.append(float(problem.c @ problem.join(_take(val, idx))))
+            if z is not None and sub_problem.c @ z < sub_problem.c @ z0 - 1e-6:
+                _put(val, idx, sub_problem.split(z))
+            trace.append(problem.objective(problem.join(val)))
         if len(groups) == 1:
             return val, trace
 
 
 def construct_start(
-    data: ModelData, options: SolverOptions, time_budget: float = 60.0
+    data: ModelData, problem: LinearProblem, options: SolverOptions, time_budget: float = 60.0
 ) -> tuple[Values, dict[str, float]]:
     """The start handed to the solver: the sequential decomposition in blocks of five
     specialer (40 % of the budget), then large-neighbourhood search over groups of
@@ -247,13 +269,15 @@ def construct_start(
     t0 = time.perf_counter()
     if len(data.specialer) <= GROUP_SIZE:
         # a group already is the whole model: a quick one-at-a-time start is all HiGHS needs
-        return sequential_start(data, options, min(time_budget, 20.0), block=1)
-    val, seconds = sequential_start(data, options, 0.4 * time_budget, block=GROUP_SIZE)
+        return sequential_start(data, problem, options, min(time_budget, 20.0), block=1)
+    val, seconds = sequential_start(data, problem, options, 0.4 * time_budget,
+                                    block=GROUP_SIZE)
     left = time_budget - (time.perf_counter() - t0)
     if left > 10.0:
         t1 = time.perf_counter()
         try:
-            val, _ = improve_groups(data, val, options, left, GROUP_SIZE, seed=options.seed)
+            val, _ = improve_groups(data, problem, val, options, left, GROUP_SIZE,
+                                    seed=options.seed)
         except KeyboardInterrupt:  # between two sub-solves: val is feasible as it stands
             raise StartInterrupted(val) from None
         seconds["improve_groups"] = time.perf_counter() - t1

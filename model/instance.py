@@ -257,10 +257,12 @@ class Instance:
     # ----------------------------------------------------------------- conveniences
     @property
     def speciale_ids(self) -> list[str]:
+        """The specialer of the dataset, in file order."""
         return list(self.specialer["speciale"])
 
     @property
     def municipality_codes(self) -> list[str]:
+        """The municipality codes, in file order."""
         return list(self.municipalities["code"])
 
     def summary(self) -> dict[str, Any]:

@@ -8,12 +8,20 @@ builder only ever sees this resolved object.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    create_model,
+)
 
 from specialeplan.errors import ScenarioError
+from specialeplan.model.families import switches
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -54,27 +62,24 @@ class Weights(BaseModel):
         0.0, description="per designation that differs from today's (y0)")
 
 
-class Families(BaseModel):
-    """Switches for the constraint families of SPEC §2 (all on by default)."""
+def _families_model() -> type[BaseModel]:
+    """The ``model.families`` switches, made from the family registry (one per switchable
+    family plus the families' options), all booleans with the registry's defaults."""
+    fields: dict[str, Any] = {
+        name: (bool, Field(default, description=doc))
+        for name, (default, doc) in switches().items()}
+    model = create_model("Families", __config__=_STRICT, **fields)
+    model.__doc__ = ("Switches for the constraint families (``model.families``), one per "
+                     "registered family; see :mod:`specialeplan.model.registry`.")
+    return model
 
-    model_config = _STRICT
 
-    min_volume: bool = True
-    capacity: bool = True
-    speciale_capacity: bool = True
-    travel_cutoff: bool = True
-    reach: bool = True
-    count_bounds: bool = True
-    region_bounds: bool = True
-    max_specialer: bool = True
-    fixed: bool = True
-    change_limit: bool = True
-    allow_unmet: bool = Field(True, description="penalised unmet demand u (else demand is hard)")
-    allow_reach_shortfall: bool = Field(
-        True, description="penalised reach slack (else reach is hard)")
+Families = _families_model()
 
 
 class Designation(BaseModel):
+    """One (provider, speciale) pair, as listed under ``fixed`` or ``forbidden``."""
+
     model_config = _STRICT
 
     provider_id: str
@@ -82,6 +87,8 @@ class Designation(BaseModel):
 
 
 class RegionBound(BaseModel):
+    """Bounds on the number of specialfunktioner of a speciale in one region."""
+
     model_config = _STRICT
 
     speciale: str
@@ -104,7 +111,7 @@ class ModelParams(BaseModel):
     per_speciale: dict[str, SpecialeParams] = Field(default_factory=dict)
     demand_growth: NonNegativeFloat = Field(1.0, description="multiplier on all demand")
     weights: Weights = Field(default_factory=Weights)
-    families: Families = Field(default_factory=Families)
+    families: Families = Field(default_factory=Families)  # type: ignore[valid-type]
     fixed: list[Designation] = Field(default_factory=list, description="must be designated")
     forbidden: list[Designation] = Field(default_factory=list, description="must not be")
     keep_today: Annotated[list[str], Field(

@@ -1,8 +1,8 @@
 """Sparse index sets of the placement model, derived once with pandas.
 
 :func:`build_model_data` turns an :class:`Instance` and :class:`ModelParams` into flat,
-0-indexed tables that every backend (Pyomo reference formulation, direct HiGHS matrices,
-solution extraction, checker export) shares:
+0-indexed tables that the constraint families (:mod:`specialeplan.model.families`), the
+solution extraction and the results export share:
 
 =========== ====================================================================== ========
 table       one row per                                                            variable
@@ -45,8 +45,14 @@ class ModelData:
     reach: pd.DataFrame
     need: pd.DataFrame
 
+    def provider_index(self, provider_ids: pd.Series) -> np.ndarray:
+        """Positions in ``instance.providers`` of the given provider ids."""
+        prov = self.instance.providers["provider_id"]
+        return provider_ids.map(pd.Series(np.arange(len(prov)), index=prov)).to_numpy()
+
     @property
     def sizes(self) -> dict[str, int]:
+        """Counts of the index tables (for logs and ``kpis.json``)."""
         return {
             "specialer": len(self.specialer),
             "municipalities": len(self.instance.municipalities),

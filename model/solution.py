@@ -1,12 +1,14 @@
 """Solution tables from variable values — independent of the backend that produced them.
 
-Every backend hands over plain numpy arrays (y, r per pair; x per arc; u per dem; v per reach
-arc; q per need), and :func:`make_solution` turns them into the tidy tables documented in
-``docs/results-format.md``.
+Every backend hands over one column vector, split by block into :class:`Values` (y, r per
+pair; x per arc; u per dem; v per reach arc; q per need), and :func:`make_solution` turns
+them into the tidy tables documented in ``docs/results-format.md``. The objective terms
+come from the problem's own term rows, so they are the formulation's maths, not a copy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,20 +16,9 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.model.sets import ModelData
+from specialeplan.solvers.problem import Values
 
 TOL = 1e-6
-
-
-@dataclass
-class Values:
-    """Raw variable values, one array per variable family (see model.sets)."""
-
-    y: np.ndarray
-    r: np.ndarray
-    x: np.ndarray
-    u: np.ndarray
-    v: np.ndarray
-    q: np.ndarray
 
 
 @dataclass
@@ -41,6 +32,7 @@ class Solution:
     kpis: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
+        """The four result tables by name (the names of ``specialeplan.contract``)."""
         return {"designations": self.designations, "assignments": self.assignments,
                 "coverage": self.coverage, "reach": self.reach}
 
@@ -51,26 +43,20 @@ def _clean(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def objective_terms(data: ModelData, val: Values) -> dict[str, float]:
-    """The six objective terms evaluated on ``val`` (same maths as the formulation)."""
-    w = data.params.weights
-    pairs = data.pairs
-    y0 = pairs["designated_today"].to_numpy()
-    return {
-        "travel": float(w.travel * (data.arcs["minutes"].to_numpy() @ val.x)),
-        "designation": float(w.designation * (pairs["designation_cost"].to_numpy() @ val.y)),
-        "advisory": float(w.advisory * (pairs["advisory_cost"].to_numpy() @ val.r)),
-        "unmet": float(w.unmet * val.u.sum()),
-        "reach_shortfall": float(w.reach_shortfall * val.q.sum()),
-        "change": float(w.change * np.abs(val.y - y0).sum()),
-    }
+def _get(val: Mapping[str, np.ndarray], name: str, n: int) -> np.ndarray:
+    """A block's values, zeros when the block is absent (its family switched off)."""
+    return val[name] if name in val else np.zeros(n)
 
 
-def make_solution(data: ModelData, val: Values) -> Solution:
-    """Build designations, assignments, coverage, reach tables and KPIs."""
-    y = np.round(val.y)
-    r = np.round(val.r) * y
-    val = Values(y=y, r=r, x=_clean(val.x), u=_clean(val.u), v=_clean(val.v), q=_clean(val.q))
+def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
+                  terms: dict[str, float]) -> Solution:
+    """Build designations, assignments, coverage, reach tables and KPIs; ``terms`` are the
+    objective terms at these values (``LinearProblem.term_values``)."""
+    y = np.round(val["y"])
+    r = np.round(val["r"]) * y
+    val = Values({"y": y, "r": r, "x": _clean(val["x"]), "u": _clean(val["u"]),
+                  "v": _clean(_get(val, "v", len(data.reach))),
+                  "q": _clean(_get(val, "q", len(data.need)))})
     pairs, arcs = data.pairs, data.arcs
 
     asg = arcs.assign(cases=val.x)
@@ -109,15 +95,14 @@ def make_solution(data: ModelData, val: Values) -> Solution:
     reach = pd.concat([reach_rows, short[reach_rows.columns]], ignore_index=True).sort_values(
         ["speciale", "municipality_code", "advisory_provider_id"]).reset_index(drop=True)
 
-    kpis = _kpis(data, val, designations, assignments, coverage, short)
+    kpis = _kpis(data, terms, designations, assignments, coverage, short)
     return Solution(designations, assignments, coverage, reach, kpis)
 
 
 def _kpis(
-    data: ModelData, val: Values, designations: pd.DataFrame, assignments: pd.DataFrame,
-    coverage: pd.DataFrame, short: pd.DataFrame,
+    data: ModelData, terms: dict[str, float], designations: pd.DataFrame,
+    assignments: pd.DataFrame, coverage: pd.DataFrame, short: pd.DataFrame,
 ) -> dict[str, Any]:
-    terms = objective_terms(data, val)
     prov_muni = data.instance.providers.set_index("provider_id")["municipality_code"]
     total_cases = float(assignments["cases"].sum())
     outside = assignments["municipality_code"] != assignments["provider_id"].map(prov_muni)

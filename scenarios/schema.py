@@ -49,10 +49,12 @@ class ResolvedScenario:
 
     @property
     def base_dir(self) -> Path:
+        """The folder relative paths in the scenario are taken from."""
         return self.path.parent if self.path is not None else Path.cwd()
 
 
 def bundled_scenario_dir() -> Path:
+    """The folder of the scenario files shipped with the package."""
     return Path(str(resources.files("specialeplan.scenarios")))
 
 

@@ -1,4 +1,4 @@
-"""Solver options, results and the backend registry."""
+"""Solver options, results and the backend protocol (the registry is in ``registry``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveInt
 
-from specialeplan.errors import SolverError
+from specialeplan.solvers.problem import LinearProblem
 
 _INTERRUPT = threading.Event()
 
@@ -27,6 +28,7 @@ def interrupt_requested() -> bool:
 
 
 def clear_interrupt() -> None:
+    """Forget an earlier Ctrl-C (at the start of a run)."""
     _INTERRUPT.clear()
 
 
@@ -80,6 +82,7 @@ class SolveResult:
 
     @property
     def has_solution(self) -> bool:
+        """True when the solve returned a (feasible) solution."""
         return self.objective is not None
 
     @property
@@ -94,36 +97,22 @@ class SolveResult:
 
 
 class Backend(Protocol):
+    """What every solver backend offers; chosen by name with
+    :func:`specialeplan.solvers.registry.get_backend`."""
+
     name: str
 
-    def available(self) -> bool: ...
+    def available(self) -> bool:
+        """True when the backend's solver is installed."""
+        ...
 
+    def version(self) -> str:
+        """The solver's version string."""
+        ...
 
-_BACKENDS: dict[str, type] = {}
-
-
-def register(name: str):  # noqa: ANN201 - decorator
-    def deco(cls: type) -> type:
-        _BACKENDS[name] = cls
-        cls.name = name
-        return cls
-
-    return deco
-
-
-def get_backend(name: str) -> Any:
-    """Instantiate the backend ``name``; a clear error when unknown or not installed."""
-    from specialeplan.solvers import highs  # noqa: F401  (registers the HiGHS backends)
-
-    if name not in _BACKENDS:
-        raise SolverError(f"unknown solver {name!r}; available: {sorted(_BACKENDS)}")
-    backend = _BACKENDS[name]()
-    if not backend.available():
-        raise SolverError(f"solver {name!r} is not available (is highspy installed?)")
-    return backend
-
-
-def available_backends() -> list[str]:
-    from specialeplan.solvers import highs  # noqa: F401
-
-    return sorted(_BACKENDS)
+    def solve(self, problem: LinearProblem, options: SolverOptions,
+              start: np.ndarray | None = None) -> tuple[SolveResult, np.ndarray | None]:
+        """Solve ``problem``; ``start`` (a full column vector) is a MIP start when
+        ``options.warm_start``. Returns the result and the column values (None without a
+        solution)."""
+        ...

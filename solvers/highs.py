@@ -1,11 +1,7 @@
-"""HiGHS backends.
+"""The direct HiGHS backend (``highs-direct``): a :class:`LinearProblem` straight into highspy.
 
-``highs-direct``: the same MIP assembled as scipy sparse matrices and passed to highspy in
-one call (fast build, for sweeps and large instances).
-
-``highs``: the Pyomo reference path through Pyomo's persistent APPSI interface, so a model
-kept in memory can be changed and re-solved without rebuilding, and the current variable
-values are passed to HiGHS as a MIP start.
+The matrix is handed over in one call (no modelling-layer objects), so building is cheap;
+the Pyomo route is :mod:`specialeplan.solvers.pyomo_highs`. Both share the helpers here.
 
 Ctrl-C during a solve asks HiGHS to stop: it keeps the best solution found and we report
 status ``interrupted`` (a second Ctrl-C aborts).
@@ -22,18 +18,10 @@ from typing import Any
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
 from pyomo.common.tee import capture_output
-from pyomo.contrib.appsi.solvers.highs import Highs as AppsiHighs
 
-from specialeplan.errors import SolverError
-from specialeplan.solvers.base import (
-    SolveResult,
-    SolverOptions,
-    Status,
-    register,
-    request_interrupt,
-)
+from specialeplan.solvers.base import SolveResult, SolverOptions, Status, request_interrupt
+from specialeplan.solvers.problem import LinearProblem
 
 _MS = highspy.HighsModelStatus
 _STATUS = {
@@ -62,6 +50,7 @@ _VERSION = _silent_first_instance()
 
 
 def highs_version() -> str:
+    """The HiGHS version, e.g. ``1.16.0``."""
     return _VERSION
 
 
@@ -75,7 +64,7 @@ def highs_option_dict(options: SolverOptions) -> dict[str, Any]:
 
 
 @contextmanager
-def _ctrl_c_cancels(h: highspy.Highs) -> Iterator[threading.Event]:
+def ctrl_c_cancels(h: highspy.Highs) -> Iterator[threading.Event]:
     """While solving, Ctrl-C asks HiGHS to stop (it keeps its best solution) and is
     remembered; a second Ctrl-C aborts. highspy's own handler only cancels at some check
     points and does not tell the caller, so a cancelled solve could look like a time limit.
@@ -126,75 +115,21 @@ def collect_result(
     )
 
 
-@register("highs")
-class PyomoHighs:
-    """Pyomo → HiGHS through APPSI. Persistent: keep the object to re-solve a changed model."""
-
-    name = "highs"
-    input_kind = "pyomo"
-
-    def __init__(self) -> None:
-        self._opt = AppsiHighs()
-
-    def available(self) -> bool:
-        return bool(self._opt.available())
-
-    def version(self) -> str:
-        return highs_version()
-
-    def solve(self, model: pyo.ConcreteModel, options: SolverOptions) -> SolveResult:
-        """Solve ``model`` in place (values loaded into its variables when a solution exists).
-
-        Variables with values act as a MIP start when ``options.warm_start`` is set.
-        """
-        cfg = self._opt.config
-        cfg.time_limit = options.time_limit
-        cfg.mip_gap = options.mip_rel_gap
-        cfg.stream_solver = options.verbose
-        cfg.load_solution = False
-        cfg.warmstart = options.warm_start
-        if options.log_file:
-            cfg.logfile = options.log_file
-        self._opt.highs_options = highs_option_dict(options)
-        start = time.perf_counter()
-        if model is not self._opt._model:
-            self._opt.set_instance(model)
-        # APPSI calls HiGHS's blocking run(); highspy handles Ctrl-C only in solve() (a
-        # worker thread it can cancel), so route run() to solve() on this instance.
-        h = self._opt._solver_model
-        h.run = h.solve
-        try:
-            with _ctrl_c_cancels(h) as pressed:
-                res = self._opt.solve(model)
-        except (RuntimeError, ValueError) as exc:  # pragma: no cover - solver-internal failure
-            raise SolverError(f"HiGHS failed: {exc}") from exc
-        seconds = time.perf_counter() - start
-        result = collect_result(h, self.name, seconds, interrupted=pressed.is_set())
-        result.extra["appsi_termination"] = str(res.termination_condition)
-        if result.has_solution:
-            res.solution_loader.load_vars()
-        return result
-
-
-@register("highs-direct")
 class DirectHighs:
-    """A sparse matrix problem straight into highspy (no modelling-layer objects).
-
-    ``problem`` needs the attributes ``c, offset, A (scipy CSC), row_lower, row_upper,
-    lower, upper, integer`` — e.g. :class:`specialeplan.model.matrix.MatrixProblem`.
-    """
+    """A :class:`LinearProblem` straight into highspy (no modelling-layer objects)."""
 
     name = "highs-direct"
-    input_kind = "matrix"
 
     def available(self) -> bool:
+        """Highspy is a hard dependency: always True."""
         return True
 
     def version(self) -> str:
+        """The HiGHS version."""
         return highs_version()
 
-    def solve_matrix(
-        self, problem: Any, options: SolverOptions, start: np.ndarray | None = None
+    def solve(
+        self, problem: LinearProblem, options: SolverOptions, start: np.ndarray | None = None
     ) -> tuple[SolveResult, np.ndarray | None]:
         """Solve; returns the result and the column values (None without a solution)."""
         h = highspy.Highs()
@@ -228,7 +163,7 @@ class DirectHighs:
             h.setSolution(sol)
         h.HandleKeyboardInterrupt = True
         t0 = time.perf_counter()
-        with _ctrl_c_cancels(h) as pressed:
+        with ctrl_c_cancels(h) as pressed:
             h.solve()  # not run(): solve() runs in a worker thread that can be cancelled
         result = collect_result(h, self.name, time.perf_counter() - t0,
                                 interrupted=pressed.is_set())

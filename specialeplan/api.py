@@ -14,23 +14,19 @@ from pathlib import Path
 
 import pyomo.environ as pyo
 
-from specialeplan.errors import InfeasibleError, ScenarioError, SolverError
+from specialeplan.errors import InfeasibleError, ScenarioError
+from specialeplan.model.build import build_problem
 from specialeplan.model.diagnose import Diagnosis, diagnose
-from specialeplan.model.formulation import build_model, set_values, values
 from specialeplan.model.heuristic import StartInterrupted, construct_start
 from specialeplan.model.instance import Instance
-from specialeplan.model.matrix import MatrixProblem, build_matrix
 from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData, build_model_data
-from specialeplan.model.solution import Solution, Values, make_solution, objective_terms
+from specialeplan.model.solution import Solution, make_solution
 from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
-from specialeplan.solvers.base import (
-    SolveResult,
-    SolverOptions,
-    Status,
-    clear_interrupt,
-    get_backend,
-)
+from specialeplan.solvers.base import Backend, SolveResult, SolverOptions, Status, clear_interrupt
+from specialeplan.solvers.problem import LinearProblem, Values
+from specialeplan.solvers.pyomo_highs import pyomo_model
+from specialeplan.solvers.registry import get_backend
 
 __all__ = ["Built", "RunOutcome", "build", "load_dataset", "load_scenario", "run", "solve"]
 
@@ -52,31 +48,30 @@ def load_dataset(spec: str, base_dir: Path | None = None) -> Instance:
 
 @dataclass
 class Built:
-    """A built model with its sparse data; keep it to re-solve after small changes.
+    """A built model: its sparse data and the assembled :class:`LinearProblem`.
 
-    ``model`` is the Pyomo model (backend ``highs``), ``matrix`` the sparse matrix problem
-    (backend ``highs-direct``); exactly one is set.
+    Keep it to re-solve after small changes. ``pyomo`` is the Pyomo model of the same
+    problem (built on first use and kept; change it in place and solve with the ``highs``
+    backend to solve it as changed).
     """
 
     data: ModelData
+    problem: LinearProblem
     build_seconds: float
-    model: pyo.ConcreteModel | None = None
-    matrix: MatrixProblem | None = None
+
+    @property
+    def pyomo(self) -> pyo.ConcreteModel:
+        """The Pyomo model of :attr:`problem` (same rows and columns, named by family)."""
+        return pyomo_model(self.problem)
 
 
-def build(instance: Instance, params: ModelParams, *, kind: str = "pyomo") -> Built:
-    """Derive the sparse sets and build the model (no file access, no solver).
-
-    ``kind``: ``"pyomo"`` (reference formulation) or ``"matrix"`` (direct sparse build).
-    """
-    if kind not in ("pyomo", "matrix"):
-        raise ValueError(f"kind must be 'pyomo' or 'matrix', got {kind!r}")
+def build(instance: Instance, params: ModelParams) -> Built:
+    """Derive the sparse sets and assemble the model from the family registry (no file
+    access, no solver)."""
     start = time.perf_counter()
     data = build_model_data(instance, params)
-    if kind == "pyomo":
-        return Built(data=data, model=build_model(data),
-                     build_seconds=time.perf_counter() - start)
-    return Built(data=data, matrix=build_matrix(data), build_seconds=time.perf_counter() - start)
+    return Built(data=data, problem=build_problem(data),
+                 build_seconds=time.perf_counter() - start)
 
 
 @dataclass
@@ -91,11 +86,6 @@ class RunOutcome:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _values(m: pyo.ConcreteModel) -> Values:
-    return Values(y=values(m.y), r=values(m.r), x=values(m.x), u=values(m.u), v=values(m.v),
-                  q=values(m.q))
-
-
 def warm_start(built: Built, options: SolverOptions) -> tuple[Values | None, float]:
     """The constructive start (model.heuristic) when asked for and worth it (more than 20
     candidate designations; tiny models solve faster without); returns values and seconds
@@ -107,20 +97,20 @@ def warm_start(built: Built, options: SolverOptions) -> tuple[Values | None, flo
     # 40 % of the time for the start: HiGHS needs the rest to prove the bound (root LP and
     # cuts), and the start is where the objective is won on national instances
     budget = 0.4 * options.time_limit if options.time_limit else 240.0
-    start, _ = construct_start(data, options, time_budget=budget)
+    start, _ = construct_start(data, built.problem, options, time_budget=budget)
     return start, time.perf_counter() - t0
 
 
-def _interrupted_outcome(built: Built, val: Values, solver: object) -> RunOutcome:
-    terms = objective_terms(built.data, val)
-    result = SolveResult(status=Status.INTERRUPTED, objective=sum(terms.values()),
+def _interrupted_outcome(built: Built, val: Values, solver: Backend) -> RunOutcome:
+    z = built.problem.join(val)
+    result = SolveResult(status=Status.INTERRUPTED, objective=built.problem.objective(z),
                          best_bound=None, solver=solver.name, solver_version=solver.version(),
                          solve_seconds=0.0)
-    return RunOutcome(solution=make_solution(built.data, val), result=result, data=built.data,
-                      build_seconds=built.build_seconds)
+    return RunOutcome(solution=make_solution(built.data, val, built.problem.term_values(z)),
+                      result=result, data=built.data, build_seconds=built.build_seconds)
 
 
-def solve(built: Built, options: SolverOptions, *, backend: object | None = None) -> RunOutcome:
+def solve(built: Built, options: SolverOptions, *, backend: Backend | None = None) -> RunOutcome:
     """Solve a built model. Infeasible → :class:`InfeasibleError` with a diagnosis.
 
     With ``options.warm_start`` the constructive start solution is computed first and handed
@@ -136,29 +126,19 @@ def solve(built: Built, options: SolverOptions, *, backend: object | None = None
     if options.time_limit is not None:  # the time limit covers start and solve together
         options = options.model_copy(
             update={"time_limit": max(options.time_limit - start_seconds, 10.0)})
-    if solver.input_kind == "matrix":
-        if built.matrix is None:
-            raise SolverError(f"solver {options.name!r} needs a model built with kind='matrix'")
-        z0 = built.matrix.join(start) if start is not None else None
-        result, z = solver.solve_matrix(built.matrix, options, z0)
-        val = built.matrix.split(z) if z is not None else None
-    else:
-        if built.model is None:
-            raise SolverError(f"solver {options.name!r} needs a model built with kind='pyomo'")
-        if start is not None:
-            set_values(built.model, start)
-        result = solver.solve(built.model, options)
-        val = _values(built.model) if result.has_solution else None
+    problem = built.problem
+    z0 = problem.join(start) if start is not None else None
+    result, z = solver.solve(problem, options, z0)
     result.extra["start_seconds"] = start_seconds
-    result.extra["start_objective"] = (sum(objective_terms(built.data, start).values())
-                                       if start is not None else None)
+    result.extra["start_objective"] = problem.objective(z0) if z0 is not None else None
     result.solve_seconds += start_seconds
     if result.status in (Status.INFEASIBLE, Status.UNBOUNDED):
         diagnosis = diagnose(built.data, options)
         raise InfeasibleError(
             "the scenario is infeasible. A minimal relaxation that makes it feasible:\n"
             + diagnosis.to_text(), diagnosis)
-    solution = make_solution(built.data, val) if val is not None else None
+    solution = (make_solution(built.data, problem.split(z), problem.term_values(z))
+                if z is not None else None)
     return RunOutcome(solution=solution, result=result, data=built.data,
                       build_seconds=built.build_seconds)
 
@@ -179,7 +159,7 @@ def run(
     t0 = time.perf_counter()
     instance = load_dataset(sc.dataset, resolved.base_dir)
     t_load = time.perf_counter() - t0
-    built = build(instance, sc.model, kind=get_backend(sc.solver.name).input_kind)
+    built = build(instance, sc.model)
     if on_built is not None:
         on_built(built)
     update: dict[str, object] = {}

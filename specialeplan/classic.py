@@ -8,7 +8,7 @@ from typing import Any
 
 from specialeplan.api import build, solve
 from specialeplan.data.orlib import ClassicProblem, read_cflp, read_pmedian
-from specialeplan.solvers.base import SolverOptions, get_backend
+from specialeplan.solvers.base import SolverOptions
 
 READERS = {"cflp": read_cflp, "pmedian": read_pmedian}
 
@@ -16,7 +16,7 @@ READERS = {"cflp": read_cflp, "pmedian": read_pmedian}
 def solve_classic(problem: ClassicProblem, options: SolverOptions) -> dict[str, Any]:
     """Build and solve a reduced classic; one JSON-ready record."""
     t0 = time.perf_counter()
-    built = build(problem.instance, problem.params, kind=get_backend(options.name).input_kind)
+    built = build(problem.instance, problem.params)
     outcome = solve(built, options)
     seconds = time.perf_counter() - t0
     res = outcome.result
@@ -46,4 +46,5 @@ def solve_classic(problem: ClassicProblem, options: SolverOptions) -> dict[str, 
 
 
 def solve_classic_file(kind: str, path: Path, options: SolverOptions) -> dict[str, Any]:
+    """Read an OR-Library file of ``kind`` (cflp or pmedian) and solve it."""
     return solve_classic(READERS[kind](path), options)

@@ -26,6 +26,7 @@ err_console = Console(stderr=True)
 
 
 def fail(exc: Exception, code: int = 2) -> None:
+    """Print an error without a traceback and exit with ``code``."""
     err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
                       soft_wrap=True)
     raise typer.Exit(code)
@@ -160,6 +161,8 @@ def map_(
 
 
 class ClassicKind(StrEnum):
+    """The textbook problems ``specialeplan classic`` reads."""
+
     cflp = "cflp"
     pmedian = "pmedian"
 
@@ -193,6 +196,7 @@ def classic(
 
 
 def main() -> None:
+    """Entry point of the ``specialeplan`` command."""
     try:
         app()
     except KeyboardInterrupt:  # outside a solve; HiGHS handles Ctrl-C inside one

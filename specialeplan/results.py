@@ -13,6 +13,7 @@ import yaml
 
 from specialeplan import __version__
 from specialeplan.api import RunOutcome
+from specialeplan.contract import INSTANCE_TABLES, KPIS, RESOLVED_SCENARIO, RESULT_TABLES
 from specialeplan.scenarios.schema import ResolvedScenario
 
 
@@ -55,6 +56,7 @@ def kpis_record(outcome: RunOutcome) -> dict[str, Any]:
 
 
 def resolved_record(resolved: ResolvedScenario, outcome: RunOutcome) -> dict[str, Any]:
+    """``scenario.resolved.yaml``: the fully resolved scenario, data hashes and versions."""
     sc = resolved.scenario
     inst = outcome.data.instance
     return {
@@ -88,24 +90,37 @@ def instance_tables(outcome: RunOutcome) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def contract_order(df: pd.DataFrame, columns: dict[str, str], what: str) -> pd.DataFrame:
+    """The contract's columns first, in its order, then any others; a missing one is a bug."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what}: the writer lost column(s) {missing} of the file contract")
+    return df[[*columns, *(c for c in df.columns if c not in columns)]]
+
+
 def write_results(outcome: RunOutcome, resolved: ResolvedScenario, folder: Path,
                   *, excel: bool = True) -> Path:
-    """Write tables, KPIs and inputs into ``folder`` (created if needed)."""
+    """Write tables, KPIs and inputs into ``folder`` (created if needed), in the file
+    contract of :mod:`specialeplan.contract`."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "instance").mkdir(exist_ok=True)
     for name, df in instance_tables(outcome).items():
+        if name in INSTANCE_TABLES:
+            df = contract_order(df, INSTANCE_TABLES[name].columns, name)
         df.to_csv(folder / "instance" / f"{name}.csv", index=False)
-    with open(folder / "instance" / "scenario.resolved.yaml", "w", encoding="utf-8") as fh:
+    with open(folder / RESOLVED_SCENARIO, "w", encoding="utf-8") as fh:
         yaml.safe_dump(resolved_record(resolved, outcome), fh, sort_keys=False,
                        allow_unicode=True)
     sol = outcome.solution
     if sol is not None:
-        for name, df in sol.tables().items():
-            df.to_csv(folder / f"{name}.csv", index=False)
+        tables = {name: contract_order(df, RESULT_TABLES[name].columns, name)
+                  for name, df in sol.tables().items()}
+        for name, df in tables.items():
+            df.to_csv(folder / RESULT_TABLES[name].file, index=False)
         if excel:
             with pd.ExcelWriter(folder / "results.xlsx") as xw:
-                for name, df in sol.tables().items():
+                for name, df in tables.items():
                     df.to_excel(xw, sheet_name=name, index=False)
-    with open(folder / "kpis.json", "w", encoding="utf-8") as fh:
+    with open(folder / KPIS, "w", encoding="utf-8") as fh:
         json.dump(kpis_record(outcome), fh, indent=2, ensure_ascii=False)
     return folder

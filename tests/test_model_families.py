@@ -14,7 +14,8 @@ from specialeplan.api import build, solve
 from specialeplan.errors import InfeasibleError, ScenarioError
 from specialeplan.model.examples import tiny_instance
 from specialeplan.model.params import ModelParams
-from specialeplan.solvers.base import SolverOptions, available_backends, get_backend
+from specialeplan.solvers.base import SolverOptions
+from specialeplan.solvers.registry import available_backends
 
 LINE = [[5, 30, 60], [30, 5, 30], [60, 30, 5]]
 PROVIDERS = [{"id": "P0", "at": 0}, {"id": "P1", "at": 1}, {"id": "P2", "at": 2}]
@@ -28,8 +29,7 @@ def comp(cost: float = 0.0, **extra: object) -> list[dict]:
 
 
 def solve_tiny(inst, backend: str, **params):  # noqa: ANN001, ANN201
-    kind = get_backend(backend).input_kind
-    outcome = solve(build(inst, ModelParams(**params), kind=kind),
+    outcome = solve(build(inst, ModelParams(**params)),
                     SolverOptions(name=backend, mip_rel_gap=0.0))
     sol = outcome.solution
     assert sol is not None
@@ -203,12 +203,12 @@ def test_infeasible_min_volume_is_explained() -> None:
     """m = 100 per specialfunktion but only 30 borgerforløb exist and at least one
     specialfunktion is required: the diagnosis names the families and speciale A."""
     inst = tiny_instance(LINE, PROVIDERS, EVEN, comp(100))
-    with pytest.raises(InfeasibleError, match="count") as info:
+    with pytest.raises(InfeasibleError, match="count_bounds") as info:
         solve(build(inst, ModelParams(defaults={"min_cases": 100, "min_count": 1})),
               SolverOptions())
     diag = info.value.diagnosis
     assert "A" in set(diag.table["speciale"])
-    assert set(diag.sufficient) >= {"min_volume", "count"}
+    assert set(diag.sufficient) >= {"min_volume", "count_bounds"}
     assert "min_volume" in str(info.value)
 
 

@@ -1,0 +1,121 @@
+"""Designation, assignment, demand, volume and capacity families."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from specialeplan.model.builder import ProblemBuilder, group_rows
+from specialeplan.model.registry import family
+from specialeplan.solvers.problem import Labels
+
+if TYPE_CHECKING:
+    from specialeplan.model.sets import ModelData
+
+PS = ["provider_id", "speciale"]
+KPS = ["municipality_code", "provider_id", "speciale"]
+KS = ["municipality_code", "speciale"]
+
+
+@family("variables", switch=False, explain="the decision variables")
+def variables(data: ModelData, b: ProblemBuilder) -> None:
+    """Decisions per competence pair and per travel arc:
+
+    y[p,s] ∈ {0,1} (specialfunktion), r[p,s] ∈ {0,1} (rådgivningsfunktion),
+    x[k,p,s] ≥ 0 (borgerforløb from k served at p). Pairs that cannot be designated
+    (``max_cases`` = 0 or forbidden) get y = r = 0 as bounds, so they stay visible in the
+    change count while presolve removes them.
+    """
+    usable = data.pairs["usable"].to_numpy().astype(float)
+    pair_labels = Labels(data.pairs, columns=PS)
+    b.variables("y", pair_labels, upper=usable, integer=True, doc="designation y[p,s]")
+    b.variables("r", pair_labels, upper=usable, integer=True, doc="rådgivning duty r[p,s]")
+    b.variables("x", Labels(data.arcs, columns=KPS), doc="borgerforløb x[k,p,s]")
+
+
+@family("demand_balance", switch=False, elastic=True,
+        explain="demand cannot be fully served (unmet demand is switched off)",
+        options={"allow_unmet": (True, "penalised unmet demand u (else demand is hard)")})
+def demand_balance(data: ModelData, b: ProblemBuilder) -> None:
+    """Every borgerforløb is served or counted unmet: Σ_p x[k,p,s] + u[k,s] = d[k,s].
+
+    u[k,s] ≥ 0 is declared here; with ``allow_unmet`` off it is fixed at 0 and the row is a
+    hard rule (elastic in the diagnosis).
+    """
+    allow = data.params.families.allow_unmet
+    u = b.variables("u", Labels(data.dem, columns=KS), upper=np.inf if allow else 0.0,
+                    doc="unmet demand u[k,s]")
+    x = b.var("x")
+    d = data.dem["demand"].to_numpy()
+    b.rows("demand_balance", Labels(data.dem, columns=KS),
+           x.coef(data.arcs["dem"].to_numpy(), x.index), u.coef(u.index, u.index),
+           lower=d, upper=d)
+
+
+@family("linking", switch=False,
+        explain="borgerforløb only at designated providers")
+def linking(data: ModelData, b: ProblemBuilder) -> None:
+    """Strong linking: flow only to designated providers, x[k,p,s] − d[k,s]·y[p,s] ≤ 0.
+
+    The disaggregated (per-arc) form gives a much tighter LP bound than the aggregated
+    Σ_k x ≤ C·y; it is most of the rows, and HiGHS handles them well.
+    """
+    x, y = b.var("x"), b.var("y")
+    a = x.index
+    b.rows("linking", Labels(data.arcs, columns=KPS),
+           x.coef(a, a), y.coef(a, data.arcs["pair"].to_numpy(), -data.arcs["demand"].to_numpy()),
+           upper=0.0)
+
+
+@family("travel_cutoff",
+        explain="the family-travel cutoff leaves some demand without a competent provider")
+def travel_cutoff(data: ModelData, b: ProblemBuilder) -> None:
+    """Family-travel cutoff: x[k,p,s] exists only where t[k,p] ≤ T_s.
+
+    A restriction of the domain, not a row: :func:`specialeplan.model.sets.build_model_data`
+    derives the arcs within the cutoff (sparse arcs are what keeps the national model small).
+    Switched off, every arc with a travel time is kept.
+    """
+
+
+@family("min_volume", elastic=True,
+        explain="a designated specialfunktion cannot reach the minimum borgerforløb")
+def min_volume(data: ModelData, b: ProblemBuilder) -> None:
+    """Øvelse gør mester: a specialfunktion serves at least m_s borgerforløb,
+    Σ_k x[k,p,s] − m_s·y[p,s] ≥ 0 (for usable pairs with m_s > 0)."""
+    x, y = b.var("x"), b.var("y")
+    pairs = data.pairs
+    ms = pairs["speciale"].map(data.speciale_params["min_cases"]).to_numpy()
+    keep = (ms > 0) & pairs["usable"].to_numpy()
+    r, ok, _ = group_rows(data.arcs["pair"].to_numpy(), keep)
+    rows_p = np.flatnonzero(keep)
+    b.rows("min_volume", Labels(pairs, positions=rows_p, columns=PS),
+           x.coef(r[ok], x.index[ok]), y.coef(np.arange(len(rows_p)), rows_p, -ms[rows_p]),
+           lower=0.0)
+
+
+@family("capacity", elastic=True, explain="provider capacity is too small")
+def capacity(data: ModelData, b: ProblemBuilder) -> None:
+    """Provider capacity shared by all its specialer: Σ_{k,s} x[k,p,s] ≤ C_p."""
+    x = b.var("x")
+    prov = data.instance.providers
+    pid = data.provider_index(data.arcs["provider_id"])
+    keep = np.bincount(pid, minlength=len(prov)) > 0
+    r, ok, _ = group_rows(pid, keep)
+    b.rows("capacity", Labels(prov, positions=np.flatnonzero(keep), columns=["provider_id"]),
+           x.coef(r[ok], x.index[ok]), upper=prov["capacity"].to_numpy()[keep])
+
+
+@family("speciale_capacity", elastic=True, explain="per-speciale capacity is too small")
+def speciale_capacity(data: ModelData, b: ProblemBuilder) -> None:
+    """Per-speciale capacity of a designated provider: Σ_k x[k,p,s] − C[p,s]·y[p,s] ≤ 0."""
+    x, y = b.var("x"), b.var("y")
+    pairs = data.pairs
+    a_pair = data.arcs["pair"].to_numpy()
+    has_arcs = np.bincount(a_pair, minlength=len(pairs)) > 0
+    r, ok, n = group_rows(a_pair, has_arcs)
+    rows_p = np.flatnonzero(has_arcs)
+    b.rows("speciale_capacity", Labels(pairs, positions=rows_p, columns=PS),
+           x.coef(r[ok], x.index[ok]),
+           y.coef(np.arange(n), rows_p, -pairs["max_cases"].to_numpy()[rows_p]), upper=0.0)

@@ -1,0 +1,68 @@
+"""Independent checker: re-verify a results folder from its files only.
+
+The contract is ``docs/results-format.md`` (in code: :mod:`specialeplan.contract`). The
+checker reads the result tables and the solved inputs under ``instance/`` with pandas, yaml
+and json, and re-checks every constraint family plus the objective and the KPIs. It shares
+no maths with the model builder: from :mod:`specialeplan.model` it takes only the names of
+the registered families (:mod:`specialeplan.model.registry`, to run one rule per family in
+the same order and skip what the scenario switched off) and :class:`ModelParams` to read
+the ``model`` section of ``scenario.resolved.yaml``. So a bug in the formulation or in the
+solution export shows up as a violation here. The rules are in
+:mod:`specialeplan.checker.rules`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from specialeplan.checker.reading import read_instance, read_kpis, read_params, read_results
+from specialeplan.checker.report import CheckReport, Collector, Violation
+from specialeplan.checker.rules import (
+    RULES,
+    Context,
+    check_duplicates,
+    check_kpis,
+    check_objective,
+    recompute_terms,
+)
+from specialeplan.errors import DataValidationError
+from specialeplan.model.families import FAMILIES
+
+__all__ = ["RULES", "CheckReport", "Violation", "check_results"]
+
+
+def check_results(folder: Path, tol: float = 1e-6) -> CheckReport:
+    """Verify a results folder (``docs/results-format.md``) from its files only.
+
+    Raises :class:`DataValidationError` (naming file and field) when a file is missing or
+    garbled; every broken rule is returned as a :class:`Violation` in the report.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataValidationError("results folder does not exist", file=str(folder))
+    params = read_params(folder)
+    inst = read_instance(folder)
+    tables = read_results(folder)
+    kpis = read_kpis(folder)
+
+    c = Collector(tol)
+    tables = check_duplicates(c, tables)
+    ctx = Context(params=params, munis=inst["municipalities"], prov=inst["providers"],
+                  comp=inst["competence"], dem=inst["demand"], pt=inst["provider_travel"],
+                  sp=inst["speciale_params"], des=tables["designations"],
+                  asg=tables["assignments"], cov=tables["coverage"], reach=tables["reach"],
+                  kpis=kpis)
+    skipped = []
+    for name, fam in FAMILIES.items():
+        if fam.switch and not getattr(params.families, name):
+            skipped.append(name)
+            continue
+        RULES[name](ctx, c)
+    terms = recompute_terms(ctx)
+    obj = kpis["objective"]
+    reported = float("nan") if obj is None else float(obj)
+    check_objective(ctx, c, terms, reported)
+    check_kpis(ctx, c)
+    return CheckReport(violations=c.violations, objective_reported=reported,
+                       objective_recomputed=float(sum(terms.values())), terms=terms,
+                       n_checks=c.n_checks, skipped=skipped)

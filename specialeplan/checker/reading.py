@@ -1,0 +1,144 @@
+"""Read a results folder against its file contract (:mod:`specialeplan.contract`).
+
+Every problem with a file (missing, garbled, a missing column, a wrong type, a duplicate key
+in an input table) is a :class:`DataValidationError` naming the file, the row as a planner
+sees it in a spreadsheet and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from specialeplan.contract import (
+    INSTANCE_TABLES,
+    KPIS,
+    RESOLVED_SCENARIO,
+    RESULT_TABLES,
+    TableContract,
+)
+from specialeplan.errors import DataValidationError
+from specialeplan.model.families import TERMS
+from specialeplan.model.instance import parse_bool
+from specialeplan.model.params import ModelParams
+
+
+def _first_bad(mask: pd.Series) -> int:
+    return int(np.flatnonzero(mask.to_numpy())[0]) + 2  # Excel row: header is row 1
+
+
+def read_csv(folder: Path, contract: TableContract) -> pd.DataFrame:
+    """Read one table and coerce its columns to the contract's kinds."""
+    rel = contract.file
+    path = folder / rel
+    if not path.is_file():
+        raise DataValidationError("missing file in the results folder", file=rel)
+    text_cols = {c: str for c, kind in contract.columns.items() if kind in ("id", "text")}
+    try:
+        df = pd.read_csv(path, dtype=text_cols, keep_default_na=False, na_values=[""],
+                         encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise DataValidationError("file is empty (no header row)", file=rel) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataValidationError(f"cannot parse CSV: {exc}", file=rel) from None
+    missing = [c for c in contract.columns if c not in df.columns]
+    if missing:
+        raise DataValidationError(
+            f"missing required column(s) {missing}; found {list(df.columns)}",
+            file=rel, field=missing[0])
+    for col, kind in contract.columns.items():
+        s = df[col]
+        if kind in ("id", "text"):
+            if kind == "id" and s.isna().any():
+                raise DataValidationError("empty identifier", file=rel,
+                                          row=_first_bad(s.isna()), field=col)
+            df[col] = s.fillna("").astype(str).str.strip()
+        elif kind in ("num", "num?"):
+            num = pd.to_numeric(s, errors="coerce")
+            bad = num.isna() & s.notna()
+            if kind == "num":
+                bad |= s.isna()
+            if bad.any():
+                i = _first_bad(bad)
+                raise DataValidationError(f"expected a number, got {s.iloc[i - 2]!r}",
+                                          file=rel, row=i, field=col)
+            df[col] = num.astype(float)
+        else:  # bool
+            mapped = s.map(parse_bool)
+            if mapped.isna().any():
+                i = _first_bad(mapped.isna())
+                raise DataValidationError(f"expected true/false or 0/1, got {s.iloc[i - 2]!r}",
+                                          file=rel, row=i, field=col)
+            df[col] = mapped.astype(bool)
+    return df
+
+
+def read_results(folder: Path) -> dict[str, pd.DataFrame]:
+    """The result tables (designations, assignments, coverage, reach)."""
+    return {name: read_csv(folder, c) for name, c in RESULT_TABLES.items()}
+
+
+def read_instance(folder: Path) -> dict[str, pd.DataFrame]:
+    """The solved inputs under ``instance/``; duplicate keys are an error."""
+    out = {}
+    for name, contract in INSTANCE_TABLES.items():
+        df = read_csv(folder, contract)
+        dup = df.duplicated(contract.keys)
+        if dup.any():
+            raise DataValidationError("duplicate key", file=contract.file, row=_first_bad(dup),
+                                      field=contract.keys[-1])
+        out[name] = df
+    return out
+
+
+def read_params(folder: Path) -> ModelParams:
+    """The ``model`` section of the resolved scenario, validated."""
+    path = folder / RESOLVED_SCENARIO
+    if not path.is_file():
+        raise DataValidationError("missing file in the results folder", file=RESOLVED_SCENARIO)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise DataValidationError(f"cannot parse YAML: {exc}", file=RESOLVED_SCENARIO) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("model"), dict):
+        raise DataValidationError("no 'model' mapping", file=RESOLVED_SCENARIO, field="model")
+    try:
+        return ModelParams.model_validate(doc["model"])
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in ("model", *err["loc"]))
+        raise DataValidationError(err["msg"], file=RESOLVED_SCENARIO, field=loc) from None
+
+
+def read_kpis(folder: Path) -> dict[str, Any]:
+    """``kpis.json``: an object with a numeric (or null) objective and every term."""
+    path = folder / KPIS
+    if not path.is_file():
+        raise DataValidationError("missing file in the results folder", file=KPIS)
+    try:
+        kpis = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataValidationError(f"cannot parse JSON: {exc}", file=KPIS) from None
+    if not isinstance(kpis, dict):
+        raise DataValidationError("expected a JSON object", file=KPIS)
+    if "objective" not in kpis:
+        raise DataValidationError("missing key", file=KPIS, field="objective")
+    obj = kpis["objective"]
+    if obj is not None and (isinstance(obj, bool) or not isinstance(obj, int | float)):
+        raise DataValidationError(f"expected a number or null, got {obj!r}",
+                                  file=KPIS, field="objective")
+    terms = kpis.get("terms")
+    if not isinstance(terms, dict):
+        raise DataValidationError("missing or not an object", file=KPIS, field="terms")
+    for t in TERMS:
+        v = terms.get(t)
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise DataValidationError(f"expected a number, got {v!r}", file=KPIS,
+                                      field=f"terms.{t}")
+    return kpis

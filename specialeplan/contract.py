@@ -1,0 +1,64 @@
+"""The file contract of a results folder: which tables, which columns, which types, which keys.
+
+Read by the writer (:mod:`specialeplan.results`, which writes exactly these columns in this
+order) and by the checker (:mod:`specialeplan.checker`, which refuses a folder that breaks
+it), so the two cannot drift. ``docs/results-format.md`` documents the same contract for
+people. The inputs under ``instance/`` follow the instance schemas of
+:mod:`specialeplan.model.instance` (one definition for loading and for checking).
+
+Column kinds: ``id`` non-empty text, ``text`` text (empty allowed), ``num`` a number
+(``inf`` allowed, not empty), ``num?`` a number or empty, ``bool`` true/false or 0/1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from specialeplan.model.instance import KEYS, SCHEMAS
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """Columns (name → kind, in file order) and key columns of one CSV file."""
+
+    file: str
+    columns: dict[str, str]
+    keys: list[str]
+
+
+RESULT_TABLES: dict[str, TableContract] = {
+    "designations": TableContract("designations.csv", {
+        "provider_id": "id", "municipality_code": "text", "speciale": "id", "cases": "num",
+        "is_advisory": "bool", "designated_today": "bool", "advised_municipalities": "num"},
+        ["provider_id", "speciale"]),
+    "assignments": TableContract("assignments.csv", {
+        "municipality_code": "id", "provider_id": "id", "speciale": "id", "cases": "num",
+        "travel_minutes": "num"},
+        ["municipality_code", "provider_id", "speciale"]),
+    "coverage": TableContract("coverage.csv", {
+        "municipality_code": "id", "speciale": "id", "demand": "num", "served": "num",
+        "unmet": "num", "mean_travel_minutes": "num?"},
+        ["municipality_code", "speciale"]),
+    "reach": TableContract("reach.csv", {
+        "municipality_code": "id", "speciale": "id", "advisory_provider_id": "text",
+        "travel_minutes": "num?", "share": "num"},
+        ["municipality_code", "speciale", "advisory_provider_id"]),
+}
+
+# the instance schema's kinds in the checker's words
+_KIND = {"str": "id", "any": "text", "num": "num", "float": "num", "bool": "bool"}
+
+SPECIALE_PARAMS = TableContract("instance/speciale_params.csv", {
+    "speciale": "id", "min_cases": "num?", "max_travel_minutes": "num?",
+    "reach_minutes": "num?", "min_count": "num?", "max_count": "num?", "min_advisory": "num?",
+    "max_advisory": "num?", "demand_growth": "num?"}, ["speciale"])
+
+INSTANCE_TABLES: dict[str, TableContract] = {
+    **{name: TableContract(f"instance/{name}.csv",
+                           {c: _KIND[k] for c, k in SCHEMAS[name].items()}, KEYS[name])
+       for name in ("municipalities", "providers", "competence", "demand", "provider_travel")},
+    "speciale_params": SPECIALE_PARAMS,
+}
+
+RESOLVED_SCENARIO = "instance/scenario.resolved.yaml"
+KPIS = "kpis.json"

@@ -1,0 +1,125 @@
+"""The family registry is the one list everything reads (issue: one definition of the maths)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from specialeplan.api import build, solve
+from specialeplan.checker import RULES
+from specialeplan.errors import InfeasibleError
+from specialeplan.model import registry
+from specialeplan.model.builder import ProblemBuilder
+from specialeplan.model.examples import tiny_instance
+from specialeplan.model.families import FAMILIES, TERMS, elastic_families, switches
+from specialeplan.model.params import ModelParams
+from specialeplan.model.sets import ModelData
+from specialeplan.solvers.base import SolverOptions
+from specialeplan.solvers.problem import Labels
+
+LINE = [[5, 30, 60], [30, 5, 30], [60, 30, 5]]
+PROVIDERS = [{"id": "P0", "at": 0}, {"id": "P1", "at": 1}, {"id": "P2", "at": 2}]
+EVEN = {(0, "A"): 10, (1, "A"): 10, (2, "A"): 10}
+COMP = [{"id": p["id"], "speciale": "A", "designation_cost": 400} for p in PROVIDERS]
+
+
+def test_every_family_has_a_checker_rule_and_a_docstring() -> None:
+    assert set(RULES) == set(FAMILIES), "checker rules and registry families differ"
+    for fam in FAMILIES.values():
+        assert fam.doc, fam.name
+        assert fam.explain, fam.name
+    for t in TERMS.values():
+        assert t.doc and t.explain, t.name
+
+
+def test_switches_come_from_the_registry() -> None:
+    fields = set(ModelParams().families.model_dump())
+    assert fields == set(switches())
+    assert {f.name for f in FAMILIES.values() if f.switch} <= fields
+    assert {"allow_unmet", "allow_reach_shortfall"} <= fields
+
+
+def test_rows_and_columns_are_labelled_with_registry_names() -> None:
+    data_problem = build(tiny_instance(LINE, PROVIDERS, EVEN, COMP),
+                         ModelParams(defaults={"reach_minutes": 40, "min_cases": 5}))
+    problem = data_problem.problem
+    assert {b.family for b in problem.rows} <= set(FAMILIES)
+    assert {b.family for b in problem.columns.values()} <= set(FAMILIES)
+    assert problem.term_names == list(TERMS)
+    for block in problem.rows:
+        assert len(block.labels.frame()) == block.size
+    # the Pyomo model names its components after the blocks
+    m = data_problem.pyomo
+    for block in problem.rows:
+        assert m.component(block.name) is not None
+
+
+def test_checker_recomputes_every_registered_term(tmp_path) -> None:  # noqa: ANN001
+    from specialeplan.checker import check_results
+    from specialeplan.model.examples import write_dataset
+    from specialeplan.results import write_results
+    from specialeplan.scenarios.schema import load_scenario
+
+    data = write_dataset(tiny_instance(LINE, PROVIDERS, EVEN, COMP,
+                                       codes=["101", "147", "151"]), tmp_path / "data")
+    (tmp_path / "s.yaml").write_text(f"name: s\ndataset: {data}\n", encoding="utf-8")
+    resolved = load_scenario(tmp_path / "s.yaml")
+    from specialeplan.api import run
+
+    outcome = run(resolved)
+    folder = write_results(outcome, resolved, tmp_path / "out")
+    report = check_results(folder)
+    assert report.ok, report.to_text()
+    assert list(report.terms) == list(TERMS)
+
+
+def _max_open(data: ModelData, b: ProblemBuilder) -> None:
+    """At most one specialfunktion in total: Σ_{p,s} y[p,s] ≤ 1 (test family)."""
+    y = b.var("y")
+    b.rows("test_max_open", Labels(pd.DataFrame({"what": ["all"]})),
+           y.coef(0, y.index), upper=1.0)
+
+
+@pytest.fixture
+def extra_family():  # noqa: ANN201
+    """Register one more family for a test, as a modeller would, and remove it after."""
+    registry.family("test_max_open", switch=False, elastic=True,
+                    explain="too few specialfunktioner allowed in total")(_max_open)
+    try:
+        yield FAMILIES["test_max_open"]
+    finally:
+        FAMILIES.pop("test_max_open")
+
+
+@pytest.mark.parametrize("backend", ["highs", "highs-direct"])
+def test_a_new_family_is_one_function(extra_family, backend: str) -> None:  # noqa: ANN001
+    """Designation 400 each: the free optimum opens {P1} (1050); the extra family allows one
+    specialfunktion, which {P1} already satisfies. With min_count 2 the family makes the
+    scenario infeasible, and the diagnosis names it with its explanation."""
+    inst = tiny_instance(LINE, PROVIDERS, EVEN, COMP)
+    built = build(inst, ModelParams())
+    assert "test_max_open" in [b.name for b in built.problem.rows]
+    assert built.pyomo.component("test_max_open") is not None
+    out = solve(built, SolverOptions(name=backend, mip_rel_gap=0.0))
+    assert out.result.objective == pytest.approx(1050)
+    assert "test_max_open" in elastic_families()
+    with pytest.raises(InfeasibleError, match="too few specialfunktioner allowed") as info:
+        solve(build(inst, ModelParams(defaults={"min_count": 2})),
+              SolverOptions(name=backend, mip_rel_gap=0.0))
+    assert "test_max_open" in info.value.diagnosis.sufficient
+
+
+def test_elastic_rows_relax_towards_their_finite_bounds() -> None:
+    """A ranged count row gets one slack per finite side; an equality row two."""
+    inst = tiny_instance(LINE, PROVIDERS, EVEN, COMP)
+    data = build(inst, ModelParams(defaults={"min_count": 1, "max_count": 2})).data
+    from specialeplan.model.build import build_problem
+
+    p = build_problem(data, elastic=frozenset({"count_bounds", "demand_balance"}))
+    names = {s.column_block for s in p.slacks}
+    assert {"slack_count_bounds_y_min", "slack_count_bounds_y_max",
+            "slack_demand_balance_min", "slack_demand_balance_max"} <= names
+    assert p.elastic and np.all(p.c[p.columns["slack_count_bounds_y_min"].slice] == 1)
+    with pytest.raises(ValueError, match="not elastic"):
+        build_problem(data, elastic=frozenset({"linking"}))
