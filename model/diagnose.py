@@ -18,7 +18,7 @@ import pandas as pd
 
 from specialeplan.model.build import active_families, build_problem
 from specialeplan.model.families import FAMILIES, elastic_families
-from specialeplan.model.sets import ModelData
+from specialeplan.model.sets import ModelData, build_model_data
 from specialeplan.solvers.base import SolveResult, SolverOptions
 from specialeplan.solvers.problem import LinearProblem
 from specialeplan.solvers.registry import get_backend
@@ -101,6 +101,8 @@ def diagnose(data: ModelData, options: SolverOptions) -> Diagnosis:
     relaxed family alone to tell the planner which single rule change would be enough."""
     opts = options.model_copy(update={"warm_start": False, "verbose": False, "log_file": None,
                                       "time_limit": min(options.time_limit or 60.0, 60.0)})
+    # without the exact reductions, so that a rule they encode (min volume) can be named
+    data = build_model_data(data.instance, data.params, reduce=False)
     active = set(active_families(data))
     candidates = frozenset(f for f in elastic_families() if f in active)
     problem, result, z = _elastic_solve(data, candidates, opts)

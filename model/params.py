@@ -121,6 +121,11 @@ class ModelParams(BaseModel):
     max_specialer_per_provider: NonNegativeInt | None = None
     max_changes: NonNegativeInt | None = Field(
         None, description="at most this many designations differ from today's")
+    volume_formulation: Literal["aggregate", "per_arc"] = Field(
+        "aggregate", description="'aggregate': one volume column X[p,s] = Σ_k x per pair, with "
+        "minimum volume and capacities written on X (HiGHS's root cuts prove a much stronger "
+        "bound on national instances); 'per_arc': the same rows written on the x columns "
+        "(HiGHS's heuristics find good solutions sooner; the start heuristic uses it)")
     reach_formulation: Literal["compact", "strong"] = Field(
         "compact", description="'strong': v <= r per reach arc (tight LP, ~half of all rows on "
         "national instances); 'compact': covering rows Σ r + q >= 1 per municipality plus "

@@ -45,6 +45,21 @@ class ModelData:
     reach: pd.DataFrame
     need: pd.DataFrame
 
+    def reachable_demand(self) -> np.ndarray:
+        """Per pair: the demand of the municipalities within its arcs (what it could serve)."""
+        return np.bincount(self.arcs["pair"].to_numpy(), weights=self.arcs["demand"].to_numpy(),
+                           minlength=len(self.pairs))
+
+    def pair_volume_cap(self) -> np.ndarray:
+        """V[p,s]: the most borgerforløb a pair can take, min(C[p,s], C_p, reachable demand);
+        C[p,s] and C_p count only while their capacity families are on."""
+        cap = self.reachable_demand()
+        if self.params.families.speciale_capacity:
+            cap = np.minimum(cap, self.pairs["max_cases"].to_numpy())
+        if self.params.families.capacity:
+            cap = np.minimum(cap, self.pairs["capacity"].to_numpy())
+        return cap
+
     def provider_index(self, provider_ids: pd.Series) -> np.ndarray:
         """Positions in ``instance.providers`` of the given provider ids."""
         prov = self.instance.providers["provider_id"]
@@ -102,8 +117,32 @@ def _check_designations(instance: Instance, params: ModelParams, specialer: list
             raise ScenarioError(f"keep_today: unknown owner {o!r}; known: {sorted(owners)}")
 
 
-def build_model_data(instance: Instance, params: ModelParams) -> ModelData:
-    """Derive the sparse sets; raises :class:`ScenarioError` for inconsistent scenarios."""
+def _below_min_volume(pairs: pd.DataFrame, arcs: pd.DataFrame, sp: pd.DataFrame,
+                      params: ModelParams) -> np.ndarray:
+    """Pairs that cannot reach the minimum volume m_s even alone: min(C[p,s], C_p, demand
+    within their arcs) < m_s. Designating one is infeasible, so they are marked unusable
+    before the model is built (an exact reduction that also spares HiGHS a restart); pairs
+    that must be designated (fixed, kept) stay, so the diagnosis can explain them."""
+    fam = params.families
+    if not fam.min_volume:
+        return np.zeros(len(pairs), dtype=bool)
+    cap = np.bincount(arcs["pair"].to_numpy(), weights=arcs["demand"].to_numpy(),
+                      minlength=len(pairs))
+    if fam.speciale_capacity:
+        cap = np.minimum(cap, pairs["max_cases"].to_numpy())
+    if fam.capacity:
+        cap = np.minimum(cap, pairs["capacity"].to_numpy())
+    ms = pairs["speciale"].map(sp["min_cases"]).to_numpy()
+    return (pairs["usable"] & ~pairs["fixed"]).to_numpy() & (ms > 0) & (cap < ms - 1e-9)
+
+
+def build_model_data(instance: Instance, params: ModelParams, *,
+                     reduce: bool = True) -> ModelData:
+    """Derive the sparse sets; raises :class:`ScenarioError` for inconsistent scenarios.
+
+    ``reduce``: drop the pairs that cannot reach the minimum volume (exact; off for the
+    infeasibility diagnosis, which must be able to name the minimum volume as the cause).
+    """
     specialer = _resolve_specialer(instance, params)
     _check_designations(instance, params, specialer)
     sp = params.speciale_table(specialer, instance.speciale_ids).set_index("speciale")
@@ -149,10 +188,17 @@ def build_model_data(instance: Instance, params: ModelParams) -> ModelData:
         cutoff = arcs["speciale"].map(sp["max_travel_minutes"]).fillna(np.inf)
         arcs = arcs[arcs["minutes"] <= cutoff + 1e-9]
     arcs = arcs.sort_values(["dem", "pair"]).reset_index(drop=True)
+    pairs["below_min_volume"] = (_below_min_volume(pairs, arcs, sp, params) if reduce
+                                 else np.zeros(len(pairs), dtype=bool))
+    if pairs["below_min_volume"].any():  # they can never be designated: drop them up front
+        pairs.loc[pairs["below_min_volume"], "usable"] = False
+        usable = pairs[pairs["usable"]][["provider_id", "speciale", "pair"]]
+        arcs = arcs[arcs["pair"].isin(usable["pair"])].reset_index(drop=True)
 
     reach_specs = [s for s in specialer if fam.reach and not np.isnan(sp.at[s, "reach_minutes"])]
     munis = instance.municipalities[["code"]].rename(columns={"code": "municipality_code"})
-    need = munis.merge(pd.DataFrame({"speciale": reach_specs}), how="cross")
+    need = munis.merge(pd.DataFrame({"speciale": pd.Series(reach_specs, dtype=object)}),
+                       how="cross")
     need = need.sort_values(["speciale", "municipality_code"]).reset_index(drop=True)
     need["need"] = np.arange(len(need))
     reach = need.merge(usable, on="speciale").merge(

@@ -29,8 +29,12 @@ def comp(cost: float = 0.0, **extra: object) -> list[dict]:
 
 
 def solve_tiny(inst, backend: str, **params):  # noqa: ANN001, ANN201
+    """``backend`` is ``name`` or ``name:volume_formulation``."""
+    name, _, formulation = backend.partition(":")
+    if formulation:
+        params.setdefault("volume_formulation", formulation)
     outcome = solve(build(inst, ModelParams(**params)),
-                    SolverOptions(name=backend, mip_rel_gap=0.0))
+                    SolverOptions(name=name, mip_rel_gap=0.0))
     sol = outcome.solution
     assert sol is not None
     # the objective the solver reports equals the sum of the independently evaluated terms
@@ -38,8 +42,9 @@ def solve_tiny(inst, backend: str, **params):  # noqa: ANN001, ANN201
     return outcome.result.objective, set(sol.designations["provider_id"]), sol
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=[f"{b}:{f}" for b in BACKENDS for f in ("aggregate", "per_arc")])
 def backend(request: pytest.FixtureRequest) -> str:
+    """Every solver backend × both volume formulations (the same model, two row forms)."""
     return request.param
 
 

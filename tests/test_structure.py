@@ -69,13 +69,14 @@ def read_back(problem: LinearProblem, m: pyo.ConcreteModel) -> dict[str, np.ndar
             "integer": integer, "c": c, "offset": float(obj.constant)}
 
 
-CASES = [("small", "compact"), ("small", "strong"), ("base", "compact"), ("base", "strong")]
+CASES = [(s, r, v) for s in ("small", "base") for r in ("compact", "strong")
+         for v in ("aggregate", "per_arc")]
 
 
-@pytest.mark.parametrize(("scenario", "reach"), CASES)
-def test_pyomo_model_is_the_matrix(scenario: str, reach: str) -> None:
-    sc = load_scenario(SCENARIOS / f"{scenario}.yaml",
-                       [f"model.reach_formulation={reach}"]).scenario
+@pytest.mark.parametrize(("scenario", "reach", "volume"), CASES)
+def test_pyomo_model_is_the_matrix(scenario: str, reach: str, volume: str) -> None:
+    sc = load_scenario(SCENARIOS / f"{scenario}.yaml", [
+        f"model.reach_formulation={reach}", f"model.volume_formulation={volume}"]).scenario
     problem = build(load_dataset("denmark"), sc.model).problem
     m = to_pyomo(problem)
     got = read_back(problem, m)
@@ -93,10 +94,11 @@ def test_pyomo_model_is_the_matrix(scenario: str, reach: str) -> None:
     assert [v.name for v in m.component_objects(pyo.Var)] == list(problem.columns)
 
 
-@pytest.mark.parametrize(("scenario", "reach"), CASES)
-def test_both_backends_give_the_same_lp_relaxation(scenario: str, reach: str) -> None:
-    sc = load_scenario(SCENARIOS / f"{scenario}.yaml",
-                       [f"model.reach_formulation={reach}"]).scenario
+@pytest.mark.parametrize(("scenario", "reach", "volume"), CASES)
+def test_both_backends_give_the_same_lp_relaxation(scenario: str, reach: str,
+                                                   volume: str) -> None:
+    sc = load_scenario(SCENARIOS / f"{scenario}.yaml", [
+        f"model.reach_formulation={reach}", f"model.volume_formulation={volume}"]).scenario
     lp = build(load_dataset("denmark"), sc.model).problem.relaxed()
     options = SolverOptions(time_limit=300, mip_rel_gap=0.0, warm_start=False)
     objectives = {}

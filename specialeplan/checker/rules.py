@@ -163,7 +163,7 @@ def _demand_balance(x: Context, c: Collector) -> None:
 
 @rule("linking")
 def _linking(x: Context, c: Collector) -> None:
-    """Assignments only to designated, competent pairs; designations.cases = Σ assignments."""
+    """Assignments only to designated, competent pairs."""
     a = x.asg.merge(x.des[PS].assign(_des=True), on=PS, how="left")
     c.rule("linking", a, a["_des"].isna(), lambda r: (
         f"{g(r['cases'])} cases from municipality {r['municipality_code']} assigned to "
@@ -176,8 +176,13 @@ def _linking(x: Context, c: Collector) -> None:
     c.rule("linking", d, d["max_cases"].notna() & (d["max_cases"] <= 0), lambda r: (
         f"provider {r['provider_id']} is designated for speciale {r['speciale']} but is not "
         "competent (competence.max_cases = 0)"))
+
+
+@rule("pair_volume")
+def _pair_volume(x: Context, c: Collector) -> None:
+    """designations.cases = Σ assignments of the pair."""
     dc = x.des.merge(x.pair_sum, on=PS, how="left").fillna({"assigned": 0.0, "n": 0})
-    c.rule("linking", dc, np.abs(dc["cases"] - dc["assigned"]) > c.sm(dc["cases"], dc["n"]),
+    c.rule("pair_volume", dc, np.abs(dc["cases"] - dc["assigned"]) > c.sm(dc["cases"], dc["n"]),
            lambda r: (f"provider {r['provider_id']}, speciale {r['speciale']}: "
                       f"designations.cases {g(r['cases'])} ≠ Σ assignments "
                       f"{g(r['assigned'])}"))
