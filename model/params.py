@@ -121,6 +121,11 @@ class ModelParams(BaseModel):
     max_specialer_per_provider: NonNegativeInt | None = None
     max_changes: NonNegativeInt | None = Field(
         None, description="at most this many designations differ from today's")
+    assignment_formulation: Literal["auto", "arcs", "radius"] = Field(
+        "auto", description="'arcs': x[k,p,s] per travel arc; 'radius': Elloumi's telescoped "
+        "radius formulation (one column per client and distance level; exact only when every "
+        "client goes to its nearest open provider: no capacities, no minimum volume, no unmet "
+        "demand — p-median); 'auto': radius exactly when it is exact")
     volume_formulation: Literal["aggregate", "per_arc"] = Field(
         "aggregate", description="'aggregate': one volume column X[p,s] = Σ_k x per pair, with "
         "minimum volume and capacities written on X (HiGHS's root cuts prove a much stronger "

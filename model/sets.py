@@ -44,6 +44,7 @@ class ModelData:
     arcs: pd.DataFrame
     reach: pd.DataFrame
     need: pd.DataFrame
+    assignment: str = "arcs"  # "arcs" or "radius" (see assignment_formulation)
 
     def reachable_demand(self) -> np.ndarray:
         """Per pair: the demand of the municipalities within its arcs (what it could serve)."""
@@ -63,7 +64,8 @@ class ModelData:
     def provider_index(self, provider_ids: pd.Series) -> np.ndarray:
         """Positions in ``instance.providers`` of the given provider ids."""
         prov = self.instance.providers["provider_id"]
-        return provider_ids.map(pd.Series(np.arange(len(prov)), index=prov)).to_numpy()
+        return provider_ids.map(pd.Series(np.arange(len(prov)), index=prov)).to_numpy(
+            dtype=np.int64)
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -205,8 +207,36 @@ def build_model_data(instance: Instance, params: ModelParams, *,
         pt, on=["municipality_code", "provider_id"], how="inner")
     reach = reach[reach["minutes"] <= reach["speciale"].map(sp["reach_minutes"]) + 1e-9]
     reach = reach.sort_values(["need", "pair"]).reset_index(drop=True)
+    # integer ids stay integers when a table is empty (no arc within a cutoff)
+    arcs = arcs.astype({"pair": np.int64, "dem": np.int64, "demand": float, "minutes": float})
+    reach = reach.astype({"pair": np.int64, "need": np.int64, "minutes": float})
 
     return ModelData(
         instance=instance, params=params, specialer=specialer, speciale_params=sp,
         demand=demand, pairs=pairs, dem=dem, arcs=arcs, reach=reach, need=need,
+        assignment=_assignment(params),
     )
+
+
+def radius_blockers(params: ModelParams) -> list[str]:
+    """Why each client need not go to its nearest open provider (empty: the radius
+    formulation is exact): any rule that can make a farther provider better."""
+    fam = params.families
+    out = [name for name in ("capacity", "speciale_capacity", "min_volume")
+           if getattr(fam, name)]
+    if fam.allow_unmet:
+        out.append("allow_unmet")
+    return out
+
+
+def _assignment(params: ModelParams) -> str:
+    """Resolve ``assignment_formulation`` (``auto``: radius exactly when it is exact)."""
+    blockers = radius_blockers(params)
+    if params.assignment_formulation == "radius" and blockers:
+        raise ScenarioError(
+            "assignment_formulation 'radius' needs every client served by its nearest open "
+            f"provider, which these switched-on rules prevent: {blockers} (set them off in "
+            "model.families, or use 'arcs')")
+    if params.assignment_formulation == "arcs":
+        return "arcs"
+    return "radius" if not blockers else "arcs"

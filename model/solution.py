@@ -48,13 +48,28 @@ def _get(val: Mapping[str, np.ndarray], name: str, n: int) -> np.ndarray:
     return val[name] if name in val else np.zeros(n)
 
 
+def nearest_assignment(data: ModelData, y: np.ndarray) -> np.ndarray:
+    """The borgerforløb x per arc when every client goes to its nearest designated provider
+    (the radius formulation has no x): all of d[k,s] on the shortest arc to an open pair."""
+    arcs = data.arcs
+    open_arc = np.flatnonzero(y[arcs["pair"].to_numpy()] > 0.5)
+    x = np.zeros(len(arcs))
+    if len(open_arc):
+        sub = arcs.iloc[open_arc]
+        best = sub.assign(_a=open_arc).sort_values(["dem", "minutes", "pair"]).drop_duplicates(
+            "dem")
+        x[best["_a"].to_numpy()] = best["demand"].to_numpy()
+    return x
+
+
 def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
                   terms: dict[str, float]) -> Solution:
     """Build designations, assignments, coverage, reach tables and KPIs; ``terms`` are the
     objective terms at these values (``LinearProblem.term_values``)."""
     y = np.round(val["y"])
     r = np.round(val["r"]) * y
-    val = Values({"y": y, "r": r, "x": _clean(val["x"]), "u": _clean(val["u"]),
+    x = val["x"] if "x" in val else nearest_assignment(data, y)
+    val = Values({"y": y, "r": r, "x": _clean(x), "u": _clean(_get(val, "u", len(data.dem))),
                   "v": _clean(_get(val, "v", len(data.reach))),
                   "q": _clean(_get(val, "q", len(data.need)))})
     pairs, arcs = data.pairs, data.arcs

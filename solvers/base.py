@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -32,6 +34,43 @@ def clear_interrupt() -> None:
     _INTERRUPT.clear()
 
 
+class Deadline:
+    """The wall-clock end of a whole run; every solve inside it gets at most what is left."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self._end = None if seconds is None else time.monotonic() + max(float(seconds), 0.0)
+
+    def remaining(self) -> float:
+        """Seconds left (``inf`` without a limit, never negative)."""
+        return math.inf if self._end is None else max(self._end - time.monotonic(), 0.0)
+
+    def expired(self) -> bool:
+        """True once the time is spent."""
+        return self.remaining() <= 0.0
+
+    def limit(self, budget: float | None = None, reserve: float = 0.0) -> float | None:
+        """A time limit for one step: ``budget`` capped by what is left minus ``reserve``
+        (``None`` = unlimited)."""
+        left = self.remaining() - reserve
+        out = min(left, math.inf if budget is None else budget)
+        return None if math.isinf(out) else max(out, 0.0)
+
+
+@dataclass
+class SolveHooks:
+    """Optional hooks into a running MIP solve (backends that support them: ``highs-direct``).
+
+    ``incumbent()`` is polled while the solver runs and may return a new feasible column
+    vector for it to use as incumbent (e.g. from a parallel primal heuristic);
+    ``stop(bound, objective)`` is polled with the current dual bound and incumbent
+    objective and stops the solve when it returns True.
+    """
+
+    incumbent: Callable[[], np.ndarray | None] | None = None
+    stop: Callable[[float, float], bool] | None = None
+
+
 class Status(StrEnum):
     """Outcome of a solve. Only ``optimal`` means the gap target was proven."""
 
@@ -56,7 +95,12 @@ class SolverOptions(BaseModel):
     mip_rel_gap: NonNegativeFloat = Field(0.005, description="stop at this relative gap")
     threads: PositiveInt | None = Field(None, description="None = solver default")
     seed: int = Field(0, description="solver random seed (results are reproducible per seed)")
-    warm_start: bool = Field(True, description="pass the constructive start solution")
+    warm_start: bool = Field(True, description="build a start solution first (LP-guided "
+                             "restricted MIP) and hand it to the solver")
+    parallel: bool | None = Field(
+        None, description="run the primal heuristic in a second process beside the MIP and "
+        "feed its solutions to the MIP (highs-direct); None = when the machine has 2+ cores "
+        "and the model is large")
     verbose: bool = Field(False, description="stream the solver log (progress) to stdout")
     log_file: str | None = Field(None, description="write the solver log here")
     options: dict[str, Any] = Field(default_factory=dict,
@@ -111,8 +155,9 @@ class Backend(Protocol):
         ...
 
     def solve(self, problem: LinearProblem, options: SolverOptions,
-              start: np.ndarray | None = None) -> tuple[SolveResult, np.ndarray | None]:
-        """Solve ``problem``; ``start`` (a full column vector) is a MIP start when
-        ``options.warm_start``. Returns the result and the column values (None without a
-        solution)."""
+              start: np.ndarray | None = None, hooks: SolveHooks | None = None,
+              ) -> tuple[SolveResult, np.ndarray | None]:
+        """Solve ``problem``; ``start`` (a full column vector) is a MIP start. ``hooks``:
+        see :class:`SolveHooks` (ignored by backends that cannot run them). Returns the
+        result and the column values (None without a solution)."""
         ...

@@ -9,6 +9,7 @@ status ``interrupted`` (a second Ctrl-C aborts).
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 import time
@@ -20,7 +21,13 @@ import highspy
 import numpy as np
 from pyomo.common.tee import capture_output
 
-from specialeplan.solvers.base import SolveResult, SolverOptions, Status, request_interrupt
+from specialeplan.solvers.base import (
+    SolveHooks,
+    SolveResult,
+    SolverOptions,
+    Status,
+    request_interrupt,
+)
 from specialeplan.solvers.problem import LinearProblem
 
 _MS = highspy.HighsModelStatus
@@ -129,9 +136,16 @@ class DirectHighs:
         return highs_version()
 
     def solve(
-        self, problem: LinearProblem, options: SolverOptions, start: np.ndarray | None = None
+        self, problem: LinearProblem, options: SolverOptions, start: np.ndarray | None = None,
+        hooks: SolveHooks | None = None,
     ) -> tuple[SolveResult, np.ndarray | None]:
-        """Solve; returns the result and the column values (None without a solution)."""
+        """Solve; returns the result and the column values (None without a solution).
+
+        ``hooks`` (:class:`SolveHooks`): solutions from ``hooks.incumbent()`` are handed to
+        HiGHS as user solutions while it runs, and ``hooks.stop(bound, objective)`` can end
+        the solve; a solve so ended is ``optimal`` when the gap target is met, else
+        ``time_limit``.
+        """
         h = highspy.Highs()
         h.setOptionValue("output_flag", bool(options.verbose or options.log_file))
         h.setOptionValue("log_to_console", bool(options.verbose))
@@ -156,16 +170,52 @@ class DirectHighs:
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else
                            highspy.HighsVarType.kContinuous for i in problem.integer]
         h.passModel(lp)
-        if start is not None and options.warm_start:
+        if start is not None:
             sol = highspy.HighsSolution()
             sol.col_value = list(start)
             sol.value_valid = True
             h.setSolution(sol)
+        stopped = _attach_hooks(h, hooks, problem) if hooks is not None else None
         h.HandleKeyboardInterrupt = True
         t0 = time.perf_counter()
         with ctrl_c_cancels(h) as pressed:
             h.solve()  # not run(): solve() runs in a worker thread that can be cancelled
         result = collect_result(h, self.name, time.perf_counter() - t0,
                                 interrupted=pressed.is_set())
+        if stopped is not None and stopped.is_set() and not pressed.is_set():
+            gap = result.mip_gap
+            met = gap is not None and gap <= options.mip_rel_gap + 1e-12
+            result.status = Status.OPTIMAL if met else (
+                Status.TIME_LIMIT if result.has_solution else Status.NO_SOLUTION)
+            result.extra["stopped_by"] = "gap reached" if met else "stop hook"
         z = np.asarray(h.getSolution().col_value) if result.has_solution else None
         return result, z
+
+
+def _attach_hooks(h: highspy.Highs, hooks: SolveHooks, problem: LinearProblem
+                  ) -> threading.Event:
+    """Subscribe the hooks to HiGHS's MIP callbacks; the event is set when ``stop`` fired."""
+    stopped = threading.Event()
+    state = {"given": math.inf}
+
+    def user_solution(event: highspy.highs.HighsCallbackEvent) -> None:
+        z = hooks.incumbent() if hooks.incumbent is not None else None
+        if z is None:
+            return
+        value = problem.objective(z)
+        if value < min(state["given"], event.data_out.mip_primal_bound) - 1e-9:
+            event.data_in.setSolution(np.asarray(z, dtype=float))
+            event.data_in.user_has_solution = True
+            state["given"] = value
+
+    def interrupt(event: highspy.highs.HighsCallbackEvent) -> None:
+        out = event.data_out
+        if hooks.stop is not None and hooks.stop(out.mip_dual_bound, out.mip_primal_bound):
+            stopped.set()
+            event.interrupt()
+
+    if hooks.incumbent is not None:
+        h.cbMipUserSolution.subscribe(user_solution)
+    if hooks.stop is not None:
+        h.cbMipInterrupt.subscribe(interrupt)
+    return stopped

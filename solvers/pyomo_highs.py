@@ -19,7 +19,7 @@ from pyomo.contrib.appsi.solvers.highs import Highs as AppsiHighs
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from specialeplan.errors import SolverError
-from specialeplan.solvers.base import SolveResult, SolverOptions
+from specialeplan.solvers.base import SolveHooks, SolveResult, SolverOptions
 from specialeplan.solvers.highs import (
     collect_result,
     ctrl_c_cancels,
@@ -119,12 +119,14 @@ class PyomoHighs:
         return highs_version()
 
     def solve(
-        self, problem: LinearProblem, options: SolverOptions, start: np.ndarray | None = None
+        self, problem: LinearProblem, options: SolverOptions, start: np.ndarray | None = None,
+        hooks: SolveHooks | None = None,
     ) -> tuple[SolveResult, np.ndarray | None]:
         """Solve the Pyomo model of ``problem`` (:func:`pyomo_model`) as it stands.
 
-        ``start`` is loaded into the variables and passed as a MIP start when
-        ``options.warm_start`` is set.
+        ``start`` is loaded into the variables and passed as a MIP start. ``hooks`` are not
+        supported through APPSI and are ignored (the parallel primal heuristic needs
+        ``highs-direct``).
         """
         model = pyomo_model(problem)
         if start is not None:
@@ -136,7 +138,7 @@ class PyomoHighs:
         cfg.mip_gap = options.mip_rel_gap
         cfg.stream_solver = options.verbose
         cfg.load_solution = False
-        cfg.warmstart = options.warm_start and start is not None
+        cfg.warmstart = start is not None
         if options.log_file:
             cfg.logfile = options.log_file
         self._opt.highs_options = highs_option_dict(options)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,14 +18,21 @@ import pyomo.environ as pyo
 from specialeplan.errors import InfeasibleError, ScenarioError
 from specialeplan.model.build import build_problem
 from specialeplan.model.diagnose import Diagnosis, diagnose
-from specialeplan.model.heuristic import StartInterrupted, construct_start
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData, build_model_data
 from specialeplan.model.solution import Solution, make_solution
+from specialeplan.model.strategy import solve_model
 from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
-from specialeplan.solvers.base import Backend, SolveResult, SolverOptions, Status, clear_interrupt
-from specialeplan.solvers.problem import LinearProblem, Values
+from specialeplan.solvers.base import (
+    Backend,
+    Deadline,
+    SolveResult,
+    SolverOptions,
+    Status,
+    clear_interrupt,
+)
+from specialeplan.solvers.problem import LinearProblem
 from specialeplan.solvers.pyomo_highs import pyomo_model
 from specialeplan.solvers.registry import get_backend
 
@@ -74,6 +82,13 @@ def build(instance: Instance, params: ModelParams) -> Built:
                  build_seconds=time.perf_counter() - start)
 
 
+def _gap(objective: float | None, bound: float | None) -> float | None:
+    """(objective − bound) / objective, as HiGHS defines the gap; None without both."""
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
 @dataclass
 class RunOutcome:
     """Everything a run produced; written to disk by :mod:`specialeplan.results`."""
@@ -86,52 +101,25 @@ class RunOutcome:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def warm_start(built: Built, options: SolverOptions) -> tuple[Values | None, float]:
-    """The constructive start (model.heuristic) when asked for and worth it (more than 20
-    candidate designations; tiny models solve faster without); returns values and seconds
-    spent."""
-    data = built.data
-    if not options.warm_start or len(data.pairs) <= 20:
-        return None, 0.0
-    t0 = time.perf_counter()
-    # 40 % of the time for the start: HiGHS needs the rest to prove the bound (root LP and
-    # cuts), and the start is where the objective is won on national instances
-    budget = 0.4 * options.time_limit if options.time_limit else 240.0
-    start, _ = construct_start(data, built.problem, options, time_budget=budget)
-    return start, time.perf_counter() - t0
-
-
-def _interrupted_outcome(built: Built, val: Values, solver: Backend) -> RunOutcome:
-    z = built.problem.join(val)
-    result = SolveResult(status=Status.INTERRUPTED, objective=built.problem.objective(z),
-                         best_bound=None, solver=solver.name, solver_version=solver.version(),
-                         solve_seconds=0.0)
-    return RunOutcome(solution=make_solution(built.data, val, built.problem.term_values(z)),
-                      result=result, data=built.data, build_seconds=built.build_seconds)
-
-
-def solve(built: Built, options: SolverOptions, *, backend: Backend | None = None) -> RunOutcome:
+def solve(built: Built, options: SolverOptions, *, backend: Backend | None = None,
+          deadline: Deadline | None = None) -> RunOutcome:
     """Solve a built model. Infeasible → :class:`InfeasibleError` with a diagnosis.
 
-    With ``options.warm_start`` the constructive start solution is computed first and handed
-    to the solver; its time is counted in ``result.extra['start_seconds']`` and in
-    ``solve_seconds``.
+    With ``options.warm_start`` a primal heuristic finds solutions beside (or before) the
+    MIP (:mod:`specialeplan.model.strategy`); ``result.extra`` records the start's objective
+    and seconds. ``deadline`` (default: ``options.time_limit`` from now) bounds the whole
+    solve.
     """
+    t0 = time.perf_counter()
     solver = backend or get_backend(options.name)
     clear_interrupt()
-    try:
-        start, start_seconds = warm_start(built, options)
-    except StartInterrupted as stop:  # Ctrl-C: keep the solution built so far
-        return _interrupted_outcome(built, stop.values, solver)
-    if options.time_limit is not None:  # the time limit covers start and solve together
-        options = options.model_copy(
-            update={"time_limit": max(options.time_limit - start_seconds, 10.0)})
+    deadline = deadline or Deadline(options.time_limit)
     problem = built.problem
-    z0 = problem.join(start) if start is not None else None
-    result, z = solver.solve(problem, options, z0)
-    result.extra["start_seconds"] = start_seconds
-    result.extra["start_objective"] = problem.objective(z0) if z0 is not None else None
-    result.solve_seconds += start_seconds
+    result, z, info = solve_model(built.data, problem, options, solver, deadline)
+    result.extra.update(info)
+    result.solve_seconds = time.perf_counter() - t0  # the start included
+    if z is not None:
+        result.extra["start_gap"] = _gap(info.get("start_objective"), result.best_bound)
     if result.status in (Status.INFEASIBLE, Status.UNBOUNDED):
         diagnosis = diagnose(built.data, options)
         raise InfeasibleError(

@@ -48,6 +48,8 @@ def kpis_record(outcome: RunOutcome) -> dict[str, Any]:
         "nodes": res.nodes,
         "start_seconds": res.extra.get("start_seconds"),
         "start_objective": res.extra.get("start_objective"),
+        "start_gap": res.extra.get("start_gap"),
+        "parallel_search": res.extra.get("parallel"),
         "sizes": outcome.data.sizes,
     }
     if outcome.solution is not None:

@@ -365,3 +365,20 @@ def test_to_text_truncates_long_families() -> None:
     assert "municipality 19: no reach" in text
     assert "municipality 20: no reach" not in text
     assert "... and 5 more" in text
+
+
+def test_radius_scenario_serves_the_nearest(folder: Path) -> None:
+    """Without capacities, minimum volume and unmet demand every client must go to its
+    nearest designated provider (the radius formulation); 751's autisme moved to P1 (180
+    min, while P3 is 15 min away) breaks it."""
+    edit_model(families={"capacity": False, "speciale_capacity": False, "min_volume": False,
+                         "allow_unmet": False})(folder)
+    assert not [v for v in check_results(folder).violations if v.family == "radius_assignment"]
+    edit_csv("assignments.csv", _move_751_to_p1)(folder)
+    hits = [v for v in check_results(folder).violations if v.family == "radius_assignment"]
+    assert hits and hits[0].municipality_code == "751" and "P1" in hits[0].message
+
+
+def _move_751_to_p1(df: pd.DataFrame) -> None:
+    mask = (df["municipality_code"] == "751") & (df["speciale"] == A)
+    df.loc[mask, ["provider_id", "travel_minutes"]] = ["P1", "180.0"]

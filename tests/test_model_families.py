@@ -241,3 +241,31 @@ def test_inconsistent_params_are_rejected(params: dict, match: str) -> None:
     inst = tiny_instance(LINE, PROVIDERS, EVEN, comp())
     with pytest.raises(ScenarioError, match=match):
         build(inst, ModelParams(**params))
+
+
+def test_radius_assignment(backend: str) -> None:
+    """p-median on the line: exactly one specialfunktion, no capacities, no minimum volume,
+    demand must be served → every client goes to its nearest open provider and the model
+    takes the radius formulation. The middle one is best: 10·30 + 10·5 + 10·30 = 650
+    (an end one: 10·5 + 10·30 + 10·60 = 950)."""
+    inst = tiny_instance(LINE, PROVIDERS, EVEN, comp())
+    free = {"capacity": False, "speciale_capacity": False, "min_volume": False,
+            "allow_unmet": False}
+    params = {"defaults": {"min_count": 1, "max_count": 1}, "families": free}
+    built = build(inst, ModelParams(**params))
+    assert built.data.assignment == "radius" and "z" in built.problem.columns
+    assert "x" not in built.problem.columns
+    obj, des, sol = solve_tiny(inst, backend, **params)
+    assert (obj, des) == (pytest.approx(650), {"P1"})
+    assert sol.assignments["cases"].sum() == pytest.approx(30)
+    assert set(sol.assignments["provider_id"]) == {"P1"}
+    # the same optimum through the per-arc assignment
+    obj_arcs, _, _ = solve_tiny(inst, backend, assignment_formulation="arcs", **params)
+    assert obj_arcs == pytest.approx(650)
+
+
+def test_radius_needs_nearest_assignment() -> None:
+    inst = tiny_instance(LINE, PROVIDERS, EVEN, comp())
+    with pytest.raises(ScenarioError, match="capacity"):
+        build(inst, ModelParams(assignment_formulation="radius"))
+    assert build(inst, ModelParams()).data.assignment == "arcs"

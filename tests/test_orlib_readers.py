@@ -24,7 +24,7 @@ ORLIB = Path(__file__).resolve().parents[1] / "benchmarks" / "orlib"
 CAP = {"cap41": (16, 50), "cap61": (16, 50), "cap81": (25, 50), "cap111": (50, 50),
        "cap121": (50, 50)}
 PMED = {"pmed1": (100, 5), "pmed2": (100, 10), "pmed4": (100, 20), "pmed5": (100, 33),
-        "pmed10": (200, 67)}
+        "pmed10": (200, 67), "pmed16": (400, 5), "pmed31": (700, 5), "pmed40": (900, 90)}
 
 
 def travel_matrix(problem: ClassicProblem) -> np.ndarray:

@@ -22,7 +22,7 @@ import importlib
 from specialeplan.model.registry import FAMILIES, TERMS, Family, Term, elastic_families, switches
 
 #: Registration order = column and row order. A new module of families is added here.
-MODULES = ("core", "reach", "counts", "objective")
+MODULES = ("core", "radius", "reach", "counts", "objective")
 
 for _module in MODULES:
     importlib.import_module(f"{__name__}.{_module}")

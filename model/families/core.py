@@ -31,7 +31,8 @@ def variables(data: ModelData, b: ProblemBuilder) -> None:
     pair_labels = Labels(data.pairs, columns=PS)
     b.variables("y", pair_labels, upper=usable, integer=True, doc="designation y[p,s]")
     b.variables("r", pair_labels, upper=usable, integer=True, doc="rådgivning duty r[p,s]")
-    b.variables("x", Labels(data.arcs, columns=KPS), doc="borgerforløb x[k,p,s]")
+    if data.assignment == "arcs":  # the radius formulation has no x (``radius_assignment``)
+        b.variables("x", Labels(data.arcs, columns=KPS), doc="borgerforløb x[k,p,s]")
 
 
 @family("demand_balance", switch=False, elastic=True,
@@ -41,8 +42,11 @@ def demand_balance(data: ModelData, b: ProblemBuilder) -> None:
     """Every borgerforløb is served or counted unmet: Σ_p x[k,p,s] + u[k,s] = d[k,s].
 
     u[k,s] ≥ 0 is declared here; with ``allow_unmet`` off it is fixed at 0 and the row is a
-    hard rule (elastic in the diagnosis).
+    hard rule (elastic in the diagnosis). In the radius formulation ``radius_assignment``
+    serves every client instead.
     """
+    if data.assignment != "arcs":
+        return
     allow = data.params.families.allow_unmet
     u = b.variables("u", Labels(data.dem, columns=KS), upper=np.inf if allow else 0.0,
                     doc="unmet demand u[k,s]")
@@ -61,6 +65,8 @@ def linking(data: ModelData, b: ProblemBuilder) -> None:
     The disaggregated (per-arc) form gives a much tighter LP bound than the aggregated
     Σ_k x ≤ C·y; it is most of the rows, and HiGHS handles them well.
     """
+    if data.assignment != "arcs":
+        return
     x, y = b.var("x"), b.var("y")
     a = x.index
     b.rows("linking", Labels(data.arcs, columns=KPS),
@@ -90,7 +96,7 @@ def pair_volume(data: ModelData, b: ProblemBuilder) -> None:
     HiGHS's root cuts work on the short rows and prove a much stronger bound on national
     instances (benchmarks/BENCHMARKS.md). With ``per_arc`` there is no X and the rows sum x.
     """
-    if data.params.volume_formulation != "aggregate":
+    if data.params.volume_formulation != "aggregate" or data.assignment != "arcs":
         return
     x = b.var("x")
     pairs = data.pairs

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 @term("travel", explain="family travel: borgerforløb × one-way minutes")
 def travel(data: ModelData, b: ProblemBuilder) -> None:
-    """Travel = w_travel · Σ t[k,p]·x[k,p,s]."""
+    """Travel = w_travel · Σ t[k,p]·x[k,p,s] (``radius_assignment`` adds it instead)."""
+    if not b.has("x"):
+        return
     x = b.var("x")
     b.cost("travel", x.linear(x.index, data.params.weights.travel * data.arcs["minutes"]
                               .to_numpy()))
@@ -37,7 +39,9 @@ def advisory(data: ModelData, b: ProblemBuilder) -> None:
 
 @term("unmet", explain="penalty per unmet borgerforløb")
 def unmet(data: ModelData, b: ProblemBuilder) -> None:
-    """Unmet = w_unmet · Σ u[k,s]."""
+    """Unmet = w_unmet · Σ u[k,s] (none in the radius formulation: everyone is served)."""
+    if not b.has("u"):
+        return
     u = b.var("u")
     b.cost("unmet", u.linear(u.index, data.params.weights.unmet))
 

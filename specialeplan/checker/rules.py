@@ -202,6 +202,29 @@ def _travel_cutoff(x: Context, c: Collector) -> None:
         f"{g(r['max_travel_minutes'])}"))
 
 
+def _radius_applies(p: ModelParams) -> bool:
+    """Whether the scenario's clients all go to their nearest designated provider (the radius
+    formulation: p-median-like scenarios); re-derived here from the switches."""
+    fam = p.families
+    free = not (fam.capacity or fam.speciale_capacity or fam.min_volume or fam.allow_unmet)
+    return p.assignment_formulation == "radius" or (p.assignment_formulation == "auto"
+                                                    and free)
+
+
+@rule("radius_assignment")
+def _radius_assignment(x: Context, c: Collector) -> None:
+    """Radius scenarios: each client's borgerforløb go to its nearest designated provider."""
+    if not _radius_applies(x.params):
+        return
+    des = x.des[PS].merge(x.pt, on="provider_id")
+    nearest = des.groupby(KS, as_index=False)["minutes"].min()
+    a = x.asg.merge(nearest, on=KS, how="left")
+    c.rule("radius_assignment", a, a["travel_minutes"] > a["minutes"] + c.pt(a["minutes"]),
+           lambda r: (f"municipality {r['municipality_code']}, speciale {r['speciale']}: served "
+                      f"at {g(r['travel_minutes'])} minutes by {r['provider_id']}, but a "
+                      f"designated provider is {g(r['minutes'])} minutes away"))
+
+
 @rule("min_volume")
 def _min_volume(x: Context, c: Collector) -> None:
     """Borgerforløb of a designation ≥ min_cases."""
