@@ -52,30 +52,33 @@ WRITE_RESERVE = 2.0
 """Seconds kept back from the time limit for extracting and writing the result."""
 
 
-def primal_view(data: ModelData, problem: LinearProblem) -> tuple[LinearProblem, sp.csr_matrix]:
-    """The problem the primal search works on (the per-arc formulation of the same model)
-    and the matrix that maps its solutions to ``problem``'s columns."""
+def primal_view(data: ModelData, problem: LinearProblem
+                ) -> tuple[LinearProblem, sp.csr_matrix, sp.csr_matrix]:
+    """The problem the primal search works on (the per-arc formulation of the same model),
+    the matrix that maps its solutions to ``problem``'s columns, and the one back."""
     if data.params.volume_formulation == "per_arc":
-        return problem, sp.identity(problem.n_columns, format="csr")
+        eye = sp.identity(problem.n_columns, format="csr")
+        return problem, eye, eye
     params = data.params.model_copy(update={"volume_formulation": "per_arc"})
     primal = build_problem(dataclasses.replace(data, params=params))
-    rows, cols, vals = [], [], []
+    same_rows, same_cols, sum_rows, sum_cols = [], [], [], []
     for name, block in problem.columns.items():
         if name in primal.columns and primal.columns[name].size == block.size:
-            rows.append(block.start + np.arange(block.size))
-            cols.append(primal.columns[name].start + np.arange(block.size))
-            vals.append(np.ones(block.size))
+            same_rows.append(block.start + np.arange(block.size))
+            same_cols.append(primal.columns[name].start + np.arange(block.size))
         elif name == "X":  # the pair volume: X[p,s] = Σ_k x[k,p,s]
             pair = data.arcs["pair"].to_numpy()
-            rows.append(block.start + pair)
-            cols.append(primal.columns["x"].start + np.arange(len(pair)))
-            vals.append(np.ones(len(pair)))
+            sum_rows.append(block.start + pair)
+            sum_cols.append(primal.columns["x"].start + np.arange(len(pair)))
         else:
             raise ValueError(f"column block {name!r} has no counterpart in the per-arc view")
-    mapping = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows),
-                                                    np.concatenate(cols))),
+    rows = np.concatenate(same_rows + sum_rows)
+    cols = np.concatenate(same_cols + sum_cols)
+    to_full = sp.csr_matrix((np.ones(len(rows)), (rows, cols)),
                             shape=(problem.n_columns, primal.n_columns))
-    return primal, mapping
+    r, c = np.concatenate(same_rows), np.concatenate(same_cols)
+    back = sp.csr_matrix((np.ones(len(r)), (c, r)), shape=(primal.n_columns, problem.n_columns))
+    return primal, to_full, back
 
 
 def column_groupings(data: ModelData, problem: LinearProblem) -> list[np.ndarray]:
@@ -105,12 +108,15 @@ def use_parallel(options: SolverOptions, problem: LinearProblem) -> bool:
             and problem.n_integer >= PARALLEL_MIN_BINARIES)
 
 
-def _adopt(result: SolveResult, problem: LinearProblem, z_new: np.ndarray,
-           options: SolverOptions) -> None:
-    """Take a better solution found beside the solver: objective, and the status its gap
-    to the solver's bound earns (interrupted stays interrupted)."""
-    result.objective = problem.objective(z_new)
-    if result.status == Status.INTERRUPTED:
+def _adopt(result: SolveResult, problem: LinearProblem, z_new: np.ndarray | None,
+           options: SolverOptions, bound: float | None = None) -> None:
+    """Take a better solution (or bound) found beside the solver: the objective, the bound,
+    and the status their gap earns (interrupted stays interrupted)."""
+    if z_new is not None:
+        result.objective = problem.objective(z_new)
+    if bound is not None and (result.best_bound is None or bound > result.best_bound):
+        result.best_bound = bound
+    if result.status == Status.INTERRUPTED or result.objective is None:
         return
     gap = result.mip_gap
     result.status = (Status.OPTIMAL if gap is not None and gap <= options.mip_rel_gap + 1e-12
@@ -119,54 +125,75 @@ def _adopt(result: SolveResult, problem: LinearProblem, z_new: np.ndarray,
 
 def solve_model(
     data: ModelData, problem: LinearProblem, options: SolverOptions, backend: Backend,
-    deadline: Deadline,
+    deadline: Deadline, *, start: np.ndarray | None = None, known_bound: float | None = None,
 ) -> tuple[SolveResult, np.ndarray | None, dict[str, Any]]:
     """Solve ``problem`` (see the module docstring); returns the result, the column values
-    and what the start did (``start_objective``, ``start_seconds``, ``primal_steps``)."""
+    and what the search did (``start_objective``, ``start_seconds``, ``primal_steps``).
+
+    ``start``: a known feasible solution (a repaired earlier one, :mod:`.resolve`);
+    ``known_bound``: a lower bound known to hold (an earlier run's, when the change is a
+    restriction). When the start is within the gap target of that bound nothing is solved.
+    """
     t0 = time.perf_counter()
     info: dict[str, Any] = {"start_objective": None, "start_seconds": 0.0, "parallel": False}
+    if start is not None:
+        info.update(start_objective=problem.objective(start))
+        early = SolveResult(status=Status.TIME_LIMIT, objective=info["start_objective"],
+                            best_bound=None, solver=backend.name,
+                            solver_version=backend.version(), solve_seconds=0.0)
+        _adopt(early, problem, None, options, known_bound)
+        if early.status == Status.OPTIMAL:
+            early.extra["stopped_by"] = "start within the gap of the known bound"
+            return early, start, info
     limit = deadline.limit(reserve=WRITE_RESERVE)
     if not options.warm_start or problem.n_integer == 0:
-        result, z = backend.solve(problem, options.model_copy(update={"time_limit": limit}))
+        result, z = backend.solve(problem, options.model_copy(update={"time_limit": limit}),
+                                  start)
+        _adopt(result, problem, None, options, known_bound)
         return result, z, info
-    primal, mapping = primal_view(data, problem)
+    primal, to_full, back = primal_view(data, problem)
     groupings = column_groupings(data, primal)
+    primal_start = back @ start if start is not None else None
     if use_parallel(options, problem):
-        return _solve_parallel(problem, primal, mapping, groupings, options, backend, deadline,
-                               info, t0)
-    budget = None if limit is None else SEARCH_SHARE * limit
-    z_primal, log = lp_guided_search(primal, options, seconds=budget, groupings=groupings,
-                                     should_stop=interrupt_requested)
-    start = mapping @ z_primal if z_primal is not None else None
-    info.update(start_seconds=time.perf_counter() - t0, primal_steps=log.steps,
-                start_objective=problem.objective(start) if start is not None else None)
-    if interrupt_requested():  # Ctrl-C during the search: the best solution so far
-        result = SolveResult(status=Status.INTERRUPTED, objective=info["start_objective"],
-                             best_bound=log.lp_bound, solver=backend.name,
-                             solver_version=backend.version(), solve_seconds=0.0)
-        if start is None:
-            result.status = Status.NO_SOLUTION
-        return result, start, info
-    result, z = backend.solve(problem, options.model_copy(
-        update={"time_limit": deadline.limit(reserve=WRITE_RESERVE)}), start)
-    if start is not None and (z is None or problem.objective(start) < result.objective - 1e-9):
-        _adopt(result, problem, start, options)
-        z = start
+        result, z = _solve_parallel(problem, primal, to_full, groupings, options, backend,
+                                    deadline, info, t0, primal_start, start)
+    else:
+        budget = None if limit is None else SEARCH_SHARE * limit
+        z_primal, log = lp_guided_search(
+            primal, options, seconds=budget, groupings=groupings, start=primal_start,
+            polish_only=primal_start is not None, should_stop=interrupt_requested)
+        found = to_full @ z_primal if z_primal is not None else None
+        info.update(start_seconds=time.perf_counter() - t0, primal_steps=log.steps,
+                    start_objective=problem.objective(found) if found is not None else None)
+        if interrupt_requested():  # Ctrl-C during the search: the best solution so far
+            result = SolveResult(status=Status.INTERRUPTED if found is not None
+                                 else Status.NO_SOLUTION, objective=info["start_objective"],
+                                 best_bound=log.lp_bound, solver=backend.name,
+                                 solver_version=backend.version(), solve_seconds=0.0)
+            return result, found, info
+        result, z = backend.solve(problem, options.model_copy(
+            update={"time_limit": deadline.limit(reserve=WRITE_RESERVE)}), found)
+        if found is not None and (z is None or problem.objective(found) < result.objective
+                                  - 1e-9):
+            _adopt(result, problem, found, options)
+            z = found
+    _adopt(result, problem, None, options, known_bound)
     return result, z, info
 
 
 def _solve_parallel(
-    problem: LinearProblem, primal: LinearProblem, mapping: sp.csr_matrix,
+    problem: LinearProblem, primal: LinearProblem, to_full: sp.csr_matrix,
     groupings: list[np.ndarray], options: SolverOptions, backend: Backend,
-    deadline: Deadline, info: dict[str, Any], t0: float,
-) -> tuple[SolveResult, np.ndarray | None, dict[str, Any]]:
+    deadline: Deadline, info: dict[str, Any], t0: float, primal_start: np.ndarray | None,
+    start: np.ndarray | None,
+) -> tuple[SolveResult, np.ndarray | None]:
     info["parallel"] = True
-    one = {**options.options}
-    solo = options.model_copy(update={"threads": 1, "options": one})
+    solo = options.model_copy(update={"threads": 1})
     worker = PrimalWorker(primal, solo, seconds=deadline.limit(reserve=WRITE_RESERVE + 1.0),
-                          groupings=groupings)
+                          groupings=groupings, start=primal_start,
+                          polish_only=primal_start is not None)
     first: dict[str, float] = {}
-    newer = worker.newer(np.inf)
+    newer = worker.newer(np.inf if start is None else problem.objective(start))
 
     def incumbent() -> np.ndarray | None:
         z = newer()
@@ -174,12 +201,12 @@ def _solve_parallel(
             return None
         if not first:
             first.update(objective=primal.objective(z), seconds=time.perf_counter() - t0)
-        return mapping @ z
+        return to_full @ z
 
     try:
         result, z = backend.solve(
             problem, solo.model_copy(update={"time_limit": deadline.limit(
-                reserve=WRITE_RESERVE)}), None,
+                reserve=WRITE_RESERVE)}), start,
             SolveHooks(incumbent=incumbent, stop=lambda bound, obj: interrupt_requested()))
     finally:
         worker.close()
@@ -187,11 +214,13 @@ def _solve_parallel(
     if best is not None:
         if not first:
             first.update(objective=best[0], seconds=time.perf_counter() - t0)
-        z_best = mapping @ best[1]
+        z_best = to_full @ best[1]
         if z is None or problem.objective(z_best) < (result.objective or np.inf) - 1e-9:
             _adopt(result, problem, z_best, options)
             z = z_best
-    info.update(start_objective=first.get("objective"), start_seconds=first.get("seconds", 0.0),
-                primal_solutions=worker.received,
-                primal_steps=(worker.log or {}).get("steps"), primal_error=worker.error)
-    return result, z, info
+    if start is None:
+        info.update(start_objective=first.get("objective"),
+                    start_seconds=first.get("seconds", 0.0))
+    info.update(primal_solutions=worker.received, primal_error=worker.error,
+                primal_steps=(worker.log or {}).get("steps"))
+    return result, z

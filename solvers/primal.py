@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from specialeplan.solvers.base import Deadline, SolverOptions, Status
+from specialeplan.solvers.base import Backend, Deadline, SolverOptions, Status
 from specialeplan.solvers.problem import LinearProblem
 from specialeplan.solvers.registry import get_backend
 
@@ -62,6 +62,7 @@ def lp_guided_search(
     on_solution: Callable[[float, np.ndarray], None] | None = None,
     should_stop: Callable[[], bool] | None = None, restricted_share: float = 0.4,
     lns_seconds: float = 12.0, lns_groups: int = 4, max_stale: int = 8,
+    polish_only: bool = False,
 ) -> tuple[np.ndarray | None, SearchLog]:
     """Run the search for at most ``seconds``; return the best solution found (or ``start``).
 
@@ -69,7 +70,8 @@ def lp_guided_search(
     binaries of ``lns_groups`` random groups of one grouping at a time, cycling through the
     groupings. ``start`` is a known feasible solution (it seeds the incumbent). The search
     stops after ``max_stale`` neighbourhoods in a row without improvement, at the deadline,
-    or when ``should_stop()`` says so.
+    or when ``should_stop()`` says so. ``polish_only``: skip the LP and the restricted MIP and
+    improve ``start`` by the neighbourhood search alone (re-solves after a small change).
     """
     t0 = time.perf_counter()
     deadline = Deadline(seconds)
@@ -96,6 +98,10 @@ def lp_guided_search(
 
     if start is not None:
         offer(np.asarray(start, dtype=float), "start")
+    binary = _binary(problem)
+    if polish_only and best_z is not None:
+        return _neighbourhoods(problem, backend, sub, deadline, groupings, binary, rng, stop,
+                               offer, lambda: best_z, lns_seconds, lns_groups, max_stale), log
     lp, z_lp = backend.solve(problem.relaxed(), sub.model_copy(
         update={"time_limit": deadline.limit()}))
     if z_lp is None or stop() or deadline.expired():
@@ -104,7 +110,6 @@ def lp_guided_search(
     log.lp_bound = lp.objective
     log.add("lp", t0, None, lp_bound=lp.objective)
     lower, upper = lp_fixings(problem, z_lp)
-    binary = _binary(problem)
     log.add("fix", t0, None, free=int((binary & (lower < upper)).sum()),
             at_0=int((binary & (upper == 0) & (problem.upper > 0)).sum()),
             at_1=int((binary & (lower == 1) & (problem.lower < 1)).sum()))
@@ -115,27 +120,38 @@ def lp_guided_search(
         else None)
     if not offer(z, "restricted"):
         log.add("restricted", t0, None, status=str(res.status))
+    if best_z is None:
+        return None, log
+    return _neighbourhoods(problem, backend, sub, deadline, groupings, binary, rng, stop, offer,
+                           lambda: best_z, lns_seconds, lns_groups, max_stale), log
+
+
+def _neighbourhoods(
+    problem: LinearProblem, backend: Backend, options: SolverOptions, deadline: Deadline,
+    groupings: list[np.ndarray] | None, binary: np.ndarray, rng: np.random.Generator,
+    stop: Callable[[], bool], offer: Callable[[np.ndarray | None, str], bool],
+    incumbent: Callable[[], np.ndarray], lns_seconds: float, size: int, max_stale: int,
+) -> np.ndarray:
+    """The large-neighbourhood search of :func:`lp_guided_search`; returns the incumbent."""
     # a grouping with fewer than two groups would free everything: no neighbourhood
-    groupings = [g for g in groupings or []
-                 if len(np.unique(g[binary & (g >= 0)])) >= 2]
-    if best_z is None or not groupings:
-        return best_z, log
-    size, stale, k = lns_groups, 0, 0
-    while not stop() and deadline.remaining() > 2.0 and stale < max_stale:
+    groupings = [g for g in groupings or [] if len(np.unique(g[binary & (g >= 0)])) >= 2]
+    stale, k = 0, 0
+    while groupings and not stop() and deadline.remaining() > 2.0 and stale < max_stale:
         groups = groupings[k % len(groupings)]
         k += 1
         ids = np.unique(groups[binary & (groups >= 0)])
         chosen = rng.choice(ids, min(size, len(ids) - 1), replace=False)
         fix = binary & ~np.isin(groups, chosen)
         lo, hi = problem.lower.copy(), problem.upper.copy()
-        rounded = np.round(best_z)
+        best = incumbent()
+        rounded = np.round(best)
         lo[fix], hi[fix] = rounded[fix], rounded[fix]
-        res, z = backend.solve(problem.with_bounds(lo, hi), sub.model_copy(
-            update={"time_limit": deadline.limit(lns_seconds)}), best_z)
+        res, z = backend.solve(problem.with_bounds(lo, hi), options.model_copy(
+            update={"time_limit": deadline.limit(lns_seconds)}), best)
         improved = offer(z, f"lns {len(chosen)} groups")
         stale = 0 if improved else stale + 1
-        if res.status == Status.OPTIMAL and size < len(ids):
+        if res.status == Status.OPTIMAL and size < len(ids) - 1:
             size += 1  # solved to the end: a larger neighbourhood may find more
         elif res.status == Status.TIME_LIMIT and not improved and size > 1:
             size -= 1
-    return best_z, log
+    return incumbent()

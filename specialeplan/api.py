@@ -12,7 +12,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pyomo.environ as pyo
 
 from specialeplan.errors import InfeasibleError, ScenarioError
@@ -20,6 +22,12 @@ from specialeplan.model.build import build_problem
 from specialeplan.model.diagnose import Diagnosis, diagnose
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
+from specialeplan.model.resolve import (
+    affected_specialer,
+    bound_carries_over,
+    previous_binaries,
+    repair_start,
+)
 from specialeplan.model.sets import ModelData, build_model_data
 from specialeplan.model.solution import Solution, make_solution
 from specialeplan.model.strategy import solve_model
@@ -36,7 +44,8 @@ from specialeplan.solvers.problem import LinearProblem
 from specialeplan.solvers.pyomo_highs import pyomo_model
 from specialeplan.solvers.registry import get_backend
 
-__all__ = ["Built", "RunOutcome", "build", "load_dataset", "load_scenario", "run", "solve"]
+__all__ = ["Built", "RunOutcome", "build", "load_dataset", "load_scenario", "resolve", "run",
+           "solve"]
 
 
 def load_dataset(spec: str, base_dir: Path | None = None) -> Instance:
@@ -114,8 +123,43 @@ def solve(built: Built, options: SolverOptions, *, backend: Backend | None = Non
     solver = backend or get_backend(options.name)
     clear_interrupt()
     deadline = deadline or Deadline(options.time_limit)
-    problem = built.problem
-    result, z, info = solve_model(built.data, problem, options, solver, deadline)
+    result, z, info = solve_model(built.data, built.problem, options, solver, deadline)
+    return _outcome(built, result, z, info, options, t0)
+
+
+def resolve(previous: RunOutcome, params: ModelParams, options: SolverOptions, *,
+            backend: Backend | None = None, deadline: Deadline | None = None) -> RunOutcome:
+    """Solve a changed scenario (same dataset, new ``params``) starting from an earlier result.
+
+    The earlier designations, repaired to the new rules, are the start; when the change only
+    restricts the earlier scenario, the earlier bound still holds and the re-solve stops as
+    soon as the start is within the gap target of it (:mod:`specialeplan.model.resolve`).
+    ``result.extra`` says what was reused (``repair``, ``bound_reused``).
+    """
+    t0 = time.perf_counter()
+    solver = backend or get_backend(options.name)
+    clear_interrupt()
+    deadline = deadline or Deadline(options.time_limit)
+    built = build(previous.data.instance, params)
+    start, known, info = None, None, {"bound_reused": False}
+    if previous.solution is not None:
+        binaries = previous_binaries(built.data, previous.solution.designations)
+        affected = affected_specialer(previous.data.params, params, built.data.specialer)
+        start, repaired = repair_start(built.data, built.problem, binaries, affected, solver,
+                                       options, deadline)
+        info.update(repaired, repair_seconds=time.perf_counter() - t0)
+        if (previous.data.specialer == built.data.specialer
+                and bound_carries_over(previous.data.params, params, built.data.specialer)):
+            known = previous.result.best_bound
+            info["bound_reused"] = known is not None
+    result, z, more = solve_model(built.data, built.problem, options, solver, deadline,
+                                  start=start, known_bound=known)
+    return _outcome(built, result, z, {**more, **info}, options, t0)
+
+
+def _outcome(built: Built, result: SolveResult, z: np.ndarray | None, info: dict[str, Any],
+             options: SolverOptions, t0: float) -> RunOutcome:
+    """Diagnose an infeasible result, else turn the solution into tables."""
     result.extra.update(info)
     result.solve_seconds = time.perf_counter() - t0  # the start included
     if z is not None:
@@ -125,6 +169,7 @@ def solve(built: Built, options: SolverOptions, *, backend: Backend | None = Non
         raise InfeasibleError(
             "the scenario is infeasible. A minimal relaxation that makes it feasible:\n"
             + diagnosis.to_text(), diagnosis)
+    problem = built.problem
     solution = (make_solution(built.data, problem.split(z), problem.term_values(z))
                 if z is not None else None)
     return RunOutcome(solution=solution, result=result, data=built.data,

@@ -1,0 +1,101 @@
+"""Re-solves that reuse an earlier result (model/resolve.py, api.resolve)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from specialeplan.api import build, load_dataset, resolve, solve
+from specialeplan.model.examples import tiny_instance
+from specialeplan.model.params import Designation, ModelParams
+from specialeplan.model.resolve import affected_specialer, bound_carries_over
+from specialeplan.scenarios.schema import load_scenario
+from specialeplan.solvers.base import SolverOptions
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SPEC = ["A", "B"]
+BASE = ModelParams(defaults={"min_cases": 5, "max_travel_minutes": 100, "min_count": 1})
+
+
+def _with(**update: object) -> ModelParams:
+    return BASE.model_validate({**BASE.model_dump(), **update})
+
+
+@pytest.mark.parametrize(("new", "carries"), [
+    (_with(forbidden=[{"provider_id": "P0", "speciale": "A"}]), True),
+    (_with(fixed=[{"provider_id": "P0", "speciale": "A"}]), True),
+    (_with(defaults={"min_cases": 8, "max_travel_minutes": 100, "min_count": 1}), True),
+    (_with(defaults={"min_cases": 5, "max_travel_minutes": 60, "min_count": 2}), True),
+    (_with(weights={"travel": 2.0}), True),
+    (_with(max_changes=3), True),
+    (_with(defaults={"min_cases": 4, "max_travel_minutes": 100, "min_count": 1}), False),
+    (_with(defaults={"min_cases": 5, "max_travel_minutes": None, "min_count": 1}), False),
+    (_with(weights={"travel": 0.5}), False),
+    (_with(demand_growth=1.1), False),
+    (_with(per_speciale={"B": {"demand_growth": 1.2}}), False),
+    (_with(families={"min_volume": False}), False),
+    (_with(families={"allow_unmet": False}), True),
+    (_with(region_bounds=[{"speciale": "A", "region": "R", "min_count": 1}]), False),
+    (_with(volume_formulation="per_arc"), True),
+])
+def test_bound_carries_over_only_for_restrictions(new: ModelParams, carries: bool) -> None:
+    assert bound_carries_over(BASE, new, SPEC) is carries
+
+
+def test_affected_specialer() -> None:
+    assert affected_specialer(BASE, _with(forbidden=[{"provider_id": "P0", "speciale": "B"}]),
+                              SPEC) == {"B"}
+    assert affected_specialer(BASE, _with(per_speciale={"A": {"min_cases": 9}}), SPEC) == {"A"}
+    assert affected_specialer(BASE, _with(weights={"travel": 2.0}), SPEC) == {"A", "B"}
+
+
+LINE = [[5, 30, 60], [30, 5, 30], [60, 30, 5]]
+PROVIDERS = [{"id": "P0", "at": 0}, {"id": "P1", "at": 1}, {"id": "P2", "at": 2}]
+
+
+@pytest.mark.parametrize("backend", ["highs", "highs-direct"])
+def test_resolve_after_forbidding_reuses_bound(backend: str) -> None:
+    """Designation 400: {P1} is optimal (1050). Forbidding P1 is a restriction: the repaired
+    start (P1 dropped, borgerforløb reassigned by the LP) is infeasible for min_count 1... so
+    the repair frees speciale A; the re-solve finds {P0,P2} (1200), the old bound 1050 is
+    reused (it is below 1200, so HiGHS still proves the new optimum)."""
+    comp = [{"id": p["id"], "speciale": "A", "designation_cost": 400} for p in PROVIDERS]
+    inst = tiny_instance(LINE, PROVIDERS, {(0, "A"): 10, (1, "A"): 10, (2, "A"): 10}, comp)
+    options = SolverOptions(name=backend, mip_rel_gap=0.0)
+    first = solve(build(inst, ModelParams(defaults={"min_count": 1})), options)
+    assert first.result.objective == pytest.approx(1050)
+    new = ModelParams(defaults={"min_count": 1},
+                      forbidden=[Designation(provider_id="P1", speciale="A")])
+    again = resolve(first, new, options)
+    assert again.result.objective == pytest.approx(1200)
+    assert again.result.status == "optimal"
+    assert again.result.extra["bound_reused"] is True
+    assert "mip over A" in again.result.extra["repair"]
+    assert set(again.solution.designations["provider_id"]) == {"P0", "P2"}
+
+
+def test_resolve_national_change_matches_a_cold_solve() -> None:
+    """small.yaml: forbid the busiest specialfunktion. The re-solve starts from the repaired
+    plan and keeps the old bound; its result is feasible, within the gap of a cold solve of
+    the changed scenario, and never below the reused bound."""
+    sc = load_scenario(SCENARIOS / "small.yaml", ["solver.name=highs-direct",
+                                                  "solver.time_limit=60"]).scenario
+    instance = load_dataset("denmark")
+    first = solve(build(instance, sc.model), sc.solver)
+    des = first.solution.designations.sort_values("cases", ascending=False).iloc[0]
+    params = sc.model.model_copy(update={"forbidden": [
+        *sc.model.forbidden, Designation(provider_id=des.provider_id, speciale=des.speciale)]})
+    again = resolve(first, params, sc.solver)
+    cold = solve(build(instance, params), sc.solver)
+    res = again.result
+    assert res.extra["bound_reused"] is True
+    assert res.best_bound >= first.result.best_bound - 1e-6
+    assert res.objective >= res.best_bound - 1e-6
+    gap = sc.solver.mip_rel_gap
+    assert abs(res.objective - cold.result.objective) <= 2 * gap * cold.result.objective
+    designated = set(zip(again.solution.designations["provider_id"],
+                         again.solution.designations["speciale"], strict=True))
+    assert (des.provider_id, des.speciale) not in designated
+    assert np.isfinite(res.objective)
