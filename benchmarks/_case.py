@@ -9,6 +9,7 @@ the case itself added to the high-water mark.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import resource
 import sys
@@ -16,7 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse as sp
 
 import specialeplan.classic as classic_mod
 from specialeplan.api import build, load_dataset, solve
@@ -39,6 +42,9 @@ def result_fields(res: SolveResult) -> dict[str, Any]:
         "binaries": res.n_binaries, "status": str(res.status), "objective": res.objective,
         "best_bound": res.best_bound, "gap": res.mip_gap, "nodes": res.nodes,
         "start_s": res.extra.get("start_seconds"),
+        "start_objective": res.extra.get("start_objective"),
+        "parallel": res.extra.get("parallel"),
+        "primal_solutions": res.extra.get("primal_solutions"),
     }
 
 
@@ -192,6 +198,92 @@ def case_scale(spec: dict[str, Any]) -> dict[str, Any]:
     return rec
 
 
+def case_bound(spec: dict[str, Any]) -> dict[str, Any]:
+    """LP bound and HiGHS's bound after ``seconds`` (no start, heuristics off) for one
+    formulation variant of a scenario (``--set`` overrides in ``spec["set"]``)."""
+    resolved = load_scenario(spec["scenario"], spec.get("set", []))
+    sc = resolved.scenario
+    built = build(load_dataset(sc.dataset, resolved.base_dir), sc.model)
+    problem = built.problem
+    if spec.get("knapsack"):
+        problem = knapsack_rows(built)
+    backend = get_backend("highs-direct")
+    opts = SolverOptions(name="highs-direct", time_limit=600, mip_rel_gap=0.0,
+                         warm_start=False, threads=1)
+    t0 = time.perf_counter()
+    lp, _ = backend.solve(problem.relaxed(), opts)
+    lp_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res, _ = backend.solve(problem, opts.model_copy(update={
+        "time_limit": float(spec["seconds"]), "options": {"mip_heuristic_effort": 0.0}}))
+    return {"variant": spec["variant"], "lp_bound": lp.objective, "lp_s": lp_s,
+            "bound": res.best_bound, "mip_s": time.perf_counter() - t0,
+            "seconds": spec["seconds"], **problem.sizes()}
+
+
+def knapsack_rows(built: Any) -> Any:
+    """The problem plus Σ_s m_s·y[p,s] ≤ C_p per provider (implied by min volume and
+    capacity; tried as a cut generator for HiGHS)."""
+    data, p = built.data, built.problem
+    ms = data.pairs["speciale"].map(data.speciale_params["min_cases"]).to_numpy()
+    pid = data.provider_index(data.pairs["provider_id"])
+    y = p.columns["y"]
+    rows = sp.csr_matrix((ms, (pid, y.start + np.arange(y.size))),
+                         shape=(len(data.instance.providers), p.n_columns))
+    keep = np.asarray(rows.getnnz(axis=1)) > 0
+    return dataclasses.replace(
+        p, A=sp.vstack([p.A, rows[keep]]).tocsr(),
+        row_lower=np.r_[p.row_lower, np.full(int(keep.sum()), -np.inf)],
+        row_upper=np.r_[p.row_upper, data.instance.providers["capacity"].to_numpy()[keep]],
+        cache={})
+
+
+def case_resolve(spec: dict[str, Any]) -> dict[str, Any]:
+    """A cold solve of a scenario, then one change solved twice: cold, and by
+    ``api.resolve`` from the first result. Seconds and gaps of both."""
+    from specialeplan.api import resolve
+    from specialeplan.model.params import Designation
+
+    resolved = load_scenario(spec["scenario"])
+    sc = resolved.scenario
+    options = sc.solver.model_copy(update={"name": "highs-direct", "verbose": False,
+                                           "time_limit": float(spec["time_limit"])})
+    instance = load_dataset(sc.dataset, resolved.base_dir)
+    t0 = time.perf_counter()
+    first = solve(build(instance, sc.model), options)
+    first_s = time.perf_counter() - t0
+    des = first.solution.designations.sort_values("cases", ascending=False)
+    change = spec["change"]
+    if change == "forbid_busiest":
+        top = des.iloc[0]
+        params = sc.model.model_copy(update={"forbidden": [
+            *sc.model.forbidden, Designation(provider_id=top.provider_id,
+                                             speciale=top.speciale)]})
+        what = f"forbid {top.provider_id}/{top.speciale} ({top.cases:.0f} borgerforløb)"
+    elif change == "min_cases_plus_5":
+        s = str(des.iloc[0].speciale)
+        current = sc.model.speciale_table([s], instance.speciale_ids).iloc[0]["min_cases"]
+        per = {**sc.model.per_speciale}
+        per[s] = sc.model.defaults.model_copy(update={"min_cases": float(current) + 5})
+        params = sc.model.model_copy(update={"per_speciale": per})
+        what = f"min_cases of {s} {current:g} → {current + 5:g}"
+    else:
+        raise ValueError(change)
+    t0 = time.perf_counter()
+    again = resolve(first, params, options)
+    resolve_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    cold = solve(build(instance, params), options)
+    cold_s = time.perf_counter() - t0
+    ra, rc = again.result, cold.result
+    return {"change": what, "first_s": first_s, "first_gap": first.result.mip_gap,
+            "resolve_s": resolve_s, "resolve_gap": ra.mip_gap, "resolve_status": str(ra.status),
+            "resolve_objective": ra.objective, "bound_reused": ra.extra.get("bound_reused"),
+            "repair": ra.extra.get("repair"), "cold_s": cold_s, "cold_gap": rc.mip_gap,
+            "cold_status": str(rc.status), "cold_objective": rc.objective,
+            "speedup": cold_s / resolve_s if resolve_s else None}
+
+
 def case_sweep(spec: dict[str, Any]) -> dict[str, Any]:
     """One mode of the parameter sweep (benchmarks/bench_sweep.py)."""
     from bench_sweep import run_mode
@@ -200,7 +292,8 @@ def case_sweep(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 CASES = {"classic": case_classic, "spopt": case_spopt, "scenario": case_scenario,
-         "scale": case_scale, "sweep": case_sweep}
+         "scale": case_scale, "sweep": case_sweep, "bound": case_bound,
+         "resolve": case_resolve}
 
 
 def main() -> None:

@@ -5,8 +5,10 @@
     python benchmarks/run_all.py --only national --national-time-limit 600
     python benchmarks/run_all.py --render-only               # re-render from results/*.json
 
-Sections: orlib, spopt, national, scaling, sweep. Each writes ``results/<section>.json``;
-the Markdown is rendered from every JSON present, so sections can be re-run separately.
+Sections: orlib, spopt, national, national2030, bound, resolve, scaling, sweep (the
+long reference run is benchmarks/reference_national.py, on its own). Each writes
+``results/<section>.json``; the Markdown is rendered from every JSON present, so sections
+can be re-run separately.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import bench_bound
 import bench_national
+import bench_national2030
 import bench_orlib
+import bench_resolve
 import bench_scaling
 import bench_spopt
 import bench_sweep
@@ -34,6 +39,10 @@ def sections(args: argparse.Namespace) -> dict[str, Callable[[], Any]]:
         "orlib": lambda: bench_orlib.run(q),
         "spopt": lambda: bench_spopt.run(q),
         "national": lambda: bench_national.run(q, args.national_time_limit),
+        "national2030": lambda: bench_national2030.run(q),
+        "bound": lambda: bench_bound.run(q),
+        "resolve": lambda: bench_resolve.run(q),
+        "reference": lambda: None,  # benchmarks/reference_national.py, run on its own
         "scaling": lambda: bench_scaling.run(q, args.scaling_time_limit),
         "sweep": lambda: bench_sweep.run(q),
     }
