@@ -78,9 +78,12 @@ def test_providers_and_competence_plausible(inst: Instance) -> None:
     prov = inst.providers.assign(region=inst.providers["municipality_code"].map(region))
     assert prov["region"].nunique() == 5
     assert 0.10 <= (prov["owner"] == "regional").mean() <= 0.20
-    assert set(prov["kind"]) == {"residential", "outreach"}
-    res = prov[prov["kind"] == "residential"]["capacity"]
+    assert set(prov["kind"]) == {"residential", "outreach", "both"}
+    assert 0.05 <= (prov["kind"] == "both").mean() <= 0.15
+    res = prov[prov["kind"].isin(["residential", "both"])]["capacity"]
     assert res.between(20, 60).all()
+    # advisory capacity in borgerforløb advised per year
+    assert prov["advisory_capacity"].between(200, 980).all()
 
     comp = inst.competence.merge(prov, on="provider_id")
     assert (comp["max_cases"] <= comp["capacity"]).all()
@@ -99,6 +102,12 @@ def test_providers_and_competence_plausible(inst: Instance) -> None:
     assert 0.25 <= comp["designated_today"].mean() <= 0.45
     assert comp["designation_cost"].between(200, 900).all()
     assert comp["advisory_cost"].between(100, 400).all()
+    # today's rådgivningsfunktioner: designated today, at least one per speciale, more for
+    # big specialer (one per 600 borgerforløb)
+    adv = comp[comp["advisory_today"]]
+    assert adv["designated_today"].all()
+    n_adv = adv.groupby("speciale").size().reindex(national.index, fill_value=0)
+    assert (n_adv >= 1).all() and n_adv["autisme"] > n_adv["doevblindhed"]
 
 
 def test_provider_travel_is_municipality_travel(inst: Instance) -> None:
