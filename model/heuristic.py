@@ -49,7 +49,8 @@ GROUP_SIZE = 5  # specialer re-optimised jointly (the size of a rollout wave)
 
 
 def _renumber(df: pd.DataFrame, col: str, keep: pd.Index) -> pd.Series:
-    return df[col].map(pd.Series(np.arange(len(keep)), index=keep))
+    """Pointers into a filtered table, renumbered; -1 (no such row) stays -1."""
+    return df[col].map(pd.Series(np.arange(len(keep)), index=keep)).fillna(-1).astype(np.int64)
 
 
 def restrict(
@@ -61,15 +62,22 @@ def restrict(
     that may not be opened (provider already at its max number of specialer).
     """
     pairs = data.pairs[data.pairs["speciale"].isin(group)].copy()
-    pairs.loc[blocked[pairs.index] & ~pairs["fixed"], "usable"] = False
+    pairs.loc[blocked[pairs.index] & ~pairs["fixed"] & ~pairs["fixed_advisory"],
+              "usable"] = False
     dem = data.dem[data.dem["speciale"].isin(group)].copy()
     need = data.need[data.need["speciale"].isin(group)].copy()
     arcs = data.arcs[data.arcs["speciale"].isin(group)].copy()
     reach = data.reach[data.reach["speciale"].isin(group)].copy()
+    local = data.local[data.local["speciale"].isin(group)].copy()
+    coach = data.coach[data.coach["speciale"].isin(group)].copy()
     arcs["pair"] = _renumber(arcs, "pair", pairs.index)
     arcs["dem"] = _renumber(arcs, "dem", dem.index)
     reach["pair"] = _renumber(reach, "pair", pairs.index)
     reach["need"] = _renumber(reach, "need", need.index)
+    local["dem"] = _renumber(local, "dem", dem.index)
+    local["lpair"] = _renumber(local, "lpair", pairs.index)
+    for col, table in (("pair", pairs), ("need", need), ("dem", dem)):
+        coach[col] = _renumber(coach, col, table.index)
     for df, col in ((pairs, "pair"), (dem, "dem"), (need, "need")):
         df[col] = np.arange(len(df))
     providers = data.instance.providers.assign(
@@ -81,7 +89,8 @@ def restrict(
         data, instance=instance, params=params, specialer=group,
         pairs=pairs.reset_index(drop=True), dem=dem.reset_index(drop=True),
         arcs=arcs.reset_index(drop=True), reach=reach.reset_index(drop=True),
-        need=need.reset_index(drop=True))
+        need=need.reset_index(drop=True), local=local.reset_index(drop=True),
+        coach=coach.reset_index(drop=True))
 
 
 class _Blocks:
@@ -123,6 +132,9 @@ def empty_start(data: ModelData, problem: LinearProblem) -> Values:
     val["u"][:] = data.dem["demand"].to_numpy()
     if "q" in val:
         val["q"][:] = 1.0
+    if "m" in val:  # every citizen placed today moves
+        c = data.pairs["current_cases"].to_numpy(dtype=float)
+        val["m"][:] = c[c > 0]
     return val
 
 
@@ -186,8 +198,8 @@ def _sequential_steps(
             continue
         part = problem.split(z)
         _put(val, idx, part)
-        used = pd.Series(part["x"], index=sub.arcs["provider_id"]).groupby(level=0).sum()
-        capacity -= used.reindex(capacity.index, fill_value=0.0)
+        capacity -= _provider_use(sub, part).sum(axis=1).reindex(capacity.index,
+                                                                 fill_value=0.0)
         opened = sub.pairs.loc[np.round(part["y"]) > 0.5, "provider_id"].value_counts()
         held += opened.reindex(held.index, fill_value=0)
 
@@ -198,9 +210,15 @@ def _sub_options(options: SolverOptions, seconds: float) -> SolverOptions:
         "mip_rel_gap": min(options.mip_rel_gap, 0.005)})
 
 
-def _loads(data: ModelData, x: np.ndarray) -> pd.DataFrame:
-    """Borgerforløb per provider (rows) and speciale (columns)."""
-    return (pd.DataFrame({"p": data.arcs["provider_id"], "s": data.arcs["speciale"], "x": x})
+def _provider_use(data: ModelData, val: Values) -> pd.DataFrame:
+    """Capacity used per provider (rows) and speciale (columns): borgerforløb served (x)
+    and local near-family help (g)."""
+    use = [pd.DataFrame({"p": data.arcs["provider_id"], "s": data.arcs["speciale"],
+                         "x": val["x"]})]
+    if "g" in val and len(data.local):
+        use.append(pd.DataFrame({"p": data.local["provider_id"], "s": data.local["speciale"],
+                                 "x": val["g"]}))
+    return (pd.concat(use, ignore_index=True)
             .pivot_table(index="p", columns="s", values="x", aggfunc="sum", fill_value=0.0)
             .reindex(index=data.instance.providers["provider_id"], columns=data.specialer,
                      fill_value=0.0))
@@ -238,7 +256,7 @@ def improve_groups(
             left = deadline - time.perf_counter()
             if left < 5.0:
                 return val, trace
-            loads = _loads(data, val["x"])
+            loads = _provider_use(data, val)
             free = capacity - loads.drop(columns=group).sum(axis=1)
             sub = restrict(data, group, free, no_block)
             idx = blocks.positions(group)

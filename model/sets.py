@@ -9,13 +9,19 @@ table       one row per                                                         
 =========== ====================================================================== ========
 ``pairs``   competence pair (p, s) of a planned speciale                           y, r
 ``dem``     (k, s) with demand d[k,s] > 0                                          u
-``arcs``    (k, p, s): pair (p,s) usable, d[k,s] > 0 and t[k,p] <= T_s              x
+``arcs``    (k, p, s, mode): pair (p,s) usable, d[k,s] > 0 and                      x
+            ``physical``: p has a place (kind residential/both), t[k,p] <= T_s;
+            ``outreach``: p has an outreach team (kind outreach/both), t[k,p] <= O_s
 ``reach``   (k, p, s): pair (p,s) usable, t[k,p] <= R_s (specialer with reach on)    v
 ``need``    (k, s) for every municipality and speciale with reach on               q
+``local``   (k, l, s): d[k,s] > 0, provider l located in k (capacity > 0), beta_s   g
+            > 0 and some reach arc at (k, s): near-family help at a local tilbud
+``coach``   reach arc (k, p, s) of a (k, s) with ``local`` rows: p coaches it      h
 =========== ====================================================================== ========
 
-Integer columns (``pair``, ``dem``, ``need``) point into those tables, so a constraint
-family is a ``groupby`` over integer ids rather than a dense k×p×s loop.
+Integer columns (``pair``, ``dem``, ``need``; ``lpair`` = the local provider's own pair for
+the speciale or -1) point into those tables, so a constraint family is a ``groupby`` over
+integer ids rather than a dense k×p×s loop. ``arcs`` is sorted by (dem, pair, mode).
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ import pandas as pd
 from specialeplan.errors import ScenarioError
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
+
+#: providers.kind values that deliver at a physical place / by outreach (matrikelløst)
+PHYSICAL_KINDS = ("residential", "both", "")
+OUTREACH_KINDS = ("outreach", "both")
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,8 @@ class ModelData:
     arcs: pd.DataFrame
     reach: pd.DataFrame
     need: pd.DataFrame
+    local: pd.DataFrame
+    coach: pd.DataFrame
 
     def provider_index(self, provider_ids: pd.Series) -> np.ndarray:
         """Positions in ``instance.providers`` of the given provider ids."""
@@ -59,7 +71,10 @@ class ModelData:
             "providers": len(self.instance.providers),
             "pairs": len(self.pairs),
             "arcs": len(self.arcs),
+            "outreach_arcs": int((self.arcs["mode"] == "outreach").sum()),
             "reach_arcs": len(self.reach),
+            "near_family_arcs": len(self.local),
+            "coach_arcs": len(self.coach),
         }
 
 
@@ -117,7 +132,7 @@ def build_model_data(instance: Instance, params: ModelParams) -> ModelData:
         instance.municipalities[["code", "region"]].rename(columns={"code": "municipality_code"}),
         on="municipality_code", how="left")
     pairs = instance.competence[instance.competence["speciale"].isin(specialer)].merge(
-        prov[["provider_id", "municipality_code", "region", "owner", "capacity",
+        prov[["provider_id", "municipality_code", "region", "owner", "kind", "capacity",
               "advisory_capacity"]], on="provider_id", how="left")
     pairs = pairs.sort_values(["speciale", "provider_id"]).reset_index(drop=True)
     key = list(zip(pairs["provider_id"], pairs["speciale"], strict=True))
@@ -136,6 +151,14 @@ def build_model_data(instance: Instance, params: ModelParams) -> ModelData:
         r = pairs[bad].iloc[0]
         raise ScenarioError(f"designation {r.provider_id}/{r.speciale} is fixed (or kept from "
                             "today) but the provider has max_cases = 0 for it")
+    pairs["fixed_advisory"] = (pairs["advisory_today"] & params.keep_advisory_today
+                               & fam.keep_advisory_today)
+    bad = pairs["fixed_advisory"] & ~pairs["usable"]
+    if bad.any():
+        r = pairs[bad].iloc[0]
+        raise ScenarioError(f"rådgivningsfunktion {r.provider_id}/{r.speciale} is kept from "
+                            "today (keep_advisory_today) but cannot be designated (max_cases = "
+                            "0 or forbidden)")
     pairs["pair"] = np.arange(len(pairs))
 
     dem = demand[demand["demand"] > 0].reset_index(drop=True)
@@ -143,12 +166,8 @@ def build_model_data(instance: Instance, params: ModelParams) -> ModelData:
 
     usable = pairs[pairs["usable"]][["provider_id", "speciale", "pair"]]
     pt = instance.provider_travel
-    arcs = (dem.merge(usable, on="speciale")
-            .merge(pt, on=["municipality_code", "provider_id"], how="inner"))
-    if fam.travel_cutoff:
-        cutoff = arcs["speciale"].map(sp["max_travel_minutes"]).fillna(np.inf)
-        arcs = arcs[arcs["minutes"] <= cutoff + 1e-9]
-    arcs = arcs.sort_values(["dem", "pair"]).reset_index(drop=True)
+    arcs = _arcs(dem, pairs[pairs["usable"]][["provider_id", "speciale", "pair", "kind"]],
+                 pt, sp, params)
 
     reach_specs = [s for s in specialer if fam.reach and not np.isnan(sp.at[s, "reach_minutes"])]
     munis = instance.municipalities[["code"]].rename(columns={"code": "municipality_code"})
@@ -159,8 +178,63 @@ def build_model_data(instance: Instance, params: ModelParams) -> ModelData:
         pt, on=["municipality_code", "provider_id"], how="inner")
     reach = reach[reach["minutes"] <= reach["speciale"].map(sp["reach_minutes"]) + 1e-9]
     reach = reach.sort_values(["need", "pair"]).reset_index(drop=True)
+    d_ks = dem.set_index(["municipality_code", "speciale"])["demand"]
+    for df in (need, reach):
+        df["demand"] = d_ks.reindex(pd.MultiIndex.from_frame(
+            df[["municipality_code", "speciale"]])).fillna(0.0).to_numpy()
+    local, coach = _near_family(instance, params, sp, pairs, dem, reach)
 
     return ModelData(
         instance=instance, params=params, specialer=specialer, speciale_params=sp,
         demand=demand, pairs=pairs, dem=dem, arcs=arcs, reach=reach, need=need,
+        local=local, coach=coach,
     )
+
+
+def _arcs(dem: pd.DataFrame, usable: pd.DataFrame, pt: pd.DataFrame, sp: pd.DataFrame,
+          params: ModelParams) -> pd.DataFrame:
+    """Assignment arcs with their delivery mode (module docstring). With the ``outreach``
+    family off every provider delivers physically, whatever its kind."""
+    fam = params.families
+    cand = (dem.merge(usable, on="speciale")
+            .merge(pt, on=["municipality_code", "provider_id"], how="inner"))
+    phys = cand[cand["kind"].isin(PHYSICAL_KINDS)] if fam.outreach else cand
+    if fam.travel_cutoff:
+        cutoff = phys["speciale"].map(sp["max_travel_minutes"]).fillna(np.inf)
+        phys = phys[phys["minutes"] <= cutoff + 1e-9]
+    parts = [phys.assign(mode="physical")]
+    if fam.outreach:
+        out = cand[cand["kind"].isin(OUTREACH_KINDS)]
+        radius = out["speciale"].map(sp["outreach_minutes"]).fillna(np.inf)
+        parts.append(out[out["minutes"] <= radius + 1e-9].assign(mode="outreach"))
+    arcs = pd.concat(parts, ignore_index=True).drop(columns="kind")
+    return arcs.sort_values(["dem", "pair", "mode"]).reset_index(drop=True)
+
+
+def _near_family(
+    instance: Instance, params: ModelParams, sp: pd.DataFrame, pairs: pd.DataFrame,
+    dem: pd.DataFrame, reach: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``local`` and ``coach`` tables (module docstring); empty with near_family off."""
+    local_cols = ["dem", "municipality_code", "provider_id", "speciale", "demand", "lpair"]
+    coach_cols = ["need", "dem", "pair", "municipality_code", "provider_id", "speciale",
+                  "demand", "minutes"]
+    if not params.families.near_family or len(reach) == 0:
+        return pd.DataFrame(columns=local_cols), pd.DataFrame(columns=coach_cols)
+    share = dem["speciale"].map(sp["near_family_share"]).fillna(0.0)
+    ks = reach[["municipality_code", "speciale"]].drop_duplicates()
+    cand = dem[share.to_numpy() > 0].merge(ks, on=["municipality_code", "speciale"])
+    prov = instance.providers
+    prov = prov.loc[prov["capacity"] > 0, ["provider_id", "municipality_code"]]
+    local = cand[["dem", "municipality_code", "speciale", "demand"]].merge(
+        prov, on="municipality_code")
+    own = pairs[pairs["usable"]].set_index(["provider_id", "speciale"])["pair"]
+    local["lpair"] = own.reindex(pd.MultiIndex.from_frame(
+        local[["provider_id", "speciale"]])).fillna(-1).astype(np.int64).to_numpy()
+    local = local.sort_values(["dem", "provider_id"]).reset_index(drop=True)[local_cols]
+    dem_of = dem.set_index(["municipality_code", "speciale"])["dem"]
+    coach = reach.assign(dem=dem_of.reindex(pd.MultiIndex.from_frame(
+        reach[["municipality_code", "speciale"]])).fillna(-1).astype(np.int64).to_numpy())
+    coach = coach[coach["dem"].isin(set(local["dem"]))]
+    coach = coach.sort_values(["need", "pair"]).reset_index(drop=True)[coach_cols]
+    return local.astype({"dem": np.int64}), coach

@@ -21,7 +21,7 @@ from specialeplan.model.heuristic import StartInterrupted, construct_start
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData, build_model_data
-from specialeplan.model.solution import Solution, make_solution
+from specialeplan.model.solution import Solution, make_solution, polish
 from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
 from specialeplan.solvers.base import Backend, SolveResult, SolverOptions, Status, clear_interrupt
 from specialeplan.solvers.problem import LinearProblem, Values
@@ -102,6 +102,7 @@ def warm_start(built: Built, options: SolverOptions) -> tuple[Values | None, flo
 
 
 def _interrupted_outcome(built: Built, val: Values, solver: Backend) -> RunOutcome:
+    val = polish(built.data, val)
     z = built.problem.join(val)
     result = SolveResult(status=Status.INTERRUPTED, objective=built.problem.objective(z),
                          best_bound=None, solver=solver.name, solver_version=solver.version(),
@@ -129,6 +130,9 @@ def solve(built: Built, options: SolverOptions, *, backend: Backend | None = Non
     problem = built.problem
     z0 = problem.join(start) if start is not None else None
     result, z = solver.solve(problem, options, z0)
+    if z is not None:  # cost-only columns at their least values (never costlier)
+        z = problem.join(polish(built.data, problem.split(z)))
+        result.objective = problem.objective(z)
     result.extra["start_seconds"] = start_seconds
     result.extra["start_objective"] = problem.objective(z0) if z0 is not None else None
     result.solve_seconds += start_seconds
