@@ -172,7 +172,9 @@ class ModelParams(BaseModel):
     forbidden: list[Designation] = Field(default_factory=list, description="must not be")
     keep_today: Annotated[list[str], Field(
         default_factory=list,
-        description="owners (e.g. 'regional') whose designations of today must be kept")]
+        description="owners (e.g. 'regional') whose designations of today must be kept, "
+        "where they can meet the plan's rules (not forbidden, max_cases >= min_cases); the "
+        "others are listed in kpis.json keep_today_not_kept")]
     region_bounds: list[RegionBound] = Field(default_factory=list)
     max_specialer_per_provider: NonNegativeInt | None = None
     max_changes: NonNegativeInt | None = Field(

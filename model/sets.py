@@ -56,6 +56,7 @@ class ModelData:
     need: pd.DataFrame
     local: pd.DataFrame
     coach: pd.DataFrame
+    not_kept: pd.DataFrame  # today's designations of keep_today owners that cannot be kept
 
     def provider_index(self, provider_ids: pd.Series) -> np.ndarray:
         """Positions in ``instance.providers`` of the given provider ids."""
@@ -142,15 +143,15 @@ def build_model_data(instance: Instance, params: ModelParams) -> ModelData:
     if missing:
         raise ScenarioError(f"fixed designation {missing[0][0]}/{missing[0][1]}: the provider "
                             "has no competence row for that speciale")
-    keep = pairs["designated_today"] & pairs["owner"].isin(params.keep_today) & fam.fixed
-    pairs["fixed"] = np.array([k in fixed for k in key], dtype=bool) | keep.to_numpy()
     pairs["forbidden"] = np.array([k in forbidden for k in key], dtype=bool)
     pairs["usable"] = (pairs["max_cases"] > 0) & ~pairs["forbidden"]
+    kept, not_kept = _keep_today(pairs, sp, params)
+    pairs["fixed"] = np.array([k in fixed for k in key], dtype=bool) | kept
     bad = pairs["fixed"] & ~pairs["usable"]
     if bad.any():
         r = pairs[bad].iloc[0]
-        raise ScenarioError(f"designation {r.provider_id}/{r.speciale} is fixed (or kept from "
-                            "today) but the provider has max_cases = 0 for it")
+        raise ScenarioError(f"designation {r.provider_id}/{r.speciale} is fixed but the "
+                            "provider has max_cases = 0 for it")
     pairs["fixed_advisory"] = (pairs["advisory_today"] & params.keep_advisory_today
                                & fam.keep_advisory_today)
     bad = pairs["fixed_advisory"] & ~pairs["usable"]
@@ -187,8 +188,31 @@ def build_model_data(instance: Instance, params: ModelParams) -> ModelData:
     return ModelData(
         instance=instance, params=params, specialer=specialer, speciale_params=sp,
         demand=demand, pairs=pairs, dem=dem, arcs=arcs, reach=reach, need=need,
-        local=local, coach=coach,
+        local=local, coach=coach, not_kept=not_kept,
     )
+
+
+def _keep_today(pairs: pd.DataFrame, sp: pd.DataFrame, params: ModelParams
+                ) -> tuple[np.ndarray, pd.DataFrame]:
+    """Today's designations of the ``keep_today`` owners that are kept (fixed), and those
+    that cannot be: a designation that could not meet the plan's own rules (forbidden in the
+    scenario, ``max_cases`` = 0, or ``max_cases`` below the minimum volume m_s) is not kept
+    but listed with its reason (``kpis.json`` ``keep_today_not_kept``), so keeping today's
+    regional tilbud never makes a scenario infeasible by construction."""
+    fam = params.families
+    kept = (pairs["designated_today"] & pairs["owner"].isin(params.keep_today)
+            & fam.fixed).to_numpy()
+    floor = (pairs["speciale"].map(sp["min_cases"]).fillna(0.0).to_numpy() if fam.min_volume
+             else np.zeros(len(pairs)))
+    max_cases = pairs["max_cases"].to_numpy()
+    reason = np.select(
+        [pairs["forbidden"].to_numpy(), max_cases <= 0, max_cases < floor - 1e-9],
+        ["forbidden in the scenario", "max_cases = 0",
+         "max_cases below the minimum volume min_cases"], default="")
+    out = kept & (reason != "")
+    not_kept = pairs.loc[out, ["provider_id", "speciale", "owner", "max_cases"]].assign(
+        min_cases=floor[out], reason=reason[out]).reset_index(drop=True)
+    return kept & ~out, not_kept
 
 
 def _arcs(dem: pd.DataFrame, usable: pd.DataFrame, pt: pd.DataFrame, sp: pd.DataFrame,

@@ -181,7 +181,7 @@ def _near_family_table(data: ModelData, g: np.ndarray, h: np.ndarray) -> pd.Data
     co = co[co["h"] > 0][["dem", "provider_id", "h"]].rename(
         columns={"provider_id": "advisory_provider_id"})
     m = loc.merge(co, on="dem")
-    total = m.groupby("dem")["h"].transform("sum")
+    total = m["dem"].map(co.groupby("dem")["h"].sum())  # Σ_p h per (k, s), not per row of m
     m["cases"] = m["g"] * m["h"] / total
     return m[cols].sort_values(cols[:4]).reset_index(drop=True)
 
@@ -292,5 +292,6 @@ def _kpis(
             float(phys.loc[outside, "cases"].sum() / total_cases) if total_cases else 0.0),
         "mean_travel_minutes": family_minutes / total_cases if total_cases else 0.0,
         "max_travel_minutes": (float(phys["travel_minutes"].max()) if len(phys) else 0.0),
+        "keep_today_not_kept": data.not_kept.to_dict("records"),
         "regions": regions_kpi,
     }

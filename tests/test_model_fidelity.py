@@ -81,7 +81,8 @@ def test_help_near_the_family(backend: str) -> None:
     - share 1.0: all 10 near family: 200;
     - share 1.0, P0's advisory capacity 15 borgerforløb and κ = 1: load 10 (m2's demand) +
       coached ≤ 15 → 5 coached: 400 again;
-    - share 1.0, L2's capacity 3: 3·20 + 7·60 = 480;
+    - share 1.0, L2's capacity 3: 3·20 + 7·60 = 480; two local tilbud of capacity 4 and 3:
+      7·20 + 3·60 = 320, both coached by P0;
     - reach 50: P0 does not reach m2, so nobody can coach there: 600 travel + 50000 for m2's
       reach shortfall = 50600;
     - ``families.near_family`` off: 600.
@@ -114,6 +115,15 @@ def test_help_near_the_family(backend: str) -> None:
                                 {(2, "A"): 10}, comp)
     obj, _, _ = solve_tiny(small_local, backend, defaults=full, **base)
     assert obj == pytest.approx(480)
+    two_local = tiny_instance(LINE, [{"id": "P0", "at": 0}, {"id": "L2a", "at": 2,
+                                                              "capacity": 4},
+                                     {"id": "L2b", "at": 2, "capacity": 3}],
+                              {(2, "A"): 10}, comp)
+    obj, _, sol = solve_tiny(two_local, backend, defaults=full, **base)
+    assert obj == pytest.approx(7 * 20 + 3 * 60)
+    assert sol.near_family.groupby("provider_id")["cases"].sum().to_dict() == {
+        "L2a": pytest.approx(4), "L2b": pytest.approx(3)}
+    assert sol.designations.at[0, "coached_cases"] == pytest.approx(7)
     obj, _, sol = solve_tiny(inst, backend, defaults={"reach_minutes": 50,
                                                       "near_family_share": 1.0}, **base)
     assert obj == pytest.approx(50600) and sol.near_family.empty
@@ -206,6 +216,24 @@ def test_keep_advisory_today_infeasible_is_explained() -> None:
     with pytest.raises(InfeasibleError, match="keep_advisory_today") as info:
         solve(build(inst, params), SolverOptions())
     assert "keep_advisory_today" in info.value.diagnosis.sufficient
+
+
+def test_keep_today_keeps_only_what_meets_the_rules(backend: str) -> None:
+    """Designation 400, minimum volume 9; P0 (regional) and P2 (regional) are designated
+    today, P0 may take only 5 borgerforløb (below the minimum), P2 any. keep_today
+    [regional] keeps P2 and lists P0 as not kept: {P1,P2} or {P0,P2} would cost 1200, but P0
+    can serve at most 5 < 9 and so stays closed: {P1, P2} 800 + 300 + 50 + 50 = 1200."""
+    providers = [{**PROVIDERS[0], "owner": "regional"}, PROVIDERS[1],
+                 {**PROVIDERS[2], "owner": "regional"}]
+    comp = [{"id": p["id"], "speciale": "A", "designation_cost": 400,
+             "designated_today": p["id"] in ("P0", "P2"),
+             "max_cases": 5 if p["id"] == "P0" else 1e6} for p in PROVIDERS]
+    inst = tiny_instance(LINE, providers, EVEN, comp)
+    obj, des, sol = solve_tiny(inst, backend, keep_today=["regional"],
+                               defaults={"min_cases": 9})
+    assert (obj, des) == (pytest.approx(1200), {"P1", "P2"})
+    assert [(r["provider_id"], r["reason"]) for r in sol.kpis["keep_today_not_kept"]] == [
+        ("P0", "max_cases below the minimum volume min_cases")]
 
 
 # ----------------------------------------------------------------------- 5. equity

@@ -1,4 +1,8 @@
-"""Help near the family: a local tilbud coached by a rådgivningsfunktion (seed 002, item 9)."""
+"""Help near the family: a local tilbud coached by a rådgivningsfunktion.
+
+From the 2022 government proposal "Et liv med ligeværdige muligheder", initiative 9
+(udgående rådgivning og kompetenceudvikling fra rådgivningsfunktioner).
+"""
 
 from __future__ import annotations
 
@@ -33,9 +37,10 @@ def near_family(data: ModelData, b: ProblemBuilder) -> None:
     - demand: g joins the demand balance, Σ_p x[k,p,s] + Σ_l g[k,l,s] + u[k,s] = d[k,s];
     - capacity: g joins the local provider's capacity, Σ x[·,l,·] + Σ g[·,l,·] ≤ C_l;
     - coaching: Σ_l g[k,l,s] − Σ_p h[k,p,s] = 0, and h loads p's advisory capacity,
-      Σ_k d[k,s]·v[k,p,s] + κ·Σ_k h[k,p,s] ≤ A_p·r[p,s] (κ = ``near_family_advisory_load``),
-      so only a rådgivningsfunktion (r = 1) coaches; where p has no finite A_p (or κ = 0)
-      Σ_k h[k,p,s] − D_p·r[p,s] ≤ 0 with D_p = Σ_{k in reach of p} d[k,s];
+      Σ_k d[k,s]·v[k,p,s] + κ·Σ_k h[k,p,s] ≤ A_p·r[p,s]
+      (κ = ``near_family_advisory_load``), so only a rådgivningsfunktion (r = 1) coaches;
+      where p has no finite A_p (or κ = 0) Σ_k h[k,p,s] − D_p·r[p,s] ≤ 0 with
+      D_p = Σ_{k in reach of p} d[k,s];
     - local, not a specialfunktion: g[k,l,s] + d[k,s]·y[l,s] ≤ d[k,s] where l is competent;
     - bounded: Σ_{k,l} g[k,l,s] ≤ β_s·Σ_k d[k,s] per speciale (``near_family_share``),
       because the highly specialised level is the point.

@@ -614,7 +614,8 @@ def _max_specialer(x: Context, c: Collector) -> None:
 
 @rule("fixed")
 def _fixed(x: Context, c: Collector) -> None:
-    """Fixed and kept (keep_today) pairs designated; forbidden ones not."""
+    """Fixed and kept (keep_today: today's designations of those owners that can meet the
+    rules) pairs designated; forbidden ones not."""
     p = x.params
     designated = x.des[PS].assign(_des=True)
     fixed = pd.DataFrame([d.model_dump() for d in p.fixed], columns=PS).assign(
@@ -622,6 +623,16 @@ def _fixed(x: Context, c: Collector) -> None:
     keep = x.comp[x.comp["designated_today"]].merge(
         x.prov[["provider_id", "owner"]], on="provider_id", how="left")
     keep = keep[keep["owner"].isin(p.keep_today)]
+    # kept only where the designation can meet the plan's rules (not forbidden, competent,
+    # max_cases at least the minimum volume); the model lists the others in kpis.json
+    forb = {(d.provider_id, d.speciale) for d in p.forbidden}
+    floor = keep["speciale"].map(x.sp.set_index("speciale")["min_cases"]).fillna(0.0)
+    if not p.families.min_volume:
+        floor = floor * 0.0
+    keep = keep[(keep["max_cases"] > 0) & (keep["max_cases"] >= floor - 1e-9)
+                & ~pd.Series([(a, b) in forb for a, b in zip(keep["provider_id"],
+                                                               keep["speciale"], strict=True)],
+                             index=keep.index, dtype=bool)]
     keep = keep[PS].assign(
         why="designated today and owner '" + keep["owner"] + "' is in keep_today")
     must = pd.concat([fixed, keep], ignore_index=True).drop_duplicates(PS)
