@@ -176,15 +176,18 @@ def sequential_start(
 def _sequential_steps(
     data: ModelData, val: Values, blocks: _Blocks, steps: list[list[str]],
     capacity: pd.Series, held: pd.Series, limit: int | None, sub_opts: SolverOptions,
-    seconds: dict[str, float],
+    seconds: dict[str, float], pending: set[str] | None = None,
 ) -> None:
     backend = get_backend(sub_opts.name)
+    pending = set(data.specialer) if pending is None else pending
     for group in steps:
         t0 = time.perf_counter()
         blocked = np.zeros(len(data.pairs), dtype=bool)
         if limit is not None:
             blocked = data.pairs["provider_id"].map(held).to_numpy() >= limit
-        sub = restrict(data, group, capacity, blocked)
+        # keep room for the minimum volume of later specialer's fixed designations
+        later = _fixed_floor(data, pending - set(group)).reindex(capacity.index, fill_value=0.0)
+        sub = restrict(data, group, capacity - later, blocked)
         idx = blocks.positions(group)
         problem = build_problem(sub)
         result, z = backend.solve(problem, sub_opts)
@@ -192,8 +195,9 @@ def _sequential_steps(
         seconds["+".join(group)] = time.perf_counter() - t0
         if z is None and len(group) > 1:  # no solution in time: one speciale at a time
             _sequential_steps(data, val, blocks, [[s] for s in group], capacity, held, limit,
-                              sub_opts, seconds)
+                              sub_opts, seconds, pending)
             continue
+        pending -= set(group)
         if z is None:  # still nothing: leave it unserved (HiGHS repairs or drops the start)
             continue
         part = problem.split(z)
@@ -202,6 +206,17 @@ def _sequential_steps(
                                                                  fill_value=0.0)
         opened = sub.pairs.loc[np.round(part["y"]) > 0.5, "provider_id"].value_counts()
         held += opened.reindex(held.index, fill_value=0)
+
+
+def _fixed_floor(data: ModelData, specialer: set[str]) -> pd.Series:
+    """Per provider_id, the minimum volume its fixed (or kept) designations of ``specialer``
+    need: a sequential step leaves that much capacity for them."""
+    pairs = data.pairs
+    fixed = pairs[(pairs["fixed"] | pairs["fixed_advisory"]) & pairs["speciale"].isin(specialer)]
+    if fixed.empty or not data.params.families.min_volume:
+        return pd.Series(dtype=float)
+    floor = fixed["speciale"].map(data.speciale_params["min_cases"]).fillna(0.0)
+    return floor.groupby(fixed["provider_id"]).sum()
 
 
 def _sub_options(options: SolverOptions, seconds: float) -> SolverOptions:
