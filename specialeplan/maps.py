@@ -104,8 +104,9 @@ def plot_speciale(folder: Path, speciale: str) -> plt.Figure:
     nf = float(cov["near_family"].sum()) if "near_family" in cov else 0.0
     ax.set_title(f"{speciale}: {len(des)} specialfunktioner, {int(adv.sum())} "
                  f"rådgivningsfunktioner\nserved {served:,.0f} of {cov['demand'].sum():,.0f} "
-                 f"borgerforløb/year ({outreach:,.0f} by outreach; {nf:,.0f} near the family; "
-                 "hatched: unmet demand)", fontsize=10)
+                 f"borgerforløb/year, {outreach:,.0f} of them by outreach\n{nf:,.0f} helped "
+                 "near the family (hatched: unmet demand; grey: none served by a "
+                 "specialfunktion)", fontsize=9)
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.set_aspect(1 / np.cos(np.radians(56)))
