@@ -197,8 +197,8 @@ def _keep_today(pairs: pd.DataFrame, sp: pd.DataFrame, params: ModelParams
     """Today's designations of the ``keep_today`` owners that are kept (fixed), and those
     that cannot be: a designation that could not meet the plan's own rules (forbidden in the
     scenario, ``max_cases`` = 0, or ``max_cases`` below the minimum volume m_s) is not kept
-    but listed with its reason (``kpis.json`` ``keep_today_not_kept``), so keeping today's
-    regional tilbud never makes a scenario infeasible by construction."""
+    but listed with its reason (``kpis.json`` ``keep_today_not_kept``): keeping today's
+    regional tilbud does not ask a designation for what it cannot do under the plan."""
     fam = params.families
     kept = (pairs["designated_today"] & pairs["owner"].isin(params.keep_today)
             & fam.fixed).to_numpy()

@@ -304,3 +304,16 @@ def test_regional_balance(backend: str) -> None:
                           "unmet", "designated_capacity", "capacity_shortfall"]].tolist() == [
         pytest.approx(v) for v in (10, 0, 10, 0, 0, 0, 0, 10)]
     assert sol.kpis["regions"]["R2"]["A"]["exported"] == pytest.approx(10)
+
+
+@pytest.mark.parametrize("bad", [
+    {"weights": {"outreach": float("inf")}}, {"weights": {"moved": -1}},
+    {"defaults": {"near_family_share": 1.5}}, {"defaults": {"outreach_minutes": float("nan")}},
+    {"equity": {"alpha": 0}}, {"equity": {"measure": "median"}},
+    {"near_family_advisory_load": float("nan")},
+])
+def test_new_scenario_keys_are_finite_and_in_range(bad: dict) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        ModelParams(**bad)
