@@ -75,18 +75,23 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def run_case(spec: dict[str, Any], timeout: float = 1800.0) -> dict[str, Any]:
+def run_case(spec: dict[str, Any], timeout: float = 1800.0, *, python: str | None = None,
+             root: Path | None = None) -> dict[str, Any]:
     """Run one case in a fresh interpreter; its JSON record, or ``{"error": ...}``.
 
     ``wall_s`` (interpreter start to exit, imports included) is added to the record.
+    ``python``/``root``: another interpreter and checkout (with its own ``benchmarks/_case.py``)
+    to time, e.g. the code before a change, in the same run.
     """
+    root = root or REPO
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "case.json"
         t0 = time.perf_counter()
         try:
             proc = subprocess.run(
-                [sys.executable, str(CASE_SCRIPT), json.dumps(spec), str(out)],
-                cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False)
+                [python or sys.executable, str(root / "benchmarks" / CASE_SCRIPT.name),
+                 json.dumps(spec), str(out)],
+                cwd=root, capture_output=True, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
             return {"error": f"harness timeout after {timeout:.0f} s", "spec": spec}
         wall = time.perf_counter() - t0

@@ -135,6 +135,44 @@ class ProblemBuilder:
         is_elastic = self.elastic_default if elastic is None else elastic
         self._rows.append((name, self.family, labels, list(coefs), lo, hi, is_elastic))
 
+    def row_index(self, name: str, positions: np.ndarray) -> np.ndarray:
+        """Local row numbers, in row block ``name``, of the rows whose labels sit at
+        ``positions`` of the labels' source table (-1 where the block has no such row; an
+        empty array of -1 when the block was never added, e.g. it had no rows)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        for row_name, _, labels, *_ in self._rows:
+            if row_name == name:
+                src = labels.positions
+                n_src = int(src.max()) + 1 if src is not None and len(src) else len(labels)
+                size = max(n_src, int(positions.max()) + 1 if len(positions) else 0)
+                local = np.full(size, -1, dtype=np.int64)
+                local[src if src is not None else np.arange(len(labels))] = np.arange(
+                    len(labels))
+                return local[positions]
+        return np.full(len(positions), -1, dtype=np.int64)
+
+    def extend(self, name: str, *coefs: Coefs) -> None:
+        """Add coefficients to the rows of an earlier family's row block ``name`` (row
+        numbers local to that block): how a later family puts its own columns into an
+        existing balance, e.g. near-family help into ``demand_balance``. The rows keep
+        their family, bounds and labels. Adding no coefficients is a no-op (also when the
+        block was never added because it had no rows)."""
+        if not any(c.rows.size for c in coefs):
+            return
+        for i, (row_name, fam, labels, old, lo, hi, is_elastic) in enumerate(self._rows):
+            if row_name != name:
+                continue
+            for c in coefs:
+                if c.var not in self._vars:
+                    raise KeyError(f"row block {name!r} extended with undeclared variable "
+                                   f"block {c.var!r}")
+                if c.rows.size and (c.rows.min() < 0 or c.rows.max() >= len(labels)):
+                    raise ValueError(f"row block {name!r}: extended row index out of range")
+            self._rows[i] = (row_name, fam, labels, [*old, *coefs], lo, hi, is_elastic)
+            return
+        raise KeyError(f"family {self.family!r} extends row block {name!r}, which no earlier "
+                       "family added (check the registry order)")
+
     def cost(self, term: str, *coefs: Coefs, constant: float = 0.0) -> None:
         """Add ``Σ coefs + constant`` to objective term ``term``."""
         parts, const = self._terms.get(term, ([], 0.0))

@@ -29,9 +29,10 @@ def tiny_instance(
 
     ``minutes[i][j]`` is travel from municipality i to j (diagonal = intra access time).
     ``providers``: dicts with ``id``, ``at`` (municipality index), ``capacity`` and optional
-    ``owner``, ``advisory_capacity``. ``demand``: {(municipality index, speciale): d}.
-    ``competence``: dicts with ``id``, ``speciale``, ``max_cases`` and optional
-    ``designation_cost``, ``advisory_cost``, ``designated_today``, ``current_cases``.
+    ``owner``, ``kind`` (residential, outreach, both), ``advisory_capacity``. ``demand``:
+    {(municipality index, speciale): d}. ``competence``: dicts with ``id``, ``speciale``,
+    ``max_cases`` and optional ``designation_cost``, ``advisory_cost``, ``designated_today``,
+    ``current_cases``, ``advisory_today``.
     """
     t = np.asarray(minutes, dtype=float)
     n = t.shape[0]
@@ -43,7 +44,7 @@ def tiny_instance(
     })
     prov = pd.DataFrame([{
         "provider_id": p["id"], "name": p["id"], "municipality_code": codes[int(p["at"])],
-        "owner": p.get("owner", "municipal"), "kind": "residential",
+        "owner": p.get("owner", "municipal"), "kind": p.get("kind", "residential"),
         "capacity": p.get("capacity", 1e6), "advisory_capacity": p.get("advisory_capacity", 1e6),
     } for p in providers])
     at = {p["id"]: int(p["at"]) for p in providers}
@@ -53,6 +54,7 @@ def tiny_instance(
         "designated_today": c.get("designated_today", False),
         "designation_cost": c.get("designation_cost", 0.0),
         "advisory_cost": c.get("advisory_cost", 0.0),
+        "advisory_today": c.get("advisory_today", False),
     } for c in competence])
     dem = pd.DataFrame([{"municipality_code": codes[k], "speciale": s, "demand": d}
                         for (k, s), d in demand.items()],

@@ -10,15 +10,16 @@ Tables (units in ``data/README.md``):
 
 ============== ==================================================================
 municipalities code, name, region, population, lon, lat, area_km2 (customers K)
-providers      provider_id, name, municipality_code, owner, kind, capacity,
-               advisory_capacity
+providers      provider_id, name, municipality_code, owner, kind (residential, outreach
+               or both; empty = residential), capacity, advisory_capacity
 specialer      speciale, name
 competence     provider_id, speciale, max_cases, current_cases, designated_today,
-               designation_cost, advisory_cost
+               designation_cost, advisory_cost, advisory_today
 demand         municipality_code, speciale, demand
 provider_travel municipality_code, provider_id, minutes (generalised cost t[k,p]
                per borgerforløb; derived from municipality travel for Denmark)
 travel         from_code, to_code, minutes (municipality matrix; optional)
+population_by_age code, age_group (``0-17`` or ``18+``), persons (optional)
 ============== ==================================================================
 """
 
@@ -63,10 +64,12 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "designated_today": "bool",
         "designation_cost": "num",
         "advisory_cost": "num",
+        "advisory_today": "bool",
     },
     "demand": {"municipality_code": "str", "speciale": "str", "demand": "num"},
     "provider_travel": {"municipality_code": "str", "provider_id": "str", "minutes": "num"},
     "travel": {"from_code": "str", "to_code": "str", "minutes": "num"},
+    "population_by_age": {"code": "str", "age_group": "str", "persons": "num"},
 }
 
 KEYS: dict[str, list[str]] = {
@@ -77,7 +80,15 @@ KEYS: dict[str, list[str]] = {
     "demand": ["municipality_code", "speciale"],
     "provider_travel": ["municipality_code", "provider_id"],
     "travel": ["from_code", "to_code"],
+    "population_by_age": ["code", "age_group"],
 }
+
+#: providers.kind: how a tilbud delivers. ``residential``: a physical place the citizen moves
+#: to; ``outreach``: a matrikelløs team that works in the citizen's home municipality;
+#: ``both``: a place and an outreach team. Empty (e.g. OR-Library data) = residential.
+PROVIDER_KINDS = ("residential", "outreach", "both", "")
+#: population_by_age.age_group values: children and young people, and adults
+AGE_GROUPS = ("0-17", "18+")
 
 # Columns a loader may leave out; they get these defaults.
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -86,7 +97,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "providers": {"name": None, "owner": "", "kind": "", "advisory_capacity": np.inf},
     "specialer": {"name": None},
     "competence": {"current_cases": 0.0, "designated_today": False, "designation_cost": 0.0,
-                   "advisory_cost": 0.0},
+                   "advisory_cost": 0.0, "advisory_today": False},
 }
 
 
@@ -200,6 +211,7 @@ class Instance:
     demand: pd.DataFrame
     provider_travel: pd.DataFrame
     travel: pd.DataFrame | None = None
+    population_by_age: pd.DataFrame | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
     hashes: Mapping[str, str] = field(default_factory=dict)
     synthetic: bool = False
@@ -233,6 +245,20 @@ class Instance:
         if self.travel is not None:
             for col in ("from_code", "to_code"):
                 _check_refs(self.travel, col, codes, self._src("travel"), "municipality code")
+        kind = self.providers["kind"].fillna("").astype(str).str.strip().str.lower()
+        self.providers["kind"] = kind
+        bad = ~kind.isin(PROVIDER_KINDS)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataValidationError(
+                f"unknown provider kind {kind.iloc[i]!r}; use residential, outreach or both "
+                "(empty = residential)", file=self._src("providers"), row=excel_row(i),
+                field="kind")
+        if self.population_by_age is not None:
+            pa = self.population_by_age
+            _check_refs(pa, "code", codes, self._src("population_by_age"), "municipality code")
+            _check_refs(pa, "age_group", set(AGE_GROUPS), self._src("population_by_age"),
+                        f"age group (use {' or '.join(AGE_GROUPS)})")
         # a speciale with demand but no competent provider can never be served
         served = set(self.competence.loc[self.competence["max_cases"] > 0, "speciale"])
         need = self.demand.groupby("speciale")["demand"].sum()

@@ -25,6 +25,18 @@ from specialeplan.model.families import switches
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
+#: a finite number >= 0 (no inf/nan), for the keys added with the model-fidelity families
+Finite0 = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+#: O_s when a scenario does not set ``outreach_minutes``: staff of a matrikelløs
+#: specialfunktion drive out and back on a working day and still spend most of it with the
+#: citizen (2 x 90 min on the road of a 7.4-hour day)
+DEFAULT_OUTREACH_MINUTES = 90.0
+#: beta_s when a scenario does not set ``near_family_share``: at most 10 % of a speciale's
+#: borgerforløb nationally are helped near the family by a coached local tilbud; the
+#: highly specialised level (specialfunktioner) stays the rule, the local help the exception
+DEFAULT_NEAR_FAMILY_SHARE = 0.1
+
 
 class SpecialeParams(BaseModel):
     """Per-speciale rules. ``None`` means "use the default" (or "no bound" for counts)."""
@@ -43,6 +55,14 @@ class SpecialeParams(BaseModel):
     max_advisory: NonNegativeInt | None = Field(None, description="max rådgivningsfunktioner")
     demand_growth: NonNegativeFloat | None = Field(
         None, description="multiplier on the dataset's demand for this speciale")
+    outreach_minutes: Finite0 | None = Field(
+        None, description="O_s: outreach radius, staff travel from a matrikelløs "
+        f"specialfunktion's base to the citizen's home municipality (minutes; default "
+        f"{DEFAULT_OUTREACH_MINUTES:g})")
+    near_family_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = Field(
+        None, description="beta_s: at most this share of the speciale's national demand is "
+        f"helped near the family by a coached local tilbud (default "
+        f"{DEFAULT_NEAR_FAMILY_SHARE:g})")
 
 
 class Weights(BaseModel):
@@ -60,6 +80,23 @@ class Weights(BaseModel):
         50_000.0, description="per municipality and speciale without rådgivning in reach")
     change: NonNegativeFloat = Field(
         0.0, description="per designation that differs from today's (y0)")
+    outreach: Finite0 = Field(
+        0.5, description="per borgerforløb-minute of staff travel to an outreach "
+        "(matrikelløs) borgerforløb: half a family-travel minute, because the citizen and the "
+        "family stay at home but the staff's time on the road is paid and lost to care")
+    near_family: Finite0 = Field(
+        60.0, description="per borgerforløb helped near the family at a coached local tilbud: "
+        "as much as one hour of one-way family travel, so local help is chosen only for "
+        "citizens who would otherwise travel about an hour or more")
+    moved: Finite0 = Field(
+        30.0, description="per borgerforløb of today's caseload (competence.current_cases) "
+        "that the plan moves away from its provider: about the mean one-way family travel of "
+        "a borgerforløb, so a citizen is moved only where that saves at least as much travel "
+        "elsewhere")
+    equity: Finite0 = Field(
+        100.0, description="per minute of the worst-off municipalities' mean family travel "
+        "(per speciale, families.equity on): about the demand of the worst 10 % of "
+        "municipalities, so their travel counts about twice")
 
 
 def _families_model() -> type[BaseModel]:
@@ -97,6 +134,23 @@ class RegionBound(BaseModel):
     max_count: NonNegativeInt | None = None
 
 
+class Equity(BaseModel):
+    """The worst-off term (``families.equity``): maximum or CVaR of per-municipality mean
+    family travel, per speciale."""
+
+    model_config = _STRICT
+
+    measure: Literal["cvar", "max"] = Field(
+        "cvar", description="'cvar': mean of the worst alpha share of municipalities "
+        "(Rockafellar-Uryasev); 'max': the single worst municipality")
+    alpha: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(
+        0.1, description="share of municipalities (with demand) in the CVaR tail: 0.1 = the "
+        "worst tenth, about 10 municipalities")
+    limit_minutes: Finite0 | None = Field(
+        None, description="optional hard cap on each speciale's measure (minutes); None = "
+        "only the weighted term")
+
+
 class ModelParams(BaseModel):
     """Everything the formulation needs beyond the :class:`Instance`."""
 
@@ -107,7 +161,9 @@ class ModelParams(BaseModel):
     defaults: SpecialeParams = Field(
         default_factory=lambda: SpecialeParams(
             min_cases=0.0, max_travel_minutes=None, reach_minutes=None, min_count=None,
-            max_count=None, min_advisory=None, max_advisory=None, demand_growth=1.0))
+            max_count=None, min_advisory=None, max_advisory=None, demand_growth=1.0,
+            outreach_minutes=DEFAULT_OUTREACH_MINUTES,
+            near_family_share=DEFAULT_NEAR_FAMILY_SHARE))
     per_speciale: dict[str, SpecialeParams] = Field(default_factory=dict)
     demand_growth: NonNegativeFloat = Field(1.0, description="multiplier on all demand")
     weights: Weights = Field(default_factory=Weights)
@@ -116,7 +172,9 @@ class ModelParams(BaseModel):
     forbidden: list[Designation] = Field(default_factory=list, description="must not be")
     keep_today: Annotated[list[str], Field(
         default_factory=list,
-        description="owners (e.g. 'regional') whose designations of today must be kept")]
+        description="owners (e.g. 'regional') whose designations of today must be kept, "
+        "where they can meet the plan's rules (not forbidden, max_cases >= min_cases); the "
+        "others are listed in kpis.json keep_today_not_kept")]
     region_bounds: list[RegionBound] = Field(default_factory=list)
     max_specialer_per_provider: NonNegativeInt | None = None
     max_changes: NonNegativeInt | None = Field(
@@ -131,6 +189,14 @@ class ModelParams(BaseModel):
         "minimum volume and capacities written on X (HiGHS's root cuts prove a much stronger "
         "bound on national instances); 'per_arc': the same rows written on the x columns "
         "(HiGHS's heuristics find good solutions sooner; the start heuristic uses it)")
+    near_family_advisory_load: Finite0 = Field(
+        5.0, description="kappa: advisory load of one near-family borgerforløb on its coaching "
+        "rådgivningsfunktion, in borgerforløb advised: coaching a local tilbud (courses, "
+        "tailored teaching, follow-up) takes about as much as general advice on five")
+    keep_advisory_today: bool = Field(
+        False, description="keep today's rådgivningsfunktioner (competence.advisory_today): "
+        "the rådgivning duty is tendered for eight years at a time")
+    equity: Equity = Field(default_factory=Equity)
     reach_formulation: Literal["compact", "strong"] = Field(
         "compact", description="'strong': v <= r per reach arc (tight LP, ~half of all rows on "
         "national instances); 'compact': covering rows Σ r + q >= 1 per municipality plus "
@@ -143,7 +209,8 @@ class ModelParams(BaseModel):
         ``known``: every speciale of the dataset; ``per_speciale`` entries for known but
         unplanned specialer are ignored (a sub-scenario may plan fewer), unknown ones are an
         error. Columns: speciale, min_cases, max_travel_minutes, reach_minutes, min_count,
-        max_count, min_advisory, max_advisory, demand_growth (NaN = unbounded/off).
+        max_count, min_advisory, max_advisory, demand_growth, outreach_minutes,
+        near_family_share (NaN = unbounded/off).
         """
         unknown = sorted(set(self.per_speciale) - set(known if known is not None else specialer))
         if unknown:
@@ -160,7 +227,12 @@ class ModelParams(BaseModel):
             row["demand_growth"] = (row["demand_growth"] if row["demand_growth"] is not None
                                     else 1.0) * self.demand_growth
             row["min_cases"] = row["min_cases"] or 0.0
+            if row["outreach_minutes"] is None:
+                row["outreach_minutes"] = DEFAULT_OUTREACH_MINUTES
+            if row["near_family_share"] is None:
+                row["near_family_share"] = DEFAULT_NEAR_FAMILY_SHARE
             rows.append({"speciale": s, **row})
         cols = ["speciale", "min_cases", "max_travel_minutes", "reach_minutes", "min_count",
-                "max_count", "min_advisory", "max_advisory", "demand_growth"]
+                "max_count", "min_advisory", "max_advisory", "demand_growth",
+                "outreach_minutes", "near_family_share"]
         return pd.DataFrame(rows, columns=cols).astype({c: float for c in cols[1:]})

@@ -9,13 +9,19 @@ table       one row per                                                         
 =========== ====================================================================== ========
 ``pairs``   competence pair (p, s) of a planned speciale                           y, r
 ``dem``     (k, s) with demand d[k,s] > 0                                          u
-``arcs``    (k, p, s): pair (p,s) usable, d[k,s] > 0 and t[k,p] <= T_s              x
+``arcs``    (k, p, s, mode): pair (p,s) usable, d[k,s] > 0 and                      x
+            ``physical``: p has a place (kind residential/both), t[k,p] <= T_s;
+            ``outreach``: p has an outreach team (kind outreach/both), t[k,p] <= O_s
 ``reach``   (k, p, s): pair (p,s) usable, t[k,p] <= R_s (specialer with reach on)    v
 ``need``    (k, s) for every municipality and speciale with reach on               q
+``local``   (k, l, s): d[k,s] > 0, provider l located in k (capacity > 0), beta_s   g
+            > 0 and some reach arc at (k, s): near-family help at a local tilbud
+``coach``   reach arc (k, p, s) of a (k, s) with ``local`` rows: p coaches it      h
 =========== ====================================================================== ========
 
-Integer columns (``pair``, ``dem``, ``need``) point into those tables, so a constraint
-family is a ``groupby`` over integer ids rather than a dense k×p×s loop.
+Integer columns (``pair``, ``dem``, ``need``; ``lpair`` = the local provider's own pair for
+the speciale or -1) point into those tables, so a constraint family is a ``groupby`` over
+integer ids rather than a dense k×p×s loop. ``arcs`` is sorted by (dem, pair, mode).
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ import pandas as pd
 from specialeplan.errors import ScenarioError
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
+
+#: providers.kind values that deliver at a physical place / by outreach (matrikelløst)
+PHYSICAL_KINDS = ("residential", "both", "")
+OUTREACH_KINDS = ("outreach", "both")
 
 
 @dataclass(frozen=True)
@@ -44,12 +54,15 @@ class ModelData:
     arcs: pd.DataFrame
     reach: pd.DataFrame
     need: pd.DataFrame
+    local: pd.DataFrame
+    coach: pd.DataFrame
+    not_kept: pd.DataFrame  # today's designations of keep_today owners that cannot be kept
     assignment: str = "arcs"  # "arcs" or "radius" (see assignment_formulation)
 
     def reachable_demand(self) -> np.ndarray:
-        """Per pair: the demand of the municipalities within its arcs (what it could serve)."""
-        return np.bincount(self.arcs["pair"].to_numpy(), weights=self.arcs["demand"].to_numpy(),
-                           minlength=len(self.pairs))
+        """Per pair: the demand of the municipalities within its arcs (what it could serve;
+        a municipality reached both physically and by outreach counts once)."""
+        return _reachable_demand(self.arcs, len(self.pairs))
 
     def pair_volume_cap(self) -> np.ndarray:
         """V[p,s]: the most borgerforløb a pair can take, min(C[p,s], C_p, reachable demand);
@@ -76,7 +89,10 @@ class ModelData:
             "providers": len(self.instance.providers),
             "pairs": len(self.pairs),
             "arcs": len(self.arcs),
+            "outreach_arcs": int((self.arcs["mode"] == "outreach").sum()),
             "reach_arcs": len(self.reach),
+            "near_family_arcs": len(self.local),
+            "coach_arcs": len(self.coach),
         }
 
 
@@ -119,6 +135,14 @@ def _check_designations(instance: Instance, params: ModelParams, specialer: list
             raise ScenarioError(f"keep_today: unknown owner {o!r}; known: {sorted(owners)}")
 
 
+def _reachable_demand(arcs: pd.DataFrame, n_pairs: int) -> np.ndarray:
+    """Per pair, Σ d[k,s] over the municipalities within its arcs (each (k, s) once, even
+    when reached both physically and by outreach)."""
+    one = arcs.drop_duplicates(["dem", "pair"]) if "mode" in arcs.columns else arcs
+    return np.bincount(one["pair"].to_numpy(dtype=np.int64),
+                       weights=one["demand"].to_numpy(dtype=float), minlength=n_pairs)
+
+
 def _below_min_volume(pairs: pd.DataFrame, arcs: pd.DataFrame, sp: pd.DataFrame,
                       params: ModelParams) -> np.ndarray:
     """Pairs that cannot reach the minimum volume m_s even alone: min(C[p,s], C_p, demand
@@ -128,8 +152,7 @@ def _below_min_volume(pairs: pd.DataFrame, arcs: pd.DataFrame, sp: pd.DataFrame,
     fam = params.families
     if not fam.min_volume:
         return np.zeros(len(pairs), dtype=bool)
-    cap = np.bincount(arcs["pair"].to_numpy(), weights=arcs["demand"].to_numpy(),
-                      minlength=len(pairs))
+    cap = _reachable_demand(arcs, len(pairs))
     if fam.speciale_capacity:
         cap = np.minimum(cap, pairs["max_cases"].to_numpy())
     if fam.capacity:
@@ -158,7 +181,7 @@ def build_model_data(instance: Instance, params: ModelParams, *,
         instance.municipalities[["code", "region"]].rename(columns={"code": "municipality_code"}),
         on="municipality_code", how="left")
     pairs = instance.competence[instance.competence["speciale"].isin(specialer)].merge(
-        prov[["provider_id", "municipality_code", "region", "owner", "capacity",
+        prov[["provider_id", "municipality_code", "region", "owner", "kind", "capacity",
               "advisory_capacity"]], on="provider_id", how="left")
     pairs = pairs.sort_values(["speciale", "provider_id"]).reset_index(drop=True)
     key = list(zip(pairs["provider_id"], pairs["speciale"], strict=True))
@@ -168,15 +191,23 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     if missing:
         raise ScenarioError(f"fixed designation {missing[0][0]}/{missing[0][1]}: the provider "
                             "has no competence row for that speciale")
-    keep = pairs["designated_today"] & pairs["owner"].isin(params.keep_today) & fam.fixed
-    pairs["fixed"] = np.array([k in fixed for k in key], dtype=bool) | keep.to_numpy()
     pairs["forbidden"] = np.array([k in forbidden for k in key], dtype=bool)
     pairs["usable"] = (pairs["max_cases"] > 0) & ~pairs["forbidden"]
+    kept, not_kept = _keep_today(pairs, sp, params)
+    pairs["fixed"] = np.array([k in fixed for k in key], dtype=bool) | kept
     bad = pairs["fixed"] & ~pairs["usable"]
     if bad.any():
         r = pairs[bad].iloc[0]
-        raise ScenarioError(f"designation {r.provider_id}/{r.speciale} is fixed (or kept from "
-                            "today) but the provider has max_cases = 0 for it")
+        raise ScenarioError(f"designation {r.provider_id}/{r.speciale} is fixed but the "
+                            "provider has max_cases = 0 for it")
+    pairs["fixed_advisory"] = (pairs["advisory_today"] & params.keep_advisory_today
+                               & fam.keep_advisory_today)
+    bad = pairs["fixed_advisory"] & ~pairs["usable"]
+    if bad.any():
+        r = pairs[bad].iloc[0]
+        raise ScenarioError(f"rådgivningsfunktion {r.provider_id}/{r.speciale} is kept from "
+                            "today (keep_advisory_today) but cannot be designated (max_cases = "
+                            "0 or forbidden)")
     pairs["pair"] = np.arange(len(pairs))
 
     dem = demand[demand["demand"] > 0].reset_index(drop=True)
@@ -184,12 +215,8 @@ def build_model_data(instance: Instance, params: ModelParams, *,
 
     usable = pairs[pairs["usable"]][["provider_id", "speciale", "pair"]]
     pt = instance.provider_travel
-    arcs = (dem.merge(usable, on="speciale")
-            .merge(pt, on=["municipality_code", "provider_id"], how="inner"))
-    if fam.travel_cutoff:
-        cutoff = arcs["speciale"].map(sp["max_travel_minutes"]).fillna(np.inf)
-        arcs = arcs[arcs["minutes"] <= cutoff + 1e-9]
-    arcs = arcs.sort_values(["dem", "pair"]).reset_index(drop=True)
+    arcs = _arcs(dem, pairs[pairs["usable"]][["provider_id", "speciale", "pair", "kind"]],
+                 pt, sp, params)
     pairs["below_min_volume"] = (_below_min_volume(pairs, arcs, sp, params) if reduce
                                  else np.zeros(len(pairs), dtype=bool))
     if pairs["below_min_volume"].any():  # they can never be designated: drop them up front
@@ -210,28 +237,41 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     # integer ids stay integers when a table is empty (no arc within a cutoff)
     arcs = arcs.astype({"pair": np.int64, "dem": np.int64, "demand": float, "minutes": float})
     reach = reach.astype({"pair": np.int64, "need": np.int64, "minutes": float})
+    d_ks = dem.set_index(["municipality_code", "speciale"])["demand"]
+    for df in (need, reach):
+        df["demand"] = d_ks.reindex(pd.MultiIndex.from_frame(
+            df[["municipality_code", "speciale"]])).fillna(0.0).to_numpy()
+    local, coach = _near_family(instance, params, sp, pairs, dem, reach)
 
     return ModelData(
         instance=instance, params=params, specialer=specialer, speciale_params=sp,
         demand=demand, pairs=pairs, dem=dem, arcs=arcs, reach=reach, need=need,
-        assignment=_assignment(params),
+        local=local, coach=coach, not_kept=not_kept,
+        assignment=_assignment(params, pairs, arcs, local),
     )
 
 
-def radius_blockers(params: ModelParams) -> list[str]:
+def radius_blockers(params: ModelParams, pairs: pd.DataFrame, arcs: pd.DataFrame,
+                    local: pd.DataFrame) -> list[str]:
     """Why each client need not go to its nearest open provider (empty: the radius
-    formulation is exact): any rule that can make a farther provider better."""
+    formulation is exact): any rule that can make a farther provider better, or that needs
+    the borgerforløb per arc, where it has any effect on these tables."""
     fam = params.families
-    out = [name for name in ("capacity", "speciale_capacity", "min_volume")
+    out = [name for name in ("capacity", "speciale_capacity", "min_volume", "equity")
            if getattr(fam, name)]
     if fam.allow_unmet:
         out.append("allow_unmet")
+    effect = {"outreach": (arcs["mode"] == "outreach").any(),
+              "moved": (pairs["current_cases"][pairs["usable"]] > 0).any(),
+              "near_family": len(local) > 0}
+    out += [name for name, matters in effect.items() if getattr(fam, name) and matters]
     return out
 
 
-def _assignment(params: ModelParams) -> str:
+def _assignment(params: ModelParams, pairs: pd.DataFrame, arcs: pd.DataFrame,
+                local: pd.DataFrame) -> str:
     """Resolve ``assignment_formulation`` (``auto``: radius exactly when it is exact)."""
-    blockers = radius_blockers(params)
+    blockers = radius_blockers(params, pairs, arcs, local)
     if params.assignment_formulation == "radius" and blockers:
         raise ScenarioError(
             "assignment_formulation 'radius' needs every client served by its nearest open "
@@ -240,3 +280,75 @@ def _assignment(params: ModelParams) -> str:
     if params.assignment_formulation == "arcs":
         return "arcs"
     return "radius" if not blockers else "arcs"
+
+
+def _keep_today(pairs: pd.DataFrame, sp: pd.DataFrame, params: ModelParams
+                ) -> tuple[np.ndarray, pd.DataFrame]:
+    """Today's designations of the ``keep_today`` owners that are kept (fixed), and those
+    that cannot be: a designation that could not meet the plan's own rules (forbidden in the
+    scenario, ``max_cases`` = 0, or ``max_cases`` below the minimum volume m_s) is not kept
+    but listed with its reason (``kpis.json`` ``keep_today_not_kept``): keeping today's
+    regional tilbud does not ask a designation for what it cannot do under the plan."""
+    fam = params.families
+    kept = (pairs["designated_today"] & pairs["owner"].isin(params.keep_today)
+            & fam.fixed).to_numpy()
+    floor = (pairs["speciale"].map(sp["min_cases"]).fillna(0.0).to_numpy() if fam.min_volume
+             else np.zeros(len(pairs)))
+    max_cases = pairs["max_cases"].to_numpy()
+    reason = np.select(
+        [pairs["forbidden"].to_numpy(), max_cases <= 0, max_cases < floor - 1e-9],
+        ["forbidden in the scenario", "max_cases = 0",
+         "max_cases below the minimum volume min_cases"], default="")
+    out = kept & (reason != "")
+    not_kept = pairs.loc[out, ["provider_id", "speciale", "owner", "max_cases"]].assign(
+        min_cases=floor[out], reason=reason[out]).reset_index(drop=True)
+    return kept & ~out, not_kept
+
+
+def _arcs(dem: pd.DataFrame, usable: pd.DataFrame, pt: pd.DataFrame, sp: pd.DataFrame,
+          params: ModelParams) -> pd.DataFrame:
+    """Assignment arcs with their delivery mode (module docstring). With the ``outreach``
+    family off every provider delivers physically, whatever its kind."""
+    fam = params.families
+    cand = (dem.merge(usable, on="speciale")
+            .merge(pt, on=["municipality_code", "provider_id"], how="inner"))
+    phys = cand[cand["kind"].isin(PHYSICAL_KINDS)] if fam.outreach else cand
+    if fam.travel_cutoff:
+        cutoff = phys["speciale"].map(sp["max_travel_minutes"]).fillna(np.inf)
+        phys = phys[phys["minutes"] <= cutoff + 1e-9]
+    parts = [phys.assign(mode="physical")]
+    if fam.outreach:
+        out = cand[cand["kind"].isin(OUTREACH_KINDS)]
+        radius = out["speciale"].map(sp["outreach_minutes"]).fillna(np.inf)
+        parts.append(out[out["minutes"] <= radius + 1e-9].assign(mode="outreach"))
+    arcs = pd.concat(parts, ignore_index=True).drop(columns="kind")
+    return arcs.sort_values(["dem", "pair", "mode"]).reset_index(drop=True)
+
+
+def _near_family(
+    instance: Instance, params: ModelParams, sp: pd.DataFrame, pairs: pd.DataFrame,
+    dem: pd.DataFrame, reach: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``local`` and ``coach`` tables (module docstring); empty with near_family off."""
+    local_cols = ["dem", "municipality_code", "provider_id", "speciale", "demand", "lpair"]
+    coach_cols = ["need", "dem", "pair", "municipality_code", "provider_id", "speciale",
+                  "demand", "minutes"]
+    if not params.families.near_family or len(reach) == 0:
+        return pd.DataFrame(columns=local_cols), pd.DataFrame(columns=coach_cols)
+    share = dem["speciale"].map(sp["near_family_share"]).fillna(0.0)
+    ks = reach[["municipality_code", "speciale"]].drop_duplicates()
+    cand = dem[share.to_numpy() > 0].merge(ks, on=["municipality_code", "speciale"])
+    prov = instance.providers
+    prov = prov.loc[prov["capacity"] > 0, ["provider_id", "municipality_code"]]
+    local = cand[["dem", "municipality_code", "speciale", "demand"]].merge(
+        prov, on="municipality_code")
+    own = pairs[pairs["usable"]].set_index(["provider_id", "speciale"])["pair"]
+    local["lpair"] = own.reindex(pd.MultiIndex.from_frame(
+        local[["provider_id", "speciale"]])).fillna(-1).astype(np.int64).to_numpy()
+    local = local.sort_values(["dem", "provider_id"]).reset_index(drop=True)[local_cols]
+    dem_of = dem.set_index(["municipality_code", "speciale"])["dem"]
+    coach = reach.assign(dem=dem_of.reindex(pd.MultiIndex.from_frame(
+        reach[["municipality_code", "speciale"]])).fillna(-1).astype(np.int64).to_numpy())
+    coach = coach[coach["dem"].isin(set(local["dem"]))]
+    coach = coach.sort_values(["need", "pair"]).reset_index(drop=True)[coach_cols]
+    return local.astype({"dem": np.int64}), coach

@@ -1,13 +1,18 @@
 """Solution tables from variable values — independent of the backend that produced them.
 
 Every backend hands over one column vector, split by block into :class:`Values` (y, r per
-pair; x per arc; u per dem; v per reach arc; q per need), and :func:`make_solution` turns
-them into the tidy tables documented in ``docs/results-format.md``. The objective terms
-come from the problem's own term rows, so they are the formulation's maths, not a copy.
+pair; x per arc; u per dem; v per reach arc; q per need; g per local arc; h per coach arc;
+m per pair with current cases; eta, z for equity), and :func:`make_solution` turns them
+into the tidy tables documented in ``docs/results-format.md``. The objective terms come from
+the problem's own term rows, so they are the formulation's maths, not a copy.
+:func:`polish` sets the auxiliary columns that only measure a cost (moved borgerforløb, the
+equity measure) to their least values for the x found, which the solver's incumbent need
+not have done exactly.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +24,12 @@ from specialeplan.model.sets import ModelData
 from specialeplan.solvers.problem import Values
 
 TOL = 1e-6
+KS = ["municipality_code", "speciale"]
+PS = ["provider_id", "speciale"]
+RS = ["region", "speciale"]
+#: columns of regions.csv after region and speciale (docs/results-format.md)
+REGION_COLUMNS = ["demand", "served_home", "exported", "imported", "served_in_region",
+                  "near_family", "unmet", "designated_capacity", "capacity_shortfall"]
 
 
 @dataclass
@@ -29,12 +40,15 @@ class Solution:
     assignments: pd.DataFrame
     coverage: pd.DataFrame
     reach: pd.DataFrame
+    near_family: pd.DataFrame
+    regions: pd.DataFrame
     kpis: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The four result tables by name (the names of ``specialeplan.contract``)."""
+        """The result tables by name (the names of ``specialeplan.contract``)."""
         return {"designations": self.designations, "assignments": self.assignments,
-                "coverage": self.coverage, "reach": self.reach}
+                "coverage": self.coverage, "reach": self.reach,
+                "near_family": self.near_family, "regions": self.regions}
 
 
 def _clean(a: np.ndarray) -> np.ndarray:
@@ -62,45 +76,97 @@ def nearest_assignment(data: ModelData, y: np.ndarray) -> np.ndarray:
     return x
 
 
+def family_travel(data: ModelData, x: np.ndarray) -> np.ndarray:
+    """a[k,s]: mean family travel per borgerforløb of demand, per ``data.dem`` row
+    (Σ_{physical arcs} t·x / d; outreach and near-family help travel 0)."""
+    arcs = data.arcs
+    phys = (arcs["mode"] == "physical").to_numpy()
+    tx = np.bincount(arcs["dem"].to_numpy()[phys], weights=(arcs["minutes"].to_numpy()
+                                                              * x)[phys],
+                     minlength=len(data.dem))
+    return tx / data.dem["demand"].to_numpy()
+
+
+def worst_off(values: np.ndarray, measure: str, alpha: float) -> tuple[float, float]:
+    """(η, measure) of ``values``: the maximum, or the CVaR_α (mean of the worst α share,
+    with η the ⌈α·n⌉-th largest value, the Rockafellar–Uryasev minimiser)."""
+    if len(values) == 0:
+        return 0.0, 0.0
+    desc = np.sort(np.asarray(values, dtype=float))[::-1]
+    if measure == "max" or alpha * len(desc) <= 1.0:
+        return float(desc[0]), float(desc[0])
+    tail = alpha * len(desc)
+    j = math.ceil(tail - 1e-9)
+    eta = float(desc[j - 1])
+    return eta, eta + float(np.maximum(desc - eta, 0.0).sum()) / tail
+
+
+def polish(data: ModelData, val: Values) -> Values:
+    """The same solution with m[p,s] = max(0, c[p,s] − Σ_k x[k,p,s]) and the equity columns
+    (η, z) at their least values for the given x: feasible, never costlier."""
+    out = val.copy()
+    pairs = data.pairs
+    if "m" in out and "x" in out:
+        c = pairs["current_cases"].to_numpy(dtype=float)
+        served = np.bincount(data.arcs["pair"].to_numpy(), weights=out["x"],
+                             minlength=len(pairs))
+        out["m"][:] = np.maximum(0.0, c - served)[c > 0]
+    if "eta" in out and "x" in out:
+        eq = data.params.equity
+        a = family_travel(data, out["x"])
+        sid = data.dem["speciale"].to_numpy()
+        specs = [s for s in data.specialer if s in set(sid)]
+        for i, s in enumerate(specs):
+            eta, _ = worst_off(a[sid == s], eq.measure, eq.alpha)
+            out["eta"][i] = eta
+            if "z" in out:
+                out["z"][sid == s] = np.maximum(a[sid == s] - eta, 0.0)
+    return out
+
+
 def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
                   terms: dict[str, float]) -> Solution:
-    """Build designations, assignments, coverage, reach tables and KPIs; ``terms`` are the
-    objective terms at these values (``LinearProblem.term_values``)."""
+    """Build the result tables and KPIs; ``terms`` are the objective terms at these values
+    (``LinearProblem.term_values``)."""
     y = np.round(val["y"])
     r = np.round(val["r"]) * y
     x = val["x"] if "x" in val else nearest_assignment(data, y)
     val = Values({"y": y, "r": r, "x": _clean(x), "u": _clean(_get(val, "u", len(data.dem))),
                   "v": _clean(_get(val, "v", len(data.reach))),
-                  "q": _clean(_get(val, "q", len(data.need)))})
+                  "q": _clean(_get(val, "q", len(data.need))),
+                  "g": _clean(_get(val, "g", len(data.local))),
+                  "h": _clean(_get(val, "h", len(data.coach)))})
     pairs, arcs = data.pairs, data.arcs
+    kappa = data.params.near_family_advisory_load
 
     asg = arcs.assign(cases=val.x)
     asg = asg[asg["cases"] > 0]
-    assignments = asg[["municipality_code", "provider_id", "speciale", "cases", "minutes"]].rename(
-        columns={"minutes": "travel_minutes"}).reset_index(drop=True)
+    assignments = asg[["municipality_code", "provider_id", "speciale", "mode", "cases",
+                       "minutes"]].rename(columns={"minutes": "travel_minutes"}).reset_index(
+        drop=True)
 
-    cases = np.bincount(arcs["pair"].to_numpy(), weights=val.x, minlength=len(pairs))
+    a_pair = arcs["pair"].to_numpy()
+    out_x = np.where((arcs["mode"] == "outreach").to_numpy(), val.x, 0.0)
+    cases = np.bincount(a_pair, weights=val.x, minlength=len(pairs))
+    outreach_cases = np.bincount(a_pair, weights=out_x, minlength=len(pairs))
     rch = data.reach.assign(share=val.v)
     rch = rch[rch["share"] > 0]
     advised = rch.groupby("pair").size().reindex(range(len(pairs)), fill_value=0).to_numpy()
-    des = pairs.assign(cases=cases, is_advisory=r > 0.5, advised_municipalities=advised)
+    advised_load = np.bincount(data.reach["pair"].to_numpy(),
+                               weights=val.v * data.reach["demand"].to_numpy(),
+                               minlength=len(pairs))
+    coached = np.bincount(data.coach["pair"].to_numpy(dtype=np.int64), weights=val.h,
+                          minlength=len(pairs))
+    des = pairs.assign(cases=cases, outreach_cases=outreach_cases, is_advisory=r > 0.5,
+                       advised_municipalities=advised, coached_cases=coached,
+                       advisory_load=advised_load + kappa * coached)
     designations = des[y > 0.5][
-        ["provider_id", "municipality_code", "speciale", "cases", "is_advisory",
-         "designated_today", "advised_municipalities"]].reset_index(drop=True)
+        ["provider_id", "municipality_code", "speciale", "cases", "outreach_cases",
+         "is_advisory", "designated_today", "advised_municipalities", "coached_cases",
+         "advisory_load"]].reset_index(drop=True)
 
-    served = asg.groupby(["municipality_code", "speciale"])["cases"].sum().rename("served")
-    wsum = (asg.assign(tx=asg["cases"] * asg["minutes"])
-            .groupby(["municipality_code", "speciale"])["tx"].sum())
-    cov = data.demand.set_index(["municipality_code", "speciale"])
-    cov = cov.join(served)
-    cov["served"] = cov["served"].fillna(0.0)
-    unmet = pd.Series(val.u, index=pd.MultiIndex.from_frame(
-        data.dem[["municipality_code", "speciale"]]))
-    cov["unmet"] = unmet.reindex(cov.index).fillna(0.0)
-    cov["mean_travel_minutes"] = (wsum.reindex(cov.index) / cov["served"]).where(
-        cov["served"] > 0)
-    coverage = cov.reset_index()[["municipality_code", "speciale", "demand", "served", "unmet",
-                                  "mean_travel_minutes"]]
+    near_family = _near_family_table(data, val.g, val.h)
+    coverage = _coverage(data, asg, val.u, near_family)
 
     reach_rows = rch[["municipality_code", "speciale", "provider_id", "minutes", "share"]].rename(
         columns={"provider_id": "advisory_provider_id", "minutes": "travel_minutes"})
@@ -110,28 +176,118 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
     reach = pd.concat([reach_rows, short[reach_rows.columns]], ignore_index=True).sort_values(
         ["speciale", "municipality_code", "advisory_provider_id"]).reset_index(drop=True)
 
-    kpis = _kpis(data, terms, designations, assignments, coverage, short)
-    return Solution(designations, assignments, coverage, reach, kpis)
+    regions = regional_balance(data, designations, assignments, coverage)
+    moved = np.maximum(0.0, pairs["current_cases"].to_numpy(dtype=float) - cases)
+    kpis = _kpis(data, terms, designations, assignments, coverage, short, regions,
+                 pairs.assign(moved=moved), y, val.x)
+    return Solution(designations, assignments, coverage, reach, near_family, regions, kpis)
+
+
+def _near_family_table(data: ModelData, g: np.ndarray, h: np.ndarray) -> pd.DataFrame:
+    """One row per (municipality, speciale, local tilbud, coaching rådgivningsfunktion): the
+    local help g split over the coaches in proportion to h (a flow decomposition: summed
+    over coaches it gives g, over local tilbud h)."""
+    cols = ["municipality_code", "speciale", "provider_id", "advisory_provider_id", "cases"]
+    loc = data.local.assign(g=g)
+    loc = loc[loc["g"] > 0]
+    if loc.empty:
+        return pd.DataFrame(columns=cols).astype({"cases": float})
+    co = data.coach.assign(h=h)
+    co = co[co["h"] > 0][["dem", "provider_id", "h"]].rename(
+        columns={"provider_id": "advisory_provider_id"})
+    m = loc.merge(co, on="dem")
+    total = m["dem"].map(co.groupby("dem")["h"].sum())  # Σ_p h per (k, s), not per row of m
+    m["cases"] = m["g"] * m["h"] / total
+    return m[cols].sort_values(cols[:4]).reset_index(drop=True)
+
+
+def _coverage(data: ModelData, asg: pd.DataFrame, u: np.ndarray,
+              near_family: pd.DataFrame) -> pd.DataFrame:
+    """Per (municipality, speciale): demand = served + near_family + unmet."""
+    served = asg.groupby(KS)["cases"].sum().rename("served")
+    out = asg[asg["mode"] == "outreach"].groupby(KS)["cases"].sum().rename("outreach")
+    phys = asg[asg["mode"] == "physical"]
+    wsum = (phys.assign(tx=phys["cases"] * phys["minutes"]).groupby(KS)["tx"].sum())
+    nf = near_family.groupby(KS)["cases"].sum().rename("near_family")
+    cov = data.demand.set_index(KS).join(served).join(out).join(nf)
+    cov[["served", "outreach", "near_family"]] = cov[["served", "outreach",
+                                                      "near_family"]].fillna(0.0)
+    unmet = pd.Series(u, index=pd.MultiIndex.from_frame(data.dem[KS]))
+    cov["unmet"] = unmet.reindex(cov.index).fillna(0.0)
+    cov["mean_travel_minutes"] = (wsum.reindex(cov.index).fillna(0.0) / cov["served"]).where(
+        cov["served"] > 0)
+    return cov.reset_index()[["municipality_code", "speciale", "demand", "served", "outreach",
+                              "near_family", "unmet", "mean_travel_minutes"]]
+
+
+def regional_balance(data: ModelData, designations: pd.DataFrame,
+                     assignments: pd.DataFrame, coverage: pd.DataFrame) -> pd.DataFrame:
+    """Per region and speciale: demand of the region's municipalities; borgerforløb of its
+    citizens served by its own specialfunktioner (``served_home``), exported to other
+    regions' specialfunktioner and imported from other regions; ``served_in_region`` =
+    served_home + imported; near-family help and unmet demand of its citizens; the
+    per-speciale capacity (``max_cases``) of its specialfunktioner and the shortfall
+    max(0, demand − that capacity). demand = served_home + exported + near_family + unmet."""
+    inst = data.instance
+    region_of = inst.municipalities.set_index("code")["region"]
+    prov_region = inst.providers.set_index("provider_id")["municipality_code"].map(region_of)
+    grid = pd.MultiIndex.from_product([sorted(region_of.unique()), data.specialer], names=RS)
+    a = assignments.assign(home=assignments["municipality_code"].map(region_of),
+                           at=assignments["provider_id"].map(prov_region))
+    own = a[a["home"] == a["at"]]
+    away = a[a["home"] != a["at"]]
+    cov = coverage.assign(region=coverage["municipality_code"].map(region_of))
+    maxc = data.pairs.set_index(PS)["max_cases"]
+    des = designations.assign(
+        region=designations["provider_id"].map(prov_region),
+        cap=maxc.reindex(pd.MultiIndex.from_frame(designations[PS])).to_numpy())
+    parts = {
+        "demand": cov.groupby(RS)["demand"].sum(),
+        "served_home": own.groupby(["home", "speciale"])["cases"].sum(),
+        "exported": away.groupby(["home", "speciale"])["cases"].sum(),
+        "imported": away.groupby(["at", "speciale"])["cases"].sum(),
+        "near_family": cov.groupby(RS)["near_family"].sum(),
+        "unmet": cov.groupby(RS)["unmet"].sum(),
+        "designated_capacity": des.groupby(RS)["cap"].sum(),
+    }
+    out = pd.DataFrame({k: v.rename_axis(RS).reindex(grid) for k, v in parts.items()}).fillna(0.0)
+    out["served_in_region"] = out["served_home"] + out["imported"]
+    out["capacity_shortfall"] = (out["demand"] - out["designated_capacity"]).clip(lower=0.0)
+    return out.reset_index()[[*RS, *REGION_COLUMNS]]
 
 
 def _kpis(
     data: ModelData, terms: dict[str, float], designations: pd.DataFrame,
     assignments: pd.DataFrame, coverage: pd.DataFrame, short: pd.DataFrame,
+    regions: pd.DataFrame, pairs: pd.DataFrame, y: np.ndarray, x: np.ndarray,
 ) -> dict[str, Any]:
     prov_muni = data.instance.providers.set_index("provider_id")["municipality_code"]
     total_cases = float(assignments["cases"].sum())
-    outside = assignments["municipality_code"] != assignments["provider_id"].map(prov_muni)
+    phys = assignments[assignments["mode"] == "physical"]
+    outside = phys["municipality_code"] != phys["provider_id"].map(prov_muni)
+    family_minutes = float((phys["cases"] * phys["travel_minutes"]).sum())
+    eq = data.params.equity
+    a = family_travel(data, x)
+    sid = data.dem["speciale"].to_numpy()
+    dropped = pairs["designated_today"].to_numpy() & (y < 0.5)
     per = {}
-    cov = coverage.groupby("speciale")[["demand", "served", "unmet"]].sum()
+    cov = coverage.groupby("speciale")[["demand", "served", "outreach", "near_family",
+                                        "unmet"]].sum()
     for s in data.specialer:
         d = designations[designations["speciale"] == s]
-        per[s] = {
-            "specialfunktioner": int(len(d)),
-            "raadgivningsfunktioner": int(d["is_advisory"].sum()),
-            "demand": float(cov.at[s, "demand"]) if s in cov.index else 0.0,
-            "served": float(cov.at[s, "served"]) if s in cov.index else 0.0,
-            "unmet": float(cov.at[s, "unmet"]) if s in cov.index else 0.0,
-        }
+        rec = {"specialfunktioner": int(len(d)),
+               "raadgivningsfunktioner": int(d["is_advisory"].sum())}
+        for col in cov.columns:
+            rec[col] = float(cov.at[s, col]) if s in cov.index else 0.0
+        on_s = (pairs["speciale"] == s).to_numpy()
+        rec["moved"] = float(pairs.loc[on_s, "moved"].sum())
+        rec["dropped_designations"] = int(dropped[on_s].sum())
+        rec["worst_off_travel_minutes"] = worst_off(a[sid == s], eq.measure, eq.alpha)[1]
+        per[s] = rec
+    regions_kpi: dict[str, dict[str, dict[str, float]]] = {}
+    for rec in regions.to_dict("records"):
+        regions_kpi.setdefault(rec["region"], {})[rec["speciale"]] = {
+            k: float(rec[k]) for k in REGION_COLUMNS}
     return {
         "terms": terms,
         "objective_recomputed": float(sum(terms.values())),
@@ -141,12 +297,16 @@ def _kpis(
         "total_demand": float(coverage["demand"].sum()),
         "total_served": total_cases,
         "total_unmet": float(coverage["unmet"].sum()),
+        "outreach_borgerforloeb": float(coverage["outreach"].sum()),
+        "near_family_borgerforloeb": float(coverage["near_family"].sum()),
+        "moved_borgerforloeb": float(pairs["moved"].sum()),
+        "designations_today": int(pairs["designated_today"].sum()),
+        "dropped_designations": int(dropped.sum()),
         "reach_shortfalls": float(short["share"].sum()),
         "share_outside_home_municipality": (
-            float(assignments.loc[outside, "cases"].sum() / total_cases) if total_cases else 0.0),
-        "mean_travel_minutes": (
-            float((assignments["cases"] * assignments["travel_minutes"]).sum() / total_cases)
-            if total_cases else 0.0),
-        "max_travel_minutes": (float(assignments["travel_minutes"].max())
-                               if len(assignments) else 0.0),
+            float(phys.loc[outside, "cases"].sum() / total_cases) if total_cases else 0.0),
+        "mean_travel_minutes": family_minutes / total_cases if total_cases else 0.0,
+        "max_travel_minutes": (float(phys["travel_minutes"].max()) if len(phys) else 0.0),
+        "keep_today_not_kept": data.not_kept.to_dict("records"),
+        "regions": regions_kpi,
     }

@@ -64,6 +64,11 @@ class Labels:
             self._frame = df
         return self._frame
 
+    @property
+    def positions(self) -> np.ndarray | None:
+        """The rows of the source table the labels select (None: all of them, in order)."""
+        return self._positions
+
     def column(self, name: str) -> np.ndarray | None:
         """One label column as an array, or None when the labels have no such column."""
         df = self.frame()

@@ -29,7 +29,7 @@ from specialeplan.model.resolve import (
     repair_start,
 )
 from specialeplan.model.sets import ModelData, build_model_data
-from specialeplan.model.solution import Solution, make_solution
+from specialeplan.model.solution import Solution, make_solution, polish
 from specialeplan.model.strategy import solve_model
 from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
 from specialeplan.solvers.base import (
@@ -164,6 +164,9 @@ def _outcome(built: Built, result: SolveResult, z: np.ndarray | None, info: dict
     result.solve_seconds = time.perf_counter() - t0  # the start included
     if z is not None:
         result.extra["start_gap"] = _gap(info.get("start_objective"), result.best_bound)
+    if z is not None:  # cost-only columns at their least values (never costlier)
+        z = built.problem.join(polish(built.data, built.problem.split(z)))
+        result.objective = built.problem.objective(z)
     if result.status in (Status.INFEASIBLE, Status.UNBOUNDED):
         diagnosis = diagnose(built.data, options)
         raise InfeasibleError(

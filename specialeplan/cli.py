@@ -55,11 +55,16 @@ def _kpi_table(kpis: dict) -> Table:
     table = Table(title="Result", show_header=False)
     for key in ("status", "objective", "best_bound", "mip_gap", "specialfunktioner",
                 "raadgivningsfunktioner", "total_demand", "total_unmet", "reach_shortfalls",
-                "share_outside_home_municipality", "mean_travel_minutes", "max_travel_minutes",
-                "build_seconds", "solve_seconds", "total_seconds"):
+                "outreach_borgerforloeb", "near_family_borgerforloeb", "moved_borgerforloeb",
+                "dropped_designations", "share_outside_home_municipality",
+                "mean_travel_minutes", "max_travel_minutes", "build_seconds",
+                "solve_seconds", "total_seconds"):
         if key in kpis and kpis[key] is not None:
             v = kpis[key]
             table.add_row(key, f"{v:,.4g}" if isinstance(v, float) else str(v))
+    if kpis.get("keep_today_not_kept"):  # kept owners' designations that break the rules
+        table.add_row("keep_today_not_kept", f"{len(kpis['keep_today_not_kept'])} (see "
+                      "kpis.json)")
     return table
 
 

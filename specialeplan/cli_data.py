@@ -157,6 +157,7 @@ def _num(v: float) -> str:
 def summary(data: DataOption = None) -> None:
     """Counts, and totals of demand and capacity per speciale and per region."""
     from specialeplan.data.loader import load_denmark, load_instance_dir
+    from specialeplan.data.population import CHILD_SHARE, group_population
 
     try:
         inst = load_denmark() if data is None else load_instance_dir(data)
@@ -179,9 +180,18 @@ def summary(data: DataOption = None) -> None:
         "specialer": str(len(inst.specialer)),
         "competence pairs": str(len(comp)),
         "designated today": str(int(comp["designated_today"].sum())),
+        "rådgivningsfunktioner today": str(int(comp["advisory_today"].sum())),
+        "providers residential / outreach / both": " / ".join(
+            str(int((prov["kind"] == k).sum())) for k in ("residential", "outreach", "both")),
         "demand (borgerforløb/yr)": _num(dem["demand"].sum()),
         "provider capacity (borgerforløb/yr)": _num(prov["capacity"].sum()),
     }
+    groups = group_population(inst.municipalities, inst.population_by_age)
+    approx = groups.attrs["approximated"]
+    rows["population 0-17 / 18+"] = (
+        f"≈ {CHILD_SHARE:.0%} / {1 - CHILD_SHARE:.0%} everywhere (APPROXIMATION: national "
+        "share, no population_by_age.csv)" if approx else
+        f"{_num(groups['0-17'].sum())} / {_num(groups['18+'].sum())} (population_by_age.csv)")
     for k, v in rows.items():
         head.add_row(k, v)
     console.print(head)
@@ -189,18 +199,22 @@ def summary(data: DataOption = None) -> None:
     per_s = comp.groupby("speciale").agg(
         providers=("provider_id", "size"), designated=("designated_today", "sum"),
         max_cases=("max_cases", "sum"), current=("current_cases", "sum"))
+    target = (inst.specialer.set_index("speciale")["target_group"]
+              if "target_group" in inst.specialer.columns else None)
     per_s = inst.specialer.set_index("speciale")[[]].join(per_s).join(
         dem.groupby("speciale")["demand"].sum()).fillna(0)
     t = Table(title="Per speciale (borgerforløb per year)")
-    for col, just in (("speciale", "left"), ("demand", "right"), ("Σ max_cases", "right"),
+    for col, just in (("speciale", "left"), ("target group", "left"), ("demand", "right"),
+                      ("Σ max_cases", "right"),
                       ("ratio", "right"), ("current", "right"), ("providers", "right"),
                       ("designated", "right")):
         t.add_column(col, justify=just, no_wrap=col == "speciale")
     for s, r in per_s.iterrows():
         ratio = r["max_cases"] / r["demand"] if r["demand"] > 0 else float("inf")
-        t.add_row(str(s), _num(r["demand"]), _num(r["max_cases"]), f"{ratio:.1f}",
+        tg = str(target.get(s, "all")) if target is not None else "all"
+        t.add_row(str(s), tg, _num(r["demand"]), _num(r["max_cases"]), f"{ratio:.1f}",
                   _num(r["current"]), str(int(r["providers"])), str(int(r["designated"])))
-    t.add_row("total", _num(per_s["demand"].sum()), _num(per_s["max_cases"].sum()), "",
+    t.add_row("total", "", _num(per_s["demand"].sum()), _num(per_s["max_cases"].sum()), "",
               _num(per_s["current"].sum()), "", "", style="bold")
     console.print(t)
 

@@ -29,21 +29,36 @@ class TableContract:
 RESULT_TABLES: dict[str, TableContract] = {
     "designations": TableContract("designations.csv", {
         "provider_id": "id", "municipality_code": "text", "speciale": "id", "cases": "num",
-        "is_advisory": "bool", "designated_today": "bool", "advised_municipalities": "num"},
+        "outreach_cases": "num", "is_advisory": "bool", "designated_today": "bool",
+        "advised_municipalities": "num", "coached_cases": "num", "advisory_load": "num"},
         ["provider_id", "speciale"]),
     "assignments": TableContract("assignments.csv", {
-        "municipality_code": "id", "provider_id": "id", "speciale": "id", "cases": "num",
-        "travel_minutes": "num"},
-        ["municipality_code", "provider_id", "speciale"]),
+        "municipality_code": "id", "provider_id": "id", "speciale": "id", "mode": "id",
+        "cases": "num", "travel_minutes": "num"},
+        ["municipality_code", "provider_id", "speciale", "mode"]),
     "coverage": TableContract("coverage.csv", {
         "municipality_code": "id", "speciale": "id", "demand": "num", "served": "num",
-        "unmet": "num", "mean_travel_minutes": "num?"},
+        "outreach": "num", "near_family": "num", "unmet": "num",
+        "mean_travel_minutes": "num?"},
         ["municipality_code", "speciale"]),
     "reach": TableContract("reach.csv", {
         "municipality_code": "id", "speciale": "id", "advisory_provider_id": "text",
         "travel_minutes": "num?", "share": "num"},
         ["municipality_code", "speciale", "advisory_provider_id"]),
+    "near_family": TableContract("near_family.csv", {
+        "municipality_code": "id", "speciale": "id", "provider_id": "id",
+        "advisory_provider_id": "id", "cases": "num"},
+        ["municipality_code", "speciale", "provider_id", "advisory_provider_id"]),
+    "regions": TableContract("regions.csv", {
+        "region": "id", "speciale": "id", "demand": "num", "served_home": "num",
+        "exported": "num", "imported": "num", "served_in_region": "num",
+        "near_family": "num", "unmet": "num", "designated_capacity": "num",
+        "capacity_shortfall": "num"},
+        ["region", "speciale"]),
 }
+
+#: assignments.mode values
+MODES = ("physical", "outreach")
 
 # the instance schema's kinds in the checker's words
 _KIND = {"str": "id", "any": "text", "num": "num", "float": "num", "bool": "bool"}
@@ -51,7 +66,8 @@ _KIND = {"str": "id", "any": "text", "num": "num", "float": "num", "bool": "bool
 SPECIALE_PARAMS = TableContract("instance/speciale_params.csv", {
     "speciale": "id", "min_cases": "num?", "max_travel_minutes": "num?",
     "reach_minutes": "num?", "min_count": "num?", "max_count": "num?", "min_advisory": "num?",
-    "max_advisory": "num?", "demand_growth": "num?"}, ["speciale"])
+    "max_advisory": "num?", "demand_growth": "num?", "outreach_minutes": "num?",
+    "near_family_share": "num?"}, ["speciale"])
 
 INSTANCE_TABLES: dict[str, TableContract] = {
     **{name: TableContract(f"instance/{name}.csv",

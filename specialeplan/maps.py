@@ -1,9 +1,11 @@
 """Static maps of a results folder, drawn from its tables (never from solver objects).
 
-One PNG per speciale: municipalities shaded by the mean travel time of their borgerforløb
-(hatched where demand is unmet), specialfunktioner as circles sized by borgerforløb,
-rådgivningsfunktioner as stars. Municipality outlines come from the bundled Denmark GeoJSON
-when the results use its codes; otherwise municipalities are drawn as points.
+One PNG per speciale: municipalities shaded by the mean family travel of their borgerforløb
+(hatched where demand is unmet), specialfunktioner as circles sized by borgerforløb (a
+diamond where they deliver by outreach, matrikelløst, in the citizen's home municipality),
+rådgivningsfunktioner as stars, municipalities with help near the family as small squares.
+Municipality outlines come from the bundled Denmark GeoJSON when the results use its codes;
+otherwise municipalities are drawn as points.
 """
 
 from __future__ import annotations
@@ -77,18 +79,34 @@ def plot_speciale(folder: Path, speciale: str) -> plt.Figure:
                                                          .to_numpy()[:, None])
     sizes = 20 + 4 * des["cases"].to_numpy(dtype=float)
     adv = des["is_advisory"].astype(str).str.lower().isin(["true", "1"]).to_numpy()
-    ax.scatter(des["lon"] + jitter[:, 0], des["lat"] + jitter[:, 1], s=sizes, c="tab:red",
-               alpha=0.75, edgecolors="black", linewidths=0.5, label="specialfunktion")
+    out = (des["outreach_cases"].to_numpy(dtype=float) > 1e-6 if "outreach_cases" in des
+           else np.zeros(len(des), dtype=bool))
+    lon, lat = des["lon"] + jitter[:, 0], des["lat"] + jitter[:, 1]
+    ax.scatter(lon[~out], lat[~out], s=sizes[~out], c="tab:red", alpha=0.75,
+               edgecolors="black", linewidths=0.5, label="specialfunktion")
+    if out.any():
+        ax.scatter(lon[out], lat[out], s=sizes[out], marker="D", c="tab:orange", alpha=0.75,
+                   edgecolors="black", linewidths=0.5,
+                   label="specialfunktion with outreach (matrikelløs)")
+    near = (cov["near_family"] if "near_family" in cov else cov["demand"] * 0.0) > 1e-6
+    if near.any():
+        pts = munis.set_index("code").loc[near[near].index.intersection(munis["code"])]
+        ax.scatter(pts["lon"], pts["lat"], marker="s", s=18, c="white", edgecolors="black",
+                   linewidths=0.6, label="help near the family")
     if adv.any():
         ax.scatter(des.loc[adv, "lon"] + jitter[adv, 0], des.loc[adv, "lat"] + jitter[adv, 1],
                    marker="*", s=160, c="gold", edgecolors="black", linewidths=0.6,
                    label="rådgivningsfunktion")
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, vmax))
-    fig.colorbar(sm, ax=ax, shrink=0.6, label="mean travel of borgerforløb (minutes)")
+    fig.colorbar(sm, ax=ax, shrink=0.6, label="mean family travel of borgerforløb (minutes)")
     served = float(cov["served"].sum())
+    outreach = float(cov["outreach"].sum()) if "outreach" in cov else 0.0
+    nf = float(cov["near_family"].sum()) if "near_family" in cov else 0.0
     ax.set_title(f"{speciale}: {len(des)} specialfunktioner, {int(adv.sum())} "
                  f"rådgivningsfunktioner\nserved {served:,.0f} of {cov['demand'].sum():,.0f} "
-                 "borgerforløb/year (hatched: unmet demand)", fontsize=10)
+                 f"borgerforløb/year, {outreach:,.0f} of them by outreach\n{nf:,.0f} helped "
+                 "near the family (hatched: unmet demand; grey: none served by a "
+                 "specialfunktion)", fontsize=9)
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.set_aspect(1 / np.cos(np.radians(56)))

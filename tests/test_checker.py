@@ -3,21 +3,33 @@
 The fixture is a tiny, complete results folder written by hand (not by the solver):
 
 municipalities 101, 147 (Hovedstaden) and 751 (Midtjylland); providers P1 @101 (regional,
-capacity 100, advisory capacity 2), P2 @147 (municipal), P3 @751 (private, capacity 30);
-specialer ``autisme`` (min 5 cases, cutoff 120 min, reach 60 min, 1..2 specialfunktioner)
-and ``misbrug`` (min 2 cases, no cutoff, no reach).
+residential, capacity 100, advisory capacity 35 borgerforløb), P2 @147 (municipal,
+residential, capacity 50), P3 @751 (private, kind ``both``: a place and an outreach team,
+capacity 30); specialer ``autisme`` (min 5 cases, cutoff 120 min, reach 60 min, 1..2
+specialfunktioner) and ``misbrug`` (min 2 cases, no cutoff, no reach); outreach radius 90 min
+and near-family share 0.1 for both.
 
 Travel t[k,p]: 101→(P1 10, P2 20, P3 180), 147→(20, 10, 170), 751→(180, 170, 15).
 
-Designations: P1/autisme (20 cases, rådgivning), P3/autisme (6), P3/misbrug (5).
-Assignments: autisme 101→P1 12, 147→P1 8, 751→P3 6; misbrug 751→P3 4, 101→P3 1;
-misbrug in 101 has 2 of 3 unmet. Reach (autisme): 101→P1, 147→P1, 751 shortfall.
+Designations: P1/autisme (18 cases, rådgivning, today's rådgivningsfunktion), P3/autisme (6),
+P3/misbrug (5, of which 4 by outreach).
+Assignments: autisme 101→P1 12, 147→P1 6, 751→P3 6; misbrug 751←P3 4 by outreach,
+101→P3 1; misbrug in 101 has 2 of 3 unmet. Near family: 2 autisme borgerforløb of 147 at the
+local P2, coached by P1 (advisory load of P1: 12 + 8 + κ 5 · 2 = 30 ≤ 35).
+Reach (autisme): 101→P1, 147→P1, 751 shortfall.
 Changes vs today (P1/autisme and P3/misbrug designated today): P3/autisme new → 1.
+Moved: P2/autisme has 3 current cases and is not designated → 3 moved.
 
-Weights travel 0.5, designation 1, advisory 1, unmet 100, reach_shortfall 1000, change 7:
-travel 0.5·(12·10 + 8·20 + 6·15 + 4·15 + 1·180) = 0.5·610 = 305
+Weights travel 0.5, designation 1, advisory 1, unmet 100, reach_shortfall 1000, change 7,
+outreach 0.5, near_family 60, moved 10:
+travel 0.5·(12·10 + 6·20 + 6·15 + 1·180) = 0.5·510 = 255
 designation 100 + 90 + 60 = 250; advisory 10; unmet 100·2 = 200; reach_shortfall 1000·1;
-change 7·1 = 7; objective = 1772.
+change 7·1 = 7; outreach 0.5·4·15 = 30; near_family 60·2 = 120; moved 10·3 = 30; equity 0
+(off); objective = 1902.
+
+Regions (region, speciale: demand = served_home + exported + near_family + unmet):
+Hovedstaden autisme 20 = 18 + 0 + 2 + 0, misbrug 3 = 0 + 1 + 0 + 2 (capacity shortfall 3:
+no specialfunktion there); Midtjylland autisme 6 = 6, misbrug 4 = 4 (+ 1 imported).
 """
 
 from __future__ import annotations
@@ -37,16 +49,29 @@ from specialeplan.errors import DataValidationError
 from specialeplan.model.params import ModelParams
 
 A, M = "autisme", "misbrug"
-TERMS = {"travel": 305.0, "designation": 250.0, "advisory": 10.0, "unmet": 200.0,
-         "reach_shortfall": 1000.0, "change": 7.0}
-OBJECTIVE = 1772.0
+TERMS = {"travel": 255.0, "designation": 250.0, "advisory": 10.0, "unmet": 200.0,
+         "reach_shortfall": 1000.0, "change": 7.0, "outreach": 30.0, "near_family": 120.0,
+         "moved": 30.0, "equity": 0.0}
+OBJECTIVE = 1902.0
+REGIONS = [  # region, speciale, demand, served_home, exported, imported, served_in_region,
+    # near_family, unmet, designated_capacity, capacity_shortfall
+    ("Hovedstaden", A, 20.0, 18.0, 0.0, 0.0, 18.0, 2.0, 0.0, 40.0, 0.0),
+    ("Hovedstaden", M, 3.0, 0.0, 1.0, 0.0, 0.0, 0.0, 2.0, 0.0, 3.0),
+    ("Midtjylland", A, 6.0, 6.0, 0.0, 0.0, 6.0, 0.0, 0.0, 20.0, 0.0),
+    ("Midtjylland", M, 4.0, 4.0, 0.0, 1.0, 5.0, 0.0, 0.0, 10.0, 0.0),
+]
+REGION_COLS = ["region", "speciale", "demand", "served_home", "exported", "imported",
+               "served_in_region", "near_family", "unmet", "designated_capacity",
+               "capacity_shortfall"]
 
 
 def _params() -> ModelParams:
     return ModelParams.model_validate({
         "specialer": [A, M],
         "weights": {"travel": 0.5, "designation": 1, "advisory": 1, "unmet": 100,
-                    "reach_shortfall": 1000, "change": 7},
+                    "reach_shortfall": 1000, "change": 7, "outreach": 0.5,
+                    "near_family": 60, "moved": 10},
+        "keep_advisory_today": True,
         "fixed": [{"provider_id": "P1", "speciale": A}],
         "forbidden": [{"provider_id": "P2", "speciale": A}],
         "keep_today": ["regional"],
@@ -73,15 +98,17 @@ def write_tiny_results(folder: Path) -> Path:
         "instance/providers": pd.DataFrame({
             "provider_id": ["P1", "P2", "P3"], "name": ["Tilbud 1", "Tilbud 2", "Tilbud 3"],
             "municipality_code": ["101", "147", "751"],
-            "owner": ["regional", "municipal", "private"], "kind": "residential",
-            "capacity": [100.0, 50.0, 30.0], "advisory_capacity": [2.0, 2.0, np.inf]}),
+            "owner": ["regional", "municipal", "private"],
+            "kind": ["residential", "residential", "both"],
+            "capacity": [100.0, 50.0, 30.0], "advisory_capacity": [35.0, 2.0, np.inf]}),
         "instance/competence": pd.DataFrame({
             "provider_id": ["P1", "P2", "P3", "P1", "P3"], "speciale": [A, A, A, M, M],
             "max_cases": [40.0, 30.0, 20.0, 20.0, 10.0],
-            "current_cases": [15.0, 0.0, 0.0, 0.0, 4.0],
+            "current_cases": [15.0, 3.0, 0.0, 0.0, 4.0],
             "designated_today": [True, False, False, False, True],
             "designation_cost": [100.0, 80.0, 90.0, 50.0, 60.0],
-            "advisory_cost": [10.0, 8.0, 9.0, 5.0, 6.0]}),
+            "advisory_cost": [10.0, 8.0, 9.0, 5.0, 6.0],
+            "advisory_today": [True, False, False, False, False]}),
         "instance/demand": pd.DataFrame({
             "municipality_code": ["101", "147", "751", "101", "147", "751"],
             "speciale": [A, A, A, M, M, M], "demand": [12.0, 8.0, 6.0, 3.0, 0.0, 4.0]}),
@@ -95,22 +122,32 @@ def write_tiny_results(folder: Path) -> Path:
             "speciale": [A, M], "min_cases": [5.0, 2.0], "max_travel_minutes": [120.0, np.nan],
             "reach_minutes": [60.0, np.nan], "min_count": [1.0, np.nan],
             "max_count": [2.0, np.nan], "min_advisory": [np.nan, np.nan],
-            "max_advisory": [np.nan, np.nan], "demand_growth": [1.0, 1.0]}),
+            "max_advisory": [np.nan, np.nan], "demand_growth": [1.0, 1.0],
+            "outreach_minutes": [90.0, 90.0], "near_family_share": [0.1, 0.1]}),
         "designations": pd.DataFrame({
             "provider_id": ["P1", "P3", "P3"], "municipality_code": ["101", "751", "751"],
-            "speciale": [A, A, M], "cases": [20.0, 6.0, 5.0],
+            "speciale": [A, A, M], "cases": [18.0, 6.0, 5.0], "outreach_cases": [0.0, 0.0, 4.0],
             "is_advisory": [True, False, False], "designated_today": [True, False, True],
-            "advised_municipalities": [2, 0, 0]}),
+            "advised_municipalities": [2, 0, 0], "coached_cases": [2.0, 0.0, 0.0],
+            "advisory_load": [30.0, 0.0, 0.0]}),
         "assignments": pd.DataFrame({
             "municipality_code": ["101", "147", "751", "751", "101"],
             "provider_id": ["P1", "P1", "P3", "P3", "P3"], "speciale": [A, A, A, M, M],
-            "cases": [12.0, 8.0, 6.0, 4.0, 1.0],
+            "mode": ["physical", "physical", "physical", "outreach", "physical"],
+            "cases": [12.0, 6.0, 6.0, 4.0, 1.0],
             "travel_minutes": [10.0, 20.0, 15.0, 15.0, 180.0]}),
         "coverage": pd.DataFrame({
             "municipality_code": ["101", "147", "751", "101", "147", "751"],
             "speciale": [A, A, A, M, M, M], "demand": [12.0, 8.0, 6.0, 3.0, 0.0, 4.0],
-            "served": [12.0, 8.0, 6.0, 1.0, 0.0, 4.0], "unmet": [0.0, 0.0, 0.0, 2.0, 0.0, 0.0],
-            "mean_travel_minutes": [10.0, 20.0, 15.0, 180.0, np.nan, 15.0]}),
+            "served": [12.0, 6.0, 6.0, 1.0, 0.0, 4.0],
+            "outreach": [0.0, 0.0, 0.0, 0.0, 0.0, 4.0],
+            "near_family": [0.0, 2.0, 0.0, 0.0, 0.0, 0.0],
+            "unmet": [0.0, 0.0, 0.0, 2.0, 0.0, 0.0],
+            "mean_travel_minutes": [10.0, 20.0, 15.0, 180.0, np.nan, 0.0]}),
+        "near_family": pd.DataFrame({
+            "municipality_code": ["147"], "speciale": [A], "provider_id": ["P2"],
+            "advisory_provider_id": ["P1"], "cases": [2.0]}),
+        "regions": pd.DataFrame(REGIONS, columns=REGION_COLS),
         "reach": pd.DataFrame({
             "municipality_code": ["101", "147", "751"], "speciale": [A, A, A],
             "advisory_provider_id": ["P1", "P1", ""], "travel_minutes": [10.0, 20.0, np.nan],
@@ -134,14 +171,21 @@ def write_tiny_results(folder: Path) -> Path:
         "objective_recomputed": OBJECTIVE,
         "per_speciale": {
             A: {"specialfunktioner": 2, "raadgivningsfunktioner": 1, "demand": 26.0,
-                "served": 26.0, "unmet": 0.0},
+                "served": 24.0, "outreach": 0.0, "near_family": 2.0, "unmet": 0.0,
+                "moved": 3.0, "dropped_designations": 0, "worst_off_travel_minutes": 15.0},
             M: {"specialfunktioner": 1, "raadgivningsfunktioner": 0, "demand": 7.0,
-                "served": 5.0, "unmet": 2.0}},
-        "share_outside_home_municipality": 9.0 / 31.0, "mean_travel_minutes": 610.0 / 31.0,
-        "max_travel_minutes": 180.0, "total_demand": 33.0, "total_served": 31.0,
+                "served": 5.0, "outreach": 4.0, "near_family": 0.0, "unmet": 2.0,
+                "moved": 0.0, "dropped_designations": 0, "worst_off_travel_minutes": 60.0}},
+        "share_outside_home_municipality": 7.0 / 29.0, "mean_travel_minutes": 510.0 / 29.0,
+        "max_travel_minutes": 180.0, "total_demand": 33.0, "total_served": 29.0,
         "total_unmet": 2.0, "reach_shortfalls": 1.0, "specialfunktioner": 3,
-        "raadgivningsfunktioner": 1,
+        "raadgivningsfunktioner": 1, "outreach_borgerforloeb": 4.0,
+        "near_family_borgerforloeb": 2.0, "moved_borgerforloeb": 3.0,
+        "designations_today": 2, "dropped_designations": 0,
+        "regions": {r[0]: {} for r in REGIONS},
     }
+    for r in REGIONS:
+        kpis["regions"][r[0]][r[1]] = dict(zip(REGION_COLS[2:], r[2:], strict=True))
     (folder / "kpis.json").write_text(json.dumps(kpis, indent=2), encoding="utf-8")
     (folder / "solver.log").write_text("hand-built fixture: no solver run\n", encoding="utf-8")
     return folder
@@ -272,6 +316,78 @@ CASES = [
      "kpis", ["total_unmet"], {}),
     ("duplicate_designation", edit_csv("designations.csv", lambda df: pd.concat(
         [df, df.iloc[[0]]])), "duplicates", ["P1", A], {}),
+    # outreach (matrikelløse) specialfunktioner
+    ("outreach_without_team", set_cell("instance/providers.csv", {"provider_id": "P3"}, "kind",
+                                       "residential"),
+     "outreach", ["P3", M, "residential"], {"provider_id": "P3", "speciale": M}),
+    ("place_at_outreach_only", set_cell("instance/providers.csv", {"provider_id": "P1"},
+                                        "kind", "outreach"),
+     "outreach", ["P1", A, "physical place"], {"provider_id": "P1", "speciale": A}),
+    ("outreach_radius", set_cell("instance/speciale_params.csv", {"speciale": M},
+                                 "outreach_minutes", 10.0),
+     "outreach", ["751", "P3", "outreach radius"], {"municipality_code": "751"}),
+    ("outreach_switched_off", edit_model(families={"outreach": False}),
+     "variables", ["P3", "families.outreach"], {"provider_id": "P3"}),
+    ("outreach_cases_column", set_cell("designations.csv", {"provider_id": "P3", "speciale": M},
+                                       "outreach_cases", 0.0),
+     "linking", ["P3", M, "outreach_cases"], {"provider_id": "P3", "speciale": M}),
+    # help near the family
+    ("near_family_not_local", set_cell("near_family.csv", {"municipality_code": "147"},
+                                       "provider_id", "P1"),
+     "near_family", ["147", "P1", "not located"], {"municipality_code": "147"}),
+    ("near_family_at_specialfunktion", lambda f: (
+        set_cell("near_family.csv", {"municipality_code": "147"}, "municipality_code",
+                 "751")(f),
+        set_cell("near_family.csv", {"municipality_code": "751"}, "provider_id", "P3")(f)),
+     "near_family", ["751", "P3", "is a specialfunktion"], {"municipality_code": "751"}),
+    ("near_family_coach_not_advisory", set_cell("near_family.csv", {"municipality_code": "147"},
+                                                "advisory_provider_id", "P3"),
+     "near_family", ["147", "P3", "not a rådgivningsfunktion"], {"municipality_code": "147"}),
+    ("near_family_out_of_reach", set_cell("instance/speciale_params.csv", {"speciale": A},
+                                          "reach_minutes", 15.0),
+     "near_family", ["147", "P1", "does not reach"], {"municipality_code": "147"}),
+    ("near_family_share", set_cell("instance/speciale_params.csv", {"speciale": A},
+                                   "near_family_share", 0.05),
+     "near_family", [A, "near_family_share"], {"speciale": A}),
+    ("near_family_hidden", set_cell("coverage.csv", {"municipality_code": "147", "speciale": A},
+                                    "near_family", 0.0),
+     "demand_balance", ["147", A, "near_family"], {"municipality_code": "147", "speciale": A}),
+    ("near_family_uses_capacity", set_cell("instance/providers.csv", {"provider_id": "P2"},
+                                           "capacity", 1.0),
+     "capacity", ["P2"], {"provider_id": "P2"}),
+    ("coaching_loads_advisory_capacity", set_cell("instance/providers.csv",
+                                                  {"provider_id": "P1"},
+                                                  "advisory_capacity", 25.0),
+     "advisory_capacity", ["P1", A, "2 coached"], {"provider_id": "P1", "speciale": A}),
+    ("advisory_load_column", set_cell("designations.csv", {"provider_id": "P1", "speciale": A},
+                                      "advisory_load", 20.0),
+     "advisory_capacity", ["P1", "advisory_load"], {"provider_id": "P1"}),
+    # continuity
+    ("moved_kpi", set_cell("instance/competence.csv", {"provider_id": "P2", "speciale": A},
+                           "current_cases", 5.0),
+     "moved", ["moved_borgerforloeb", "5"], {}),
+    ("advisory_today_dropped", set_cell("instance/competence.csv",
+                                        {"provider_id": "P3", "speciale": M},
+                                        "advisory_today", 1),
+     "keep_advisory_today", ["P3", M, "advisory_today"], {"provider_id": "P3", "speciale": M}),
+    ("kpis_dropped_designations", edit_kpis(lambda k: k.update(dropped_designations=1)),
+     "kpis", ["dropped_designations"], {}),
+    # equity
+    ("equity_limit", edit_model(families={"equity": True},
+                                equity={"measure": "max", "alpha": 0.1, "limit_minutes": 14}),
+     "equity", [A, "15", "limit_minutes"], {"speciale": A}),
+    ("kpis_worst_off", edit_kpis(lambda k: k["per_speciale"][M].update(
+        worst_off_travel_minutes=50.0)), "kpis", [M, "worst_off_travel_minutes"], {}),
+    # regional view
+    ("regions_export_hidden", set_cell("regions.csv", {"region": "Hovedstaden", "speciale": M},
+                                       "exported", 0.0),
+     "regions", ["Hovedstaden", M, "exported"], {}),
+    ("regions_capacity_shortfall", set_cell("instance/competence.csv",
+                                            {"provider_id": "P3", "speciale": A},
+                                            "max_cases", 2.0),
+     "regions", ["Midtjylland", A, "capacity_shortfall"], {}),
+    ("regions_kpis", edit_kpis(lambda k: k["regions"]["Midtjylland"][M].update(imported=0.0)),
+     "regions", ["Midtjylland", M, "imported"], {}),
 ]
 
 
@@ -284,7 +400,7 @@ def test_valid_folder_passes(valid_folder: Path) -> None:
     assert report.objective_reported == OBJECTIVE
     assert report.terms == pytest.approx(TERMS, abs=1e-9)
     assert report.n_checks > 50
-    assert report.skipped == []
+    assert report.skipped == ["equity"]  # off by default
     assert report.to_text().startswith("OK:")
 
 
@@ -372,7 +488,7 @@ def test_radius_scenario_serves_the_nearest(folder: Path) -> None:
     nearest designated provider (the radius formulation); 751's autisme moved to P1 (180
     min, while P3 is 15 min away) breaks it."""
     edit_model(families={"capacity": False, "speciale_capacity": False, "min_volume": False,
-                         "allow_unmet": False})(folder)
+                         "allow_unmet": False, "moved": False, "near_family": False})(folder)
     assert not [v for v in check_results(folder).violations if v.family == "radius_assignment"]
     edit_csv("assignments.csv", _move_751_to_p1)(folder)
     hits = [v for v in check_results(folder).violations if v.family == "radius_assignment"]

@@ -41,10 +41,14 @@ def test_run_writes_a_checkable_folder(scenario: Path, tmp_path: Path) -> None:
     expected = {
         "designations.csv": ["provider_id", "municipality_code", "speciale", "cases",
                              "is_advisory"],
-        "assignments.csv": ["municipality_code", "provider_id", "speciale", "cases",
+        "assignments.csv": ["municipality_code", "provider_id", "speciale", "mode", "cases",
                             "travel_minutes"],
-        "coverage.csv": ["municipality_code", "speciale", "demand", "served", "unmet",
-                         "mean_travel_minutes"],
+        "coverage.csv": ["municipality_code", "speciale", "demand", "served", "outreach",
+                         "near_family", "unmet", "mean_travel_minutes"],
+        "near_family.csv": ["municipality_code", "speciale", "provider_id",
+                            "advisory_provider_id", "cases"],
+        "regions.csv": ["region", "speciale", "demand", "served_home", "exported",
+                        "imported", "near_family", "unmet", "capacity_shortfall"],
         "reach.csv": ["municipality_code", "speciale", "advisory_provider_id",
                       "travel_minutes"],
         "instance/providers.csv": ["provider_id", "municipality_code", "capacity"],
@@ -60,16 +64,20 @@ def test_run_writes_a_checkable_folder(scenario: Path, tmp_path: Path) -> None:
     kpis = json.loads((folder / "kpis.json").read_text())
     for key in ("objective", "best_bound", "status", "mip_gap", "build_seconds",
                 "solve_seconds", "share_outside_home_municipality", "mean_travel_minutes",
-                "max_travel_minutes", "per_speciale"):
+                "max_travel_minutes", "per_speciale", "outreach_borgerforloeb",
+                "near_family_borgerforloeb", "moved_borgerforloeb", "dropped_designations",
+                "regions"):
         assert key in kpis
     # P1 alone reaches every municipality within 30 min: 400 + 10 + (300 + 50 + 300) = 1060;
     # any two providers cost at least 800 + 10 + 400 = 1210
     assert kpis["objective"] == pytest.approx(1060)
     assert set(kpis["terms"]) == {"travel", "designation", "advisory", "unmet",
-                                  "reach_shortfall", "change"}
+                                  "reach_shortfall", "change", "outreach", "near_family",
+                                  "moved", "equity"}
     assert kpis["per_speciale"]["A"]["raadgivningsfunktioner"] == 1
     assert pd.read_csv(folder / "designations.csv")["provider_id"].tolist() == ["P1"]
     assert (folder / "results.xlsx").is_file() and (folder / "solver.log").is_file()
+    assert "regions" in pd.ExcelFile(folder / "results.xlsx").sheet_names
     resolved = (folder / "instance" / "scenario.resolved.yaml").read_text()
     assert "data_hashes" in resolved and "package_version" in resolved
 

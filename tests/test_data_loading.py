@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from specialeplan.cli_data import data_app
 from specialeplan.data import bundled_dir, load_denmark, load_instance_dir
+from specialeplan.errors import DataValidationError
 from specialeplan.model.instance import Instance
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "data" / "scripts"
@@ -78,9 +79,12 @@ def test_providers_and_competence_plausible(inst: Instance) -> None:
     prov = inst.providers.assign(region=inst.providers["municipality_code"].map(region))
     assert prov["region"].nunique() == 5
     assert 0.10 <= (prov["owner"] == "regional").mean() <= 0.20
-    assert set(prov["kind"]) == {"residential", "outreach"}
-    res = prov[prov["kind"] == "residential"]["capacity"]
+    assert set(prov["kind"]) == {"residential", "outreach", "both"}
+    assert 0.05 <= (prov["kind"] == "both").mean() <= 0.15
+    res = prov[prov["kind"].isin(["residential", "both"])]["capacity"]
     assert res.between(20, 60).all()
+    # advisory capacity in borgerforløb advised per year
+    assert prov["advisory_capacity"].between(200, 980).all()
 
     comp = inst.competence.merge(prov, on="provider_id")
     assert (comp["max_cases"] <= comp["capacity"]).all()
@@ -99,6 +103,12 @@ def test_providers_and_competence_plausible(inst: Instance) -> None:
     assert 0.25 <= comp["designated_today"].mean() <= 0.45
     assert comp["designation_cost"].between(200, 900).all()
     assert comp["advisory_cost"].between(100, 400).all()
+    # today's rådgivningsfunktioner: designated today, at least one per speciale, more for
+    # big specialer (one per 600 borgerforløb)
+    adv = comp[comp["advisory_today"]]
+    assert adv["designated_today"].all()
+    n_adv = adv.groupby("speciale").size().reindex(national.index, fill_value=0)
+    assert (n_adv >= 1).all() and n_adv["autisme"] > n_adv["doevblindhed"]
 
 
 def test_provider_travel_is_municipality_travel(inst: Instance) -> None:
@@ -172,3 +182,70 @@ def test_cli_summary_bad_folder_exit_2(tmp_path: Path) -> None:
     res = CliRunner().invoke(data_app, ["summary", "--data", str(folder)])
     assert res.exit_code == 2
     assert "demand.csv" in res.stderr and "missing" in res.stderr
+
+
+# ----------------------------------------------------------------------- target groups
+def test_target_scale_by_hand() -> None:
+    """Two municipalities of 100 and 300 inhabitants with 50 and 30 children: shares 0.5 and
+    0.1, national 80/400 = 0.2 → a children's speciale weighs 2.5 and 0.5; adults (50/100 and
+    270/300 against 320/400 = 0.8) 0.625 and 1.125; 'all' 1. Without age data every factor is
+    exactly 1 (the national-share approximation)."""
+    from specialeplan.data.population import target_scale
+
+    munis = pd.DataFrame({"code": ["101", "147"], "population": [100.0, 300.0]})
+    spec = pd.DataFrame({"speciale": ["c", "a", "x"],
+                         "target_group": ["children", "adults", "all"]})
+    by_age = pd.DataFrame({"code": ["101", "101", "147", "147"],
+                           "age_group": ["0-17", "18+", "0-17", "18+"],
+                           "persons": [50.0, 50.0, 30.0, 270.0]})
+    got = target_scale(munis, spec, by_age).set_index(["code", "speciale"])["scale"]
+    assert got[("101", "c")] == pytest.approx(2.5) and got[("147", "c")] == pytest.approx(0.5)
+    assert got[("101", "a")] == pytest.approx(0.625)
+    assert got[("147", "a")] == pytest.approx(1.125)
+    assert got[("101", "x")] == got[("147", "x")] == 1.0
+    assert (target_scale(munis, spec, None)["scale"] == 1.0).all()
+
+
+def test_generator_follows_the_age_split(tmp_path: Path) -> None:
+    """With a (made-up, test-only) age table where København has 40 % children and every
+    other municipality 20 %, the national child share is 0.2 + 0.2·632,340/5,822,679 ≈
+    0.2217, so a children's speciale's expected demand in København is 0.4/0.2217 ≈ 1.80 ×
+    what it was (same noise draw), an 'all' speciale's is unchanged, and national totals stay
+    within a few per cent (only the noise is re-weighted)."""
+    src = bundled_dir() / "municipalities.csv"
+    munis = pd.read_csv(src, dtype={"code": str})
+    shutil.copy(src, tmp_path / "municipalities.csv")
+    child = munis["population"] * 0.2
+    child[munis["code"] == "101"] *= 2
+    pd.concat([pd.DataFrame({"code": munis["code"], "age_group": "0-17", "persons": child}),
+               pd.DataFrame({"code": munis["code"], "age_group": "18+",
+                             "persons": munis["population"] - child})]).to_csv(
+        tmp_path / "population_by_age.csv", index=False)
+    _script("generate_synthetic").generate(tmp_path / "out", tmp_path / "municipalities.csv")
+    new = pd.read_csv(tmp_path / "out" / "demand.csv", dtype={"municipality_code": str})
+    old = pd.read_csv(bundled_dir() / "demand.csv", dtype={"municipality_code": str})
+    ratio = (new.set_index(["municipality_code", "speciale"])["demand"]
+             / old.set_index(["municipality_code", "speciale"])["demand"])
+    national = child.sum() / munis["population"].sum()
+    assert ratio[("101", "psykisk_saarbarhed_born_unge")] == pytest.approx(0.4 / national,
+                                                                           rel=1e-3)
+    assert ratio[("101", "autisme")] == pytest.approx(1.0)
+    totals = new.groupby("speciale")["demand"].sum() / old.groupby("speciale")["demand"].sum()
+    assert totals.between(0.95, 1.05).all()
+
+
+def test_population_by_age_is_validated(tmp_path: Path) -> None:
+    folder = shutil.copytree(bundled_dir(), tmp_path / "aged")
+    pd.DataFrame({"code": ["101", "101"], "age_group": ["0-17", "adults"],
+                  "persons": [1.0, 2.0]}).to_csv(folder / "population_by_age.csv", index=False)
+    with pytest.raises(DataValidationError, match="population_by_age.csv.*row 3.*age_group"):
+        load_instance_dir(folder)
+    pd.DataFrame({"code": ["101", "101"], "age_group": ["0-17", "18+"],
+                  "persons": [1.0, 2.0]}).to_csv(folder / "population_by_age.csv", index=False)
+    inst = load_instance_dir(folder)
+    assert inst.population_by_age is not None and len(inst.population_by_age) == 2
+    bad = pd.read_csv(folder / "specialer.csv")
+    bad.loc[0, "target_group"] = "elderly"
+    bad.to_csv(folder / "specialer.csv", index=False)
+    with pytest.raises(DataValidationError, match="specialer.csv.*row 2.*target_group"):
+        load_instance_dir(folder)

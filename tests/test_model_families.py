@@ -114,7 +114,9 @@ def test_reach_and_advisory_capacity(backend: str, formulation: str) -> None:
     """Only m1 has demand (10); P0 and P2 are competent, designation 10, rådgivning 100 each.
     Reach 40 min: m0 needs P0, m2 needs P2 → both advisory: 20 + 200 + 10·30 = 520.
     Reach 70 min: one rådgivningsfunktion reaches all: 10 + 100 + 300 = 410.
-    Reach 70 but advisory capacity 2 municipalities: both again → 520."""
+    Advisory load counts borgerforløb, not municipalities: with capacity 6 each, the 10
+    borgerforløb of m1 need both rådgivningsfunktioner (6 + 4) → 520, although 6 would cover
+    all three municipalities by count; with capacity 10, one is enough again → 410."""
     providers = [{"id": "P0", "at": 0}, {"id": "P2", "at": 2}]
     competence = [{"id": p, "speciale": "A", "designation_cost": 10, "advisory_cost": 100}
                   for p in ("P0", "P2")]
@@ -127,12 +129,15 @@ def test_reach_and_advisory_capacity(backend: str, formulation: str) -> None:
     obj, _, _ = solve_tiny(inst, backend, defaults={"reach_minutes": 70},
                            reach_formulation=formulation)
     assert obj == pytest.approx(410)
-    small = [{"id": "P0", "at": 0, "advisory_capacity": 2},
-             {"id": "P2", "at": 2, "advisory_capacity": 2}]
-    inst2 = tiny_instance(LINE, small, {(1, "A"): 10}, competence)
-    obj, _, _ = solve_tiny(inst2, backend, defaults={"reach_minutes": 70},
-                           reach_formulation=formulation)
-    assert obj == pytest.approx(520)
+    for acap, expected in ((6, 520), (10, 410)):
+        small = [{"id": "P0", "at": 0, "advisory_capacity": acap},
+                 {"id": "P2", "at": 2, "advisory_capacity": acap}]
+        inst2 = tiny_instance(LINE, small, {(1, "A"): 10}, competence)
+        obj, _, sol = solve_tiny(inst2, backend, defaults={"reach_minutes": 70},
+                                 reach_formulation=formulation)
+        assert obj == pytest.approx(expected)
+        assert (sol.designations["advisory_load"] <= acap + 1e-6).all()
+        assert sol.designations["advisory_load"].sum() == pytest.approx(10)
 
 
 def test_reach_shortfall_is_penalised(backend: str) -> None:
@@ -253,7 +258,7 @@ def test_radius_assignment(backend: str) -> None:
             "allow_unmet": False}
     params = {"defaults": {"min_count": 1, "max_count": 1}, "families": free}
     built = build(inst, ModelParams(**params))
-    assert built.data.assignment == "radius" and "z" in built.problem.columns
+    assert built.data.assignment == "radius" and "zr" in built.problem.columns
     assert "x" not in built.problem.columns
     obj, des, sol = solve_tiny(inst, backend, **params)
     assert (obj, des) == (pytest.approx(650), {"P1"})

@@ -1,7 +1,8 @@
 """Generate the SYNTHETIC tables of the bundled Denmark dataset.
 
 Writes ``specialer.csv``, ``providers.csv``, ``competence.csv`` and ``demand.csv`` next to the
-real ``municipalities.csv``::
+real ``municipalities.csv`` (and reads ``population_by_age.csv`` there when it exists: demand of
+children's and adults' specialer then follows the age groups; see ``data/population.py``)::
 
     python data/scripts/generate_synthetic.py                 # into data/denmark/
     python data/scripts/generate_synthetic.py --out /tmp/x    # elsewhere (same bytes)
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from specialeplan.data.population import target_scale
 
 SEED = 20261125
 N_PROVIDERS = 350
@@ -71,7 +74,11 @@ OWNER_SHARES = {"municipal": 0.55, "regional": 0.15, "private": 0.30}
 OUTREACH_SHARE = 0.25                # matrikelløse (outreach) tilbud
 RESIDENTIAL_CAPACITY = (20, 60)      # borgerforløb per year
 OUTREACH_CAPACITY = (40, 150)
-ADVISORY_CAPACITY = (20, 98)         # municipalities a rådgivningsfunktion can advise
+ADVISORY_CAPACITY = (20, 98)         # drawn, then x ADVISORY_UNIT:
+ADVISORY_UNIT = 10                   # borgerforløb/yr a rådgivningsfunktion can advise on:
+                                     # 200-980, so a big speciale needs several
+BOTH_SHARE = 0.10                    # residential tilbud that also run an outreach team
+ADVISORY_TODAY_PER = 600             # today's rådgivningsfunktioner: one per 600 borgerforløb
 N_SPECIALER_P = (0.25, 0.35, 0.25, 0.15)  # P(provider competent in 1, 2, 3, 4 specialer)
 PROVIDERS_PER_SPECIALE = (30, 60)
 MIN_CAPACITY_RATIO = 1.6             # Σ max_cases ≥ this × national demand per speciale
@@ -89,11 +96,17 @@ def make_specialer() -> pd.DataFrame:
 
 
 def make_demand(rng: np.random.Generator, munis: pd.DataFrame,
-                specialer: pd.DataFrame) -> pd.DataFrame:
-    """Borgerforløb per year = population × prevalence / 1e5 × lognormal noise (mean 1)."""
+                specialer: pd.DataFrame, by_age: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Borgerforløb per year = population × prevalence / 1e5 × target-group factor ×
+    lognormal noise (mean 1). The factor (``target_scale``) spreads a children's or adults'
+    speciale by its age group's population; it is exactly 1 without ``by_age``."""
     grid = munis[["code", "population", "area_km2"]].merge(
         specialer[["speciale", "prevalence_per_100k"]], how="cross")
+    scale = target_scale(munis, specialer, by_age).set_index(["code", "speciale"])["scale"]
+    factor = scale.reindex(pd.MultiIndex.from_frame(grid[["code", "speciale"]])).to_numpy()
     expected = grid["population"] * grid["prevalence_per_100k"] / 1e5
+    if by_age is not None:  # without age data the factor is exactly 1
+        expected = expected * factor
     density = grid["population"] / grid["area_km2"]
     elasticity = grid["speciale"].map(URBAN_ELASTICITY).fillna(0.0)
     urban = (density / density.median()) ** elasticity
@@ -126,7 +139,8 @@ def make_providers(rng: np.random.Generator, munis: pd.DataFrame) -> pd.DataFram
         "owner": owner,
         "kind": np.where(outreach, "outreach", "residential"),
         "capacity": capacity,
-        "advisory_capacity": rng.integers(*ADVISORY_CAPACITY, endpoint=True, size=n),
+        "advisory_capacity": ADVISORY_UNIT * rng.integers(*ADVISORY_CAPACITY, endpoint=True,
+                                                          size=n),
     })
 
 
@@ -206,15 +220,44 @@ def make_competence(rng: np.random.Generator, providers: pd.DataFrame, munis: pd
     return comp.astype({"max_cases": int, "current_cases": int})
 
 
+def mark_advisory_today(comp: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
+    """``advisory_today``: today's rådgivningsfunktioner, one per ADVISORY_TODAY_PER
+    borgerforløb of national demand (at least one), the designated-today pairs with the
+    largest caseload (ties: provider id). No randomness."""
+    national = demand.groupby("speciale")["demand"].sum()
+    n = np.maximum(1, np.ceil(national / ADVISORY_TODAY_PER)).astype(int)
+    today = comp[comp["designated_today"] == 1].sort_values(
+        ["speciale", "current_cases", "provider_id"], ascending=[True, False, True])
+    rank = today.groupby("speciale").cumcount()
+    chosen = today[rank < today["speciale"].map(n).fillna(1)]
+    flag = comp.index.isin(chosen.index).astype(int)
+    return comp.assign(advisory_today=flag)
+
+
+def add_outreach_teams(providers: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """BOTH_SHARE of the residential tilbud also run an outreach team (kind ``both``). Drawn
+    from a second stream of the seed so that every earlier draw stays as it was."""
+    rng = np.random.default_rng([seed, 1])
+    both = (providers["kind"] == "residential").to_numpy() & (
+        rng.random(len(providers)) < BOTH_SHARE)
+    return providers.assign(kind=np.where(both, "both", providers["kind"]))
+
+
 def generate(out_dir: Path, municipalities: Path | None = None, seed: int = SEED) -> None:
     """Write the four synthetic CSVs into ``out_dir``."""
     munis = pd.read_csv(municipalities or DENMARK / "municipalities.csv",
                         dtype={"code": str}, encoding="utf-8")
+    by_age_path = (municipalities or DENMARK / "municipalities.csv").with_name(
+        "population_by_age.csv")
+    by_age = (pd.read_csv(by_age_path, dtype={"code": str, "age_group": str})
+              if by_age_path.is_file() else None)
     rng = np.random.default_rng(seed)
     specialer = make_specialer()
-    demand = make_demand(rng, munis, specialer)
+    demand = make_demand(rng, munis, specialer, by_age)
     providers = make_providers(rng, munis)
     competence = make_competence(rng, providers, munis, demand, specialer)
+    competence = mark_advisory_today(competence, demand)
+    providers = add_outreach_teams(providers, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = {"specialer": specialer, "providers": providers, "competence": competence,
               "demand": demand}

@@ -10,10 +10,15 @@ symbol                  variable block        one per row of
 ======================= ===================== ========================================
 y[p,s] ∈ {0,1}          ``y`` designation     ``data.pairs``
 r[p,s] ∈ {0,1}          ``r`` rådgivning duty ``data.pairs``
-x[k,p,s] ≥ 0            ``x`` borgerforløb    ``data.arcs`` (only within the cutoff)
+x[k,p,s,mode] ≥ 0       ``x`` borgerforløb    ``data.arcs`` (physical within T_s,
+                                              outreach within O_s)
 u[k,s] ≥ 0              ``u`` unmet demand    ``data.dem``
 v[k,p,s] ∈ [0,1]        ``v`` advisory share  ``data.reach`` (only within R_s)
 q[k,s] ∈ [0,1]          ``q`` reach shortfall ``data.need``
+g[k,l,s] ≥ 0            ``g`` near-family     ``data.local`` (local tilbud l in k)
+h[k,p,s] ≥ 0            ``h`` coached         ``data.coach`` (rådgivningsfunktion p)
+m[p,s] ≥ 0              ``m`` moved           ``data.pairs`` with current cases
+η[s] free, z[k,s] ≥ 0   ``eta``, ``z``        specialer / ``data.dem`` (equity, off)
 ======================= ===================== ========================================
 """
 
@@ -22,7 +27,8 @@ import importlib
 from specialeplan.model.registry import FAMILIES, TERMS, Family, Term, elastic_families, switches
 
 #: Registration order = column and row order. A new module of families is added here.
-MODULES = ("core", "radius", "reach", "counts", "objective")
+MODULES = ("core", "radius", "outreach", "reach", "near_family", "continuity", "counts",
+           "equity", "objective")
 
 for _module in MODULES:
     importlib.import_module(f"{__name__}.{_module}")

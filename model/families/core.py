@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 PS = ["provider_id", "speciale"]
 KPS = ["municipality_code", "provider_id", "speciale"]
+KPSM = [*KPS, "mode"]  # an arc: physical or outreach delivery of (k, p, s)
 KS = ["municipality_code", "speciale"]
 
 
@@ -23,16 +24,17 @@ def variables(data: ModelData, b: ProblemBuilder) -> None:
     """Decisions per competence pair and per travel arc:
 
     y[p,s] ∈ {0,1} (specialfunktion), r[p,s] ∈ {0,1} (rådgivningsfunktion),
-    x[k,p,s] ≥ 0 (borgerforløb from k served at p). Pairs that cannot be designated
-    (``max_cases`` = 0 or forbidden) get y = r = 0 as bounds, so they stay visible in the
-    change count while presolve removes them.
+    x[k,p,s,mode] ≥ 0 (borgerforløb from k served by p, at p's place or by outreach in k;
+    written x[k,p,s] where the mode does not matter: sums over (k,p,s) cover both). Pairs
+    that cannot be designated (``max_cases`` = 0 or forbidden) get y = r = 0 as bounds, so
+    they stay visible in the change count while presolve removes them.
     """
     usable = data.pairs["usable"].to_numpy().astype(float)
     pair_labels = Labels(data.pairs, columns=PS)
     b.variables("y", pair_labels, upper=usable, integer=True, doc="designation y[p,s]")
     b.variables("r", pair_labels, upper=usable, integer=True, doc="rådgivning duty r[p,s]")
     if data.assignment == "arcs":  # the radius formulation has no x (``radius_assignment``)
-        b.variables("x", Labels(data.arcs, columns=KPS), doc="borgerforløb x[k,p,s]")
+        b.variables("x", Labels(data.arcs, columns=KPSM), doc="borgerforløb x[k,p,s,mode]")
 
 
 @family("demand_balance", switch=False, elastic=True,
@@ -41,9 +43,10 @@ def variables(data: ModelData, b: ProblemBuilder) -> None:
 def demand_balance(data: ModelData, b: ProblemBuilder) -> None:
     """Every borgerforløb is served or counted unmet: Σ_p x[k,p,s] + u[k,s] = d[k,s].
 
-    u[k,s] ≥ 0 is declared here; with ``allow_unmet`` off it is fixed at 0 and the row is a
-    hard rule (elastic in the diagnosis). In the radius formulation ``radius_assignment``
-    serves every client instead.
+    With ``near_family`` on, that family adds its local help Σ_l g[k,l,s] to these rows (a
+    third way to meet demand). u[k,s] ≥ 0 is declared here; with ``allow_unmet`` off it is
+    fixed at 0 and the row is a hard rule (elastic in the diagnosis). In the radius
+    formulation ``radius_assignment`` serves every client instead.
     """
     if data.assignment != "arcs":
         return
@@ -69,7 +72,7 @@ def linking(data: ModelData, b: ProblemBuilder) -> None:
         return
     x, y = b.var("x"), b.var("y")
     a = x.index
-    b.rows("linking", Labels(data.arcs, columns=KPS),
+    b.rows("linking", Labels(data.arcs, columns=KPSM),
            x.coef(a, a), y.coef(a, data.arcs["pair"].to_numpy(), -data.arcs["demand"].to_numpy()),
            upper=0.0)
 
@@ -77,9 +80,10 @@ def linking(data: ModelData, b: ProblemBuilder) -> None:
 @family("travel_cutoff",
         explain="the family-travel cutoff leaves some demand without a competent provider")
 def travel_cutoff(data: ModelData, b: ProblemBuilder) -> None:
-    """Family-travel cutoff: x[k,p,s] exists only where t[k,p] ≤ T_s.
+    """Family-travel cutoff: a physical arc x[k,p,s,physical] exists only where t[k,p] ≤ T_s.
 
-    A restriction of the domain, not a row: :func:`specialeplan.model.sets.build_model_data`
+    (Outreach arcs have their own radius, see ``outreach``.) A restriction of the domain,
+    not a row: :func:`specialeplan.model.sets.build_model_data`
     derives the arcs within the cutoff (sparse arcs are what keeps the national model small).
     Switched off, every arc with a travel time is kept.
     """
@@ -107,7 +111,7 @@ def pair_volume(data: ModelData, b: ProblemBuilder) -> None:
            x.coef(data.arcs["pair"].to_numpy(), x.index, -1.0), lower=0.0, upper=0.0)
 
 
-def _volume(data: ModelData, b: ProblemBuilder, rows_p: np.ndarray) -> Coefs:
+def pair_volume_expr(data: ModelData, b: ProblemBuilder, rows_p: np.ndarray) -> Coefs:
     """Σ_k x[k,p,s] of the pairs ``rows_p`` (row j ↔ pair rows_p[j]): the X column
     (aggregate) or the pair's x columns (per_arc)."""
     if data.params.volume_formulation == "aggregate":
@@ -130,13 +134,17 @@ def min_volume(data: ModelData, b: ProblemBuilder) -> None:
     rows_p = np.flatnonzero((ms > 0) & pairs["usable"].to_numpy())
     j = np.arange(len(rows_p))
     b.rows("min_volume", Labels(pairs, positions=rows_p, columns=PS),
-           _volume(data, b, rows_p), b.var("y").coef(j, rows_p, -ms[rows_p]), lower=0.0)
+           pair_volume_expr(data, b, rows_p), b.var("y").coef(j, rows_p, -ms[rows_p]),
+           lower=0.0)
 
 
 @family("capacity", elastic=True, explain="provider capacity is too small")
 def capacity(data: ModelData, b: ProblemBuilder) -> None:
     """Provider capacity shared by all its specialer: Σ_{k,s} x[k,p,s] ≤ C_p (Σ_s X[p,s] in
-    the aggregate volume formulation)."""
+    the aggregate volume formulation).
+
+    With ``near_family`` on, that family adds the local help Σ g[k,p,s] a provider gives
+    near the family to these rows (and adds the row for a provider without arcs)."""
     prov = data.instance.providers
     has_arcs = np.bincount(data.arcs["pair"].to_numpy(), minlength=len(data.pairs)) > 0
     if data.params.volume_formulation == "aggregate":
@@ -160,5 +168,5 @@ def speciale_capacity(data: ModelData, b: ProblemBuilder) -> None:
     rows_p = np.flatnonzero(np.bincount(a_pair, minlength=len(data.pairs)) > 0)
     j = np.arange(len(rows_p))
     b.rows("speciale_capacity", Labels(data.pairs, positions=rows_p, columns=PS),
-           _volume(data, b, rows_p), b.var("y").coef(j, rows_p, -data.pair_volume_cap()[rows_p]),
-           upper=0.0)
+           pair_volume_expr(data, b, rows_p),
+           b.var("y").coef(j, rows_p, -data.pair_volume_cap()[rows_p]), upper=0.0)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from specialeplan.model.builder import ProblemBuilder
 from specialeplan.model.registry import term
 
@@ -13,12 +15,15 @@ if TYPE_CHECKING:
 
 @term("travel", explain="family travel: borgerforløb × one-way minutes")
 def travel(data: ModelData, b: ProblemBuilder) -> None:
-    """Travel = w_travel · Σ t[k,p]·x[k,p,s] (``radius_assignment`` adds it instead)."""
+    """Travel = w_travel · Σ_{physical arcs} t[k,p]·x[k,p,s] (outreach borgerforløb stay at
+    home: their staff travel is the ``outreach`` term; ``radius_assignment`` adds travel
+    itself)."""
     if not b.has("x"):
         return
     x = b.var("x")
-    b.cost("travel", x.linear(x.index, data.params.weights.travel * data.arcs["minutes"]
-                              .to_numpy()))
+    phys = (data.arcs["mode"] == "physical").to_numpy()
+    b.cost("travel", x.linear(x.index[phys], data.params.weights.travel
+                              * data.arcs["minutes"].to_numpy()[phys]))
 
 
 @term("designation", explain="running a specialfunktion (competence.designation_cost)")
@@ -63,3 +68,51 @@ def change(data: ModelData, b: ProblemBuilder) -> None:
     b.cost("change", y.linear(y.index, w * (1 - 2 * y0)), constant=float(w * y0.sum()))
 
 
+
+
+@term("outreach", explain="staff travel of outreach (matrikelløse) borgerforløb")
+def outreach(data: ModelData, b: ProblemBuilder) -> None:
+    """Outreach = w_outreach · Σ_{outreach arcs} t[k,p]·x[k,p,s,outreach]."""
+    if not b.has("x"):
+        return
+    x = b.var("x")
+    out = (data.arcs["mode"] == "outreach").to_numpy()
+    if out.any():
+        b.cost("outreach", x.linear(x.index[out], data.params.weights.outreach
+                                    * data.arcs["minutes"].to_numpy()[out]))
+
+
+@term("near_family", explain="per borgerforløb helped near the family by a coached local tilbud")
+def near_family(data: ModelData, b: ProblemBuilder) -> None:
+    """near_family = w_near_family · Σ g[k,l,s]."""
+    if b.has("g"):
+        g = b.var("g")
+        b.cost("near_family", g.linear(g.index, data.params.weights.near_family))
+
+
+@term("moved", explain="per borgerforløb of today's caseload moved away from its provider")
+def moved(data: ModelData, b: ProblemBuilder) -> None:
+    """Moved = w_moved · Σ m[p,s]."""
+    if b.has("m"):
+        m = b.var("m")
+        b.cost("moved", m.linear(m.index, data.params.weights.moved))
+
+
+@term("equity", explain="the worst-off municipalities' mean family travel (max or CVaR)")
+def equity(data: ModelData, b: ProblemBuilder) -> None:
+    """Equity = w_equity · Σ_s measure_s, measure_s = η_s (max) or
+    η_s + 1/(α·n_s)·Σ_k z[k,s] (CVaR); see the ``equity`` family."""
+    if not b.has("eta"):
+        return
+    from specialeplan.model.families.equity import tail_weight
+
+    w = data.params.weights.equity
+    eta = b.var("eta")
+    parts = [eta.linear(eta.index, w)]
+    if b.has("z"):
+        sid = data.dem["speciale"].to_numpy()
+        names, inv = np.unique(sid, return_inverse=True)
+        n_s = np.bincount(inv)
+        weight = tail_weight(n_s, data.params.equity.alpha)[inv]
+        parts.append(b.var("z").linear(b.var("z").index, w * weight))
+    b.cost("equity", *parts)

@@ -78,7 +78,7 @@ def radius_assignment(data: ModelData, b: ProblemBuilder) -> None:
     y = b.var("y")
     clients = data.dem[["municipality_code", "speciale"]].reset_index(drop=True)
     z_levels = np.flatnonzero(lv["z"])
-    z = b.variables("z", Labels(clients.iloc[lv["dem"][z_levels]].assign(
+    z = b.variables("zr", Labels(clients.iloc[lv["dem"][z_levels]].assign(
         level=lv["k"][z_levels])), upper=1.0, doc="client not served within a distance level")
     row_levels = np.flatnonzero(lv["row"])
     lonely = np.setdiff1d(np.arange(len(clients)), lv["dem"])

@@ -37,9 +37,8 @@ def reach(data: ModelData, b: ProblemBuilder) -> None:
       (``model.reach_formulation``):
       ``strong``: v[k,p,s] − r[p,s] ≤ 0 for every reach arc;
       ``compact``: covering rows Σ_{p within R_s of k} r[p,s] + q[k,s] ≥ 1 (valid because
-      v ≤ r) plus Σ_k v[k,p,s] − n_p·r[p,s] ≤ 0 with n_p = #reach arcs of p (for pairs
-      without a finite advisory capacity, whose row below does the same): the same integer
-      solutions with half the rows, LP ~5× faster.
+      v ≤ r) plus Σ_k v[k,p,s] − n_p·r[p,s] ≤ 0 with n_p = #reach arcs of p: the same
+      integer solutions with far fewer rows, LP ~5× faster.
 
     v[k,p,s] ∈ [0,1] and q[k,s] ∈ [0,1] are declared here; with ``allow_reach_shortfall``
     off q is fixed at 0 and the rows are hard (elastic in the diagnosis).
@@ -62,9 +61,10 @@ def reach(data: ModelData, b: ProblemBuilder) -> None:
     if data.params.reach_formulation == "compact":
         b.rows("reach_cover", Labels(need, columns=KS), r.coef(r_need, r_pair),
                q.coef(n_idx, n_idx), lower=1.0)
-        # ties v to r where no finite advisory capacity row does: Σ_k v ≤ #arcs·r
+        # ties v to r (the advisory capacity row counts borgerforløb and so cannot tie a
+        # municipality without demand): Σ_k v ≤ #arcs·r
         n_arcs = np.bincount(r_pair, minlength=len(data.pairs)).astype(float)
-        keep = (n_arcs > 0) & ~np.isfinite(data.pairs["advisory_capacity"].to_numpy())
+        keep = n_arcs > 0
         rows, ok, n = group_rows(r_pair, keep)
         rows_p = np.flatnonzero(keep)
         b.rows("reach_tie", Labels(data.pairs, positions=rows_p, columns=PS),
@@ -79,19 +79,26 @@ def reach(data: ModelData, b: ProblemBuilder) -> None:
 @family("advisory_capacity", switch=False, elastic=True,
         explain="advisory capacity is too small")
 def advisory_capacity(data: ModelData, b: ProblemBuilder) -> None:
-    """A rådgivningsfunktion advises at most A_p municipalities (providers with a finite A_p):
-    Σ_k v[k,p,s] − A'·r[p,s] ≤ 0, with A' = A_p (``strong``) or min(A_p, #reach arcs of p)
-    (``compact``, where this row also ties v to r). On whenever reach is."""
+    """A rådgivningsfunktion advises at most A_p borgerforløb a year (providers with a finite
+    A_p): the demand of the municipalities it advises counts, not their number,
+
+        Σ_k d[k,s]·v[k,p,s] − A_p·r[p,s] ≤ 0,
+
+    so a big speciale needs more rådgivningsfunktioner than a rare one. With ``near_family``
+    on, that family adds κ·Σ_k h[k,p,s], the near-family borgerforløb p coaches, to these
+    rows. On whenever reach is."""
     if not b.has("v") or len(data.reach) == 0:
         return
     v, r = b.var("v"), b.var("r")
     pairs = data.pairs
     v_pair = data.reach["pair"].to_numpy()
+    weight = data.reach["demand"].to_numpy()
     acap = pairs["advisory_capacity"].to_numpy()
-    n_arcs = np.bincount(v_pair, minlength=len(pairs)).astype(float)
-    big = np.minimum(acap, n_arcs) if data.params.reach_formulation == "compact" else acap
+    n_arcs = np.bincount(v_pair, minlength=len(pairs))
     keep = (n_arcs > 0) & np.isfinite(acap)
     rows, ok, n = group_rows(v_pair, keep)
+    ok &= weight > 0  # a municipality without demand in s adds no load
     rows_p = np.flatnonzero(keep)
     b.rows("advisory_capacity", Labels(pairs, positions=rows_p, columns=PS),
-           v.coef(rows[ok], v.index[ok]), r.coef(np.arange(n), rows_p, -big[rows_p]), upper=0.0)
+           v.coef(rows[ok], v.index[ok], weight[ok]),
+           r.coef(np.arange(n), rows_p, -acap[rows_p]), upper=0.0)

@@ -23,6 +23,7 @@ from specialeplan.checker.rules import (
     check_duplicates,
     check_kpis,
     check_objective,
+    check_regions,
     recompute_terms,
 )
 from specialeplan.errors import DataValidationError
@@ -51,7 +52,7 @@ def check_results(folder: Path, tol: float = 1e-6) -> CheckReport:
                   comp=inst["competence"], dem=inst["demand"], pt=inst["provider_travel"],
                   sp=inst["speciale_params"], des=tables["designations"],
                   asg=tables["assignments"], cov=tables["coverage"], reach=tables["reach"],
-                  kpis=kpis)
+                  nf=tables["near_family"], regions=tables["regions"], kpis=kpis)
     skipped = []
     for name, fam in FAMILIES.items():
         if fam.switch and not getattr(params.families, name):
@@ -63,6 +64,7 @@ def check_results(folder: Path, tol: float = 1e-6) -> CheckReport:
     reported = float("nan") if obj is None else float(obj)
     check_objective(ctx, c, terms, reported)
     check_kpis(ctx, c)
+    check_regions(ctx, c)
     return CheckReport(violations=c.violations, objective_reported=reported,
                        objective_recomputed=float(sum(terms.values())), terms=terms,
                        n_checks=c.n_checks, skipped=skipped)

@@ -19,12 +19,16 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.checker.report import Collector, g
-from specialeplan.contract import RESULT_TABLES
+from specialeplan.contract import MODES, RESULT_TABLES
 from specialeplan.model.params import ModelParams
 
 KS = ["municipality_code", "speciale"]
 PS = ["provider_id", "speciale"]
+RS = ["region", "speciale"]
 EPS_TRAVEL = 1e-9  # the model builder's own slack on travel/reach cutoffs
+# providers.kind values that have a place / an outreach team (data/README.md)
+PHYSICAL_KINDS = {"residential", "both", ""}
+OUTREACH_KINDS = {"outreach", "both"}
 
 
 @dataclass
@@ -43,18 +47,77 @@ class Context:
     asg: pd.DataFrame
     cov: pd.DataFrame
     reach: pd.DataFrame
+    nf: pd.DataFrame
+    regions: pd.DataFrame
     kpis: dict[str, Any]
 
     @cached_property
     def pair_sum(self) -> pd.DataFrame:
-        """Σ assigned borgerforløb (and the number of rows) per (provider, speciale)."""
+        """Σ assigned borgerforløb (all modes; and the number of rows) per (provider,
+        speciale)."""
         return self.asg.groupby(PS, as_index=False).agg(assigned=("cases", "sum"),
                                                         n=("cases", "size"))
+
+    @cached_property
+    def physical(self) -> pd.Series:
+        """Per assignment row: delivered at the provider's place (else by outreach)."""
+        return self.asg["mode"] != "outreach"
+
+    @cached_property
+    def kind(self) -> pd.Series:
+        """providers.kind by provider_id (lower case, empty = residential)."""
+        return self.prov.set_index("provider_id")["kind"].fillna("").astype(str).str.strip(
+        ).str.lower()
+
+    @cached_property
+    def region_of(self) -> pd.Series:
+        """Region by municipality code."""
+        return self.munis.set_index("code")["region"]
+
+    @cached_property
+    def moved(self) -> pd.DataFrame:
+        """Per competence row with current cases: moved = max(0, current − Σ assigned)."""
+        m = self.comp[[*PS, "current_cases"]].merge(self.pair_sum, on=PS, how="left").fillna(
+            {"assigned": 0.0, "n": 0})
+        m = m[m["current_cases"] > 0]
+        return m.assign(moved=(m["current_cases"] - m["assigned"]).clip(lower=0.0))
+
+    @cached_property
+    def family_travel(self) -> pd.DataFrame:
+        """a[k,s] per demand row with d > 0: Σ_physical cases·minutes / demand."""
+        a = self.asg[self.physical.to_numpy()]
+        tx = (a["cases"] * a["travel_minutes"]).groupby([a["municipality_code"],
+                                                          a["speciale"]]).sum().rename("tx")
+        d = self.dem[self.dem["demand"] > 0].merge(tx.reset_index(), on=KS, how="left")
+        return d.assign(a=d["tx"].fillna(0.0) / d["demand"])
+
+    def worst_off(self) -> pd.Series:
+        """The equity measure per speciale (max or CVaR_alpha of a[k,s]), re-derived by
+        sorting: CVaR = (Σ of the ⌊αn⌋ largest + the fraction of the next) / (αn)."""
+        eq = self.params.equity
+        out = {}
+        for s, grp in self.family_travel.groupby("speciale"):
+            a = np.sort(grp["a"].to_numpy())[::-1]
+            tail = eq.alpha * len(a)
+            if eq.measure == "max" or tail <= 1.0:
+                out[s] = float(a[0])
+                continue
+            whole = int(np.floor(tail + 1e-9))
+            part = a[:whole].sum() + (tail - whole) * (a[whole] if whole < len(a) else 0.0)
+            out[s] = float(part / tail)
+        return pd.Series(out, dtype=float)
 
     @cached_property
     def has_adviser(self) -> pd.Series:
         """Per reach row: advised by a provider (False = a shortfall row)."""
         return self.reach["advisory_provider_id"] != ""
+
+    @cached_property
+    def n_dropped(self) -> int:
+        """#{competence rows designated today and not designated now}."""
+        m = self.comp[self.comp["designated_today"]][PS].merge(
+            self.des[PS].assign(now=True), on=PS, how="left")
+        return int(m["now"].isna().sum())
 
     @cached_property
     def n_changes(self) -> int:
@@ -106,6 +169,16 @@ def _variables(x: Context, c: Collector) -> None:
     known = set(x.prov["provider_id"])
     c.rule("variables", asg, ~asg["provider_id"].isin(known), lambda r: (
         f"assignment to unknown provider {r['provider_id']} (speciale {r['speciale']})"))
+    c.rule("variables", asg, ~asg["mode"].isin(MODES), lambda r: (
+        f"municipality {r['municipality_code']} → provider {r['provider_id']} (speciale "
+        f"{r['speciale']}): unknown mode {r['mode']!r} (physical or outreach)"))
+    if not x.params.families.outreach:
+        c.rule("variables", asg, asg["mode"] == "outreach", lambda r: (
+            f"municipality {r['municipality_code']} → provider {r['provider_id']} (speciale "
+            f"{r['speciale']}): an outreach assignment but families.outreach is off"))
+    c.rule("variables", x.nf, x.nf["cases"] < -c.tol, lambda r: (
+        f"near-family help in municipality {r['municipality_code']}, speciale "
+        f"{r['speciale']}: negative cases {g(r['cases'])}"))
     c.rule("variables", x.cov, x.cov["unmet"] < -c.tol, lambda r: (
         f"municipality {r['municipality_code']}, speciale {r['speciale']}: negative unmet "
         f"{g(r['unmet'])}"))
@@ -124,16 +197,22 @@ def _variables(x: Context, c: Collector) -> None:
 
 @rule("demand_balance")
 def _demand_balance(x: Context, c: Collector) -> None:
-    """Σ assigned + unmet = demand; coverage agrees with the inputs and the assignments;
-    unmet = 0 when ``allow_unmet`` is off."""
+    """Σ assigned + near-family help + unmet = demand; coverage agrees with the inputs, the
+    assignments and near_family.csv; unmet = 0 when ``allow_unmet`` is off."""
     agg = x.asg.groupby(KS, as_index=False).agg(assigned=("cases", "sum"), n=("cases", "size"))
+    out = x.asg[~x.physical.to_numpy()].groupby(KS)["cases"].sum().rename("out_sum")
+    near = x.nf.groupby(KS)["cases"].sum().rename("nf_sum")
+    agg = agg.merge(out.reset_index(), on=KS, how="left").fillna({"out_sum": 0.0})
     m = x.dem.merge(agg, on=KS, how="outer", indicator="_a")
     c.rule("demand_balance", m, m["_a"] == "right_only", lambda r: (
         f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
         f"{g(r['assigned'])} cases assigned but the pair is not in instance/demand.csv"))
     m = m[m["_a"] != "right_only"].drop(columns="_a")
-    m[["assigned", "n"]] = m[["assigned", "n"]].fillna(0.0)
-    cv = x.cov[[*KS, "demand", "served", "unmet"]].rename(columns={"demand": "cov_demand"})
+    m = m.merge(near.reset_index(), on=KS, how="left")
+    m[["assigned", "n", "out_sum", "nf_sum"]] = m[["assigned", "n", "out_sum",
+                                                  "nf_sum"]].fillna(0.0)
+    cv = x.cov[[*KS, "demand", "served", "outreach", "near_family", "unmet"]].rename(
+        columns={"demand": "cov_demand"})
     m = m.merge(cv, on=KS, how="outer", indicator="_c")
     c.rule("demand_balance", m, m["_c"] == "right_only", lambda r: (
         f"municipality {r['municipality_code']}, speciale {r['speciale']}: coverage.csv row "
@@ -142,11 +221,21 @@ def _demand_balance(x: Context, c: Collector) -> None:
         f"municipality {r['municipality_code']}, speciale {r['speciale']}: no coverage.csv row "
         f"(demand {g(r['demand'])})"))
     b = m[m["_c"] == "both"]
-    gap = b["assigned"] + b["unmet"] - b["demand"]
-    c.rule("demand_balance", b, np.abs(gap) > c.sm(b["demand"], b["n"] + 1), lambda r: (
+    gap = b["assigned"] + b["nf_sum"] + b["unmet"] - b["demand"]
+    c.rule("demand_balance", b, np.abs(gap) > c.sm(b["demand"], b["n"] + 2), lambda r: (
         f"municipality {r['municipality_code']}, speciale {r['speciale']}: assigned "
-        f"{g(r['assigned'])} + unmet {g(r['unmet'])} = {g(r['assigned'] + r['unmet'])} "
-        f"≠ demand {g(r['demand'])}"))
+        f"{g(r['assigned'])} + near-family {g(r['nf_sum'])} + unmet {g(r['unmet'])} = "
+        f"{g(r['assigned'] + r['nf_sum'] + r['unmet'])} ≠ demand {g(r['demand'])}"))
+    c.rule("demand_balance", b,
+           np.abs(b["near_family"] - b["nf_sum"]) > c.sm(b["near_family"], b["n"] + 1),
+           lambda r: (f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
+                      f"coverage.near_family {g(r['near_family'])} ≠ Σ near_family.csv "
+                      f"{g(r['nf_sum'])}"))
+    c.rule("demand_balance", b,
+           np.abs(b["outreach"] - b["out_sum"]) > c.sm(b["outreach"], b["n"]),
+           lambda r: (f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
+                      f"coverage.outreach {g(r['outreach'])} ≠ Σ outreach assignments "
+                      f"{g(r['out_sum'])}"))
     c.rule("demand_balance", b, np.abs(b["served"] - b["assigned"]) > c.sm(b["served"], b["n"]),
            lambda r: (f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
                       f"coverage.served {g(r['served'])} ≠ Σ assignments "
@@ -186,12 +275,21 @@ def _pair_volume(x: Context, c: Collector) -> None:
            lambda r: (f"provider {r['provider_id']}, speciale {r['speciale']}: "
                       f"designations.cases {g(r['cases'])} ≠ Σ assignments "
                       f"{g(r['assigned'])}"))
+    out = x.asg[~x.physical.to_numpy()].groupby(PS)["cases"].sum().rename("out_sum")
+    do = dc.merge(out.reset_index(), on=PS, how="left").fillna({"out_sum": 0.0})
+    c.rule("linking", do, np.abs(do["outreach_cases"] - do["out_sum"])
+           > c.sm(do["outreach_cases"], do["n"]),
+           lambda r: (f"provider {r['provider_id']}, speciale {r['speciale']}: "
+                      f"designations.outreach_cases {g(r['outreach_cases'])} ≠ Σ outreach "
+                      f"assignments {g(r['out_sum'])}"))
 
 
 @rule("travel_cutoff")
 def _travel_cutoff(x: Context, c: Collector) -> None:
-    """t[k,p] ≤ T_s for every assignment (travel from instance/provider_travel.csv)."""
-    a = x.asg.merge(x.pt, on=["municipality_code", "provider_id"], how="left")
+    """t[k,p] ≤ T_s for every physical assignment (travel from
+    instance/provider_travel.csv; outreach has its own radius, rule ``outreach``)."""
+    a = x.asg[x.physical.to_numpy()].merge(x.pt, on=["municipality_code", "provider_id"],
+                                            how="left")
     a = a.merge(x.sp[["speciale", "max_travel_minutes"]], on="speciale", how="left")
     a = a[a["max_travel_minutes"].notna()]
     a = a.assign(t=a["minutes"].fillna(a["travel_minutes"]))
@@ -202,19 +300,26 @@ def _travel_cutoff(x: Context, c: Collector) -> None:
         f"{g(r['max_travel_minutes'])}"))
 
 
-def _radius_applies(p: ModelParams) -> bool:
-    """Whether the scenario's clients all go to their nearest designated provider (the radius
-    formulation: p-median-like scenarios); re-derived here from the switches."""
+def _radius_applies(x: Context) -> bool:
+    """Whether every client must go to its nearest designated provider (the radius
+    formulation: p-median-like scenarios), re-derived from the switches and the inputs;
+    conservative: any rule that might send a client farther makes it False."""
+    p = x.params
     fam = p.families
-    free = not (fam.capacity or fam.speciale_capacity or fam.min_volume or fam.allow_unmet)
-    return p.assignment_formulation == "radius" or (p.assignment_formulation == "auto"
-                                                    and free)
+    if p.assignment_formulation == "radius":
+        return True
+    outreach = fam.outreach and x.prov["kind"].isin(["outreach", "both"]).any()
+    moved = fam.moved and (x.comp["current_cases"] > 0).any()
+    near = fam.near_family and x.sp["reach_minutes"].notna().any()
+    return p.assignment_formulation == "auto" and not (
+        fam.capacity or fam.speciale_capacity or fam.min_volume or fam.allow_unmet
+        or fam.equity or outreach or moved or near)
 
 
 @rule("radius_assignment")
 def _radius_assignment(x: Context, c: Collector) -> None:
     """Radius scenarios: each client's borgerforløb go to its nearest designated provider."""
-    if not _radius_applies(x.params):
+    if not _radius_applies(x):
         return
     des = x.des[PS].merge(x.pt, on="provider_id")
     nearest = des.groupby(KS, as_index=False)["minutes"].min()
@@ -239,8 +344,11 @@ def _min_volume(x: Context, c: Collector) -> None:
 
 @rule("capacity")
 def _capacity(x: Context, c: Collector) -> None:
-    """Σ borgerforløb at a provider (all specialer) ≤ providers.capacity."""
-    load = x.asg.groupby("provider_id", as_index=False).agg(
+    """Σ borgerforløb at a provider (all specialer, assignments and near-family help it
+    gives as the local tilbud) ≤ providers.capacity."""
+    use = pd.concat([x.asg[["provider_id", "cases"]], x.nf[["provider_id", "cases"]]],
+                    ignore_index=True)
+    load = use.groupby("provider_id", as_index=False).agg(
         load=("cases", "sum"), n=("cases", "size")).merge(
         x.prov[["provider_id", "capacity"]], on="provider_id")
     c.rule("capacity", load, load["load"] > load["capacity"] + c.sm(load["capacity"],
@@ -337,16 +445,154 @@ def _reach(x: Context, c: Collector) -> None:
 
 @rule("advisory_capacity")
 def _advisory_capacity(x: Context, c: Collector) -> None:
-    """Σ_k shares per rådgivningsfunktion ≤ providers.advisory_capacity."""
-    rp = _reach_rows(x)
-    load = rp.groupby(PS, as_index=False).agg(load=("share", "sum"), n=("share", "size"))
-    load = load.merge(x.prov[["provider_id", "advisory_capacity"]], on="provider_id")
-    load = load[np.isfinite(load["advisory_capacity"])]
-    c.rule("advisory_capacity", load,
-           load["load"] > load["advisory_capacity"] + c.sm(load["advisory_capacity"], load["n"]),
-           lambda r: (f"provider {r['provider_id']}, speciale {r['speciale']}: advises "
-                      f"{g(r['load'])} municipalities, above advisory_capacity "
+    """Advisory load of a rådgivningsfunktion, Σ_k share·demand[k,s] + κ·(near-family
+    borgerforløb it coaches), ≤ providers.advisory_capacity; designations.coached_cases and
+    advisory_load agree with the files."""
+    kappa = x.params.near_family_advisory_load
+    rp = _reach_rows(x).merge(x.dem, on=KS, how="left").fillna({"demand": 0.0})
+    adv = rp.assign(w=rp["share"] * rp["demand"]).groupby(PS, as_index=False).agg(
+        advised=("w", "sum"), n=("w", "size"))
+    coached = x.nf.groupby(["advisory_provider_id", "speciale"])["cases"].agg(
+        ["sum", "size"]).reset_index().rename(columns={
+            "advisory_provider_id": "provider_id", "sum": "coached", "size": "n_c"})
+    load = adv.merge(coached, on=PS, how="outer").fillna({"advised": 0.0, "n": 0,
+                                                          "coached": 0.0, "n_c": 0})
+    load = load.assign(load=load["advised"] + kappa * load["coached"])
+    cap = load.merge(x.prov[["provider_id", "advisory_capacity"]], on="provider_id")
+    cap = cap[np.isfinite(cap["advisory_capacity"])]
+    c.rule("advisory_capacity", cap,
+           cap["load"] > cap["advisory_capacity"] + c.sm(cap["advisory_capacity"],
+                                                         cap["n"] + cap["n_c"]),
+           lambda r: (f"provider {r['provider_id']}, speciale {r['speciale']}: advisory load "
+                      f"{g(r['load'])} borgerforløb ({g(r['advised'])} advised + "
+                      f"{g(kappa)} × {g(r['coached'])} coached) above advisory_capacity "
                       f"{g(r['advisory_capacity'])}"))
+    d = x.des.merge(load, on=PS, how="left").fillna({"load": 0.0, "coached": 0.0, "n": 0,
+                                                     "n_c": 0})
+    for col, ref in (("coached_cases", "coached"), ("advisory_load", "load")):
+        c.rule("advisory_capacity", d,
+               np.abs(d[col] - d[ref]) > c.sm(d[ref], d["n"] + d["n_c"]),
+               lambda r, col=col, ref=ref: (
+                   f"provider {r['provider_id']}, speciale {r['speciale']}: designations."
+                   f"{col} {g(r[col])} ≠ {g(r[ref])} from reach.csv and near_family.csv"))
+
+
+@rule("outreach")
+def _outreach(x: Context, c: Collector) -> None:
+    """Outreach rows only from tilbud with an outreach team (kind outreach/both), within
+    the outreach radius outreach_minutes of the speciale; physical rows only from tilbud
+    with a place (kind residential/both/empty)."""
+    a = x.asg.assign(kind=x.asg["provider_id"].map(x.kind).fillna(""))
+    out, phys = a[~x.physical.to_numpy()], a[x.physical.to_numpy()]
+    c.rule("outreach", out, ~out["kind"].isin(OUTREACH_KINDS), lambda r: (
+        f"municipality {r['municipality_code']} ← provider {r['provider_id']} (speciale "
+        f"{r['speciale']}): outreach from a tilbud of kind {r['kind']!r} (no outreach team)"))
+    c.rule("outreach", phys, ~phys["kind"].isin(PHYSICAL_KINDS), lambda r: (
+        f"municipality {r['municipality_code']} → provider {r['provider_id']} (speciale "
+        f"{r['speciale']}): a physical place at a tilbud of kind {r['kind']!r} (outreach only)"))
+    o = out.merge(x.pt, on=["municipality_code", "provider_id"], how="left").merge(
+        x.sp[["speciale", "outreach_minutes"]], on="speciale", how="left")
+    o = o[o["outreach_minutes"].notna()]
+    o = o.assign(t=o["minutes"].fillna(o["travel_minutes"]))
+    lim = o["outreach_minutes"]
+    c.rule("outreach", o, o["t"] > lim + EPS_TRAVEL + c.pt(lim), lambda r: (
+        f"municipality {r['municipality_code']} ← provider {r['provider_id']} (speciale "
+        f"{r['speciale']}): outreach over {g(r['t'])} minutes exceeds the outreach radius "
+        f"{g(r['outreach_minutes'])}"))
+
+
+@rule("near_family")
+def _near_family(x: Context, c: Collector) -> None:
+    """Near-family help: at a tilbud located in the citizen's home municipality that is not
+    a specialfunktion of the speciale, coached by a rådgivningsfunktion of the speciale
+    within reach_minutes, and at most near_family_share of the speciale's demand."""
+    nf = x.nf.merge(x.prov[["provider_id", "municipality_code"]].rename(
+        columns={"municipality_code": "at"}), on="provider_id", how="left")
+    c.rule("near_family", nf, nf["at"] != nf["municipality_code"], lambda r: (
+        f"municipality {r['municipality_code']}, speciale {r['speciale']}: near-family help "
+        f"at provider {r['provider_id']}, which is not located there ({r['at']})"))
+    des = x.des[[*PS, "is_advisory"]]
+    loc = nf.merge(des[PS].assign(_des=True), on=PS, how="left")
+    c.rule("near_family", loc, loc["_des"].notna(), lambda r: (
+        f"municipality {r['municipality_code']}, speciale {r['speciale']}: near-family help "
+        f"at provider {r['provider_id']}, which is a specialfunktion of the speciale"))
+    co = nf.drop(columns="provider_id").rename(columns={"advisory_provider_id": "provider_id"})
+    co = co.merge(des, on=PS, how="left").merge(
+        x.pt, on=["municipality_code", "provider_id"], how="left").merge(
+        x.sp[["speciale", "reach_minutes"]], on="speciale", how="left")
+    c.rule("near_family", co, co["is_advisory"].ne(True), lambda r: (
+        f"municipality {r['municipality_code']}, speciale {r['speciale']}: near-family help "
+        f"coached by provider {r['provider_id']}, which is not a rådgivningsfunktion"))
+    lim = co["reach_minutes"]
+    c.rule("near_family", co, lim.isna() | co["minutes"].isna()
+           | (co["minutes"] > lim + EPS_TRAVEL + c.pt(lim.fillna(0.0))), lambda r: (
+        f"municipality {r['municipality_code']}, speciale {r['speciale']}: near-family help "
+        f"coached by provider {r['provider_id']}, which does not reach the municipality "
+        f"({g(r['minutes'])} minutes, reach_minutes {g(r['reach_minutes'])})"))
+    tot = x.nf.groupby("speciale", as_index=False).agg(nf=("cases", "sum"), n=("cases", "size"))
+    tot = tot.merge(x.dem.groupby("speciale", as_index=False)["demand"].sum(), on="speciale",
+                    how="left").merge(x.sp[["speciale", "near_family_share"]], on="speciale",
+                                      how="left")
+    cap = tot["near_family_share"].fillna(0.0) * tot["demand"].fillna(0.0)
+    c.rule("near_family", tot, tot["nf"] > cap + c.sm(cap, tot["n"]), lambda r: (
+        f"speciale {r['speciale']}: {g(r['nf'])} borgerforløb helped near the family, above "
+        f"near_family_share {g(r['near_family_share'])} of demand {g(r['demand'])}"))
+
+
+def _reported(kpis: dict[str, Any], *path: str) -> float | None:
+    """A number in kpis.json at ``path`` (None where absent or not a number)."""
+    v: Any = kpis
+    for key in path:
+        if not isinstance(v, dict):
+            return None
+        v = v.get(key)
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return float(v)
+
+
+@rule("moved")
+def _moved(x: Context, c: Collector) -> None:
+    """Moved borgerforløb = Σ max(0, current_cases − Σ assigned) over competence rows;
+    kpis.json's moved_borgerforloeb (and per speciale) agree."""
+    m = x.moved
+    per = m.groupby("speciale")["moved"].sum()
+    checks = [("moved_borgerforloeb", ("moved_borgerforloeb",), float(per.sum()))]
+    checks += [(f"per_speciale.{s}.moved", ("per_speciale", s, "moved"),
+                float(per.get(s, 0.0))) for s in x.sp["speciale"]]
+    for label, path, value in checks:
+        rep = _reported(x.kpis, *path)
+        if rep is not None:
+            c.single("moved", abs(rep - value) <= c.sm(value, len(m)),
+                     f"{label}: kpis.json reports {rep:.10g}, current_cases and assignments "
+                     f"give {value:.10g}")
+
+
+@rule("keep_advisory_today")
+def _keep_advisory_today(x: Context, c: Collector) -> None:
+    """With keep_advisory_today, every competence row with advisory_today is designated as a
+    rådgivningsfunktion."""
+    if not x.params.keep_advisory_today:
+        return
+    today = x.comp[x.comp["advisory_today"]][PS].merge(
+        x.des[[*PS, "is_advisory"]], on=PS, how="left")
+    c.rule("keep_advisory_today", today, today["is_advisory"].ne(True), lambda r: (
+        f"provider {r['provider_id']}, speciale {r['speciale']} is a rådgivningsfunktion "
+        "today (advisory_today) and keep_advisory_today is on, but it is not one now"))
+
+
+@rule("equity")
+def _equity(x: Context, c: Collector) -> None:
+    """The worst-off measure (max or CVaR of mean family travel per municipality) of every
+    speciale ≤ equity.limit_minutes, when set."""
+    limit = x.params.equity.limit_minutes
+    if limit is None:
+        return
+    w = x.worst_off().rename("measure").rename_axis("speciale").reset_index()
+    c.rule("equity", w, w["measure"] > limit + c.pt(limit) + 10 * c.tol, lambda r: (
+        f"speciale {r['speciale']}: the worst-off municipalities' mean family travel "
+        f"{g(r['measure'])} minutes ({x.params.equity.measure}) exceeds "
+        f"equity.limit_minutes {g(limit)}"))
 
 
 def _bounds(c: Collector, family: str, df: pd.DataFrame, count: str, lo: str, hi: str,
@@ -403,7 +649,8 @@ def _max_specialer(x: Context, c: Collector) -> None:
 
 @rule("fixed")
 def _fixed(x: Context, c: Collector) -> None:
-    """Fixed and kept (keep_today) pairs designated; forbidden ones not."""
+    """Fixed and kept (keep_today: today's designations of those owners that can meet the
+    rules) pairs designated; forbidden ones not."""
     p = x.params
     designated = x.des[PS].assign(_des=True)
     fixed = pd.DataFrame([d.model_dump() for d in p.fixed], columns=PS).assign(
@@ -411,6 +658,16 @@ def _fixed(x: Context, c: Collector) -> None:
     keep = x.comp[x.comp["designated_today"]].merge(
         x.prov[["provider_id", "owner"]], on="provider_id", how="left")
     keep = keep[keep["owner"].isin(p.keep_today)]
+    # kept only where the designation can meet the plan's rules (not forbidden, competent,
+    # max_cases at least the minimum volume); the model lists the others in kpis.json
+    forb = {(d.provider_id, d.speciale) for d in p.forbidden}
+    floor = keep["speciale"].map(x.sp.set_index("speciale")["min_cases"]).fillna(0.0)
+    if not p.families.min_volume:
+        floor = floor * 0.0
+    keep = keep[(keep["max_cases"] > 0) & (keep["max_cases"] >= floor - 1e-9)
+                & ~pd.Series([(a, b) in forb for a, b in zip(keep["provider_id"],
+                                                               keep["speciale"], strict=True)],
+                             index=keep.index, dtype=bool)]
     keep = keep[PS].assign(
         why="designated today and owner '" + keep["owner"] + "' is in keep_today")
     must = pd.concat([fixed, keep], ignore_index=True).drop_duplicates(PS)
@@ -441,13 +698,19 @@ def recompute_terms(x: Context) -> dict[str, float]:
         x.comp[[*PS, "designation_cost", "advisory_cost"]], on=PS, how="left").fillna(
         {"designation_cost": 0.0, "advisory_cost": 0.0})
     shortfall = x.reach.loc[~x.has_adviser, "share"].sum()
+    tx = x.asg["cases"] * x.asg["travel_minutes"]
+    fam = x.params.families
     return {
-        "travel": float(w.travel * (x.asg["cases"] * x.asg["travel_minutes"]).sum()),
+        "travel": float(w.travel * tx[x.physical.to_numpy()].sum()),
         "designation": float(w.designation * costs["designation_cost"].sum()),
         "advisory": float(w.advisory * costs.loc[costs["is_advisory"], "advisory_cost"].sum()),
         "unmet": float(w.unmet * x.cov["unmet"].sum()),
         "reach_shortfall": float(w.reach_shortfall * shortfall),
         "change": float(w.change * x.n_changes),
+        "outreach": float(w.outreach * tx[~x.physical.to_numpy()].sum()),
+        "near_family": float(w.near_family * x.nf["cases"].sum()),
+        "moved": float(w.moved * x.moved["moved"].sum()) if fam.moved else 0.0,
+        "equity": float(w.equity * x.worst_off().sum()) if fam.equity else 0.0,
     }
 
 
@@ -491,6 +754,9 @@ def check_kpis(x: Context, c: Collector) -> None:
         "reach_shortfalls": float(x.reach.loc[~x.has_adviser, "share"].sum()),
         "specialfunktioner": float(len(x.des)),
         "raadgivningsfunktioner": float(x.des["is_advisory"].sum()),
+        "outreach_borgerforloeb": float(x.asg.loc[~x.physical.to_numpy(), "cases"].sum()),
+        "near_family_borgerforloeb": float(x.nf["cases"].sum()),
+        "dropped_designations": float(x.n_dropped),
     }
     for key, value in totals.items():
         rep = x.kpis.get(key)
@@ -500,10 +766,12 @@ def check_kpis(x: Context, c: Collector) -> None:
     per = x.kpis.get("per_speciale")
     if not isinstance(per, dict):
         return
-    cs = x.cov.groupby("speciale")[["demand", "served", "unmet"]].sum()
+    cs = x.cov.groupby("speciale")[["demand", "served", "outreach", "near_family",
+                                    "unmet"]].sum()
     ds = x.des.groupby("speciale").agg(specialfunktioner=("provider_id", "size"),
                                        raadgivningsfunktioner=("is_advisory", "sum"))
-    tab = cs.join(ds, how="outer").fillna(0.0)
+    tab = cs.join(ds, how="outer").join(
+        x.worst_off().rename("worst_off_travel_minutes"), how="outer").fillna(0.0)
     for s, rec in per.items():
         if not isinstance(rec, dict):
             continue
@@ -514,3 +782,63 @@ def check_kpis(x: Context, c: Collector) -> None:
             c.single("kpis", abs(rep - value) <= 10 * c.tol * max(1.0, abs(value)) + c.tol,
                      f"per_speciale.{s}.{key}: kpis.json reports {rep:.10g}, tables give "
                      f"{value:.10g}", speciale=s)
+
+
+def regions_from_files(x: Context) -> pd.DataFrame:
+    """regions.csv re-derived: per region and planned speciale, demand, served_home,
+    exported, imported, served_in_region, near_family, unmet, designated_capacity,
+    capacity_shortfall (docs/results-format.md)."""
+    at = x.prov.set_index("provider_id")["municipality_code"].map(x.region_of)
+    a = x.asg.assign(home=x.asg["municipality_code"].map(x.region_of),
+                     at=x.asg["provider_id"].map(at))
+    same = a["home"] == a["at"]
+    cov = x.cov.assign(region=x.cov["municipality_code"].map(x.region_of))
+    des = x.des[PS].merge(x.comp[[*PS, "max_cases"]], on=PS, how="left").assign(
+        region=lambda d: d["provider_id"].map(at))
+    cols = {
+        "demand": cov.groupby(RS)["demand"].sum(),
+        "served_home": a[same].groupby(["home", "speciale"])["cases"].sum(),
+        "exported": a[~same].groupby(["home", "speciale"])["cases"].sum(),
+        "imported": a[~same].groupby(["at", "speciale"])["cases"].sum(),
+        "near_family": cov.groupby(RS)["near_family"].sum(),
+        "unmet": cov.groupby(RS)["unmet"].sum(),
+        "designated_capacity": des.groupby(RS)["max_cases"].sum(),
+    }
+    grid = pd.MultiIndex.from_product([sorted(x.region_of.unique()), list(x.sp["speciale"])],
+                                      names=RS)
+    out = pd.DataFrame({k: v.rename_axis(RS).reindex(grid) for k, v in cols.items()}).fillna(
+        0.0)
+    out["served_in_region"] = out["served_home"] + out["imported"]
+    out["capacity_shortfall"] = (out["demand"] - out["designated_capacity"]).clip(lower=0.0)
+    return out.reset_index()
+
+
+def check_regions(x: Context, c: Collector) -> None:
+    """regions.csv against the re-derived regional balance, and kpis.json ``regions``
+    against regions.csv."""
+    ref = regions_from_files(x)
+    m = ref.merge(x.regions, on=RS, how="outer", suffixes=("", "_file"), indicator=True)
+    c.rule("regions", m, m["_merge"] != "both", lambda r: (
+        f"region {r['region']}, speciale {r['speciale']}: "
+        + ("no row in regions.csv" if r["_merge"] == "left_only"
+           else "a regions.csv row for an unknown region or unplanned speciale")))
+    b = m[m["_merge"] == "both"]
+    for col in RESULT_TABLES["regions"].columns:
+        if col in RS:
+            continue
+        c.rule("regions", b, np.abs(b[col] - b[f"{col}_file"]) > c.sm(b[col], 1000),
+               lambda r, col=col: (f"region {r['region']}, speciale {r['speciale']}: "
+                                   f"regions.csv {col} {g(r[f'{col}_file'])} ≠ "
+                                   f"{g(r[col])} from the files"))
+    rep = x.kpis.get("regions")
+    if not isinstance(rep, dict):
+        return
+    for rec in x.regions.to_dict("records"):
+        for col in RESULT_TABLES["regions"].columns:
+            if col in RS:
+                continue
+            v = _reported(rep, rec["region"], rec["speciale"], col)
+            if v is not None:
+                c.single("regions", abs(v - rec[col]) <= c.sm(rec[col]),
+                         f"kpis.json regions.{rec['region']}.{rec['speciale']}.{col} "
+                         f"{v:.10g} ≠ regions.csv {rec[col]:.10g}", speciale=rec["speciale"])

@@ -1,0 +1,319 @@
+"""Hand-solved instances for the model-fidelity families (issue 16): outreach, help near the
+family, continuity, equity, advisory load by volume (in ``test_model_families``) and the
+regional view. Every test runs over every solver backend.
+
+Unless a test says otherwise: three municipalities m0, m1, m2 on a line, travel 30 min
+between neighbours, 60 min end to end, 5 min inside a municipality; one speciale A.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from specialeplan.api import build, solve
+from specialeplan.errors import InfeasibleError
+from specialeplan.model.examples import tiny_instance
+from specialeplan.model.params import ModelParams
+from specialeplan.model.solution import worst_off
+from specialeplan.solvers.base import SolverOptions
+from specialeplan.solvers.registry import available_backends
+
+LINE = [[5, 30, 60], [30, 5, 30], [60, 30, 5]]
+PROVIDERS = [{"id": "P0", "at": 0}, {"id": "P1", "at": 1}, {"id": "P2", "at": 2}]
+EVEN = {(0, "A"): 10, (1, "A"): 10, (2, "A"): 10}
+
+
+def solve_tiny(inst, backend: str, **params):  # noqa: ANN001, ANN201
+    outcome = solve(build(inst, ModelParams(**params)),
+                    SolverOptions(name=backend, mip_rel_gap=0.0))
+    sol = outcome.solution
+    assert sol is not None
+    assert outcome.result.objective == pytest.approx(sol.kpis["objective_recomputed"], abs=1e-6)
+    return outcome.result.objective, set(sol.designations["provider_id"]), sol
+
+
+@pytest.fixture(params=available_backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+# ----------------------------------------------------------------------- 1. outreach
+def test_outreach_delivers_at_home(backend: str) -> None:
+    """P1 in m1 is a matrikelløs team (kind outreach); demand 10 everywhere; staff travel
+    weight 0.5, unmet 1000.
+
+    - Outreach radius 90 (default) reaches all three: staff travel 0.5·(10·30 + 10·5 +
+      10·30) = 325 and no family travel (a residential P1 would cost 650).
+    - Radius 20: only m1 (5 min) is within it: 0.5·50 + 20 unmet · 1000 = 20025.
+    - Kind ``both``, radius 20: m1 by outreach (0.5·50 = 25 < 50 physical), m0 and m2 at the
+      place: 25 + 300 + 300 = 625.
+    - ``families.outreach`` off: P1 delivers at its place, 300 + 50 + 300 = 650.
+    """
+    w = {"outreach": 0.5, "unmet": 1000}
+    comp = [{"id": "P1", "speciale": "A"}]
+    inst = tiny_instance(LINE, [{"id": "P1", "at": 1, "kind": "outreach"}], EVEN, comp)
+    obj, _, sol = solve_tiny(inst, backend, weights=w)
+    assert obj == pytest.approx(325)
+    assert set(sol.assignments["mode"]) == {"outreach"}
+    assert sol.kpis["terms"]["travel"] == pytest.approx(0)
+    assert sol.kpis["outreach_borgerforloeb"] == pytest.approx(30)
+    assert sol.designations.at[0, "outreach_cases"] == pytest.approx(30)
+    obj, _, sol = solve_tiny(inst, backend, weights=w, defaults={"outreach_minutes": 20})
+    assert obj == pytest.approx(20025)
+    assert sol.kpis["total_unmet"] == pytest.approx(20)
+    both = tiny_instance(LINE, [{"id": "P1", "at": 1, "kind": "both"}], EVEN, comp)
+    obj, _, sol = solve_tiny(both, backend, weights=w, defaults={"outreach_minutes": 20})
+    assert obj == pytest.approx(625)
+    modes = sol.assignments.set_index("municipality_code")["mode"].to_dict()
+    assert modes == {"m0": "physical", "m1": "outreach", "m2": "physical"}
+    obj, _, sol = solve_tiny(inst, backend, weights=w, families={"outreach": False})
+    assert obj == pytest.approx(650)
+    assert set(sol.assignments["mode"]) == {"physical"}
+
+
+# ----------------------------------------------------------------------- 2. near family
+def test_help_near_the_family(backend: str) -> None:
+    """Only P0 (m0) is competent; demand 10 in m2 only, 60 min from P0. L2 is a local tilbud
+    in m2 without competence in A. Reach 70 min, so P0 (a rådgivningsfunktion anyway, for
+    reach) can coach L2. Near-family help costs 20 per borgerforløb, travel 1 per minute.
+
+    - share 0.5: 5 near family + 5 travel 60 min: 5·20 + 5·60 = 400;
+    - share 1.0: all 10 near family: 200;
+    - share 1.0, P0's advisory capacity 15 borgerforløb and κ = 1: load 10 (m2's demand) +
+      coached ≤ 15 → 5 coached: 400 again;
+    - share 1.0, L2's capacity 3: 3·20 + 7·60 = 480; two local tilbud of capacity 4 and 3:
+      7·20 + 3·60 = 320, both coached by P0;
+    - reach 50: P0 does not reach m2, so nobody can coach there: 600 travel + 50000 for m2's
+      reach shortfall = 50600;
+    - ``families.near_family`` off: 600.
+    """
+    providers = [{"id": "P0", "at": 0}, {"id": "L2", "at": 2}]
+    comp = [{"id": "P0", "speciale": "A"}]
+    inst = tiny_instance(LINE, providers, {(2, "A"): 10}, comp)
+    base = {"weights": {"near_family": 20}}
+    obj, des, sol = solve_tiny(inst, backend, defaults={"reach_minutes": 70,
+                                                        "near_family_share": 0.5}, **base)
+    assert obj == pytest.approx(400) and des == {"P0"}
+    nf = sol.near_family
+    assert nf[["municipality_code", "provider_id", "advisory_provider_id"]].values.tolist() == [
+        ["m2", "L2", "P0"]]
+    assert nf["cases"].sum() == pytest.approx(5)
+    assert sol.coverage.set_index("municipality_code").at["m2", "near_family"] == pytest.approx(5)
+    assert sol.kpis["near_family_borgerforloeb"] == pytest.approx(5)
+    assert sol.designations.at[0, "coached_cases"] == pytest.approx(5)
+    full = {"reach_minutes": 70, "near_family_share": 1.0}
+    obj, _, _ = solve_tiny(inst, backend, defaults=full, **base)
+    assert obj == pytest.approx(200)
+    small_adv = tiny_instance(LINE, [{"id": "P0", "at": 0, "advisory_capacity": 15},
+                                     {"id": "L2", "at": 2}], {(2, "A"): 10}, comp)
+    obj, _, sol = solve_tiny(small_adv, backend, defaults=full, near_family_advisory_load=1.0,
+                             **base)
+    assert obj == pytest.approx(400)
+    assert sol.designations.at[0, "advisory_load"] == pytest.approx(15)
+    small_local = tiny_instance(LINE, [{"id": "P0", "at": 0}, {"id": "L2", "at": 2,
+                                                                "capacity": 3}],
+                                {(2, "A"): 10}, comp)
+    obj, _, _ = solve_tiny(small_local, backend, defaults=full, **base)
+    assert obj == pytest.approx(480)
+    two_local = tiny_instance(LINE, [{"id": "P0", "at": 0}, {"id": "L2a", "at": 2,
+                                                              "capacity": 4},
+                                     {"id": "L2b", "at": 2, "capacity": 3}],
+                              {(2, "A"): 10}, comp)
+    obj, _, sol = solve_tiny(two_local, backend, defaults=full, **base)
+    assert obj == pytest.approx(7 * 20 + 3 * 60)
+    assert sol.near_family.groupby("provider_id")["cases"].sum().to_dict() == {
+        "L2a": pytest.approx(4), "L2b": pytest.approx(3)}
+    assert sol.designations.at[0, "coached_cases"] == pytest.approx(7)
+    obj, _, sol = solve_tiny(inst, backend, defaults={"reach_minutes": 50,
+                                                      "near_family_share": 1.0}, **base)
+    assert obj == pytest.approx(50600) and sol.near_family.empty
+    obj, _, _ = solve_tiny(inst, backend, defaults=full, families={"near_family": False},
+                           **base)
+    assert obj == pytest.approx(600)
+
+
+def test_near_family_not_at_a_specialfunktion(backend: str) -> None:
+    """As above (share 1.0, reach 70), but the local tilbud P2 in m2 is competent in A and
+    fixed as a specialfunktion: it serves m2 itself (10·5 = 50) and is not a near-family
+    tilbud. Not fixed and with designation cost 1000, it helps near the family instead:
+    10·20 = 200."""
+    providers = [{"id": "P0", "at": 0}, {"id": "P2", "at": 2}]
+    comp = [{"id": "P0", "speciale": "A"},
+            {"id": "P2", "speciale": "A", "designation_cost": 1000}]
+    inst = tiny_instance(LINE, providers, {(2, "A"): 10}, comp)
+    params = {"weights": {"near_family": 20},
+              "defaults": {"reach_minutes": 70, "near_family_share": 1.0}}
+    obj, des, sol = solve_tiny(inst, backend, **params)
+    assert obj == pytest.approx(200) and des == {"P0"}
+    assert set(sol.near_family["provider_id"]) == {"P2"}
+    obj, des, sol = solve_tiny(inst, backend, fixed=[{"provider_id": "P2", "speciale": "A"}],
+                               **params)
+    assert obj == pytest.approx(1050) and "P2" in des  # 1000 + 50
+    assert sol.near_family.empty
+
+
+# ----------------------------------------------------------------------- 3. continuity
+def test_moving_citizens_is_costed(backend: str) -> None:
+    """Designation 400, demand 10 everywhere; P0 serves 10 citizens today (current_cases).
+    Free optimum {P1}: 1050, but it moves P0's 10 citizens.
+
+    - moved weight 30: {P1} 1050 + 300 = 1350; {P0,P1} or {P0,P2} 1200 with nobody moved;
+      {P0} 1350 → 1200, 0 moved;
+    - moved weight 10: {P1} 1050 + 100 = 1150 < 1200 → {P1}, 10 moved;
+    - ``families.moved`` off: {P1}, 1050, and the KPI still counts 10 moved."""
+    comp = [{"id": p["id"], "speciale": "A", "designation_cost": 400,
+             "current_cases": 10 if p["id"] == "P0" else 0, "designated_today": p["id"] == "P0"}
+            for p in PROVIDERS]
+    inst = tiny_instance(LINE, PROVIDERS, EVEN, comp)
+    obj, des, sol = solve_tiny(inst, backend, weights={"moved": 30})
+    assert obj == pytest.approx(1200) and "P0" in des
+    assert sol.kpis["moved_borgerforloeb"] == pytest.approx(0)
+    assert sol.kpis["dropped_designations"] == 0
+    obj, des, sol = solve_tiny(inst, backend, weights={"moved": 10})
+    assert (obj, des) == (pytest.approx(1150), {"P1"})
+    assert sol.kpis["moved_borgerforloeb"] == pytest.approx(10)
+    assert sol.kpis["terms"]["moved"] == pytest.approx(100)
+    assert sol.kpis["dropped_designations"] == 1
+    obj, des, sol = solve_tiny(inst, backend, weights={"moved": 10}, families={"moved": False})
+    assert (obj, des) == (pytest.approx(1050), {"P1"})
+    assert sol.kpis["moved_borgerforloeb"] == pytest.approx(10)
+    assert sol.kpis["terms"]["moved"] == 0
+
+
+def test_keep_advisory_today(backend: str) -> None:
+    """Only m1 has demand (10); P0 and P2 are competent, designation 10, rådgivning 100,
+    reach 70: one rådgivningsfunktion reaches all, 10 + 100 + 300 = 410. Both are
+    rådgivningsfunktioner today: kept, 20 + 200 + 300 = 520. Only P2 today: 410 with P2."""
+    providers = [{"id": "P0", "at": 0}, {"id": "P2", "at": 2}]
+
+    def inst(today: set[str]):  # noqa: ANN202
+        comp = [{"id": p, "speciale": "A", "designation_cost": 10, "advisory_cost": 100,
+                 "advisory_today": p in today} for p in ("P0", "P2")]
+        return tiny_instance(LINE, providers, {(1, "A"): 10}, comp)
+
+    params = {"defaults": {"reach_minutes": 70}, "keep_advisory_today": True}
+    obj, _, _ = solve_tiny(inst(set()), backend, **params)
+    assert obj == pytest.approx(410)
+    obj, _, sol = solve_tiny(inst({"P0", "P2"}), backend, **params)
+    assert obj == pytest.approx(520)
+    assert sol.designations["is_advisory"].all()
+    obj, _, sol = solve_tiny(inst({"P2"}), backend, **params)
+    assert obj == pytest.approx(410)
+    assert sol.designations.loc[sol.designations["is_advisory"], "provider_id"].tolist() == [
+        "P2"]
+    obj, _, _ = solve_tiny(inst({"P0", "P2"}), backend, defaults={"reach_minutes": 70})
+    assert obj == pytest.approx(410)  # not kept without keep_advisory_today
+
+
+def test_keep_advisory_today_infeasible_is_explained() -> None:
+    """Kept today's rådgivningsfunktioner P0 and P2 but at most one allowed: the diagnosis
+    names keep_advisory_today."""
+    providers = [{"id": "P0", "at": 0}, {"id": "P2", "at": 2}]
+    comp = [{"id": p, "speciale": "A", "advisory_today": True} for p in ("P0", "P2")]
+    inst = tiny_instance(LINE, providers, {(1, "A"): 10}, comp)
+    params = ModelParams(defaults={"reach_minutes": 70, "max_advisory": 1},
+                         keep_advisory_today=True)
+    with pytest.raises(InfeasibleError, match="keep_advisory_today") as info:
+        solve(build(inst, params), SolverOptions())
+    assert "keep_advisory_today" in info.value.diagnosis.sufficient
+
+
+def test_keep_today_keeps_only_what_meets_the_rules(backend: str) -> None:
+    """Designation 400, minimum volume 9; P0 (regional) and P2 (regional) are designated
+    today, P0 may take only 5 borgerforløb (below the minimum), P2 any. keep_today
+    [regional] keeps P2 and lists P0 as not kept: {P1,P2} or {P0,P2} would cost 1200, but P0
+    can serve at most 5 < 9 and so stays closed: {P1, P2} 800 + 300 + 50 + 50 = 1200."""
+    providers = [{**PROVIDERS[0], "owner": "regional"}, PROVIDERS[1],
+                 {**PROVIDERS[2], "owner": "regional"}]
+    comp = [{"id": p["id"], "speciale": "A", "designation_cost": 400,
+             "designated_today": p["id"] in ("P0", "P2"),
+             "max_cases": 5 if p["id"] == "P0" else 1e6} for p in PROVIDERS]
+    inst = tiny_instance(LINE, providers, EVEN, comp)
+    obj, des, sol = solve_tiny(inst, backend, keep_today=["regional"],
+                               defaults={"min_cases": 9})
+    assert (obj, des) == (pytest.approx(1200), {"P1", "P2"})
+    assert [(r["provider_id"], r["reason"]) for r in sol.kpis["keep_today_not_kept"]] == [
+        ("P0", "max_cases below the minimum volume min_cases")]
+
+
+# ----------------------------------------------------------------------- 5. equity
+EQ_MINUTES = [[5, 10, 80, 40], [10, 5, 70, 30], [80, 70, 5, 40], [40, 30, 40, 5]]
+
+
+def test_equity_trades_total_travel_for_the_worst_off(backend: str) -> None:
+    """m0 and m1 are close (10 min), m2 is far; m3 lies in between (30–40 min from all).
+    Demand m0 10, m1 10, m2 2; one specialfunktion, at P1 (m1) or P3 (m3).
+
+    - P1: travel 10·10 + 10·5 + 2·70 = 290; mean travel per municipality 10, 5, 70;
+    - P3: 10·40 + 10·30 + 2·40 = 780; means 40, 30, 40.
+    Equity off: P1, 290. ``max`` with weight 20: P1 290 + 20·70 = 1690, P3 780 + 20·40 =
+    1580 → P3. CVaR_0.5 over the 3 municipalities (worst 1.5): P1 (70 + 0.5·10)/1.5 = 50,
+    P3 (40 + 0.5·40)/1.5 = 40; weight 60: P1 290 + 3000 = 3290, P3 780 + 2400 = 3180 → P3;
+    weight 20: P1 1290 < P3 1580 → P1. Cap max ≤ 45 (weight 0): only P3 → 780."""
+    providers = [{"id": "P1", "at": 1}, {"id": "P3", "at": 3}]
+    comp = [{"id": p, "speciale": "A"} for p in ("P1", "P3")]
+    inst = tiny_instance(EQ_MINUTES, providers, {(0, "A"): 10, (1, "A"): 10, (2, "A"): 2},
+                         comp)
+    one = {"max_count": 1}
+    obj, des, sol = solve_tiny(inst, backend, defaults=one)
+    assert (obj, des) == (pytest.approx(290), {"P1"})
+    assert sol.kpis["per_speciale"]["A"]["worst_off_travel_minutes"] == pytest.approx(
+        worst_off([10, 5, 70], "cvar", 0.1)[1])
+    on = {"equity": True}
+    obj, des, sol = solve_tiny(inst, backend, defaults=one, families=on,
+                               equity={"measure": "max"}, weights={"equity": 20})
+    assert (obj, des) == (pytest.approx(1580), {"P3"})
+    assert sol.kpis["terms"]["equity"] == pytest.approx(800)
+    obj, des, sol = solve_tiny(inst, backend, defaults=one, families=on,
+                               equity={"measure": "cvar", "alpha": 0.5}, weights={"equity": 60})
+    assert (obj, des) == (pytest.approx(3180), {"P3"})
+    assert sol.kpis["per_speciale"]["A"]["worst_off_travel_minutes"] == pytest.approx(40)
+    obj, des, _ = solve_tiny(inst, backend, defaults=one, families=on,
+                             equity={"measure": "cvar", "alpha": 0.5}, weights={"equity": 20})
+    assert (obj, des) == (pytest.approx(1290), {"P1"})
+    obj, des, _ = solve_tiny(inst, backend, defaults=one, families=on,
+                             equity={"measure": "max", "limit_minutes": 45},
+                             weights={"equity": 0})
+    assert (obj, des) == (pytest.approx(780), {"P3"})
+
+
+def test_worst_off_measure() -> None:
+    """CVaR of (70, 10, 5) at α = 0.5 is (70 + 0.5·10)/1.5 = 50 with η = 10; at α = 1/3 (one
+    municipality) and for ``max`` it is 70."""
+    assert worst_off([10, 5, 70], "cvar", 0.5) == pytest.approx((10, 50))
+    assert worst_off([10, 5, 70], "cvar", 1 / 3)[1] == pytest.approx(70)
+    assert worst_off([10, 5, 70], "max", 0.5) == pytest.approx((70, 70))
+
+
+# ----------------------------------------------------------------------- 7. regions
+def test_regional_balance(backend: str) -> None:
+    """m0, m1 in region R1 and m2 in R2; designation 400, P1 may take 30: the optimum {P1}
+    (1050) serves everyone from R1. R1: demand 20, served at home 20, imports m2's 10 →
+    served in the region 30, capacity 30, no shortfall. R2: demand 10, all exported, no
+    specialfunktion → capacity 0, shortfall 10."""
+    comp = [{"id": p["id"], "speciale": "A", "designation_cost": 400, "max_cases": 30}
+            for p in PROVIDERS]
+    inst = tiny_instance(LINE, PROVIDERS, EVEN, comp, regions=["R1", "R1", "R2"])
+    obj, des, sol = solve_tiny(inst, backend)
+    assert (obj, des) == (pytest.approx(1050), {"P1"})
+    reg = sol.regions.set_index("region")
+    assert reg.loc["R1", ["demand", "served_home", "exported", "imported", "served_in_region",
+                          "unmet", "designated_capacity", "capacity_shortfall"]].tolist() == [
+        pytest.approx(v) for v in (20, 20, 0, 10, 30, 0, 30, 0)]
+    assert reg.loc["R2", ["demand", "served_home", "exported", "imported", "served_in_region",
+                          "unmet", "designated_capacity", "capacity_shortfall"]].tolist() == [
+        pytest.approx(v) for v in (10, 0, 10, 0, 0, 0, 0, 10)]
+    assert sol.kpis["regions"]["R2"]["A"]["exported"] == pytest.approx(10)
+
+
+@pytest.mark.parametrize("bad", [
+    {"weights": {"outreach": float("inf")}}, {"weights": {"moved": -1}},
+    {"defaults": {"near_family_share": 1.5}}, {"defaults": {"outreach_minutes": float("nan")}},
+    {"equity": {"alpha": 0}}, {"equity": {"measure": "median"}},
+    {"near_family_advisory_load": float("nan")},
+])
+def test_new_scenario_keys_are_finite_and_in_range(bad: dict) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        ModelParams(**bad)
