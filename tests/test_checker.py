@@ -488,7 +488,8 @@ def test_radius_scenario_serves_the_nearest(folder: Path) -> None:
     nearest designated provider (the radius formulation); 751's autisme moved to P1 (180
     min, while P3 is 15 min away) breaks it."""
     edit_model(families={"capacity": False, "speciale_capacity": False, "min_volume": False,
-                         "allow_unmet": False, "moved": False, "near_family": False})(folder)
+                         "allow_unmet": False, "moved": False, "near_family": False,
+                         "outreach": False})(folder)
     assert not [v for v in check_results(folder).violations if v.family == "radius_assignment"]
     edit_csv("assignments.csv", _move_751_to_p1)(folder)
     hits = [v for v in check_results(folder).violations if v.family == "radius_assignment"]
