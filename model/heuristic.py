@@ -27,7 +27,13 @@ import pandas as pd
 
 from specialeplan.model.build import build_problem
 from specialeplan.model.sets import ModelData
-from specialeplan.solvers.base import SolveResult, SolverOptions, Status, interrupt_requested
+from specialeplan.solvers.base import (
+    Deadline,
+    SolveResult,
+    SolverOptions,
+    Status,
+    interrupt_requested,
+)
 from specialeplan.solvers.problem import LinearProblem, Values
 from specialeplan.solvers.registry import get_backend
 
@@ -46,6 +52,7 @@ def _stop_if_interrupted(result: SolveResult, val: Values) -> None:
 
 
 GROUP_SIZE = 5  # specialer re-optimised jointly (the size of a rollout wave)
+MIN_SUB_SOLVE = 1.0  # seconds: with less left before the deadline no new sub-solve starts
 
 
 def _renumber(df: pd.DataFrame, col: str, keep: pd.Index) -> pd.Series:
@@ -128,7 +135,7 @@ def empty_start(data: ModelData, problem: LinearProblem) -> Values:
 
 def sequential_start(
     data: ModelData, problem: LinearProblem, options: SolverOptions, time_budget: float = 60.0,
-    block: int = 1,
+    block: int = 1, deadline: Deadline | None = None,
 ) -> tuple[Values, dict[str, float]]:
     """A feasible start for the full model (see module docstring) and seconds per step.
 
@@ -136,7 +143,9 @@ def sequential_start(
     (the rollout waves' size) start much closer to the optimum than one at a time. With a
     max-specialer-per-provider limit the blocks are single specialer, so the limit can be
     tracked across steps. A block that finds no solution in its time is redone one speciale
-    at a time; a speciale that still finds none stays unserved.
+    at a time; a speciale that still finds none stays unserved. No sub-solve starts with
+    less than ``MIN_SUB_SOLVE`` seconds left before ``deadline`` (the specialer not reached
+    stay unserved) and each is capped by it.
     """
     val = empty_start(data, problem)
     blocks = _Blocks(problem)
@@ -155,7 +164,8 @@ def sequential_start(
     sub_opts = _sub_options(options, max(time_budget / max(len(steps), 1), 1.0))
     seconds: dict[str, float] = {}
     try:
-        _sequential_steps(data, val, blocks, steps, capacity, held, limit, sub_opts, seconds)
+        _sequential_steps(data, val, blocks, steps, capacity, held, limit, sub_opts, seconds,
+                          deadline or Deadline.none())
     except KeyboardInterrupt:  # between two sub-solves: val is feasible as it stands
         raise StartInterrupted(val) from None
     return val, seconds
@@ -164,10 +174,12 @@ def sequential_start(
 def _sequential_steps(
     data: ModelData, val: Values, blocks: _Blocks, steps: list[list[str]],
     capacity: pd.Series, held: pd.Series, limit: int | None, sub_opts: SolverOptions,
-    seconds: dict[str, float],
+    seconds: dict[str, float], deadline: Deadline,
 ) -> None:
     backend = get_backend(sub_opts.name)
     for group in steps:
+        if deadline.expired(MIN_SUB_SOLVE):
+            return
         t0 = time.perf_counter()
         blocked = np.zeros(len(data.pairs), dtype=bool)
         if limit is not None:
@@ -175,12 +187,12 @@ def _sequential_steps(
         sub = restrict(data, group, capacity, blocked)
         idx = blocks.positions(group)
         problem = build_problem(sub)
-        result, z = backend.solve(problem, sub_opts)
+        result, z = backend.solve(problem, sub_opts, deadline=deadline)
         _stop_if_interrupted(result, val)
         seconds["+".join(group)] = time.perf_counter() - t0
         if z is None and len(group) > 1:  # no solution in time: one speciale at a time
             _sequential_steps(data, val, blocks, [[s] for s in group], capacity, held, limit,
-                              sub_opts, seconds)
+                              sub_opts, seconds, deadline)
             continue
         if z is None:  # still nothing: leave it unserved (HiGHS repairs or drops the start)
             continue
@@ -208,7 +220,7 @@ def _loads(data: ModelData, x: np.ndarray) -> pd.DataFrame:
 
 def improve_groups(
     data: ModelData, problem: LinearProblem, val: Values, options: SolverOptions,
-    time_budget: float, group_size: int = 5, seed: int = 0,
+    time_budget: float, group_size: int = 5, seed: int = 0, deadline: Deadline | None = None,
 ) -> tuple[Values, list[float]]:
     """Large-neighbourhood search over groups of specialer.
 
@@ -218,6 +230,7 @@ def improve_groups(
     and never makes the solution worse. Groups are a fresh shuffle each pass, so every pair
     of specialer meets now and then. Returns the values and the objective after each step.
     Skipped when the per-provider or change limits couple specialer (not modelled here).
+    Stops at ``deadline`` too (the earlier of it and ``time_budget`` counts).
     """
     p = data.params
     if (p.families.max_specialer and p.max_specialer_per_provider is not None) or (
@@ -228,14 +241,14 @@ def improve_groups(
     capacity = data.instance.providers.set_index("provider_id")["capacity"].astype(float)
     no_block = np.zeros(len(data.pairs), dtype=bool)
     rng = np.random.default_rng(seed)
-    deadline = time.perf_counter() + time_budget
+    deadline = (deadline or Deadline.none()).within(time_budget)
     size = min(group_size, len(data.specialer))
     trace: list[float] = []
     while True:
         order = list(rng.permutation(data.specialer))
         groups = [order[i:i + size] for i in range(0, len(order), size)]
         for group in groups:
-            left = deadline - time.perf_counter()
+            left = deadline.remaining()
             if left < 5.0:
                 return val, trace
             loads = _loads(data, val["x"])
@@ -245,7 +258,7 @@ def improve_groups(
             sub_problem = build_problem(sub)
             z0 = sub_problem.join(_take(val, idx))
             opts = _sub_options(options, min(left, max(20.0, time_budget / 3)))
-            result, z = backend.solve(sub_problem, opts, z0)
+            result, z = backend.solve(sub_problem, opts, z0, deadline=deadline)
             _stop_if_interrupted(result, val)
             if z is not None and sub_problem.c @ z < sub_problem.c @ z0 - 1e-6:
                 _put(val, idx, sub_problem.split(z))
@@ -255,7 +268,8 @@ def improve_groups(
 
 
 def construct_start(
-    data: ModelData, problem: LinearProblem, options: SolverOptions, time_budget: float = 60.0
+    data: ModelData, problem: LinearProblem, options: SolverOptions, time_budget: float = 60.0,
+    deadline: Deadline | None = None,
 ) -> tuple[Values, dict[str, float]]:
     """The start handed to the solver: the sequential decomposition in blocks of five
     specialer (40 % of the budget), then large-neighbourhood search over groups of
@@ -265,19 +279,24 @@ def construct_start(
     (the independent optima overload shared providers by ~2,000 borgerforløb, so the
     restriction is poor), and re-solving one speciale at a time against the others' loads
     (no gain: a speciale re-solved alone sees exactly the capacity it had).
+
+    ``deadline``: no step runs past it (every sub-solve is capped, none starts with less
+    than ``MIN_SUB_SOLVE`` seconds left); the start may then leave specialer unserved.
     """
+    deadline = (deadline or Deadline.none()).within(time_budget)
     t0 = time.perf_counter()
     if len(data.specialer) <= GROUP_SIZE:
         # a group already is the whole model: a quick one-at-a-time start is all HiGHS needs
-        return sequential_start(data, problem, options, min(time_budget, 20.0), block=1)
+        return sequential_start(data, problem, options, min(time_budget, 20.0), block=1,
+                                deadline=deadline)
     val, seconds = sequential_start(data, problem, options, 0.4 * time_budget,
-                                    block=GROUP_SIZE)
-    left = time_budget - (time.perf_counter() - t0)
+                                    block=GROUP_SIZE, deadline=deadline)
+    left = min(time_budget - (time.perf_counter() - t0), deadline.remaining())
     if left > 10.0:
         t1 = time.perf_counter()
         try:
             val, _ = improve_groups(data, problem, val, options, left, GROUP_SIZE,
-                                    seed=options.seed)
+                                    seed=options.seed, deadline=deadline)
         except KeyboardInterrupt:  # between two sub-solves: val is feasible as it stands
             raise StartInterrupted(val) from None
         seconds["improve_groups"] = time.perf_counter() - t1
