@@ -46,9 +46,11 @@ class ModelData:
     need: pd.DataFrame
 
     def provider_index(self, provider_ids: pd.Series) -> np.ndarray:
-        """Positions in ``instance.providers`` of the given provider ids."""
+        """Positions in ``instance.providers`` of the given provider ids (int64, also when
+        empty: a speciale may have no arc left)."""
         prov = self.instance.providers["provider_id"]
-        return provider_ids.map(pd.Series(np.arange(len(prov)), index=prov)).to_numpy()
+        return provider_ids.map(pd.Series(np.arange(len(prov)), index=prov)).to_numpy(
+            dtype=np.int64)
 
     @property
     def sizes(self) -> dict[str, int]:
