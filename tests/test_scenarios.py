@@ -67,7 +67,7 @@ def test_small_extends_bundled_base() -> None:
     ("name: x\nmodel: {a: 1\nsolver: 2\n", r"malformed YAML at line \d+, column \d+"),
     ("- just\n- a list\n", r"top level must be a mapping"),
     ("", r"the file is empty"),
-    ("name: bad name!\n", r"name: String should match"),
+    ("name: bad name!\n", r"name: .*not a safe folder name"),
     ("name: x\nextends: nowhere.yaml\n", r"cannot find scenario 'nowhere.yaml'"),
 ])
 def test_bad_scenarios_are_rejected_with_location(tmp_path: Path, text: str, match: str) -> None:
