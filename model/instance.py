@@ -79,6 +79,8 @@ KEYS: dict[str, list[str]] = {
     "travel": ["from_code", "to_code"],
 }
 
+LARGE = 1e15  # a data number from here breaks the solver (HiGHS's large_matrix_value)
+
 # Columns a loader may leave out; they get these defaults.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "municipalities": {"name": None, "region": "", "population": 0.0, "lon": 0.0, "lat": 0.0,
@@ -101,7 +103,8 @@ def normalise_table(
     """Check one table against :data:`SCHEMAS` and return it with canonical dtypes.
 
     Raises :class:`DataValidationError` naming file, row and field for: missing columns,
-    empty ids, non-numeric / NaN / infinite / negative numbers, bad booleans, duplicate keys.
+    empty ids, non-numeric / NaN / infinite / negative / too large (from :data:`LARGE`)
+    numbers, bad booleans, duplicate keys.
     """
     file = source or table
     schema = SCHEMAS[table]
@@ -141,6 +144,12 @@ def normalise_table(
                 raise DataValidationError(
                     f"must be >= 0, got {num.iloc[i]}", file=file, row=excel_row(i), field=col
                 )
+            huge = np.isfinite(num.to_numpy(dtype=float)) & (num.abs() >= LARGE).to_numpy()
+            if kind == "num" and huge.any():
+                i = int(np.flatnonzero(huge)[0])
+                raise DataValidationError(
+                    f"{num.iloc[i]:g} is too large: numbers from {LARGE:.0e} cannot be solved "
+                    "faithfully", file=file, row=excel_row(i), field=col)
             df[col] = num.astype(float)
         elif kind == "bool":
             mapped = s.map(parse_bool)

@@ -25,9 +25,10 @@ from specialeplan.model.families import switches
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
-#: A finite number >= 0: ``.inf`` and ``.nan`` in a scenario are errors naming the key (an
-#: infinite minimum volume or growth would give a wrong plan or a solver error).
-NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+#: A finite number >= 0 and below 1e15: ``.inf``, ``.nan`` and numbers the solver cannot
+#: use faithfully (HiGHS reads 1e15 in its matrix as an error, 1e20 as infinite) are errors
+#: naming the key, not a wrong plan or a solver error.
+NonNegativeFloat = Annotated[float, Field(ge=0, lt=1e15, allow_inf_nan=False)]
 
 
 class SpecialeParams(BaseModel):

@@ -154,7 +154,8 @@ def build_model_data(instance: Instance, params: ModelParams) -> ModelData:
 
     reach_specs = [s for s in specialer if fam.reach and not np.isnan(sp.at[s, "reach_minutes"])]
     munis = instance.municipalities[["code"]].rename(columns={"code": "municipality_code"})
-    need = munis.merge(pd.DataFrame({"speciale": reach_specs}), how="cross")
+    need = munis.merge(pd.DataFrame({"speciale": pd.Series(reach_specs, dtype=str)}),
+                       how="cross")  # typed: an empty list must still merge on text
     need = need.sort_values(["speciale", "municipality_code"]).reset_index(drop=True)
     need["need"] = np.arange(len(need))
     reach = need.merge(usable, on="speciale").merge(

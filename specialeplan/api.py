@@ -34,7 +34,7 @@ from specialeplan.solvers.base import (
     interrupt_requested,
     interruptible,
 )
-from specialeplan.solvers.problem import LinearProblem, Values
+from specialeplan.solvers.problem import LARGE_VALUE, LinearProblem, Values
 from specialeplan.solvers.pyomo_highs import pyomo_model
 from specialeplan.solvers.registry import check_solver_options, get_backend
 
@@ -77,11 +77,21 @@ class Built:
 
 def build(instance: Instance, params: ModelParams) -> Built:
     """Derive the sparse sets and assemble the model from the family registry (no file
-    access, no solver)."""
+    access, no solver). :class:`ScenarioError` when the model holds numbers too large (or
+    not finite) for the solver to treat faithfully (:meth:`LinearProblem.magnitude_issues`):
+    HiGHS would silently solve another model."""
     start = time.perf_counter()
     data = build_model_data(instance, params)
-    return Built(data=data, problem=build_problem(data),
-                 build_seconds=time.perf_counter() - start)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, in words
+        problem = build_problem(data)
+    issues = problem.magnitude_issues()
+    if issues:
+        raise ScenarioError(
+            f"the model holds numbers too large to solve faithfully (from {LARGE_VALUE:.0e}, "
+            "or not finite); check the scenario values and data behind them (minimum "
+            "volumes, weights, demand and its growth, capacities, costs):\n"
+            + "\n".join(f"  - {i}" for i in issues[:10]))
+    return Built(data=data, problem=problem, build_seconds=time.perf_counter() - start)
 
 
 @dataclass
@@ -134,14 +144,28 @@ def feasible(problem: LinearProblem, z: np.ndarray | None) -> bool:
     return z is not None and problem.violation(z) <= FEASIBILITY_TOL
 
 
+def solver_tolerance(problem: LinearProblem) -> float:
+    """Violation accepted in a solver's own solution: :data:`FEASIBILITY_TOL` relative to the
+    largest finite row bound (the solver's tolerances apply to its scaled model)."""
+    bounds = np.abs(np.concatenate([problem.row_lower, problem.row_upper]))
+    bounds = bounds[np.isfinite(bounds)]
+    return FEASIBILITY_TOL * max(1.0, float(bounds.max()) if bounds.size else 1.0)
+
+
 def _keep_best(problem: LinearProblem, result: SolveResult, z: np.ndarray | None,
                z0: np.ndarray | None, interrupted: bool) -> np.ndarray | None:
     """The solver's solution or the start, whichever is better among those feasible for the
     whole model; ``result`` is updated to describe it. An interrupt keeps status
-    ``interrupted`` even without a solution (the CLI then writes nothing)."""
-    candidates = [c for c in (z, z0) if feasible(problem, c)]
-    if z is not None and not candidates:  # HiGHS's own tolerances are relative: trust it
-        candidates = [z]
+    ``interrupted`` even without a solution (the CLI then writes nothing). A solver answer
+    that breaks the model (numerical trouble) is not kept: status ``error``."""
+    if z is not None and problem.violation(z) > solver_tolerance(problem):
+        result.status = Status.ERROR
+        result.extra["note"] = (
+            f"the solver's solution violates the model by {problem.violation(z):.3g} "
+            "(numerical trouble: check very large or very small numbers in the scenario and "
+            "data)")
+        z = None
+    candidates = [c for c in (z, z0 if feasible(problem, z0) else None) if c is not None]
     best = min(candidates, key=problem.objective) if candidates else None
     if best is not None and best is z0 and (z is None or problem.objective(z0)
                                             < problem.objective(z)):
@@ -153,6 +177,8 @@ def _keep_best(problem: LinearProblem, result: SolveResult, z: np.ndarray | None
         result.status = Status.INTERRUPTED
     elif best is not None and result.status == Status.NO_SOLUTION:
         result.status = Status.TIME_LIMIT
+    elif best is not None and result.status == Status.ERROR:
+        result.status = Status.FEASIBLE
     return best
 
 

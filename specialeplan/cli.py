@@ -145,7 +145,7 @@ def run(
         console.print(f"drew {len(list((folder / 'maps').glob('*.png')))} map(s) in "
                       f"{folder / 'maps'}")
     if check:
-        _run_check(folder)
+        _run_check(folder, after_run=True)
 
 
 def _solve_and_write(rf: RunFolder, resolved: ResolvedScenario, deadline: Deadline, *,
@@ -214,13 +214,13 @@ def _write(rf: RunFolder, outcome: RunOutcome, resolved: ResolvedScenario, *, ex
 
 
 def _run_check(folder: Path, limits: QualityLimits | None = None, *,
-               strict: bool = False) -> None:
+               strict: bool = False, after_run: bool = False) -> None:
     from specialeplan.checker import check_results
 
     try:
         report = check_results(folder, limits=limits)
-    except SpecialeplanError as exc:
-        fail(exc)
+    except SpecialeplanError as exc:  # a folder we just wrote must read back: 1, not 2
+        fail(exc, 1 if after_run else 2)
         return
     if not report.ok:
         err_console.print(report.to_text(), highlight=False, markup=False)
