@@ -55,8 +55,8 @@ class Diagnosis:
         """A readable explanation, grouped by family."""
         if self.table.empty:
             if self.status in ("time_limit", "no_solution", "interrupted"):
-                head = ("the diagnosis ran out of time (solver.time_limit); run again with a "
-                        "longer time limit to see which rules must give way")
+                head = ("the diagnosis was cut short (by solver.time_limit or an interrupt); "
+                        "run again with a longer time limit to see which rules must give way")
             else:
                 head = ("no relaxation of the hard families made it feasible "
                         f"(elastic model status: {self.status})")

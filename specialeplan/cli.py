@@ -195,17 +195,22 @@ def _write(rf: RunFolder, outcome: RunOutcome, resolved: ResolvedScenario, *, ex
     try:
         write_results(outcome, resolved, rf.tmp, excel=excel)
         if maps and outcome.solution is not None:
-            write_maps(rf.tmp)
+            try:
+                write_maps(rf.tmp)
+            except Exception as exc:  # noqa: BLE001 - a map is no reason to lose a result
+                err_console.print(f"[yellow]warning:[/] could not draw the maps: "
+                                  f"{escape(str(exc))}", highlight=False)
         return rf.publish()
-    except OSError as exc:
-        first = f"cannot write the results to {rf.target}: {exc.strerror or exc}"
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, keep the solution
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        first = f"cannot write the results to {rf.target}: {reason}"
     try:
         rescue = rescue_folder(rf.name)
         log = rf.tmp / "solver.log"
         if log.is_file():
             shutil.copy2(log, rescue / "solver.log")
         write_results(outcome, resolved, rescue, excel=False)
-    except OSError as exc:
+    except Exception as exc:  # noqa: BLE001
         _stop(4, f"[bold red]error:[/] {escape(first)}; and the rescue copy failed too: "
                  f"{escape(str(exc))}")
     _stop(4, f"[bold red]error:[/] {escape(first)}.\nThe result was saved to "

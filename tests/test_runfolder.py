@@ -245,8 +245,13 @@ def test_out_pointing_at_a_file_fails_before_solving(tiny_scenario: Path,
     assert code == 2 and "Traceback" not in output
 
 
+@pytest.mark.parametrize(("error", "says"), [
+    (OSError(errno.ENOSPC, "No space left on device"), "No space left on device"),
+    (ValueError("a bug in the writer"), "a bug in the writer"),
+], ids=["disk_full", "writer_bug"])
 def test_write_failure_after_the_solve_goes_to_a_rescue_folder(
-        tiny_scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tiny_scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        error: Exception, says: str) -> None:
     import tempfile
 
     import specialeplan.results as results
@@ -259,7 +264,7 @@ def test_write_failure_after_the_solve_goes_to_a_rescue_folder(
     def disk_full_once(outcome, resolved, folder, *, excel=True):  # noqa: ANN001, ANN202
         calls.append(folder)
         if len(calls) == 1:
-            raise OSError(errno.ENOSPC, "No space left on device")
+            raise error
         return real(outcome, resolved, folder, excel=excel)
 
     monkeypatch.setattr(results, "write_results", disk_full_once)
@@ -268,7 +273,7 @@ def test_write_failure_after_the_solve_goes_to_a_rescue_folder(
     assert code == 4, output
     rescued = list((tmp_path / "sys-tmp").glob("specialeplan-rescue-tiny-*"))
     assert len(rescued) == 1
-    assert "No space left on device" in output and "saved to" in output
+    assert says in output and "saved to" in output
     assert rescued[0].name in output.replace("\n", "")
     assert pd.read_csv(rescued[0] / "designations.csv")["provider_id"].tolist() == ["P1"]
     assert runner.invoke(app, ["check", str(rescued[0])]).exit_code == 0
