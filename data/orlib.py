@@ -21,6 +21,7 @@ the instance file. The bundled copies live in ``benchmarks/orlib/`` of the repos
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
-from specialeplan.errors import DataValidationError
+from specialeplan.errors import DataValidationError, OptionalFileIgnored
 from specialeplan.model.instance import SCHEMAS, Instance
 from specialeplan.model.params import Families, ModelParams, SpecialeParams, Weights
 
@@ -147,7 +148,8 @@ def read_optima(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     try:
         df = pd.read_csv(path, dtype={"instance": str, "kind": str})
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError,
+            pd.errors.EmptyDataError) as exc:
         raise DataValidationError(f"cannot read optima table: {exc}", file=str(path)) from exc
     missing = [c for c in ("instance", "kind", "optimum") if c not in df.columns]
     if missing:
@@ -166,12 +168,22 @@ def read_optima(path: str | Path) -> pd.DataFrame:
 
 
 def published_optimum(path: str | Path, kind: Kind) -> float | None:
-    """Published optimum of the instance file ``path`` from ``optima.csv`` beside it."""
+    """Published optimum of the instance file ``path`` from ``optima.csv`` beside it.
+
+    The table is optional: when it is absent, or cannot be read (wrong columns, not a
+    number, not CSV), the optimum is unknown (None); a broken table is reported with an
+    :class:`~specialeplan.errors.OptionalFileIgnored` warning, never an error.
+    """
     path = Path(path)
     table = path.parent / "optima.csv"
     if not table.is_file():
         return None
-    df = read_optima(table)
+    try:
+        df = read_optima(table)
+    except DataValidationError as exc:
+        warnings.warn(f"ignoring {table} (published optima are optional): {exc}",
+                      OptionalFileIgnored, stacklevel=2)
+        return None
     hit = df[(df["instance"].str.strip() == path.stem) & (df["kind"].str.strip() == kind)]
     return float(hit["optimum"].iloc[-1]) if len(hit) else None
 

@@ -7,6 +7,10 @@ provider has to give way, and by how much, for the scenario to become feasible. 
 (unmet demand, reach shortfall) are penalised in the normal model and never cause
 infeasibility. The explanations are the registry's ``explain`` texts; the backend is the one
 the options name.
+
+Restrictions of the domain that are no rows (the family-travel cutoff drops arcs beyond
+``max_travel_minutes``) cannot be relaxed this way; :func:`cutoff_notes` names them in
+``Diagnosis.notes`` when demand has competent providers only beyond the cutoff.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pandas as pd
 from specialeplan.model.build import active_families, build_problem
 from specialeplan.model.families import FAMILIES, elastic_families
 from specialeplan.model.sets import ModelData, build_model_data
-from specialeplan.solvers.base import SolveResult, SolverOptions
+from specialeplan.solvers.base import Deadline, SolveResult, SolverOptions
 from specialeplan.solvers.problem import LinearProblem
 from specialeplan.solvers.registry import get_backend
 
@@ -50,8 +54,13 @@ class Diagnosis:
     def to_text(self, limit: int = 15) -> str:
         """A readable explanation, grouped by family."""
         if self.table.empty:
-            return ("no relaxation of the hard families made it feasible "
-                    f"(elastic model status: {self.status})")
+            if self.status in ("time_limit", "no_solution", "interrupted"):
+                head = ("the diagnosis was cut short (by solver.time_limit or an interrupt); "
+                        "run again with a longer time limit to see which rules must give way")
+            else:
+                head = ("no relaxation of the hard families made it feasible "
+                        f"(elastic model status: {self.status})")
+            return "\n".join([head, *self.notes])
         lines = []
         for fam, grp in self.table.groupby("family", sort=False):
             explain = FAMILIES[fam].explain if fam in FAMILIES else fam
@@ -73,10 +82,10 @@ class Diagnosis:
 
 
 def _elastic_solve(
-    data: ModelData, families: frozenset[str], options: SolverOptions
+    data: ModelData, families: frozenset[str], options: SolverOptions, deadline: Deadline
 ) -> tuple[LinearProblem, SolveResult, np.ndarray | None]:
     problem = build_problem(data, elastic=families)
-    result, z = get_backend(options.name).solve(problem, options)
+    result, z = get_backend(options.name).solve(problem, options, deadline=deadline)
     return problem, result, z
 
 
@@ -96,20 +105,58 @@ def relaxed_rows(problem: LinearProblem, z: np.ndarray) -> pd.DataFrame:
     return table
 
 
-def diagnose(data: ModelData, options: SolverOptions) -> Diagnosis:
+def cutoff_notes(data: ModelData, limit: int = 5) -> list[str]:
+    """Demand whose competent providers all lie beyond the family-travel cutoff (so no
+    arc is left for it), per speciale, with the nearest such provider's travel time."""
+    fam = data.params.families
+    if not fam.travel_cutoff or data.dem.empty:
+        return []
+    served = set(zip(data.arcs["municipality_code"], data.arcs["speciale"], strict=True))
+    dem = data.dem
+    orphan = dem[[(k, s) not in served for k, s in zip(dem["municipality_code"],
+                                                        dem["speciale"], strict=True)]]
+    if orphan.empty:
+        return []
+    usable = data.pairs[data.pairs["usable"]][["provider_id", "speciale"]]
+    near = (orphan.merge(usable, on="speciale")
+            .merge(data.instance.provider_travel, on=["municipality_code", "provider_id"])
+            .groupby("speciale")["minutes"].min())
+    cutoff = data.speciale_params["max_travel_minutes"]
+    notes = []
+    for s, grp in orphan.groupby("speciale", sort=False):
+        if s not in near.index:  # no competent provider at all: not the cutoff's doing
+            continue
+        notes.append(
+            f"- travel_cutoff: {len(grp)} municipalit{'y' if len(grp) == 1 else 'ies'} with "
+            f"demand for {s} ({grp['demand'].sum():g} borgerforløb) have competent providers "
+            f"only beyond max_travel_minutes = {cutoff.get(s, np.nan):g} (nearest "
+            f"{near[s]:g} min), e.g. {', '.join(grp['municipality_code'].head(limit))}; "
+            f"raise model.per_speciale.{s}.max_travel_minutes (or the default) to at least "
+            f"{near[s]:g}, or allow unmet demand")
+    return notes
+
+
+def diagnose(data: ModelData, options: SolverOptions,
+             deadline: Deadline | None = None) -> Diagnosis:
     """Solve the elastic model and list the constraints that must give way; then try each
-    relaxed family alone to tell the planner which single rule change would be enough."""
+    relaxed family alone to tell the planner which single rule change would be enough.
+    Each solve gets at most 60 s and none runs past ``deadline``. Demand cut off by the
+    travel cutoff is named in ``notes``."""
     opts = options.model_copy(update={"warm_start": False, "verbose": False, "log_file": None,
                                       "time_limit": min(options.time_limit or 60.0, 60.0)})
     # without the exact reductions, so that a rule they encode (min volume) can be named
     data = build_model_data(data.instance, data.params, reduce=False)
+    deadline = deadline or Deadline.none()
     active = set(active_families(data))
     candidates = frozenset(f for f in elastic_families() if f in active)
-    problem, result, z = _elastic_solve(data, candidates, opts)
+    problem, result, z = _elastic_solve(data, candidates, opts, deadline)
     table = relaxed_rows(problem, z) if z is not None else pd.DataFrame(columns=COLUMNS)
     sufficient: dict[str, float] = {}
     for family in dict.fromkeys(s.family for s in problem.slacks):
-        _, alone, _ = _elastic_solve(data, frozenset({family}), opts)
+        if deadline.expired():
+            break
+        _, alone, _ = _elastic_solve(data, frozenset({family}), opts, deadline)
         if alone.has_solution and alone.objective is not None:
             sufficient[family] = alone.objective
-    return Diagnosis(table=table, status=str(result.status), sufficient=sufficient)
+    return Diagnosis(table=table, status=str(result.status), sufficient=sufficient,
+                     notes=cutoff_notes(data))

@@ -89,6 +89,7 @@ KEYS: dict[str, list[str]] = {
 PROVIDER_KINDS = ("residential", "outreach", "both", "")
 #: population_by_age.age_group values: children and young people, and adults
 AGE_GROUPS = ("0-17", "18+")
+LARGE = 1e15  # a data number from here breaks the solver (HiGHS's large_matrix_value)
 
 # Columns a loader may leave out; they get these defaults.
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -112,7 +113,8 @@ def normalise_table(
     """Check one table against :data:`SCHEMAS` and return it with canonical dtypes.
 
     Raises :class:`DataValidationError` naming file, row and field for: missing columns,
-    empty ids, non-numeric / NaN / infinite / negative numbers, bad booleans, duplicate keys.
+    empty ids, non-numeric / NaN / infinite / negative / too large (from :data:`LARGE`)
+    numbers, bad booleans, duplicate keys.
     """
     file = source or table
     schema = SCHEMAS[table]
@@ -152,6 +154,12 @@ def normalise_table(
                 raise DataValidationError(
                     f"must be >= 0, got {num.iloc[i]}", file=file, row=excel_row(i), field=col
                 )
+            huge = np.isfinite(num.to_numpy(dtype=float)) & (num.abs() >= LARGE).to_numpy()
+            if kind == "num" and huge.any():
+                i = int(np.flatnonzero(huge)[0])
+                raise DataValidationError(
+                    f"{num.iloc[i]:g} is too large: numbers from {LARGE:.0e} cannot be solved "
+                    "faithfully", file=file, row=excel_row(i), field=col)
             df[col] = num.astype(float)
         elif kind == "bool":
             mapped = s.map(parse_bool)

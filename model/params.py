@@ -15,9 +15,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    NonNegativeFloat,
     NonNegativeInt,
     create_model,
+    field_validator,
 )
 
 from specialeplan.errors import ScenarioError
@@ -25,8 +25,13 @@ from specialeplan.model.families import switches
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
+#: A finite number >= 0 and below 1e15: ``.inf``, ``.nan`` and numbers the solver cannot
+#: use faithfully (HiGHS reads 1e15 in its matrix as an error, 1e20 as infinite) are errors
+#: naming the key, not a wrong plan or a solver error.
+NonNegativeFloat = Annotated[float, Field(ge=0, lt=1e15, allow_inf_nan=False)]
+
 #: a finite number >= 0 (no inf/nan), for the keys added with the model-fidelity families
-Finite0 = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Finite0 = NonNegativeFloat
 
 #: O_s when a scenario does not set ``outreach_minutes``: staff of a matrikelløs
 #: specialfunktion drive out and back on a working day and still spend most of it with the
@@ -157,7 +162,7 @@ class ModelParams(BaseModel):
     model_config = _STRICT
 
     specialer: list[str] | None = Field(
-        None, description="specialer to plan (None = all in the dataset)")
+        None, description="specialer to plan (None = all in the dataset; never empty)")
     defaults: SpecialeParams = Field(
         default_factory=lambda: SpecialeParams(
             min_cases=0.0, max_travel_minutes=None, reach_minutes=None, min_count=None,
@@ -201,6 +206,13 @@ class ModelParams(BaseModel):
         "compact", description="'strong': v <= r per reach arc (tight LP, ~half of all rows on "
         "national instances); 'compact': covering rows Σ r + q >= 1 per municipality plus "
         "Σ_k v <= min(A_p, #arcs)·r — same integer solutions, LP 5x faster")
+
+    @field_validator("specialer")
+    @classmethod
+    def _some_specialer(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("lists no speciale; name at least one, or null for all")
+        return value
 
     def speciale_table(self, specialer: list[str], known: list[str] | None = None
                        ) -> pd.DataFrame:

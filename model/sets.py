@@ -75,7 +75,8 @@ class ModelData:
         return cap
 
     def provider_index(self, provider_ids: pd.Series) -> np.ndarray:
-        """Positions in ``instance.providers`` of the given provider ids."""
+        """Positions in ``instance.providers`` of the given provider ids (int64, also when
+        empty: a speciale may have no arc left)."""
         prov = self.instance.providers["provider_id"]
         return provider_ids.map(pd.Series(np.arange(len(prov)), index=prov)).to_numpy(
             dtype=np.int64)
@@ -226,8 +227,8 @@ def build_model_data(instance: Instance, params: ModelParams, *,
 
     reach_specs = [s for s in specialer if fam.reach and not np.isnan(sp.at[s, "reach_minutes"])]
     munis = instance.municipalities[["code"]].rename(columns={"code": "municipality_code"})
-    need = munis.merge(pd.DataFrame({"speciale": pd.Series(reach_specs, dtype=object)}),
-                       how="cross")
+    need = munis.merge(pd.DataFrame({"speciale": pd.Series(reach_specs, dtype=str)}),
+                       how="cross")  # typed: an empty list must still merge on text
     need = need.sort_values(["speciale", "municipality_code"]).reset_index(drop=True)
     need["need"] = np.arange(len(need))
     reach = need.merge(usable, on="speciale").merge(

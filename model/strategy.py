@@ -48,8 +48,6 @@ PARALLEL_MIN_BINARIES = 600
 """Below this the MIP alone is quick and a second process costs more than it brings."""
 SEARCH_SHARE = 0.4
 """Sequential mode: the share of the time the primal search gets before HiGHS."""
-WRITE_RESERVE = 2.0
-"""Seconds kept back from the time limit for extracting and writing the result."""
 
 
 def primal_view(data: ModelData, problem: LinearProblem
@@ -145,7 +143,7 @@ def solve_model(
         if early.status == Status.OPTIMAL:
             early.extra["stopped_by"] = "start within the gap of the known bound"
             return early, start, info
-    limit = deadline.limit(reserve=WRITE_RESERVE)
+    limit = deadline.limit()
     if not options.warm_start or problem.n_integer == 0:
         result, z = backend.solve(problem, options.model_copy(update={"time_limit": limit}),
                                   start)
@@ -172,10 +170,11 @@ def solve_model(
                                  solver_version=backend.version(), solve_seconds=0.0)
             return result, found, info
         result, z = backend.solve(problem, options.model_copy(
-            update={"time_limit": deadline.limit(reserve=WRITE_RESERVE)}), found)
+            update={"time_limit": deadline.limit()}), found)
         if found is not None and (z is None or problem.objective(found) < result.objective
                                   - 1e-9):
             _adopt(result, problem, found, options)
+            result.extra["solution_from"] = "start heuristic"
             z = found
     _adopt(result, problem, None, options, known_bound)
     return result, z, info
@@ -189,7 +188,7 @@ def _solve_parallel(
 ) -> tuple[SolveResult, np.ndarray | None]:
     info["parallel"] = True
     solo = options.model_copy(update={"threads": 1})
-    worker = PrimalWorker(primal, solo, seconds=deadline.limit(reserve=WRITE_RESERVE + 1.0),
+    worker = PrimalWorker(primal, solo, seconds=deadline.limit(reserve=1.0),
                           groupings=groupings, start=primal_start,
                           polish_only=primal_start is not None)
     first: dict[str, float] = {}
@@ -205,8 +204,7 @@ def _solve_parallel(
 
     try:
         result, z = backend.solve(
-            problem, solo.model_copy(update={"time_limit": deadline.limit(
-                reserve=WRITE_RESERVE)}), start,
+            problem, solo.model_copy(update={"time_limit": deadline.limit()}), start,
             SolveHooks(incumbent=incumbent, stop=lambda bound, obj: interrupt_requested()))
     finally:
         worker.close()

@@ -6,6 +6,11 @@ names of the bundled scenarios such as ``base``). Merge order: the parents in th
 (lists included) is replaced. ``--set key.path=value`` overrides from the command line are
 applied last, in the order given. The ordered chain of applied files and overrides is saved
 with the results.
+
+Files are UTF-8; a key given twice in one mapping is an error (naming the key and line), and
+so is ``inf``/``nan`` where a finite number is meant. A file that does not set ``name:`` is
+named after its file stem (a child scenario never inherits its parent's name, so it never
+writes into the parent's results folder); names must be safe folder names.
 """
 
 from __future__ import annotations
@@ -17,11 +22,38 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from specialeplan.errors import ScenarioError
 from specialeplan.model.params import ModelParams
+from specialeplan.runfolder import RunFolderError, check_folder_name
 from specialeplan.solvers.base import SolverOptions
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (plain PyYAML keeps
+    the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Build the mapping; a duplicate key raises a ``ConstructorError`` at its line."""
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: SafeLoader reports it itself
+                continue
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first given at line {first})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def yaml_load(text: str) -> Any:
+    """Parse YAML like ``yaml.safe_load``, but a duplicate key is an error."""
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 class Scenario(BaseModel):
@@ -29,13 +61,21 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$",
-                      description="results go to OUT/<name>/; letters, digits, _ . -")
+    name: str = Field(..., description="results go to OUT/<name>/; letters, digits, _ . - "
+                      "(no leading dot); default: the scenario file's stem")
     description: str = ""
     extends: str | list[str] | None = Field(None, description="parent scenario file(s)")
     dataset: str = Field("denmark", description="'denmark' (bundled) or a folder of CSVs")
     model: ModelParams = Field(default_factory=ModelParams)
     solver: SolverOptions = Field(default_factory=SolverOptions)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        try:
+            return check_folder_name(value, "scenario name")
+        except RunFolderError as exc:
+            raise ValueError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -73,7 +113,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ScenarioError(f"scenario file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (Notepad, Excel) is fine
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start} is "
+                            f"0x{exc.object[exc.start]:02x}); save the file as UTF-8") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -116,6 +163,8 @@ def _resolve_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], li
         merged = deep_merge(merged, praw)
         chain += pchain
     merged = deep_merge(merged, data)
+    if "name" not in data:  # never inherit a parent's name (and so its results folder)
+        merged["name"] = path.stem
     return merged, [*chain, str(path)]
 
 
@@ -128,9 +177,10 @@ def parse_override(text: str) -> dict[str, Any]:
     if not parts:
         raise ScenarioError(f"override {text!r} has an empty key")
     try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError:
-        raise ScenarioError(f"override {text!r}: value is not valid YAML") from None
+        parsed = yaml_load(value) if value.strip() else None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"override {text!r}: value is not valid YAML "
+                            f"({getattr(exc, 'problem', exc)})") from None
     out: dict[str, Any] = parsed
     for part in reversed(parts):
         out = {part: out}
@@ -147,7 +197,8 @@ def validate_mapping(raw: dict[str, Any], source: str) -> Scenario:
             loc = ".".join(str(x) for x in err["loc"])
             got = err.get("input")
             hint = f" (got {got!r})" if not isinstance(got, dict | list) and got is not None else ""
-            lines.append(f"  {loc}: {err['msg']}{hint}")
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"  {loc}: {msg}{hint}")
         raise ScenarioError(f"{source}: invalid scenario\n" + "\n".join(lines)) from None
 
 

@@ -1,60 +1,160 @@
-"""Solver options, results and the backend protocol (the registry is in ``registry``)."""
+"""Solver options, results, the backend protocol, the run's deadline and interrupts.
+
+The registry of backends is in ``registry``. Two run-wide mechanisms live here because every
+solve of a run (start heuristic, main solve, diagnosis) shares them:
+
+* :class:`Deadline`: the time limit as a wall for the whole run; every solve gets
+  ``min(own budget, deadline.remaining())`` as its time limit.
+* interrupts: inside :func:`interruptible` SIGINT (Ctrl-C) and SIGTERM set a flag and cancel
+  the solve in progress (:func:`cancel_on_interrupt`) instead of killing the process, so the
+  caller can keep the best solution found; a second signal raises ``KeyboardInterrupt``.
+"""
 
 from __future__ import annotations
 
 import math
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from specialeplan.solvers.problem import LinearProblem
 
 _INTERRUPT = threading.Event()
+_CANCEL: list[Callable[[], None]] = []  # cancel callbacks of the solves in progress
+_DEPTH = 0  # nesting depth of interruptible()
+INTERRUPT_SIGNALS = ("SIGINT", "SIGTERM")
 
 
 def request_interrupt() -> None:
-    """Record that the user pressed Ctrl-C (set by the backends' signal handler)."""
+    """Record an interrupt (Ctrl-C or SIGTERM) and cancel the solves in progress."""
     _INTERRUPT.set()
+    for cancel in list(_CANCEL):
+        cancel()
 
 
 def interrupt_requested() -> bool:
-    """True once Ctrl-C was pressed since :func:`clear_interrupt`; loops of several solves
-    (start heuristics, sweeps) check it between solves."""
+    """True once an interrupt was requested since :func:`clear_interrupt`; loops of several
+    solves (start heuristics, sweeps) check it between solves."""
     return _INTERRUPT.is_set()
 
 
 def clear_interrupt() -> None:
-    """Forget an earlier Ctrl-C (at the start of a run)."""
+    """Forget an earlier interrupt (at the start of a run)."""
     _INTERRUPT.clear()
 
 
-class Deadline:
-    """The wall-clock end of a whole run; every solve inside it gets at most what is left."""
+def _handler(signum: int, frame: object) -> None:
+    if _INTERRUPT.is_set():  # the second one: stop now
+        raise KeyboardInterrupt
+    request_interrupt()
 
-    def __init__(self, seconds: float | None) -> None:
-        self.seconds = seconds
-        self._end = None if seconds is None else time.monotonic() + max(float(seconds), 0.0)
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Inside: SIGINT and SIGTERM request an interrupt (the solve in progress stops and keeps
+    its best solution) instead of killing the process; a second signal raises
+    ``KeyboardInterrupt``. Nested use is fine; the outermost entry forgets an earlier
+    interrupt. Signal handlers can only be set in the main thread; elsewhere only the flag
+    works (set it with :func:`request_interrupt`)."""
+    global _DEPTH
+    if _DEPTH == 0:
+        clear_interrupt()
+    _DEPTH += 1
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        if threading.current_thread() is threading.main_thread():
+            for name in INTERRUPT_SIGNALS:
+                sig = getattr(signal, name, None)
+                if sig is not None:
+                    previous[sig] = signal.signal(sig, _handler)
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        _DEPTH -= 1
+
+
+@contextmanager
+def cancel_on_interrupt(cancel: Callable[[], None]) -> Iterator[None]:
+    """While inside, an interrupt request also calls ``cancel`` (e.g. ``Highs.cancelSolve``).
+    Called at once when an interrupt is already pending."""
+    _CANCEL.append(cancel)
+    try:
+        if _INTERRUPT.is_set():
+            cancel()
+        yield
+    finally:
+        _CANCEL.remove(cancel)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The time limit of a whole run as a point in time (``time.perf_counter`` clock).
+
+    ``end`` None means no limit. Every solve of the run gets at most :meth:`remaining`
+    seconds (see :meth:`cap`); loops stop starting new work once :meth:`expired`.
+    """
+
+    end: float | None
+
+    @classmethod
+    def after(cls, seconds: float | None, start: float | None = None) -> Deadline:
+        """``seconds`` after ``start`` (default: now); None = no limit."""
+        if seconds is None:
+            return cls(None)
+        return cls((time.perf_counter() if start is None else start) + float(seconds))
+
+    @classmethod
+    def none(cls) -> Deadline:
+        """No limit."""
+        return cls(None)
 
     def remaining(self) -> float:
-        """Seconds left (``inf`` without a limit, never negative)."""
-        return math.inf if self._end is None else max(self._end - time.monotonic(), 0.0)
+        """Seconds left (never negative; ``inf`` without a limit)."""
+        if self.end is None:
+            return math.inf
+        return max(self.end - time.perf_counter(), 0.0)
 
-    def expired(self) -> bool:
-        """True once the time is spent."""
-        return self.remaining() <= 0.0
+    def expired(self, margin: float = 0.0) -> bool:
+        """True when less than ``margin`` seconds are left."""
+        return self.end is not None and self.remaining() <= margin
+
+    def earlier(self, seconds: float) -> Deadline:
+        """The deadline ``seconds`` earlier (a reserve for what comes after)."""
+        return self if self.end is None else Deadline(self.end - seconds)
+
+    def within(self, seconds: float | None) -> Deadline:
+        """The earlier of this deadline and ``seconds`` from now."""
+        other = Deadline.after(seconds)
+        if other.end is None:
+            return self
+        return other if self.end is None else Deadline(min(self.end, other.end))
 
     def limit(self, budget: float | None = None, reserve: float = 0.0) -> float | None:
         """A time limit for one step: ``budget`` capped by what is left minus ``reserve``
-        (``None`` = unlimited)."""
+        (None = unlimited)."""
         left = self.remaining() - reserve
         out = min(left, math.inf if budget is None else budget)
         return None if math.isinf(out) else max(out, 0.0)
+
+    def cap(self, seconds: float | None) -> float | None:
+        """``min(seconds, remaining())``; None when both are unlimited."""
+        left = self.remaining()
+        if seconds is None:
+            return None if math.isinf(left) else left
+        return max(min(float(seconds), left), 0.0)
+
+
+FiniteNonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+"""A finite number >= 0 (``inf`` and ``nan`` are errors)."""
 
 
 @dataclass
@@ -91,8 +191,10 @@ class SolverOptions(BaseModel):
 
     name: str = Field("highs", description="backend: 'highs' (Pyomo reference path) or "
                       "'highs-direct' (sparse matrices straight into highspy)")
-    time_limit: NonNegativeFloat | None = Field(600.0, description="seconds; None = no limit")
-    mip_rel_gap: NonNegativeFloat = Field(0.005, description="stop at this relative gap")
+    time_limit: FiniteNonNegative | None = Field(
+        600.0, description="seconds for the whole run (loading, start heuristic, solve, "
+        "writing); None = no limit; 0 = no time to solve")
+    mip_rel_gap: FiniteNonNegative = Field(0.005, description="stop at this relative gap")
     threads: PositiveInt | None = Field(None, description="None = solver default")
     seed: int = Field(0, description="solver random seed (results are reproducible per seed)")
     warm_start: bool = Field(True, description="build a start solution first (LP-guided "
@@ -103,8 +205,9 @@ class SolverOptions(BaseModel):
         "and the model is large")
     verbose: bool = Field(False, description="stream the solver log (progress) to stdout")
     log_file: str | None = Field(None, description="write the solver log here")
-    options: dict[str, Any] = Field(default_factory=dict,
-                                    description="passed verbatim to the solver")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="passed to the solver; names and types are checked "
+        "against the solver's own option list before the solve")
 
 
 @dataclass
@@ -154,10 +257,19 @@ class Backend(Protocol):
         """The solver's version string."""
         ...
 
+    def check_options(self, options: SolverOptions) -> None:
+        """Raise :class:`~specialeplan.errors.SolverError` naming the option when
+        ``options.options`` holds a name or value the solver does not accept."""
+        ...
+
     def solve(self, problem: LinearProblem, options: SolverOptions,
-              start: np.ndarray | None = None, hooks: SolveHooks | None = None,
-              ) -> tuple[SolveResult, np.ndarray | None]:
+              start: np.ndarray | None = None, hooks: SolveHooks | None = None, *,
+              deadline: Deadline | None = None) -> tuple[SolveResult, np.ndarray | None]:
         """Solve ``problem``; ``start`` (a full column vector) is a MIP start. ``hooks``:
-        see :class:`SolveHooks` (ignored by backends that cannot run them). Returns the
-        result and the column values (None without a solution)."""
+        see :class:`SolveHooks` (ignored by backends that cannot run them). The time limit
+        is ``options.time_limit`` capped by ``deadline`` (applied right before the solver
+        starts, after the model is passed). Inside :func:`interruptible` an interrupt cancels
+        the solve (status ``interrupted``, the best solution kept); when one is already
+        pending the solve does not start. Returns the result and the column values (None
+        without a solution)."""
         ...

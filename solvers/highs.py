@@ -3,14 +3,15 @@
 The matrix is handed over in one call (no modelling-layer objects), so building is cheap;
 the Pyomo route is :mod:`specialeplan.solvers.pyomo_highs`. Both share the helpers here.
 
-Ctrl-C during a solve asks HiGHS to stop: it keeps the best solution found and we report
-status ``interrupted`` (a second Ctrl-C aborts).
+Inside :func:`~specialeplan.solvers.base.interruptible`, Ctrl-C or SIGTERM during a solve
+asks HiGHS to stop: it keeps the best solution found and we report status ``interrupted``
+(a second signal aborts). ``solver.options`` are checked against HiGHS's own option list
+(:func:`check_highs_options`) before any solve.
 """
 
 from __future__ import annotations
 
 import math
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -21,12 +22,16 @@ import highspy
 import numpy as np
 from pyomo.common.tee import capture_output
 
+from specialeplan.errors import SolverError
 from specialeplan.solvers.base import (
+    Deadline,
     SolveHooks,
     SolveResult,
     SolverOptions,
     Status,
-    request_interrupt,
+    cancel_on_interrupt,
+    interrupt_requested,
+    interruptible,
 )
 from specialeplan.solvers.problem import LinearProblem
 
@@ -61,38 +66,117 @@ def highs_version() -> str:
     return _VERSION
 
 
+# HiGHS options that the typed solver options own (set them there, not in ``options``)
+TYPED_OPTIONS = {"time_limit": "solver.time_limit", "mip_rel_gap": "solver.mip_rel_gap",
+                 "threads": "solver.threads", "random_seed": "solver.seed",
+                 "log_file": "solver.log_file", "output_flag": "solver.verbose",
+                 "log_to_console": "solver.verbose"}
+_TYPE_WORDS = {"kBool": "true or false", "kInt": "a whole number", "kDouble": "a number",
+               "kString": "a text value"}
+
+
+def _option_type(h: highspy.Highs, name: str) -> str | None:
+    """``kBool``, ``kInt``, ``kDouble`` or ``kString``; None when HiGHS has no such option."""
+    status, kind = h.getOptionType(name)
+    if status != highspy.HighsStatus.kOk:
+        return None
+    return kind.name
+
+
+def _coerce(kind: str, value: Any) -> Any:
+    """What YAML gives → what HiGHS wants: ``1`` for a number option is a float; ``off``/``on``
+    (YAML 1.1 reads them as booleans) for a text option such as ``presolve`` is the text."""
+    if kind == "kDouble" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind == "kString" and isinstance(value, bool):
+        return "on" if value else "off"
+    return value
+
+
+def _highs_says(text: str) -> str:
+    """HiGHS's own reason from its log line (``ERROR:   checkOptionValue: Value ...``)."""
+    lines = [ln.split("ERROR:", 1)[-1].strip() for ln in text.splitlines() if ln.strip()]
+    reason = lines[-1] if lines else ""
+    head, sep, rest = reason.partition(": ")
+    return rest if sep and " " not in head else reason
+
+
+def check_highs_options(extra: dict[str, Any]) -> dict[str, Any]:
+    """Check ``solver.options`` against HiGHS's own option list and types on a scratch
+    instance; returns them ready for ``setOptionValue``. Raises :class:`SolverError` naming
+    the first bad option (unknown name, wrong type, value out of range or not allowed) with
+    HiGHS's own reason."""
+    h = highspy.Highs()  # the banner was printed (captured) by the first instance
+    h.setOptionValue("log_to_console", False)
+    said: list[str] = []  # HiGHS's log lines reach us through the logging callback
+    h.cbLogging.subscribe(lambda event: said.append(str(getattr(event, "message", event))))
+    clean: dict[str, Any] = {}
+    for name, value in extra.items():
+        key = f"solver.options.{name}"
+        if name in TYPED_OPTIONS:
+            raise SolverError(f"{key}: set {TYPED_OPTIONS[name]} instead (the typed option "
+                              "would override it)")
+        kind = _option_type(h, str(name)) if isinstance(name, str) else None
+        if kind is None:
+            raise SolverError(f"{key}: HiGHS has no option {name!r} (the list: "
+                              "https://ergo-code.github.io/HiGHS/stable/options/definitions/)")
+        value = _coerce(kind, value)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SolverError(f"{key}: expected a finite number, got {value!r}")
+        said.clear()
+        try:
+            status = h.setOptionValue(name, value)
+        except (TypeError, RuntimeError, ValueError):
+            status = highspy.HighsStatus.kError
+        if status != highspy.HighsStatus.kOk:
+            reason = _highs_says("".join(said))
+            raise SolverError(f"{key}: HiGHS rejects {value!r}; it expects "
+                              f"{_TYPE_WORDS.get(kind, kind)}" + (f" ({reason})" if reason
+                                                                   else ""))
+        clean[name] = value
+    return clean
+
+
 def highs_option_dict(options: SolverOptions) -> dict[str, Any]:
-    """HiGHS option names for our typed options (time limit and gap set separately)."""
+    """HiGHS option names for our typed options plus the checked ``options`` (time limit
+    and gap set separately)."""
     out: dict[str, Any] = {"random_seed": int(options.seed)}
     if options.threads is not None:
         out["threads"] = int(options.threads)
-    out.update(options.options)
+    out.update(check_highs_options(options.options))
     return out
+
+
+def time_limit(options: SolverOptions, deadline: Deadline | None) -> float | None:
+    """The solve's time limit: ``options.time_limit`` capped by the run's deadline."""
+    return (deadline or Deadline.none()).cap(options.time_limit)
 
 
 @contextmanager
 def ctrl_c_cancels(h: highspy.Highs) -> Iterator[threading.Event]:
-    """While solving, Ctrl-C asks HiGHS to stop (it keeps its best solution) and is
-    remembered; a second Ctrl-C aborts. highspy's own handler only cancels at some check
-    points and does not tell the caller, so a cancelled solve could look like a time limit.
+    """While solving, an interrupt (Ctrl-C, SIGTERM; see
+    :func:`~specialeplan.solvers.base.interruptible`) asks HiGHS to stop (it keeps its best
+    solution); the event yielded tells whether one came. highspy's own handler only cancels
+    at some check points and does not tell the caller, so a cancelled solve could look like
+    a time limit. A second signal raises ``KeyboardInterrupt``.
     """
     pressed = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield pressed  # signal handlers can only be set from the main thread
-        return
 
-    def handler(signum: int, frame: object) -> None:
-        if pressed.is_set():
-            raise KeyboardInterrupt
+    def cancel() -> None:
         pressed.set()
-        request_interrupt()
         h.cancelSolve()
 
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
+    with interruptible(), cancel_on_interrupt(cancel):
         yield pressed
-    finally:
-        signal.signal(signal.SIGINT, previous)
+
+
+def interrupted_before_start(solver: str, problem: LinearProblem) -> SolveResult:
+    """The result of a solve that did not start because an interrupt was pending."""
+    return SolveResult(status=Status.NO_SOLUTION, objective=None, best_bound=None,
+                       solver=solver, solver_version=highs_version(), solve_seconds=0.0,
+                       n_variables=problem.n_columns, n_constraints=problem.n_rows,
+                       n_binaries=problem.n_integer, n_nonzeros=int(problem.A.nnz),
+                       extra={"interrupted_before_start": True})
 
 
 def collect_result(
@@ -135,17 +219,31 @@ class DirectHighs:
         """The HiGHS version."""
         return highs_version()
 
+    def check_options(self, options: SolverOptions) -> None:
+        """Check ``options.options`` against HiGHS's option list (:class:`SolverError`)."""
+        check_highs_options(options.options)
+
     def solve(
         self, problem: LinearProblem, options: SolverOptions, start: np.ndarray | None = None,
-        hooks: SolveHooks | None = None,
+        hooks: SolveHooks | None = None, *, deadline: Deadline | None = None,
     ) -> tuple[SolveResult, np.ndarray | None]:
         """Solve; returns the result and the column values (None without a solution).
+        The time limit is capped by ``deadline`` right before HiGHS starts.
 
         ``hooks`` (:class:`SolveHooks`): solutions from ``hooks.incumbent()`` are handed to
         HiGHS as user solutions while it runs, and ``hooks.stop(bound, objective)`` can end
         the solve; a solve so ended is ``optimal`` when the gap target is met, else
         ``time_limit``.
         """
+        with interruptible():
+            return self._solve(problem, options, start, hooks, deadline)
+
+    def _solve(
+        self, problem: LinearProblem, options: SolverOptions, start: np.ndarray | None,
+        hooks: SolveHooks | None, deadline: Deadline | None,
+    ) -> tuple[SolveResult, np.ndarray | None]:
+        if interrupt_requested():
+            return interrupted_before_start(self.name, problem), None
         h = highspy.Highs()
         h.setOptionValue("output_flag", bool(options.verbose or options.log_file))
         h.setOptionValue("log_to_console", bool(options.verbose))
@@ -153,8 +251,6 @@ class DirectHighs:
             h.setOptionValue("log_file", options.log_file)
         for key, value in highs_option_dict(options).items():
             h.setOptionValue(key, value)
-        if options.time_limit is not None:
-            h.setOptionValue("time_limit", float(options.time_limit))
         h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
         lp = highspy.HighsLp()
         A = problem.A.tocsc()
@@ -177,8 +273,13 @@ class DirectHighs:
             h.setSolution(sol)
         stopped = _attach_hooks(h, hooks, problem) if hooks is not None else None
         h.HandleKeyboardInterrupt = True
+        limit = time_limit(options, deadline)  # after passing the model: that took time too
+        if limit is not None:
+            h.setOptionValue("time_limit", float(limit))
         t0 = time.perf_counter()
         with ctrl_c_cancels(h) as pressed:
+            if pressed.is_set():  # came while the model was passed: do not start
+                return interrupted_before_start(self.name, problem), None
             h.solve()  # not run(): solve() runs in a worker thread that can be cancelled
         result = collect_result(h, self.name, time.perf_counter() - t0,
                                 interrupted=pressed.is_set())

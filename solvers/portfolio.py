@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import queue
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -46,8 +47,16 @@ def matrix_only(problem: LinearProblem) -> LinearProblem:
 
 def _worker(payload: dict[str, Any], out: Any, stop: Any) -> None:
     """Process entry point: run the search and put ``("solution", objective, z)`` messages,
-    then ``("done", log)`` (or ``("error", text)``)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner decides when to stop
+    then ``("done", log)`` (or ``("error", text)``). Ctrl-C is ignored here: the owner
+    decides when to stop. The search runs on a thread of its own so that the backends set no
+    signal handlers in this process (they do only in a main thread)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    thread = threading.Thread(target=_search, args=(payload, out, stop), daemon=True)
+    thread.start()
+    thread.join()
+
+
+def _search(payload: dict[str, Any], out: Any, stop: Any) -> None:
     try:
         _, log = lp_guided_search(
             payload["problem"], payload["options"], seconds=payload["seconds"],

@@ -74,7 +74,7 @@ def lp_guided_search(
     improve ``start`` by the neighbourhood search alone (re-solves after a small change).
     """
     t0 = time.perf_counter()
-    deadline = Deadline(seconds)
+    deadline = Deadline.after(seconds)
     log = SearchLog()
     backend = get_backend(options.name)
     rng = np.random.default_rng(options.seed)

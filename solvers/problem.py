@@ -150,6 +150,11 @@ class Values(Mapping[str, np.ndarray]):
         return Values({k: v.copy() for k, v in self._arrays.items()})
 
 
+LARGE_VALUE = 1e15
+"""Magnitude from which a coefficient, cost or bound is too large to be solved faithfully
+(HiGHS's ``large_matrix_value``; see :meth:`LinearProblem.magnitude_issues`)."""
+
+
 @dataclass
 class LinearProblem:
     """See the module docstring. ``terms`` is (n_terms × n_columns); ``c`` is its column sum
@@ -229,6 +234,45 @@ class LinearProblem:
         if frac.size:
             worst.append(float(frac.max()))
         return max(worst)
+
+    def magnitude_issues(self, large: float = LARGE_VALUE) -> list[str]:
+        """Numbers no solver handles faithfully, per block: not finite, or of magnitude
+        ``large`` or more in the matrix, the objective or a finite bound (HiGHS rejects
+        matrix values from 1e15 and reads costs and bounds from 1e20 as infinite, so such a
+        model is silently another one). Empty when the problem is sound."""
+        out: list[str] = []
+
+        def worst(values: np.ndarray, bound: bool = False) -> float:
+            """Largest magnitude (NaN when any is NaN); ±inf is no bound, so skipped there."""
+            v = np.abs(values[~np.isinf(values)] if bound else values)
+            if np.isnan(v).any():
+                return float("nan")
+            return float(v.max()) if v.size else 0.0
+
+        A = self.A.tocsr()
+        for block in self.rows:
+            part = A[block.slice]
+            w = worst(part.data)
+            if not w < large:
+                out.append(f"row block {block.name!r} (family {block.family}): coefficient "
+                           f"{w:.3g}")
+            for side, bound in (("lower", self.row_lower), ("upper", self.row_upper)):
+                w = worst(bound[block.slice], bound=True)
+                if not w < large:
+                    out.append(f"row block {block.name!r} (family {block.family}): {side} "
+                               f"bound {w:.3g}")
+        terms = self.terms.tocsr()
+        for t, name in enumerate(self.term_names):
+            w = worst(np.append(terms[t].data, self.term_offsets[t]))
+            if not w < large:
+                out.append(f"objective term {name!r}: cost {w:.3g}")
+        for block in self.columns.values():
+            for side, bound in (("lower", self.lower), ("upper", self.upper)):
+                w = worst(bound[block.slice], bound=True)
+                if not w < large:
+                    out.append(f"column block {block.name!r} (family {block.family}): {side} "
+                               f"bound {w:.3g}")
+        return out
 
     def with_bounds(self, lower: np.ndarray | None = None,
                     upper: np.ndarray | None = None) -> LinearProblem:

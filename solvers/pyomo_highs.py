@@ -19,12 +19,22 @@ from pyomo.contrib.appsi.solvers.highs import Highs as AppsiHighs
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from specialeplan.errors import SolverError
-from specialeplan.solvers.base import SolveHooks, SolveResult, SolverOptions
+from specialeplan.solvers.base import (
+    Deadline,
+    SolveHooks,
+    SolveResult,
+    SolverOptions,
+    interrupt_requested,
+    interruptible,
+)
 from specialeplan.solvers.highs import (
+    check_highs_options,
     collect_result,
     ctrl_c_cancels,
     highs_option_dict,
     highs_version,
+    interrupted_before_start,
+    time_limit,
 )
 from specialeplan.solvers.problem import LinearProblem
 
@@ -118,39 +128,56 @@ class PyomoHighs:
         """The HiGHS version."""
         return highs_version()
 
+    def check_options(self, options: SolverOptions) -> None:
+        """Check ``options.options`` against HiGHS's option list (:class:`SolverError`)."""
+        check_highs_options(options.options)
+
     def solve(
         self, problem: LinearProblem, options: SolverOptions, start: np.ndarray | None = None,
-        hooks: SolveHooks | None = None,
+        hooks: SolveHooks | None = None, *, deadline: Deadline | None = None,
     ) -> tuple[SolveResult, np.ndarray | None]:
         """Solve the Pyomo model of ``problem`` (:func:`pyomo_model`) as it stands.
 
-        ``start`` is loaded into the variables and passed as a MIP start. ``hooks`` are not
-        supported through APPSI and are ignored (the parallel primal heuristic needs
-        ``highs-direct``).
+        ``start`` is loaded into the variables and passed as a MIP start. The time limit is
+        capped by ``deadline`` after the model is built and handed to HiGHS (both take time
+        on large models). ``hooks`` are not supported through APPSI and are ignored (the
+        parallel primal heuristic needs ``highs-direct``).
         """
+        with interruptible():
+            return self._solve(problem, options, start, deadline)
+
+    def _solve(
+        self, problem: LinearProblem, options: SolverOptions, start: np.ndarray | None,
+        deadline: Deadline | None,
+    ) -> tuple[SolveResult, np.ndarray | None]:
+        if interrupt_requested():
+            return interrupted_before_start(self.name, problem), None
+        highs_options = highs_option_dict(options)
         model = pyomo_model(problem)
         if start is not None:
             for var, value in zip(model._columns, start, strict=True):
                 if not var.fixed:
                     var.set_value(float(value), skip_validation=True)
         cfg = self._opt.config
-        cfg.time_limit = options.time_limit
         cfg.mip_gap = options.mip_rel_gap
         cfg.stream_solver = options.verbose
         cfg.load_solution = False
         cfg.warmstart = start is not None
         if options.log_file:
             cfg.logfile = options.log_file
-        self._opt.highs_options = highs_option_dict(options)
+        self._opt.highs_options = highs_options
         t0 = time.perf_counter()
         if model is not self._opt._model:
             self._opt.set_instance(model)
+        cfg.time_limit = time_limit(options, deadline)  # translating the model took time
         # APPSI calls HiGHS's blocking run(); highspy handles Ctrl-C only in solve() (a
         # worker thread it can cancel), so route run() to solve() on this instance.
         h = self._opt._solver_model
         h.run = h.solve
         try:
             with ctrl_c_cancels(h) as pressed:
+                if pressed.is_set():  # came while the model was built: do not start
+                    return interrupted_before_start(self.name, problem), None
                 res = self._opt.solve(model)
         except (RuntimeError, ValueError) as exc:  # pragma: no cover - solver-internal failure
             raise SolverError(f"HiGHS failed: {exc}") from exc

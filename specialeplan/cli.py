@@ -1,23 +1,37 @@
 """Command line: a thin wrapper around :mod:`specialeplan.api`.
 
-Exit codes: 0 ok, 1 check found violations, 2 bad input (data/scenario/solver), 3 infeasible.
+Exit codes: 0 ok (also an interrupted run that kept a solution), 1 check found violations or
+no solution, 2 bad input (data/scenario/solver options/results folder), 3 infeasible, 4 the
+results could not be written where asked (they went to a rescue folder, whose path is
+printed), 130 interrupted with nothing feasible to keep (nothing written).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import time
+import warnings
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from specialeplan import __version__
-from specialeplan.errors import InfeasibleError, SpecialeplanError
+from specialeplan.errors import InfeasibleError, OptionalFileIgnored, SpecialeplanError
+
+if TYPE_CHECKING:
+    from specialeplan.api import RunOutcome
+    from specialeplan.checker import QualityLimits
+    from specialeplan.runfolder import RunFolder
+    from specialeplan.scenarios.schema import ResolvedScenario
+    from specialeplan.solvers.base import Deadline
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Placement of specialfunktioner for the Danish national specialeplan.")
@@ -68,6 +82,11 @@ def _kpi_table(kpis: dict) -> Table:
     return table
 
 
+def _stop(code: int, message: str) -> None:
+    err_console.print(message, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
@@ -75,78 +94,178 @@ def run(
         "results"),
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="override a scenario key, e.g. --set solver.time_limit=60")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        help="replace OUT/<name>/ if it holds a run (only once the new run is complete)")
+    ] = False,
     quiet: Annotated[bool, typer.Option(help="do not stream the solver log")] = False,
     check: Annotated[bool, typer.Option(help="verify the written folder with the checker")] = True,
     excel: Annotated[bool, typer.Option(help="also write results.xlsx")] = True,
     maps: Annotated[bool, typer.Option(help="also draw maps/<speciale>.png")] = False,
 ) -> None:
-    """Solve a scenario and write its results folder."""
-    from specialeplan.api import Built
-    from specialeplan.api import run as run_scenario
-    from specialeplan.results import write_results
+    """Solve a scenario and write its results folder OUT/<name>/.
+
+    The folder is written completely into a temporary folder beside it and then renamed
+    into place. A folder that already holds a run is refused unless --overwrite; a second
+    run on the same folder at the same time is refused. solver.time_limit bounds the whole
+    run. Ctrl-C (or SIGTERM) stops and keeps the best solution feasible for the whole model
+    (status interrupted, exit 0), or writes nothing (exit 130) when there is none yet.
+    """
+    t0 = time.perf_counter()
+    from specialeplan.runfolder import RunFolder
     from specialeplan.scenarios.schema import load_scenario
+    from specialeplan.solvers.base import Deadline
+    from specialeplan.solvers.registry import check_solver_options
 
     try:
         resolved = load_scenario(scenario, set_ or [])
         sc = resolved.scenario
-        folder = out / sc.name
-        folder.mkdir(parents=True, exist_ok=True)
-        console.print(f"[bold]{sc.name}[/]: loading dataset {sc.dataset!r}")
-
-        def announce(built: Built) -> None:
-            sizes = ", ".join(f"{k} {v:,}" for k, v in built.data.sizes.items())
-            console.print(f"built model in {built.build_seconds:.1f} s ({sizes}); solving "
-                          f"(time limit {sc.solver.time_limit} s, gap "
-                          f"{sc.solver.mip_rel_gap:.2%}; Ctrl-C stops and keeps the best "
-                          "solution)")
-
-        try:
-            outcome = run_scenario(resolved, verbose=not quiet,
-                                   log_file=str(folder / "solver.log"), on_built=announce)
-        except InfeasibleError as exc:
-            if exc.diagnosis is not None:
-                exc.diagnosis.table.to_csv(folder / "infeasibility.csv", index=False)
-            err_console.print(f"[bold red]infeasible:[/] {escape(str(exc))}\n(details in "
-                              f"{folder / 'infeasibility.csv'})", highlight=False)
-            raise typer.Exit(3) from None
-        write_results(outcome, resolved, folder, excel=excel)
+        check_solver_options(sc.solver)
+        deadline = Deadline.after(sc.solver.time_limit, t0)
+        with RunFolder(out, sc.name, overwrite=overwrite) as rf:
+            folder, outcome = _solve_and_write(rf, resolved, deadline, quiet=quiet,
+                                               excel=excel, maps=maps)
     except SpecialeplanError as exc:
         fail(exc)
+        return
+    except KeyboardInterrupt:  # a second Ctrl-C / SIGTERM: stop at once, write nothing
+        _stop(130, "interrupted again: stopped at once; nothing was written")
         return
     kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
     console.print(_kpi_table(kpis))
+    result = outcome.result
+    if outcome.diagnosis is not None:
+        _stop(3, f"[bold red]infeasible:[/] the scenario is infeasible. A minimal relaxation "
+                 f"that makes it feasible:\n{escape(outcome.diagnosis.to_text())}\n(details "
+                 f"in {escape(str(folder / 'infeasibility.csv'))})")
     if outcome.solution is None:
-        err_console.print(f"[bold red]no solution[/] (status {outcome.result.status})")
-        raise typer.Exit(1)
+        note = result.extra.get("note")
+        _stop(1, f"[bold red]no solution[/] (status {result.status}"
+                 + (f": {escape(note)}" if note else "") + f"); recorded in {folder}")
     console.print(f"results written to [bold]{folder}[/]")
+    if result.status == "interrupted":
+        console.print("[yellow]interrupted[/]: kept the best solution found, feasible for the "
+                      "whole model" + (f" (gap {result.mip_gap:.2%})" if result.mip_gap
+                                       is not None else " (no bound yet: gap unknown)"))
     if maps:
-        from specialeplan.maps import write_maps
-
-        console.print(f"drew {len(write_maps(folder))} map(s) in {folder / 'maps'}")
+        console.print(f"drew {len(list((folder / 'maps').glob('*.png')))} map(s) in "
+                      f"{folder / 'maps'}")
     if check:
-        _run_check(folder)
+        _run_check(folder, after_run=True)
 
 
-def _run_check(folder: Path) -> None:
+def _solve_and_write(rf: RunFolder, resolved: ResolvedScenario, deadline: Deadline, *,
+                     quiet: bool, excel: bool, maps: bool) -> tuple[Path, RunOutcome]:
+    """Solve into ``rf.tmp`` and publish; exits 130 when interrupted with nothing feasible
+    to keep, 4 when the folder cannot be written (the result then goes to a rescue
+    folder)."""
+    from specialeplan.api import Built, RunOutcome
+    from specialeplan.api import run as run_scenario
+    from specialeplan.solvers.base import Status, interruptible
+
+    sc = resolved.scenario
+    console.print(f"[bold]{sc.name}[/]: loading dataset {sc.dataset!r}")
+
+    def announce(built: Built) -> None:
+        sizes = ", ".join(f"{k} {v:,}" for k, v in built.data.sizes.items())
+        limit = (f"{sc.solver.time_limit:g} s for the whole run, {deadline.remaining():.0f} s "
+                 "left" if sc.solver.time_limit is not None else "none")
+        console.print(f"built model in {built.build_seconds:.1f} s ({sizes}); solving "
+                      f"(time limit {limit}, gap {sc.solver.mip_rel_gap:.2%}; Ctrl-C stops "
+                      "and keeps the best solution)")
+
+    with interruptible():  # Ctrl-C and SIGTERM: from here on they stop the solve, not us
+        try:
+            outcome = run_scenario(resolved, verbose=not quiet,
+                                   log_file=str(rf.tmp / "solver.log"), on_built=announce,
+                                   deadline=deadline)
+        except InfeasibleError as exc:
+            if not isinstance(exc.outcome, RunOutcome):  # pragma: no cover - api contract
+                raise
+            outcome = exc.outcome
+        if outcome.result.status == Status.INTERRUPTED and outcome.solution is None:
+            _stop(130, "[bold yellow]interrupted[/] before a solution feasible for the whole "
+                       "model was found (e.g. during the start heuristic, before every "
+                       "speciale had a feasible part): nothing was written")
+        return _write(rf, outcome, resolved, excel=excel, maps=maps), outcome
+
+
+def _write(rf: RunFolder, outcome: RunOutcome, resolved: ResolvedScenario, *, excel: bool,
+           maps: bool) -> Path:
+    """Write the run into the temp folder and publish it; on a write error put it into a
+    rescue folder under the system temp dir and exit 4 (the solution is never lost)."""
+    from specialeplan.maps import write_maps
+    from specialeplan.results import write_results
+    from specialeplan.runfolder import rescue_folder
+
+    try:
+        write_results(outcome, resolved, rf.tmp, excel=excel)
+        if maps and outcome.solution is not None:
+            try:
+                write_maps(rf.tmp)
+            except Exception as exc:  # noqa: BLE001 - a map is no reason to lose a result
+                err_console.print(f"[yellow]warning:[/] could not draw the maps: "
+                                  f"{escape(str(exc))}", highlight=False)
+        return rf.publish()
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, keep the solution
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        first = f"cannot write the results to {rf.target}: {reason}"
+    try:
+        rescue = rescue_folder(rf.name)
+        log = rf.tmp / "solver.log"
+        if log.is_file():
+            shutil.copy2(log, rescue / "solver.log")
+        write_results(outcome, resolved, rescue, excel=False)
+    except Exception as exc:  # noqa: BLE001
+        _stop(4, f"[bold red]error:[/] {escape(first)}; and the rescue copy failed too: "
+                 f"{escape(str(exc))}")
+    _stop(4, f"[bold red]error:[/] {escape(first)}.\nThe result was saved to "
+             f"[bold]{escape(str(rescue))}[/] instead (check it with specialeplan check).")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _run_check(folder: Path, limits: QualityLimits | None = None, *,
+               strict: bool = False, after_run: bool = False) -> None:
     from specialeplan.checker import check_results
 
     try:
-        report = check_results(folder)
-    except SpecialeplanError as exc:
-        fail(exc)
+        report = check_results(folder, limits=limits)
+    except SpecialeplanError as exc:  # a folder we just wrote must read back: 1, not 2
+        fail(exc, 1 if after_run else 2)
         return
-    if report.ok:
-        console.print(f"[green]check passed[/]: {report.n_checks:,} checks, objective "
-                      f"{report.objective_recomputed:,.6g} recomputed from the files")
-        return
-    err_console.print(report.to_text(), highlight=False, markup=False)
-    raise typer.Exit(1)
+    if not report.ok:
+        err_console.print(report.to_text(), highlight=False, markup=False)
+        raise typer.Exit(1)
+    console.print(f"[green]check passed[/]: {report.n_checks:,} checks, objective "
+                  f"{report.objective_recomputed:,.6g} recomputed from the files")
+    for w in report.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    if strict and report.warnings:
+        _stop(1, f"[bold red]strict:[/] {len(report.warnings)} quality warning(s) fail the "
+                 "check")
 
 
 @app.command()
-def check(folder: Annotated[Path, typer.Argument(help="a results folder")]) -> None:
-    """Re-verify a results folder from its files only (independent of the model)."""
-    _run_check(folder)
+def check(
+    folder: Annotated[Path, typer.Argument(help="a results folder")],
+    strict: Annotated[bool, typer.Option(
+        help="fail (exit 1) on quality warnings too: gap, unmet demand, reach shortfalls")
+    ] = False,
+    max_gap: Annotated[float | None, typer.Option(
+        help="gap above this is a warning (default: the scenario's solver.mip_rel_gap)")
+    ] = None,
+    max_unmet: Annotated[float, typer.Option(
+        help="unmet borgerforløb above this are a warning")] = 0.0,
+    max_reach_shortfalls: Annotated[float, typer.Option(
+        help="municipality × speciale without rådgivning in reach above this are a warning")
+    ] = 0.0,
+) -> None:
+    """Re-verify a results folder from its files only (independent of the model), and
+    report the solution's quality: gap, unmet borgerforløb, reach shortfalls."""
+    from specialeplan.checker import QualityLimits
+
+    _run_check(folder, QualityLimits(max_gap=max_gap, max_unmet=max_unmet,
+                                     max_reach_shortfalls=max_reach_shortfalls),
+               strict=strict)
 
 
 @app.command(name="map")
@@ -186,10 +305,22 @@ def classic(
 
     try:
         options = SolverOptions(name=solver, time_limit=time_limit, mip_rel_gap=0.0)
-        record = solve_classic_file(kind.value, file, options)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", OptionalFileIgnored)
+            record = solve_classic_file(kind.value, file, options)
+    except InfeasibleError as exc:
+        _stop(3, f"[bold red]infeasible:[/] {escape(str(exc))}")
+        return
     except SpecialeplanError as exc:
         fail(exc)
         return
+    except ValidationError as exc:  # e.g. --time-limit inf
+        err = exc.errors()[0]
+        fail(SpecialeplanError(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}"))
+        return
+    for w in caught:
+        if issubclass(w.category, OptionalFileIgnored):
+            err_console.print(f"[yellow]warning:[/] {escape(str(w.message))}", highlight=False)
     if as_json:
         print(json.dumps(record))
         return

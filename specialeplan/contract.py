@@ -78,3 +78,8 @@ INSTANCE_TABLES: dict[str, TableContract] = {
 
 RESOLVED_SCENARIO = "instance/scenario.resolved.yaml"
 KPIS = "kpis.json"
+INFEASIBILITY = "infeasibility.csv"
+
+#: ``kpis.json → status``: the statuses of a folder with a solution, and without one
+SOLUTION_STATUSES = ("optimal", "time_limit", "interrupted", "feasible")
+NO_SOLUTION_STATUSES = ("infeasible", "unbounded", "no_solution", "error")

@@ -40,8 +40,16 @@ class SolverError(SpecialeplanError):
 
 
 class InfeasibleError(SpecialeplanError):
-    """The scenario is infeasible; ``diagnosis`` explains which families cause it."""
+    """The scenario is infeasible; ``diagnosis`` explains which families cause it and
+    ``outcome`` (a ``RunOutcome`` without solution) is what a results folder records."""
 
-    def __init__(self, message: str, diagnosis: object | None = None) -> None:
+    def __init__(self, message: str, diagnosis: object | None = None,
+                 outcome: object | None = None) -> None:
         super().__init__(message)
         self.diagnosis = diagnosis
+        self.outcome = outcome
+
+
+class OptionalFileIgnored(UserWarning):
+    """An optional side file (e.g. ``optima.csv`` beside an OR-Library instance) could not
+    be read and was ignored; it never stops a solve."""

@@ -1,4 +1,10 @@
-"""Write a self-contained results folder (format: ``docs/results-format.md``)."""
+"""Write a self-contained results folder (format: ``docs/results-format.md``).
+
+:func:`write_results` fills a folder; the CLI hands it the temporary folder of a
+:class:`~specialeplan.runfolder.RunFolder`, so a folder only ever holds one run. A run
+without a solution (infeasible, no solution in the time limit) still gets ``kpis.json``
+(with its status), ``instance/`` and, when infeasible, ``infeasibility.csv``.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,13 @@ import yaml
 
 from specialeplan import __version__
 from specialeplan.api import RunOutcome
-from specialeplan.contract import INSTANCE_TABLES, KPIS, RESOLVED_SCENARIO, RESULT_TABLES
+from specialeplan.contract import (
+    INFEASIBILITY,
+    INSTANCE_TABLES,
+    KPIS,
+    RESOLVED_SCENARIO,
+    RESULT_TABLES,
+)
 from specialeplan.scenarios.schema import ResolvedScenario
 
 
@@ -52,6 +64,9 @@ def kpis_record(outcome: RunOutcome) -> dict[str, Any]:
         "parallel_search": res.extra.get("parallel"),
         "sizes": outcome.data.sizes,
     }
+    for key in ("note", "solution_from"):
+        if res.extra.get(key):
+            record[key] = res.extra[key]
     if outcome.solution is not None:
         record.update(outcome.solution.kpis)
     return _json_safe(record)
@@ -103,8 +118,12 @@ def contract_order(df: pd.DataFrame, columns: dict[str, str], what: str) -> pd.D
 def write_results(outcome: RunOutcome, resolved: ResolvedScenario, folder: Path,
                   *, excel: bool = True) -> Path:
     """Write tables, KPIs and inputs into ``folder`` (created if needed), in the file
-    contract of :mod:`specialeplan.contract`."""
+    contract of :mod:`specialeplan.contract`; without a solution only ``kpis.json``,
+    ``instance/`` and the diagnosis (``infeasibility.csv``) when there is one."""
     folder.mkdir(parents=True, exist_ok=True)
+    diagnosis = outcome.diagnosis
+    if diagnosis is not None:
+        diagnosis.table.to_csv(folder / INFEASIBILITY, index=False)
     (folder / "instance").mkdir(exist_ok=True)
     for name, df in instance_tables(outcome).items():
         if name in INSTANCE_TABLES:

@@ -499,3 +499,96 @@ def test_radius_scenario_serves_the_nearest(folder: Path) -> None:
 def _move_751_to_p1(df: pd.DataFrame) -> None:
     mask = (df["municipality_code"] == "751") & (df["speciale"] == A)
     df.loc[mask, ["provider_id", "travel_minutes"]] = ["P1", "180.0"]
+
+
+# ----------------------------------------------------------------------- kpis.json claims
+CLAIMS = [
+    ("status_infeasible_with_tables", lambda k: k.update(status="infeasible"),
+     "solution tables"),
+    ("status_unknown", lambda k: k.update(status="great"), "status 'great'"),
+    ("bound_doubled", lambda k: k.update(best_bound=2 * OBJECTIVE, mip_gap=1.0),
+     "above the objective"),
+    ("gap_negative", lambda k: k.update(mip_gap=-5.0), "negative"),
+    ("gap_wrong", lambda k: k.update(best_bound=OBJECTIVE / 2), "mip_gap 0"),
+    ("gap_without_bound", lambda k: k.update(best_bound=None), "exactly when"),
+    ("bound_not_a_number", lambda k: k.update(best_bound="low"), "best_bound"),
+    ("optimal_above_target", lambda k: k.update(best_bound=OBJECTIVE * 0.9, mip_gap=0.1),
+     "status optimal but the gap 10.0000%"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "names"), [c[1:] for c in CLAIMS],
+                         ids=[c[0] for c in CLAIMS])
+def test_false_claims_in_kpis_are_violations(folder: Path, mutate: Callable[[dict], None],
+                                             names: str) -> None:
+    edit_kpis(mutate)(folder)
+    _set_target_gap(folder, 0.005)  # what the run aimed for
+    report = check_results(folder)
+    hits = [v for v in report.violations if v.family == "claims"]
+    assert hits, report.to_text()
+    assert any(names in v.message for v in hits), report.to_text()
+
+
+def _set_target_gap(folder: Path, gap: float) -> None:
+    path = folder / "instance" / "scenario.resolved.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["solver"]["mip_rel_gap"] = gap
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+
+
+def test_consistent_gap_and_bound_pass(folder: Path) -> None:
+    bound = OBJECTIVE * 0.99
+    edit_kpis(lambda k: k.update(status="time_limit", best_bound=bound,
+                                 mip_gap=(OBJECTIVE - bound) / OBJECTIVE))(folder)
+    report = check_results(folder)
+    assert report.ok, report.to_text()
+    assert any("gap 1.00%" in w for w in report.warnings)
+
+
+def test_folder_without_solution_is_reported(folder: Path) -> None:
+    from specialeplan.contract import RESULT_TABLES
+
+    for contract in RESULT_TABLES.values():
+        (folder / contract.file).unlink()
+    (folder / "kpis.json").write_text(json.dumps({"status": "infeasible", "objective": None}),
+                                      encoding="utf-8")
+    report = check_results(folder)
+    assert not report.ok and not report.has_solution
+    assert report.to_text().startswith("FAILED: no solution to check (status infeasible)")
+    assert [v.message for v in report.violations] == [
+        "kpis.json says status 'infeasible': this run has no solution to check "
+        "(infeasibility.csv says which rules conflict)"]
+
+
+# ----------------------------------------------------------------------- quality
+def test_quality_warnings_name_gap_unmet_and_reach(folder: Path) -> None:
+    from specialeplan.checker import QualityLimits
+
+    edit_kpis(lambda k: k.update(status="time_limit", best_bound=OBJECTIVE * 0.08,
+                                 mip_gap=0.92))(folder)
+    report = check_results(folder)
+    assert report.ok, report.to_text()  # feasible: the rules pass
+    text = "\n".join(report.warnings)
+    assert "gap 92.00% is above 0.00%" in text
+    assert "2 borgerforløb unmet (limit 0): misbrug 2" in text
+    assert "1 municipality × speciale without a rådgivningsfunktion" in text
+    lenient = check_results(folder, limits=QualityLimits(max_gap=0.95, max_unmet=2,
+                                                         max_reach_shortfalls=1))
+    assert lenient.warnings == []
+
+
+def test_check_strict_fails_on_quality_warnings(folder: Path) -> None:
+    from typer.testing import CliRunner
+
+    from specialeplan.cli import app
+
+    runner = CliRunner()
+    plain = runner.invoke(app, ["check", str(folder)])
+    assert plain.exit_code == 0, plain.output
+    assert "check passed" in plain.output and "warning: 2 borgerforløb unmet" in plain.output
+    strict = runner.invoke(app, ["check", str(folder), "--strict"])
+    assert strict.exit_code == 1
+    assert "strict: 2 quality warning(s) fail the check" in strict.output
+    ok = runner.invoke(app, ["check", str(folder), "--strict", "--max-unmet", "2",
+                             "--max-reach-shortfalls", "1"])
+    assert ok.exit_code == 0, ok.output

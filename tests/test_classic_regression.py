@@ -68,3 +68,31 @@ def test_radius_formulation_matches_the_arcs(name: str) -> None:
     assert radius["n_constraints"] < arcs["n_constraints"]
     assert radius["open"] == arcs["open"] or radius["objective"] == pytest.approx(
         arcs["objective"])
+
+
+@pytest.mark.parametrize("optima", [
+    "name,value\npmed1,3\n",                       # other columns
+    "instance,kind,optimum\npmed1,pmedian,lots\n",  # not a number
+    b"\xff\xfe\x00\x01binary",                      # not text
+])
+def test_classic_ignores_a_broken_optional_optima_file(tmp_path, optima) -> None:  # noqa: ANN001
+    import shutil
+
+    shutil.copy(BENCHMARK_DIR / "pmed1.txt", tmp_path / "pmed1.txt")
+    path = tmp_path / "optima.csv"
+    path.write_bytes(optima if isinstance(optima, bytes) else optima.encode())
+    result = CliRunner().invoke(app, ["classic", "pmedian", str(tmp_path / "pmed1.txt"),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    assert "warning: ignoring" in result.stderr and "optima.csv" in result.stderr
+    record = json.loads(result.stdout)
+    assert record["objective"] == pytest.approx(5819) and record["published_optimum"] is None
+
+
+def test_classic_infeasible_exits_3(tmp_path) -> None:  # noqa: ANN001
+    """One facility of capacity 10, one customer with demand 30 (CFLP has no unmet demand)."""
+    path = tmp_path / "capinf.txt"
+    path.write_text("1 1\n10 5\n30 1\n")
+    result = CliRunner().invoke(app, ["classic", "cflp", str(path)])
+    assert result.exit_code == 3, result.output
+    assert "infeasible" in result.output and "demand_balance" in result.output

@@ -109,7 +109,7 @@ def test_infeasible_scenario_is_explained(scenario: Path, tmp_path: Path) -> Non
 
 
 def test_bad_inputs_exit_2_with_a_message(scenario: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["run", str(scenario), "--out", str(tmp_path),
+    result = runner.invoke(app, ["run", str(scenario), "--out", str(tmp_path / "o"),
                                  "--set", "model.fixed=[{provider_id: P7, speciale: A}]"])
     assert result.exit_code == 2
     assert "unknown provider_id 'P7'" in result.output

@@ -67,7 +67,7 @@ def test_small_extends_bundled_base() -> None:
     ("name: x\nmodel: {a: 1\nsolver: 2\n", r"malformed YAML at line \d+, column \d+"),
     ("- just\n- a list\n", r"top level must be a mapping"),
     ("", r"the file is empty"),
-    ("name: bad name!\n", r"name: String should match"),
+    ("name: bad name!\n", r"name: .*not a safe folder name"),
     ("name: x\nextends: nowhere.yaml\n", r"cannot find scenario 'nowhere.yaml'"),
 ])
 def test_bad_scenarios_are_rejected_with_location(tmp_path: Path, text: str, match: str) -> None:
@@ -93,3 +93,47 @@ def test_deep_merge_does_not_mutate() -> None:
     base = {"a": {"b": 1, "c": [1]}}
     out = deep_merge(base, {"a": {"c": [2]}})
     assert out == {"a": {"b": 1, "c": [2]}} and base == {"a": {"b": 1, "c": [1]}}
+
+
+def test_duplicate_keys_are_errors_naming_key_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "dup.yaml", "name: x\nmodel:\n  defaults: {min_cases: 1}\n"
+                                        "  demand_growth: 1.1\n  demand_growth: 1.2\n")
+    with pytest.raises(ScenarioError, match=r"line 5.*duplicate key 'demand_growth' \(first "
+                                            r"given at line 4\)"):
+        load_scenario(path)
+
+
+def test_non_utf8_file_gets_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "latin.yaml"
+    path.write_bytes("name: x\ndescription: Ærø\n".encode("latin-1"))
+    with pytest.raises(ScenarioError, match=r"not UTF-8 text \(byte 21 is 0xc6\)"):
+        load_scenario(path)
+
+
+def test_utf8_with_bom_is_fine(tmp_path: Path) -> None:
+    path = tmp_path / "bom.yaml"
+    path.write_bytes("name: x\ndescription: Ærø\n".encode("utf-8-sig"))
+    assert load_scenario(path).scenario.description == "Ærø"
+
+
+def test_name_defaults_to_the_file_stem_never_the_parents(tmp_path: Path) -> None:
+    write(tmp_path / "parent.yaml", "name: parent\nmodel: {demand_growth: 1.1}\n")
+    write(tmp_path / "child.yaml", "extends: parent.yaml\n")
+    write(tmp_path / "nameless.yaml", "model: {demand_growth: 1.1}\n")
+    assert load_scenario(tmp_path / "child.yaml").scenario.name == "child"
+    assert load_scenario(tmp_path / "nameless.yaml").scenario.name == "nameless"
+    assert load_scenario(tmp_path / "child.yaml", ["name=other"]).scenario.name == "other"
+    bundled = load_scenario(SCENARIOS / "small.yaml").scenario.name  # sets its own
+    assert bundled == "small"
+
+
+@pytest.mark.parametrize(("override", "match"), [
+    ("model.demand_growth=.inf", r"model\.demand_growth: Input should be a finite number"),
+    ("model.defaults.min_cases=.nan", r"model\.defaults\.min_cases: .*finite"),
+    ("model.per_speciale.misbrug.reach_minutes=.inf", r"reach_minutes: .*finite"),
+    ("model.specialer=[]", r"model\.specialer: lists no speciale"),
+    ("name=..", r"name: scenario name '\.\.' is not a safe folder name"),
+])
+def test_non_finite_and_unsafe_values_are_rejected(override: str, match: str) -> None:
+    with pytest.raises(ScenarioError, match=match):
+        load_scenario(SCENARIOS / "small.yaml", [override])

@@ -15,32 +15,51 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from specialeplan.checker.reading import read_instance, read_kpis, read_params, read_results
+from specialeplan.checker.quality import QualityLimits, quality_warnings
+from specialeplan.checker.reading import (
+    read_instance,
+    read_kpis,
+    read_kpis_object,
+    read_params,
+    read_results,
+    read_solver,
+)
 from specialeplan.checker.report import CheckReport, Collector, Violation
 from specialeplan.checker.rules import (
     RULES,
     Context,
+    check_claims,
     check_duplicates,
     check_kpis,
     check_objective,
     check_regions,
     recompute_terms,
 )
+from specialeplan.contract import KPIS, NO_SOLUTION_STATUSES, RESULT_TABLES
 from specialeplan.errors import DataValidationError
 from specialeplan.model.families import FAMILIES
 
-__all__ = ["RULES", "CheckReport", "Violation", "check_results"]
+__all__ = ["RULES", "CheckReport", "QualityLimits", "Violation", "check_results"]
 
 
-def check_results(folder: Path, tol: float = 1e-6) -> CheckReport:
+def check_results(folder: Path, tol: float = 1e-6,
+                  limits: QualityLimits | None = None) -> CheckReport:
     """Verify a results folder (``docs/results-format.md``) from its files only.
 
     Raises :class:`DataValidationError` (naming file and field) when a file is missing or
-    garbled; every broken rule is returned as a :class:`Violation` in the report.
+    garbled; every broken rule is returned as a :class:`Violation` in the report, and the
+    solution's quality (gap, unmet demand, reach shortfalls against ``limits``) as
+    ``report.warnings``. A folder whose ``kpis.json`` says there is no solution
+    (infeasible, no_solution, ...) gets one violation saying so (nothing to check), and
+    another when it holds solution tables all the same.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise DataValidationError("results folder does not exist", file=str(folder))
+    raw = read_kpis_object(folder)
+    status = raw.get("status")
+    if status in NO_SOLUTION_STATUSES:
+        return _no_solution_report(folder, status, raw, tol)
     params = read_params(folder)
     inst = read_instance(folder)
     tables = read_results(folder)
@@ -48,11 +67,12 @@ def check_results(folder: Path, tol: float = 1e-6) -> CheckReport:
 
     c = Collector(tol)
     tables = check_duplicates(c, tables)
+    solver = read_solver(folder)
     ctx = Context(params=params, munis=inst["municipalities"], prov=inst["providers"],
                   comp=inst["competence"], dem=inst["demand"], pt=inst["provider_travel"],
                   sp=inst["speciale_params"], des=tables["designations"],
                   asg=tables["assignments"], cov=tables["coverage"], reach=tables["reach"],
-                  nf=tables["near_family"], regions=tables["regions"], kpis=kpis)
+                  nf=tables["near_family"], regions=tables["regions"], kpis=kpis, solver=solver)
     skipped = []
     for name, fam in FAMILIES.items():
         if fam.switch and not getattr(params.families, name):
@@ -65,6 +85,26 @@ def check_results(folder: Path, tol: float = 1e-6) -> CheckReport:
     check_objective(ctx, c, terms, reported)
     check_kpis(ctx, c)
     check_regions(ctx, c)
+    check_claims(ctx, c)
+    warnings = quality_warnings(kpis, solver, ctx.cov, ctx.reach, limits or QualityLimits(),
+                                tol)
     return CheckReport(violations=c.violations, objective_reported=reported,
                        objective_recomputed=float(sum(terms.values())), terms=terms,
-                       n_checks=c.n_checks, skipped=skipped)
+                       n_checks=c.n_checks, skipped=skipped, warnings=warnings,
+                       status=str(status))
+
+
+def _no_solution_report(folder: Path, status: str, kpis: dict, tol: float) -> CheckReport:
+    c = Collector(tol)
+    why = {"infeasible": " (infeasibility.csv says which rules conflict)"}.get(status, "")
+    c.single("claims", False, f"{KPIS} says status {status!r}: this run has no solution to "
+             f"check{why}")
+    found = [t.file for t in RESULT_TABLES.values() if (folder / t.file).exists()]
+    c.single("claims", not found, f"but the folder holds solution tables {found}: files of "
+             "another run are mixed in")
+    c.single("claims", kpis.get("objective") is None,
+             f"status {status!r} but objective {kpis.get('objective')!r} (expected null)")
+    return CheckReport(violations=c.violations, objective_reported=float("nan"),
+                       objective_recomputed=float("nan"), terms={}, n_checks=c.n_checks,
+                       status=status, has_solution=False)
+

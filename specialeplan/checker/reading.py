@@ -116,8 +116,9 @@ def read_params(folder: Path) -> ModelParams:
         raise DataValidationError(err["msg"], file=RESOLVED_SCENARIO, field=loc) from None
 
 
-def read_kpis(folder: Path) -> dict[str, Any]:
-    """``kpis.json``: an object with a numeric (or null) objective and every term."""
+def read_kpis_object(folder: Path) -> dict[str, Any]:
+    """``kpis.json`` as a JSON object (any content); :class:`DataValidationError` when it is
+    missing or not JSON."""
     path = folder / KPIS
     if not path.is_file():
         raise DataValidationError("missing file in the results folder", file=KPIS)
@@ -127,6 +128,12 @@ def read_kpis(folder: Path) -> dict[str, Any]:
         raise DataValidationError(f"cannot parse JSON: {exc}", file=KPIS) from None
     if not isinstance(kpis, dict):
         raise DataValidationError("expected a JSON object", file=KPIS)
+    return kpis
+
+
+def read_kpis(folder: Path) -> dict[str, Any]:
+    """``kpis.json``: an object with a numeric (or null) objective and every term."""
+    kpis = read_kpis_object(folder)
     if "objective" not in kpis:
         raise DataValidationError("missing key", file=KPIS, field="objective")
     obj = kpis["objective"]
@@ -142,3 +149,15 @@ def read_kpis(folder: Path) -> dict[str, Any]:
             raise DataValidationError(f"expected a number, got {v!r}", file=KPIS,
                                       field=f"terms.{t}")
     return kpis
+
+
+def read_solver(folder: Path) -> dict[str, Any]:
+    """The ``solver`` section of the resolved scenario (empty when absent); only read for
+    the quality targets (``mip_rel_gap``)."""
+    path = folder / RESOLVED_SCENARIO
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    solver = doc.get("solver") if isinstance(doc, dict) else None
+    return solver if isinstance(solver, dict) else {}

@@ -34,6 +34,9 @@ class CheckReport:
     terms: dict[str, float]
     n_checks: int
     skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # solution quality (gap, unmet, reach)
+    status: str | None = None  # kpis.json status
+    has_solution: bool = True  # False: kpis.json says infeasible / no solution
 
     @property
     def ok(self) -> bool:
@@ -53,10 +56,13 @@ class CheckReport:
         head = (f"OK: {self.n_checks} checks passed" if self.ok else
                 f"FAILED: {len(self.violations)} violation(s) in {n_fam} "
                 f"{'family' if n_fam == 1 else 'families'} ({self.n_checks} checks)")
-        lines = [head,
-                 f"objective: reported {self.objective_reported:.10g}, "
-                 f"recomputed {self.objective_recomputed:.10g}",
-                 "terms: " + ", ".join(f"{k}={v:.10g}" for k, v in self.terms.items())]
+        if not self.has_solution:
+            head = f"FAILED: no solution to check (status {self.status})"
+        lines = [head]
+        if self.has_solution:
+            lines += [f"objective: reported {self.objective_reported:.10g}, "
+                      f"recomputed {self.objective_recomputed:.10g}",
+                      "terms: " + ", ".join(f"{k}={v:.10g}" for k, v in self.terms.items())]
         if self.skipped:
             lines.append("skipped (switched off): " + ", ".join(self.skipped))
         for family, items in self.families().items():
@@ -64,6 +70,7 @@ class CheckReport:
             lines.extend(f"  - {v.message}" for v in items[:max_lines])
             if len(items) > max_lines:
                 lines.append(f"  ... and {len(items) - max_lines} more")
+        lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
 

@@ -5,13 +5,15 @@ solved inputs); none of them uses the model's formulation, which is the point of
 independent check. :func:`specialeplan.checker.check_results` runs the rule of every family
 of the registry, in the registry's order, skipping the families the scenario switched off;
 ``tests/test_registry.py`` asserts that every registered family has a rule here.
-The rules ``duplicates``, ``objective`` and ``kpis`` check the folder as a whole.
+The rules ``duplicates``, ``objective``, ``kpis`` and ``claims`` check the folder as a whole;
+``claims`` holds ``kpis.json`` to what it says about the solve (status, bound, gap).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.checker.report import Collector, g
-from specialeplan.contract import MODES, RESULT_TABLES
+from specialeplan.contract import MODES, RESULT_TABLES, SOLUTION_STATUSES
 from specialeplan.model.params import ModelParams
 
 KS = ["municipality_code", "speciale"]
@@ -50,6 +52,7 @@ class Context:
     nf: pd.DataFrame
     regions: pd.DataFrame
     kpis: dict[str, Any]
+    solver: dict[str, Any] = field(default_factory=dict)  # resolved scenario's solver section
 
     @cached_property
     def pair_sum(self) -> pd.DataFrame:
@@ -842,3 +845,46 @@ def check_regions(x: Context, c: Collector) -> None:
                 c.single("regions", abs(v - rec[col]) <= c.sm(rec[col]),
                          f"kpis.json regions.{rec['region']}.{rec['speciale']}.{col} "
                          f"{v:.10g} ≠ regions.csv {rec[col]:.10g}", speciale=rec["speciale"])
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def check_claims(x: Context, c: Collector) -> None:
+    """What ``kpis.json`` claims about the solve, held to the folder and to itself:
+    the status is one with a solution (this folder has one); ``best_bound`` ≤ ``objective``
+    (minimisation); ``mip_gap`` = |objective − bound| / max(|objective|, 1e-9) as HiGHS
+    defines it, never negative, null exactly when the bound is; ``optimal`` only within the
+    scenario's ``mip_rel_gap``."""
+    k = x.kpis
+    status = k.get("status")
+    c.single("claims", status in SOLUTION_STATUSES,
+             f"status {status!r}: a folder with solution tables must have one of "
+             f"{list(SOLUTION_STATUSES)}")
+    obj, bound, gap = k.get("objective"), k.get("best_bound"), k.get("mip_gap")
+    for key, v in (("best_bound", bound), ("mip_gap", gap)):
+        c.single("claims", v is None or _number(v),
+                 f"{key}: expected a finite number or null, got {v!r}")
+    if not (_number(obj) and (bound is None or _number(bound))
+            and (gap is None or _number(gap))):
+        return
+    scale = max(1.0, abs(obj))
+    if bound is not None:
+        c.single("claims", bound <= obj + 10 * c.tol * scale,
+                 f"best_bound {bound:.10g} is above the objective {obj:.10g}: no solution "
+                 "can beat a valid lower bound (minimisation)")
+    c.single("claims", (gap is None) == (bound is None),
+             f"mip_gap {gap!r} with best_bound {bound!r}: the gap exists exactly when the "
+             "bound does")
+    if gap is None or bound is None:
+        return
+    c.single("claims", gap >= 0, f"mip_gap {gap:.10g} is negative")
+    expected = abs(obj - bound) / max(abs(obj), 1e-9)
+    c.single("claims", abs(gap - expected) <= 1e-9 + 10 * c.tol * max(1.0, expected),
+             f"mip_gap {gap:.10g} ≠ |objective − best_bound| / |objective| = {expected:.10g}")
+    target = x.solver.get("mip_rel_gap")
+    if status == "optimal" and _number(target):
+        c.single("claims", expected <= target * (1 + 1e-3) + 1e-6 or abs(obj - bound) <= 1e-6,
+                 f"status optimal but the gap {expected:.4%} is above the target "
+                 f"solver.mip_rel_gap {target:.4%}")
