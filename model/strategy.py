@@ -44,10 +44,16 @@ from specialeplan.solvers.portfolio import PrimalWorker
 from specialeplan.solvers.primal import lp_guided_search
 from specialeplan.solvers.problem import LinearProblem
 
-PARALLEL_MIN_BINARIES = 600
+SEARCH_SHARE = 0.25
+"""Sequential mode: the share of the time the primal search gets before HiGHS (at most
+:data:`SEARCH_MAX` seconds): HiGHS improves a good start itself and needs the rest for
+the bound."""
+SEARCH_MAX = 30.0
+SEQUENTIAL_STALE = 2
+"""Sequential mode: neighbourhoods in a row without improvement before HiGHS takes over."""
+SEQUENTIAL_LNS_SECONDS = 6.0
+PARALLEL_MIN_BINARIES = 200
 """Below this the MIP alone is quick and a second process costs more than it brings."""
-SEARCH_SHARE = 0.4
-"""Sequential mode: the share of the time the primal search gets before HiGHS."""
 
 
 def primal_view(data: ModelData, problem: LinearProblem
@@ -156,10 +162,12 @@ def solve_model(
         result, z = _solve_parallel(problem, primal, to_full, groupings, options, backend,
                                     deadline, info, t0, primal_start, start)
     else:
-        budget = None if limit is None else SEARCH_SHARE * limit
+        budget = SEARCH_MAX if limit is None else min(SEARCH_SHARE * limit, SEARCH_MAX)
         z_primal, log = lp_guided_search(
             primal, options, seconds=budget, groupings=groupings, start=primal_start,
-            polish_only=primal_start is not None, should_stop=interrupt_requested)
+            polish_only=primal_start is not None, should_stop=interrupt_requested,
+            enough_gap=options.mip_rel_gap, bound=known_bound, max_stale=SEQUENTIAL_STALE,
+            lns_seconds=SEQUENTIAL_LNS_SECONDS)
         found = to_full @ z_primal if z_primal is not None else None
         info.update(start_seconds=time.perf_counter() - t0, primal_steps=log.steps,
                     start_objective=problem.objective(found) if found is not None else None)

@@ -164,11 +164,13 @@ class SolveHooks:
     ``incumbent()`` is polled while the solver runs and may return a new feasible column
     vector for it to use as incumbent (e.g. from a parallel primal heuristic);
     ``stop(bound, objective)`` is polled with the current dual bound and incumbent
-    objective and stops the solve when it returns True.
+    objective and stops the solve when it returns True; ``improved(z)`` is called with
+    every improving solution the solver finds, as it finds it.
     """
 
     incumbent: Callable[[], np.ndarray | None] | None = None
     stop: Callable[[float, float], bool] | None = None
+    improved: Callable[[np.ndarray], None] | None = None
 
 
 class Status(StrEnum):
@@ -197,8 +199,10 @@ class SolverOptions(BaseModel):
     mip_rel_gap: FiniteNonNegative = Field(0.005, description="stop at this relative gap")
     threads: PositiveInt | None = Field(None, description="None = solver default")
     seed: int = Field(0, description="solver random seed (results are reproducible per seed)")
-    warm_start: bool = Field(True, description="build a start solution first (LP-guided "
-                             "restricted MIP) and hand it to the solver")
+    warm_start: bool = Field(
+        False, description="search for solutions with the LP-guided primal heuristic (before "
+        "or beside the solver, see solver.parallel) and hand them to it; off by default: "
+        "HiGHS alone is faster on the bundled scenarios (benchmarks/BENCHMARKS.md)")
     parallel: bool | None = Field(
         None, description="run the primal heuristic in a second process beside the MIP and "
         "feed its solutions to the MIP (highs-direct); None = when the machine has 2+ cores "

@@ -315,8 +315,13 @@ def _attach_hooks(h: highspy.Highs, hooks: SolveHooks, problem: LinearProblem
             stopped.set()
             event.interrupt()
 
+    def improving(event: highspy.highs.HighsCallbackEvent) -> None:
+        hooks.improved(np.array(event.data_out.mip_solution, dtype=float))
+
     if hooks.incumbent is not None:
         h.cbMipUserSolution.subscribe(user_solution)
     if hooks.stop is not None:
         h.cbMipInterrupt.subscribe(interrupt)
+    if hooks.improved is not None:
+        h.cbMipImprovingSolution.subscribe(improving)
     return stopped

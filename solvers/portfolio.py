@@ -45,12 +45,13 @@ def matrix_only(problem: LinearProblem) -> LinearProblem:
         terms=problem.terms, term_offsets=problem.term_offsets, name=problem.name)
 
 
-def _worker(payload: dict[str, Any], out: Any, stop: Any) -> None:
+def _worker(inbox: Any, out: Any, stop: Any) -> None:
     """Process entry point: run the search and put ``("solution", objective, z)`` messages,
     then ``("done", log)`` (or ``("error", text)``). Ctrl-C is ignored here: the owner
     decides when to stop. The search runs on a thread of its own so that the backends set no
     signal handlers in this process (they do only in a main thread)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    payload = inbox.get()
     thread = threading.Thread(target=_search, args=(payload, out, stop), daemon=True)
     thread.start()
     thread.join()
@@ -77,11 +78,15 @@ class PrimalWorker:
         ctx = mp.get_context("spawn")  # never fork a process that has HiGHS threads
         self._out = ctx.Queue()
         self._stop = ctx.Event()
-        payload = {"problem": matrix_only(problem), "options": options, "seconds": seconds,
-                   "groupings": groupings, "start": start, "tuning": tuning}
-        self._proc = ctx.Process(target=_worker, args=(payload, self._out, self._stop),
+        self._inbox = ctx.Queue()  # kept: the worker rebuilds its semaphores while starting
+        self._proc = ctx.Process(target=_worker, args=(self._inbox, self._out, self._stop),
                                  daemon=True, name="specialeplan-primal")
         self._proc.start()
+        # the problem goes through a queue (written by a feeder thread), not the start-up
+        # pipe: a worker that dies while starting can then never block the owner
+        self._inbox.put({"problem": matrix_only(problem), "options": options,
+                         "seconds": seconds, "groupings": groupings, "start": start,
+                         "tuning": tuning})
         self.best: tuple[float, np.ndarray] | None = None
         self.log: dict[str, Any] | None = None
         self.error: str | None = None
@@ -92,7 +97,10 @@ class PrimalWorker:
         while True:
             try:
                 msg = self._out.get_nowait()
-            except (queue.Empty, OSError, EOFError):
+            except (queue.Empty, OSError, EOFError, ValueError):
+                if (self.error is None and self.log is None and not self._proc.is_alive()
+                        and self._proc.exitcode not in (None, 0)):
+                    self.error = f"the search process ended with exit code {self._proc.exitcode}"
                 return self.best
             self._take(msg)
 
@@ -132,6 +140,8 @@ class PrimalWorker:
             self._proc.join(2.0)
         self.poll()
         self._out.close()
+        self._inbox.close()
+        self._inbox.cancel_join_thread()  # an unread problem must not block the exit
 
     @property
     def alive(self) -> bool:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from specialeplan.solvers.base import Backend, Deadline, SolverOptions, Status
+from specialeplan.solvers.base import Backend, Deadline, SolveHooks, SolverOptions, Status
 from specialeplan.solvers.problem import LinearProblem
 from specialeplan.solvers.registry import get_backend
 
@@ -62,7 +62,7 @@ def lp_guided_search(
     on_solution: Callable[[float, np.ndarray], None] | None = None,
     should_stop: Callable[[], bool] | None = None, restricted_share: float = 0.4,
     lns_seconds: float = 12.0, lns_groups: int = 4, max_stale: int = 8,
-    polish_only: bool = False,
+    polish_only: bool = False, enough_gap: float | None = None, bound: float | None = None,
 ) -> tuple[np.ndarray | None, SearchLog]:
     """Run the search for at most ``seconds``; return the best solution found (or ``start``).
 
@@ -72,6 +72,8 @@ def lp_guided_search(
     stops after ``max_stale`` neighbourhoods in a row without improvement, at the deadline,
     or when ``should_stop()`` says so. ``polish_only``: skip the LP and the restricted MIP and
     improve ``start`` by the neighbourhood search alone (re-solves after a small change).
+    ``enough_gap``: also stop once the incumbent is within this relative gap of the best
+    known lower bound (the LP relaxation's, or ``bound``): a MIP solver can prove it then.
     """
     t0 = time.perf_counter()
     deadline = Deadline.after(seconds)
@@ -99,9 +101,22 @@ def lp_guided_search(
     if start is not None:
         offer(np.asarray(start, dtype=float), "start")
     binary = _binary(problem)
+
+    def good_enough() -> bool:
+        lower = max(b for b in (log.lp_bound, bound, -np.inf) if b is not None)
+        return (enough_gap is not None and best_z is not None and np.isfinite(lower)
+                and best - lower <= enough_gap * max(abs(best), 1e-9))
+
+    def hooks(step: str) -> SolveHooks:
+        """Every improving solution of a sub-solve is offered at once; a stop request ends
+        the sub-solve in progress."""
+        return SolveHooks(improved=lambda z: offer(z, step),
+                          stop=lambda bound, obj: stop())
+
     if polish_only and best_z is not None:
         return _neighbourhoods(problem, backend, sub, deadline, groupings, binary, rng, stop,
-                               offer, lambda: best_z, lns_seconds, lns_groups, max_stale), log
+                               offer, lambda: best_z, lns_seconds, lns_groups, max_stale,
+                               hooks, good_enough), log
     lp, z_lp = backend.solve(problem.relaxed(), sub.model_copy(
         update={"time_limit": deadline.limit()}))
     if z_lp is None or stop() or deadline.expired():
@@ -117,13 +132,14 @@ def lp_guided_search(
     budget = None if seconds is None else max(restricted_share * seconds, 5.0)
     res, z = backend.solve(restricted, sub.model_copy(update={"time_limit": deadline.limit(
         budget)}), best_z if best_z is not None and restricted.violation(best_z) <= 1e-6
-        else None)
-    if not offer(z, "restricted"):
+        else None, hooks("restricted"))
+    if not offer(z, "restricted") and best_z is None:
         log.add("restricted", t0, None, status=str(res.status))
     if best_z is None:
         return None, log
     return _neighbourhoods(problem, backend, sub, deadline, groupings, binary, rng, stop, offer,
-                           lambda: best_z, lns_seconds, lns_groups, max_stale), log
+                           lambda: best_z, lns_seconds, lns_groups, max_stale, hooks,
+                           good_enough), log
 
 
 def _neighbourhoods(
@@ -131,12 +147,14 @@ def _neighbourhoods(
     groupings: list[np.ndarray] | None, binary: np.ndarray, rng: np.random.Generator,
     stop: Callable[[], bool], offer: Callable[[np.ndarray | None, str], bool],
     incumbent: Callable[[], np.ndarray], lns_seconds: float, size: int, max_stale: int,
+    hooks: Callable[[str], SolveHooks], good_enough: Callable[[], bool],
 ) -> np.ndarray:
     """The large-neighbourhood search of :func:`lp_guided_search`; returns the incumbent."""
     # a grouping with fewer than two groups would free everything: no neighbourhood
     groupings = [g for g in groupings or [] if len(np.unique(g[binary & (g >= 0)])) >= 2]
     stale, k = 0, 0
-    while groupings and not stop() and deadline.remaining() > 2.0 and stale < max_stale:
+    while (groupings and not stop() and not good_enough() and deadline.remaining() > 2.0
+           and stale < max_stale):
         groups = groupings[k % len(groupings)]
         k += 1
         ids = np.unique(groups[binary & (groups >= 0)])
@@ -146,9 +164,11 @@ def _neighbourhoods(
         best = incumbent()
         rounded = np.round(best)
         lo[fix], hi[fix] = rounded[fix], rounded[fix]
+        step = f"lns {len(chosen)} groups"
+        before = incumbent()
         res, z = backend.solve(problem.with_bounds(lo, hi), options.model_copy(
-            update={"time_limit": deadline.limit(lns_seconds)}), best)
-        improved = offer(z, f"lns {len(chosen)} groups")
+            update={"time_limit": deadline.limit(lns_seconds)}), best, hooks(step))
+        improved = offer(z, step) or incumbent() is not before
         stale = 0 if improved else stale + 1
         if res.status == Status.OPTIMAL and size < len(ids) - 1:
             size += 1  # solved to the end: a larger neighbourhood may find more

@@ -55,11 +55,11 @@ def six_specialer() -> tuple:
 
 
 class InterruptOnCall:
-    """A backend that requests an interrupt when its ``n``-th solve starts (like a Ctrl-C
-    arriving then) and otherwise solves with the real one."""
+    """A backend that requests an interrupt when its ``n``-th solve starts (``after``: ends)
+    — like a Ctrl-C arriving then — and otherwise solves with the real one."""
 
-    def __init__(self, n: int, name: str = "highs-direct") -> None:
-        self.real, self.n, self.calls = get_backend(name), n, 0
+    def __init__(self, n: int, name: str = "highs-direct", after: bool = False) -> None:
+        self.real, self.n, self.calls, self.after = get_backend(name), n, 0, after
         self.name = self.real.name
 
     def available(self) -> bool:
@@ -74,22 +74,27 @@ class InterruptOnCall:
     def solve(self, problem, options, start=None, hooks=None, *,  # noqa: ANN001, ANN201
               deadline=None):
         self.calls += 1
-        if self.calls == self.n:
+        if self.calls == self.n and not self.after:
             request_interrupt()
-        return self.real.solve(problem, options, start, hooks, deadline=deadline)
+        out = self.real.solve(problem, options, start, hooks, deadline=deadline)
+        if self.calls == self.n and self.after:
+            request_interrupt()
+        return out
 
 
-def _search_backend(monkeypatch: pytest.MonkeyPatch, n: int) -> InterruptOnCall:
+def _search_backend(monkeypatch: pytest.MonkeyPatch, n: int,
+                    after: bool = False) -> InterruptOnCall:
     """The primal search's sub-solves (LP, restricted MIP, neighbourhoods) go through this."""
     import specialeplan.solvers.primal as primal
 
-    backend = InterruptOnCall(n)
+    backend = InterruptOnCall(n, after=after)
     monkeypatch.setattr(primal, "get_backend", lambda name: backend)
     return backend
 
 
 # the model is small: the search runs before HiGHS, in this process
-OPTIONS = SolverOptions(name="highs-direct", time_limit=12, mip_rel_gap=0.0, parallel=False)
+OPTIONS = SolverOptions(name="highs-direct", time_limit=12, mip_rel_gap=0.0, warm_start=True,
+                        parallel=False)
 
 
 def test_interrupt_in_the_search_before_a_solution_keeps_nothing(
@@ -106,12 +111,12 @@ def test_interrupt_in_the_search_before_a_solution_keeps_nothing(
 
 def test_interrupt_in_the_improvement_keeps_the_feasible_start(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Interrupted in the large-neighbourhood search: the restricted MIP's plan covers every
-    speciale and is feasible for the whole model, so it is kept (status interrupted)."""
+    """Interrupted right after the restricted MIP: its plan covers every speciale and is
+    feasible for the whole model, so it is kept (status interrupted)."""
     built = six_specialer()
-    backend = _search_backend(monkeypatch, n=3)  # LP, restricted MIP, then a neighbourhood
+    backend = _search_backend(monkeypatch, n=2, after=True)  # LP, then the restricted MIP
     outcome = solve(built, OPTIONS.model_copy(update={"time_limit": 60}))
-    assert backend.calls >= 3
+    assert backend.calls == 2
     assert outcome.result.status == Status.INTERRUPTED
     assert outcome.solution is not None
     assert outcome.result.objective == pytest.approx(outcome.solution.kpis[
@@ -182,7 +187,8 @@ def test_interrupt_before_anything_feasible_writes_no_folder(
     write_dataset(built.data.instance, tmp_path / "six")
     scenario = tmp_path / "six.yaml"
     scenario.write_text("dataset: six\nmodel: {defaults: {min_count: 1, min_cases: 2}}\n"
-                        "solver: {name: highs-direct, mip_rel_gap: 0, time_limit: 12}\n",
+                        "solver: {name: highs-direct, mip_rel_gap: 0, time_limit: 12,"
+                        " warm_start: true}\n",
                         encoding="utf-8")
     backend = InterruptOnCall(1)  # during the search's LP: nothing feasible yet
     monkeypatch.setattr(primal, "get_backend", lambda name: backend)
@@ -226,7 +232,8 @@ def test_signal_in_the_start_heuristic_writes_nothing(tmp_path: Path, sig: signa
     """All 20 specialer: 1 s into the solve (the search's LP relaxation, or HiGHS's presolve
     beside it) no solution exists yet, so nothing is kept: exit 130, no folder."""
     code, output = _run_and_signal(tmp_path, "national_2030", "solving (time limit", sig,
-                                   f"solver.name={solver}", "solver.time_limit=120")
+                                   f"solver.name={solver}", "solver.time_limit=120",
+                                   "solver.warm_start=true")
     assert code == 130, output[-3000:]
     assert "nothing was written" in output
     assert list(tmp_path.iterdir()) == []  # no results, no temp folder, no lock
@@ -236,13 +243,13 @@ def test_signal_in_the_start_heuristic_writes_nothing(tmp_path: Path, sig: signa
 @POSIX
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_in_highs_keeps_the_best_solution(tmp_path: Path, sig: signal.Signals) -> None:
-    """base: HiGHS has accepted the start and works on the full model: the best solution is
-    kept with status interrupted (exit 0) and passes the check."""
+    """base: HiGHS is in its branch-and-bound log (4 s after its header it has plans): the
+    best solution is kept with status interrupted (exit 0) and passes the check."""
     # only the direct backend: through APPSI the solver log reaches stdout in bursts, so the
     # marker line is no reliable clock for when to send the signal
-    code, output = _run_and_signal(tmp_path, "base", "MIP start solution is feasible", sig,
+    code, output = _run_and_signal(tmp_path, "base", "B&B Tree", sig,
                                    "solver.name=highs-direct", "solver.time_limit=120",
-                                   "solver.mip_rel_gap=0")
+                                   "solver.mip_rel_gap=0", delay=4.0)
     assert code == 0, output[-3000:]
     kpis = json.loads((tmp_path / "base" / "kpis.json").read_text())
     assert kpis["status"] == "interrupted"
