@@ -86,11 +86,11 @@ def _reference_section(rec: dict[str, Any]) -> dict[str, Any]:
             "date": rec["started"], "cpu": machine_info()["cpu"],
             "load_avg_1m": round(rec.get("load_at_start", 0.0), 2),
             "versions": machine_info()["versions"]},
-        "notes": ["One long HiGHS run on the aggregate formulation from the LP-guided start, "
-                  "one thread, in the background; every gap of national2030 can also be "
-                  "read against this bound."],
+        "notes": ["One long HiGHS run on the scenario's model, one thread, in the "
+                  "background; every gap of national2030 can also be read against this "
+                  "bound."],
         "columns": [["hours_allowed", "hours allowed", "s"], ["seconds", "seconds", "s"],
-                    ["lp_bound", "LP bound", "obj"], ["start_objective", "start", "obj"],
+                    ["lp_bound", "LP bound", "obj"],
                     ["objective", "best known objective", "obj"],
                     ["best_bound", "best known bound", "obj"], ["mip_gap", "gap", "pct"],
                     ["status", "status", "str"]],
