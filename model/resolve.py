@@ -125,13 +125,19 @@ def previous_binaries(data: ModelData, designations: pd.DataFrame) -> dict[str, 
     return {"y": y, "r": r * y}
 
 
+REPAIR_SECONDS = 10.0
+"""At most this long for re-optimising the specialer a change touches (with the others kept)."""
+
+
 def repair_start(
     data: ModelData, problem: LinearProblem, binaries: dict[str, np.ndarray],
     affected: set[str], backend: Backend, options: SolverOptions, deadline: Deadline,
 ) -> tuple[np.ndarray | None, dict[str, Any]]:
     """A feasible solution of ``problem`` close to the earlier designations (module
-    docstring): the LP with every binary fixed, else the MIP with the binaries of the
-    ``affected`` specialer free. Returns the column vector (or None) and what was done."""
+    docstring): the LP with every binary fixed; then, when the change touches only some
+    specialer, the MIP with their binaries free (the others kept) from that LP solution, for
+    at most :data:`REPAIR_SECONDS`; the better of the two. Returns the column vector (or
+    None) and what was done."""
     lower, upper = problem.lower.copy(), problem.upper.copy()
     for name, values in binaries.items():
         sl = problem.columns[name].slice
@@ -140,13 +146,18 @@ def repair_start(
     quick = options.model_copy(update={"verbose": False, "log_file": None,
                                        "time_limit": deadline.limit(30.0)})
     result, z = backend.solve(problem.with_bounds(lower, upper), quick)
-    if z is not None:
-        return z, {"repair": "lp", "repair_status": str(result.status)}
+    info = {"repair": "lp", "repair_status": str(result.status)}
+    if affected >= set(data.specialer) and z is not None:
+        return z, info  # a global change: freeing its specialer would be the whole model
     spec = np.concatenate([b.labels.column("speciale") if b.labels.column("speciale")
                            is not None else np.full(b.size, "") for b in
                            problem.columns.values()])
     free = np.isin(spec, sorted(affected))
     lower[free], upper[free] = problem.lower[free], problem.upper[free]
-    result, z = backend.solve(problem.with_bounds(lower, upper), quick)
-    return z, {"repair": "mip over " + ", ".join(sorted(affected)),
-               "repair_status": str(result.status)}
+    local = quick.model_copy(update={"time_limit": deadline.limit(REPAIR_SECONDS),
+                                     "mip_rel_gap": options.mip_rel_gap / 4})
+    result2, z2 = backend.solve(problem.with_bounds(lower, upper), local, z)
+    if z2 is not None and (z is None or problem.objective(z2) < problem.objective(z)):
+        z, info = z2, {"repair": "mip over " + ", ".join(sorted(affected)),
+                       "repair_status": str(result2.status)}
+    return z, info
