@@ -206,14 +206,8 @@ def collect_result(
     )
 
 
-class DirectHighs:
-    """A :class:`LinearProblem` straight into highspy (no modelling-layer objects)."""
-
-    name = "highs-direct"
-
-    def available(self) -> bool:
-        """Highspy is a hard dependency: always True."""
-        return True
+class HighsBackend:
+    """What both HiGHS backends share: the version and the option check."""
 
     def version(self) -> str:
         """The HiGHS version."""
@@ -222,6 +216,16 @@ class DirectHighs:
     def check_options(self, options: SolverOptions) -> None:
         """Check ``options.options`` against HiGHS's option list (:class:`SolverError`)."""
         check_highs_options(options.options)
+
+
+class DirectHighs(HighsBackend):
+    """A :class:`LinearProblem` straight into highspy (no modelling-layer objects)."""
+
+    name = "highs-direct"
+
+    def available(self) -> bool:
+        """Highspy is a hard dependency: always True."""
+        return True
 
     def solve(
         self, problem: LinearProblem, options: SolverOptions, start: np.ndarray | None = None,

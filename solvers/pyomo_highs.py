@@ -28,11 +28,10 @@ from specialeplan.solvers.base import (
     interruptible,
 )
 from specialeplan.solvers.highs import (
-    check_highs_options,
+    HighsBackend,
     collect_result,
     ctrl_c_cancels,
     highs_option_dict,
-    highs_version,
     interrupted_before_start,
     time_limit,
 )
@@ -111,7 +110,7 @@ def column_values(m: pyo.ConcreteModel) -> np.ndarray:
     return np.array([v.value if v.value is not None else 0.0 for v in m._columns], dtype=float)
 
 
-class PyomoHighs:
+class PyomoHighs(HighsBackend):
     """Pyomo → HiGHS through APPSI. Persistent: keep the backend (and the problem) to re-solve a
     changed model without translating it again."""
 
@@ -124,13 +123,6 @@ class PyomoHighs:
         """True when APPSI finds highspy."""
         return bool(self._opt.available())
 
-    def version(self) -> str:
-        """The HiGHS version."""
-        return highs_version()
-
-    def check_options(self, options: SolverOptions) -> None:
-        """Check ``options.options`` against HiGHS's option list (:class:`SolverError`)."""
-        check_highs_options(options.options)
 
     def solve(
         self, problem: LinearProblem, options: SolverOptions, start: np.ndarray | None = None,
