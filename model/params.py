@@ -20,7 +20,7 @@ from pydantic import (
     field_validator,
 )
 
-from specialeplan.errors import ScenarioError
+from specialeplan.errors import ScenarioError, did_you_mean
 from specialeplan.model.families import switches
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -226,9 +226,10 @@ class ModelParams(BaseModel):
         """
         unknown = sorted(set(self.per_speciale) - set(known if known is not None else specialer))
         if unknown:
+            choices = sorted(known if known is not None else specialer)
             raise ScenarioError(
-                f"per_speciale names unknown speciale {unknown[0]!r}; "
-                f"known: {sorted(known if known is not None else specialer)}")
+                f"per_speciale names unknown speciale {unknown[0]!r}."
+                f"{did_you_mean(unknown[0], choices)} Known: {choices}")
         rows = []
         base = self.defaults.model_dump()
         for s in specialer:

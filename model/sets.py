@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from specialeplan.errors import ScenarioError
+from specialeplan.errors import ScenarioError, did_you_mean
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
 
@@ -103,7 +103,8 @@ def _resolve_specialer(instance: Instance, params: ModelParams) -> list[str]:
         return known
     unknown = [s for s in params.specialer if s not in known]
     if unknown:
-        raise ScenarioError(f"unknown speciale {unknown[0]!r} in 'specialer'; known: {known}")
+        raise ScenarioError(f"unknown speciale {unknown[0]!r} in 'specialer'."
+                            f"{did_you_mean(unknown[0], known)} Known: {known}")
     if len(set(params.specialer)) != len(params.specialer):
         raise ScenarioError("'specialer' lists a speciale twice")
     return list(params.specialer)
@@ -114,10 +115,12 @@ def _check_designations(instance: Instance, params: ModelParams, specialer: list
     for kind, items in (("fixed", params.fixed), ("forbidden", params.forbidden)):
         for d in items:
             if d.provider_id not in pids:
-                raise ScenarioError(f"{kind}: unknown provider_id {d.provider_id!r}")
+                raise ScenarioError(f"{kind}: unknown provider_id {d.provider_id!r}."
+                                    + did_you_mean(d.provider_id, pids))
             if d.speciale not in specialer:
                 raise ScenarioError(
-                    f"{kind}: speciale {d.speciale!r} is unknown or not planned in this scenario")
+                    f"{kind}: speciale {d.speciale!r} is unknown or not planned in this "
+                    f"scenario.{did_you_mean(d.speciale, specialer)} Planned: {specialer}")
     both = {(d.provider_id, d.speciale) for d in params.fixed} & {
         (d.provider_id, d.speciale) for d in params.forbidden}
     if both:
@@ -126,14 +129,26 @@ def _check_designations(instance: Instance, params: ModelParams, specialer: list
     regions = set(instance.municipalities["region"])
     for b in params.region_bounds:
         if b.speciale not in specialer:
-            raise ScenarioError(f"region_bounds: speciale {b.speciale!r} is not planned")
+            raise ScenarioError(f"region_bounds: speciale {b.speciale!r} is not planned."
+                                f"{did_you_mean(b.speciale, specialer)} Planned: {specialer}")
         if b.region not in regions:
-            raise ScenarioError(f"region_bounds: unknown region {b.region!r}; known: "
-                                f"{sorted(regions)}")
+            raise ScenarioError(f"region_bounds: unknown region {b.region!r}."
+                                f"{did_you_mean(b.region, regions)} Known: {sorted(regions)}")
     owners = set(instance.providers["owner"])
     for o in params.keep_today:
         if o not in owners:
-            raise ScenarioError(f"keep_today: unknown owner {o!r}; known: {sorted(owners)}")
+            raise ScenarioError(f"keep_today: unknown owner {o!r}.{did_you_mean(o, owners)} "
+                                f"Known: {sorted(owners)}")
+
+
+def check_names(instance: Instance, params: ModelParams) -> list[str]:
+    """Check the names a scenario uses against the dataset (specialer, per_speciale,
+    fixed/forbidden providers, regions, owners) without building anything; returns the
+    planned specialer. :class:`ScenarioError` (with "did you mean") on an unknown name."""
+    specialer = _resolve_specialer(instance, params)
+    _check_designations(instance, params, specialer)
+    params.speciale_table(specialer, instance.speciale_ids)
+    return specialer
 
 
 def _reachable_demand(arcs: pd.DataFrame, n_pairs: int) -> np.ndarray:

@@ -57,6 +57,15 @@ def _register_data_app() -> None:
 _register_data_app()
 
 
+def _register_sensitivity_commands() -> None:
+    from specialeplan.cli_sweep import register
+
+    register(app)
+
+
+_register_sensitivity_commands()
+
+
 @app.command()
 def version() -> None:
     """Print the package and solver versions."""
