@@ -231,10 +231,92 @@ def providers(
     out.print(t)
 
 
+def compare(
+    folders: Annotated[list[Path], typer.Argument(
+        help="two or more results folders; each after the first is compared with the first")],
+    out: Annotated[Path | None, typer.Option(
+        help="also write the tables to a .csv, .xlsx or .json file")] = None,
+    top: Annotated[int, typer.Option(
+        help="how many municipalities with the largest change in mean travel")] = 10,
+) -> None:
+    """KPI and objective-term deltas, specialfunktioner added/removed/kept per speciale,
+    the municipalities whose travel changes most; differences within the two runs' combined
+    optimality gap are flagged "not significant at this gap"."""
+    from specialeplan.compare import compare_many, write_comparison
+
+    try:
+        comps = compare_many(list(folders), top=top)
+    except SpecialeplanError as exc:
+        _fail(exc)
+        return
+    for c in comps:
+        _print_comparison(c)
+    if out is not None:
+        try:
+            write_comparison(comps, out)
+        except (SpecialeplanError, OSError) as exc:
+            _fail(exc)
+            return
+        console.print(f"wrote {out}")
+
+
+def _print_comparison(c: object) -> None:
+    from specialeplan.cli_data import _console
+    from specialeplan.compare import NOT_SIGNIFICANT, SIGNIFICANT, Comparison
+
+    assert isinstance(c, Comparison)
+    con = _console()
+    gap = "unknown" if c.combined_gap is None else f"{c.combined_gap:,.6g}"
+    con.print(f"[bold]{escape(c.label_b)}[/] ({c.status_b}) against [bold]"
+              f"{escape(c.label_a)}[/] ({c.status_a}); combined absolute gap {gap}",
+              highlight=False)
+    t = Table(title="KPIs and objective terms (Δ = B − A)")
+    for col in ("metric", "A", "B", "Δ", "Δ %", "significance"):
+        t.add_column(col, justify="left" if col in ("metric", "significance") else "right")
+    colour = {NOT_SIGNIFICANT: "yellow", SIGNIFICANT: "green"}
+    for _, r in c.kpis.iterrows():
+        if r["a"] is None and r["b"] is None or (pd_isna(r["a"]) and pd_isna(r["b"])):
+            continue
+        fl = r["flag"] if isinstance(r["flag"], str) else ""
+        pct = "" if pd_isna(r["delta_pct"]) else f"{100 * r['delta_pct']:+.2f} %"
+        t.add_row(str(r["metric"]), _fmt(r["a"]), _fmt(r["b"]),
+                  "" if pd_isna(r["delta"]) else f"{r['delta']:+,.6g}", pct,
+                  f"[{colour.get(fl, 'dim')}]{fl}[/]" if fl else "")
+    con.print(t)
+    d = c.designations
+    t = Table(title="Specialfunktioner per speciale")
+    for col in ("speciale", "added", "removed", "kept"):
+        t.add_column(col)
+    for s, grp in d.groupby("speciale", sort=True):
+        def names(change: str, grp: object = grp) -> str:
+            g = grp[grp["change"] == change]  # type: ignore[index]
+            return "\n".join(f"{p} {n} ({m})" for p, n, m in zip(
+                g["provider_id"], g["provider_name"], g["municipality_name"], strict=True))
+        t.add_row(str(s), escape(names("added")), escape(names("removed")),
+                  str(int((grp["change"] == "kept").sum())))
+    con.print(t)
+    m = c.municipalities
+    if len(m):
+        t = Table(title="Municipalities whose mean family travel changes most (minutes)")
+        for col in ("municipality", "A", "B", "Δ"):
+            t.add_column(col, justify="left" if col == "municipality" else "right")
+        for _, r in m.iterrows():
+            t.add_row(f"{r['municipality_name']} ({r['municipality_code']})",
+                      *(("–" if pd_isna(v) else f"{v:.1f}") for v in
+                        (r["mean_travel_a"], r["mean_travel_b"])), f"{r['delta']:+.1f}")
+        con.print(t)
+
+
+def pd_isna(v: object) -> bool:
+    """True for None and NaN."""
+    return v is None or (isinstance(v, float) and v != v)
+
+
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to the main app (and ``providers`` to ``data``)."""
     from specialeplan.cli_data import data_app
 
     app.command()(sweep)
+    app.command()(compare)
     app.command()(show)
     data_app.command()(providers)

@@ -55,6 +55,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -602,7 +603,11 @@ class _Dask:
                 if stop():
                     client.cancel(list(pending) + list(parents.values()))
                     return
-                finished, pending = wait(pending, timeout=0.5, return_when="FIRST_COMPLETED")
+                try:
+                    finished, pending = wait(pending, timeout=0.5,
+                                             return_when="FIRST_COMPLETED")
+                except TimeoutError:  # nothing finished in this half second
+                    finished = set()
                 self.running = _processing(client, pending)
                 for fut in finished:
                     run = futures[fut]
@@ -671,7 +676,9 @@ def write_parquet(df: pd.DataFrame, path: Path) -> bool:
     """Write ``df`` as Parquet with fastparquet (a dependency) or pyarrow; False when
     neither is importable."""
     try:
-        import fastparquet
+        with warnings.catch_warnings():  # its import probes a deprecated pandas option
+            warnings.simplefilter("ignore")
+            import fastparquet
     except ImportError:
         try:
             df.to_parquet(path, index=False)
