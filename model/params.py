@@ -202,10 +202,29 @@ class ModelParams(BaseModel):
         False, description="keep today's rådgivningsfunktioner (competence.advisory_today): "
         "the rådgivning duty is tendered for eight years at a time")
     equity: Equity = Field(default_factory=Equity)
+    limits: dict[str, NonNegativeFloat] = Field(
+        default_factory=dict, description="upper limits on criteria (family 'limits'): an "
+        "objective term by its raw value, i.e. with weight 1 (travel in borgerforløb-minutes, "
+        "designation and advisory in cost units, unmet in borgerforløb, equity in minutes, "
+        "...), or 'specialfunktioner' / 'raadgivningsfunktioner' (national counts); "
+        "'specialeplan frontier' sets them")
     reach_formulation: Literal["compact", "strong"] = Field(
         "compact", description="'strong': v <= r per reach arc (tight LP, ~half of all rows on "
         "national instances); 'compact': covering rows Σ r + q >= 1 per municipality plus "
         "Σ_k v <= min(A_p, #arcs)·r — same integer solutions, LP 5x faster")
+
+    @field_validator("limits")
+    @classmethod
+    def _known_criteria(cls, value: dict[str, float]) -> dict[str, float]:
+        from specialeplan.model.families.limits import COUNTS
+        from specialeplan.model.registry import TERMS
+
+        known = [*TERMS, *COUNTS]
+        for name in value:
+            if name not in known:
+                raise ValueError(f"unknown criterion {name!r}.{did_you_mean(name, known)} "
+                                 f"Known: {', '.join(known)}")
+        return value
 
     @field_validator("specialer")
     @classmethod

@@ -209,6 +209,25 @@ def test_change_penalty_and_limit(backend: str) -> None:
     assert (obj, des) == (pytest.approx(1350), {"P0"})
 
 
+def test_limits_on_a_term_and_a_count(backend: str) -> None:
+    """Designation cost 400: the optimum {P1} has raw travel 300 + 50 + 300 = 650. With
+    limits.travel 400 one provider is not enough: {P0,P2} or {P0,P1} (travel 400, cost 800)
+    → 1200; all three (travel 150) cost 1350. With designation cost 0 all three open
+    (travel 150); limits.specialfunktioner 1 leaves P1 alone: 650. A limit holds whatever
+    the term's weight: travel weight 0 and limits.travel 400 → two providers, objective 800."""
+    inst = tiny_instance(LINE, PROVIDERS, EVEN, comp(400))
+    obj, des, sol = solve_tiny(inst, backend, limits={"travel": 400})
+    assert obj == pytest.approx(1200)
+    assert len(des) == 2 and sol.kpis["terms"]["travel"] == pytest.approx(400)
+    obj, des, _ = solve_tiny(inst, backend, limits={"travel": 400}, weights={"travel": 0})
+    assert obj == pytest.approx(800) and len(des) == 2
+    free = tiny_instance(LINE, PROVIDERS, EVEN, comp())
+    obj, des, _ = solve_tiny(free, backend)
+    assert obj == pytest.approx(150) and len(des) == 3
+    obj, des, _ = solve_tiny(free, backend, limits={"specialfunktioner": 1})
+    assert obj == pytest.approx(650) and des == {"P1"}
+
+
 def test_infeasible_min_volume_is_explained() -> None:
     """m = 100 per specialfunktion but only 30 borgerforløb exist and at least one
     specialfunktion is required: the diagnosis names the families and speciale A."""
