@@ -231,6 +231,67 @@ def providers(
     out.print(t)
 
 
+def frontier(
+    scenario: Annotated[str, typer.Argument(help="scenario YAML file or bundled name")],
+    bound: Annotated[str, typer.Option(
+        help="the criterion to bound: an objective term by its raw value (travel, "
+        "designation, equity, ...) or specialfunktioner / raadgivningsfunktioner")],
+    minimise: Annotated[str, typer.Option(
+        help="'objective' (the scenario's objective without the bounded term) or a term")
+    ] = "objective",
+    steps: Annotated[int, typer.Option(help="number of points on the front")] = 5,
+    out: Annotated[Path, typer.Option(help="results root")] = Path("results"),
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="override a scenario key, e.g. --set solver.time_limit=60")] = None,
+    workers: Annotated[int | None, typer.Option(help="local Dask cluster of N workers")
+                       ] = None,
+    scheduler: Annotated[str | None, typer.Option(help="an existing Dask scheduler")] = None,
+    resume: Annotated[bool, typer.Option(help="keep the points already complete")] = False,
+    overwrite: Annotated[bool, typer.Option(help="redo every point")] = False,
+    reuse: Annotated[bool, typer.Option(
+        help="solve each point from the previous point's plan and bound")] = True,
+) -> None:
+    """A trade-off front by the epsilon-constraint method: minimise one criterion with the
+    other bounded, at --steps limits from its value at the best plan down to its minimum.
+
+    Writes OUT/<scenario>.frontier.<minimise>-vs-<bound>/frontier.csv and frontier.png (and
+    a results folder per point). Example: --bound specialfunktioner (cost of the plan against
+    the number of specialfunktioner) or --bound equity (total against the worst-off
+    municipalities' travel).
+    """
+    from specialeplan.frontier import UNITS, run_frontier
+    from specialeplan.sweep import SweepInterrupted
+
+    def on_event(kind: str, p: SweepProgress, run: SweepRun | None,
+                 result: RunResult | None) -> None:
+        if kind == "done" and run is not None and result is not None:
+            console.print(f"  {escape(run.name)}: {result.status} in {result.seconds:.1f} s",
+                          highlight=False)
+
+    console.print(f"frontier of {escape(scenario)}: minimise {minimise}, bound {bound} "
+                  f"({steps} steps; first the two ends)", highlight=False)
+    try:
+        table = run_frontier(scenario, bound=bound, minimise=minimise, steps=steps, out=out,
+                             overrides=set_ or [], reuse=reuse, workers=workers,
+                             scheduler=scheduler, resume=resume, overwrite=overwrite,
+                             on_event=on_event)
+    except SweepInterrupted as exc:
+        err_console.print(f"[bold yellow]{escape(str(exc))}[/]", highlight=False)
+        raise typer.Exit(130) from None
+    except SpecialeplanError as exc:
+        _fail(exc)
+        return
+    t = Table(title=f"Front: minimise {minimise}, {bound} ({UNITS.get(bound, '')}) bounded")
+    for c in ("point", "limit", bound, minimise, "status", "gap", "non_dominated"):
+        t.add_column(c, justify="left" if c in ("point", "status") else "right")
+    for _, r in table.iterrows():
+        t.add_row(*(escape(_fmt(r[c])) for c in ("point", "limit", bound, minimise, "status",
+                                                 "gap", "non_dominated")))
+    console.print(t)
+    folder = Path(out) / str(table.attrs.get("name", ""))
+    console.print(f"wrote frontier.csv and frontier.png in {folder}", highlight=False)
+
+
 def compare(
     folders: Annotated[list[Path], typer.Argument(
         help="two or more results folders; each after the first is compared with the first")],
@@ -318,5 +379,6 @@ def register(app: typer.Typer) -> None:
 
     app.command()(sweep)
     app.command()(compare)
+    app.command()(frontier)
     app.command()(show)
     data_app.command()(providers)

@@ -302,10 +302,6 @@ def load_sweep(path: str | Path, extra_set: list[str] | None = None) -> Sweep:
     """Read and validate a sweep file, resolve every run's scenario, load the dataset once
     and check every run against it (unknown specialer, providers, ...: :class:`ScenarioError`
     naming the run). ``extra_set``: ``key=value`` overrides for every run (after ``set:``)."""
-    from specialeplan.api import load_dataset
-    from specialeplan.model.sets import check_names
-    from specialeplan.solvers.registry import check_solver_options
-
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"sweep file not found: {path}")
@@ -321,6 +317,16 @@ def load_sweep(path: str | Path, extra_set: list[str] | None = None) -> Sweep:
         lines = [f"  {'.'.join(str(x) for x in e['loc']) or '(top)'}: "
                  f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors()]
         raise ScenarioError(f"{path}: invalid sweep file\n" + "\n".join(lines)) from None
+    return make_sweep(spec, path, extra_set)
+
+
+def make_sweep(spec: SweepSpec, path: Path, extra_set: list[str] | None = None) -> Sweep:
+    """Resolve every run of ``spec`` (its ``scenario`` relative to ``path``'s folder), load
+    the dataset once and check every run against it (see :func:`load_sweep`)."""
+    from specialeplan.api import load_dataset
+    from specialeplan.model.sets import check_names
+    from specialeplan.solvers.registry import check_solver_options
+
     scenario_path = locate_scenario(spec.scenario, path.parent)
     common = [_override(k, v) for k, v in spec.set.items()] + list(extra_set or [])
     if spec.grid is not None:
