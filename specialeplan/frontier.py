@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from specialeplan.errors import InfeasibleError, SpecialeplanError, did_you_mean
 from specialeplan.model.families import TERMS
@@ -99,16 +101,20 @@ def f2_minimum(resolved: ResolvedScenario, instance: Any, bound: str) -> float |
         update=weights), "limits": {}})
     built = build(instance, params)
     p = built.problem
-    c = _raw_f2(p, params, bound)
-    offset = 0.0
+    # the objective as named terms (both backends read them): f2 raw, then the penalties
+    rows = [_raw_f2(p, params, bound)]
+    names, offsets = [bound], [float(p.term_offsets[p.term_names.index(bound)])
+                               if bound in TERMS else 0.0]
     for k in PENALTIES:
         t = p.term_names.index(k)
-        c = c + np.asarray(p.terms[t].todense()).ravel()
-        offset += float(p.term_offsets[t])
-    if bound in TERMS:
-        offset += float(p.term_offsets[p.term_names.index(bound)])
-    built = Built(data=built.data, problem=dataclasses.replace(p, c=c, offset=offset),
-                  build_seconds=built.build_seconds)
+        rows.append(np.asarray(p.terms[t].todense()).ravel())
+        names.append(k)
+        offsets.append(float(p.term_offsets[t]))
+    terms = sp.csr_matrix(np.vstack(rows))
+    problem = dataclasses.replace(p, c=np.asarray(terms.sum(axis=0)).ravel(),
+                                  offset=float(sum(offsets)), terms=terms, term_names=names,
+                                  term_offsets=np.array(offsets))
+    built = Built(data=built.data, problem=problem, build_seconds=built.build_seconds)
     try:
         outcome = solve(built, sc.solver.model_copy(update={"warm_start": False,
                                                             "verbose": False}))
@@ -140,15 +146,18 @@ def f2_at_best_f1(resolved: ResolvedScenario, instance: Any, bound: str) -> floa
 
 
 def epsilons(hi: float, lo: float, steps: int, integer: bool) -> list[float]:
-    """``steps`` limits from ``hi`` down to ``lo`` (distinct integers for counts); the
-    lowest gets a hair of slack so that the plan that reached it stays feasible."""
+    """``steps`` limits from ``hi`` down to ``lo`` (distinct integers for counts), at 10⁻⁶
+    precision; the two ends are rounded up, so the plans that reached them stay feasible."""
     if steps < 1:
         raise SpecialeplanError("--steps must be at least 1")
-    values = [hi] if steps == 1 or hi <= lo else list(np.linspace(hi, lo, steps))
+    values = [hi] if steps == 1 or hi <= lo else [float(v) for v in np.linspace(hi, lo, steps)]
     if integer:
-        out = sorted({int(np.floor(v + 1e-9)) for v in values}, reverse=True)
-        return [float(v) for v in out]
-    return [v + 1e-7 * max(1.0, abs(v)) for v in values]
+        return [float(v) for v in sorted({int(np.floor(v + 1e-9)) for v in values},
+                                         reverse=True)]
+    out = [round(v, 6) for v in values]
+    out[0] = math.ceil(values[0] * 1e6 - 1e-6) / 1e6
+    out[-1] = math.ceil(values[-1] * 1e6 - 1e-6) / 1e6
+    return out
 
 
 def _label(value: float) -> str:
@@ -266,8 +275,8 @@ def write_frontier_plot(table: pd.DataFrame, path: Path, *, bound: str, minimise
     ax.set_xlabel(f"{bound} ({UNITS.get(bound, '')})")
     ax.set_ylabel(minimise + ("" if minimise == "objective" else
                               f" ({UNITS.get(minimise, '')}, weighted)"))
-    ax.set_title(f"{title}: minimise {minimise} with {bound} bounded ({len(front)} points "
-                 "on the front)")
+    ax.set_title(f"{title}: minimise {minimise} with {bound} bounded\n({len(front)} of "
+                 f"{len(ok)} points on the front)", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
