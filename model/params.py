@@ -139,6 +139,20 @@ class RegionBound(BaseModel):
     max_count: NonNegativeInt | None = None
 
 
+class CapacityChange(BaseModel):
+    """Places lost or added: the capacity (``providers.capacity``) and the per-speciale
+    places (``competence.max_cases``) of the matching providers are multiplied by
+    ``factor``. A provider matches when it is in ``region`` (if given), has ``owner`` (if
+    given) and is ``provider_id`` (if given); at least one of the three is needed."""
+
+    model_config = _STRICT
+
+    factor: NonNegativeFloat = Field(..., description="e.g. 0.8: a fifth of the places lost")
+    region: str | None = None
+    owner: str | None = None
+    provider_id: str | None = None
+
+
 class Equity(BaseModel):
     """The worst-off term (``families.equity``): maximum or CVaR of per-municipality mean
     family travel, per speciale."""
@@ -202,6 +216,9 @@ class ModelParams(BaseModel):
         False, description="keep today's rådgivningsfunktioner (competence.advisory_today): "
         "the rådgivning duty is tendered for eight years at a time")
     equity: Equity = Field(default_factory=Equity)
+    capacity_changes: list[CapacityChange] = Field(
+        default_factory=list, description="places lost or added, by region, owner or "
+        "provider (applied in order; the solved capacities are written to instance/)")
     limits: dict[str, NonNegativeFloat] = Field(
         default_factory=dict, description="upper limits on criteria (family 'limits'): an "
         "objective term by its raw value, i.e. with weight 1 (travel in borgerforløb-minutes, "
@@ -212,6 +229,15 @@ class ModelParams(BaseModel):
         "compact", description="'strong': v <= r per reach arc (tight LP, ~half of all rows on "
         "national instances); 'compact': covering rows Σ r + q >= 1 per municipality plus "
         "Σ_k v <= min(A_p, #arcs)·r — same integer solutions, LP 5x faster")
+
+    @field_validator("capacity_changes")
+    @classmethod
+    def _some_filter(cls, value: list[CapacityChange]) -> list[CapacityChange]:
+        for i, ch in enumerate(value):
+            if ch.region is None and ch.owner is None and ch.provider_id is None:
+                raise ValueError(f"entry {i + 1} names no region, owner or provider_id: "
+                                 "say whose places change")
+        return value
 
     @field_validator("limits")
     @classmethod

@@ -26,6 +26,7 @@ integer ids rather than a dense k×p×s loop. ``arcs`` is sorted by (dem, pair, 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,12 @@ class ModelData:
     coach: pd.DataFrame
     not_kept: pd.DataFrame  # today's designations of keep_today owners that cannot be kept
     assignment: str = "arcs"  # "arcs" or "radius" (see assignment_formulation)
+    source: Instance | None = None  # the dataset before capacity_changes (None: unchanged)
+
+    @property
+    def original(self) -> Instance:
+        """The dataset as loaded, before ``capacity_changes`` (rebuild from this one)."""
+        return self.source if self.source is not None else self.instance
 
     def reachable_demand(self) -> np.ndarray:
         """Per pair: the demand of the municipalities within its arcs (what it could serve;
@@ -148,7 +155,48 @@ def check_names(instance: Instance, params: ModelParams) -> list[str]:
     specialer = _resolve_specialer(instance, params)
     _check_designations(instance, params, specialer)
     params.speciale_table(specialer, instance.speciale_ids)
+    _capacity_mask(instance, params)
     return specialer
+
+
+def _capacity_mask(instance: Instance, params: ModelParams) -> list[np.ndarray]:
+    """Per ``capacity_changes`` entry: which providers it matches (unknown names: error)."""
+    prov = instance.providers
+    region = prov["municipality_code"].map(
+        instance.municipalities.set_index("code")["region"]).fillna("")
+    known = {"region": set(region), "owner": set(prov["owner"]),
+             "provider_id": set(prov["provider_id"])}
+    cols = {"region": region, "owner": prov["owner"], "provider_id": prov["provider_id"]}
+    out = []
+    for i, ch in enumerate(params.capacity_changes):
+        mask = np.ones(len(prov), dtype=bool)
+        for key in ("region", "owner", "provider_id"):
+            value = getattr(ch, key)
+            if value is None:
+                continue
+            if value not in known[key]:
+                raise ScenarioError(f"capacity_changes entry {i + 1}: unknown {key} {value!r}."
+                                    f"{did_you_mean(value, known[key])}")
+            mask &= (cols[key] == value).to_numpy()
+        out.append(mask)
+    return out
+
+
+def apply_capacity_changes(instance: Instance, params: ModelParams) -> Instance:
+    """The dataset with ``capacity_changes`` applied: capacity and max_cases of the matching
+    providers multiplied by each entry's factor (the instance itself when there are none)."""
+    if not params.capacity_changes:
+        return instance
+    factor = np.ones(len(instance.providers))
+    for ch, mask in zip(params.capacity_changes, _capacity_mask(instance, params),
+                        strict=True):
+        factor[mask] *= ch.factor
+    per = pd.Series(factor, index=instance.providers["provider_id"].to_numpy())
+    providers = instance.providers.assign(capacity=instance.providers["capacity"] * factor)
+    comp = instance.competence
+    competence = comp.assign(max_cases=comp["max_cases"] * comp["provider_id"].map(per)
+                             .to_numpy())
+    return dataclasses.replace(instance, providers=providers, competence=competence)
 
 
 def _reachable_demand(arcs: pd.DataFrame, n_pairs: int) -> np.ndarray:
@@ -184,6 +232,8 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     ``reduce``: drop the pairs that cannot reach the minimum volume (exact; off for the
     infeasibility diagnosis, which must be able to name the minimum volume as the cause).
     """
+    source = instance
+    instance = apply_capacity_changes(instance, params)
     specialer = _resolve_specialer(instance, params)
     _check_designations(instance, params, specialer)
     sp = params.speciale_table(specialer, instance.speciale_ids).set_index("speciale")
@@ -264,6 +314,7 @@ def build_model_data(instance: Instance, params: ModelParams, *,
         demand=demand, pairs=pairs, dem=dem, arcs=arcs, reach=reach, need=need,
         local=local, coach=coach, not_kept=not_kept,
         assignment=_assignment(params, pairs, arcs, local),
+        source=source if instance is not source else None,
     )
 
 
