@@ -1,5 +1,9 @@
 """Section ``reuse``: a sweep through the sweep engine, with and without re-use.
 
+One sweep run twice through the sweep engine, sequentially, each time in a fresh process:
+once rebuilding every run from scratch, once re-using earlier runs (plan as start, bounds
+kept).
+
 The same sweep (``specialeplan.sweep.run_sweep``, sequential, ``highs-direct``, one core per
 run) is run twice, each time in a fresh process:
 

@@ -148,7 +148,9 @@ def _print_summary(table: object) -> None:
         t.add_row(*(escape(_fmt(r[c])) for c in cols))
     if len(table) > 40:
         t.caption = f"first 40 of {len(table)} runs; all in summary.csv"
-    console.print(t)
+    from specialeplan.cli_data import _console
+
+    _console().print(t)
 
 
 def show(

@@ -32,8 +32,9 @@ an exception that stops the sweep.
 run of the same sweep (:func:`~specialeplan.model.resolve.bound_carries_over`: stricter
 limits, larger weights, more forbidden or fixed designations; same dataset, specialer and
 demand) is solved by :func:`specialeplan.api.resolve` from the most recent such run: the
-earlier plan, repaired, is the start and the earlier bound still holds, so a re-solve often
-stops as soon as the start is within the gap. The parent of each run is chosen from the
+earlier plan, repaired, is the start, and the bounds of all earlier runs it restricts still
+hold (the highest is used), so a re-solve often stops as soon as the start, or the MIP's
+incumbent, is within the gap. The parent of each run is chosen from the
 sweep file alone, before anything runs, so the same sweep does the same computations
 sequentially, on any number of workers and when resumed: the summary is the same (its
 timing columns aside) whenever no run stops at its time limit. List grid values from loose
@@ -49,6 +50,7 @@ an interrupted one (Ctrl-C, SIGTERM) discards the run in progress, so resuming l
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -179,6 +181,7 @@ class SweepRun:
     resolved: ResolvedScenario
     key: str
     parent: str | None = None
+    bounds_from: tuple[str, ...] = ()  # every earlier run it restricts (their bounds hold)
 
     @property
     def params(self) -> ModelParams:
@@ -279,23 +282,31 @@ def _resolved_specialer(params: ModelParams, instance: Instance) -> list[str]:
     return list(params.specialer) if params.specialer is not None else instance.speciale_ids
 
 
-def reuse_parent(runs: list[SweepRun], run: SweepRun, instance: Instance) -> str | None:
-    """The most recent earlier run that ``run`` restricts (its bound holds for ``run``), on
-    the same dataset; None when there is none."""
+def restricted_runs(runs: list[SweepRun], run: SweepRun, instance: Instance) -> list[str]:
+    """The earlier runs (most recent first) that ``run`` restricts, on the same dataset and
+    specialer: each one's lower bound holds for ``run``."""
     from specialeplan.model.resolve import bound_carries_over
 
     specialer = _resolved_specialer(run.params, instance)
     sc = run.resolved.scenario
+    out = []
     for earlier in reversed(runs):
         esc = earlier.resolved.scenario
         if esc.dataset != sc.dataset or earlier.params.specialer != run.params.specialer:
             continue
         try:
             if bound_carries_over(earlier.params, run.params, specialer):
-                return earlier.name
+                out.append(earlier.name)
         except SpecialeplanError:
             continue
-    return None
+    return out
+
+
+def reuse_parent(runs: list[SweepRun], run: SweepRun, instance: Instance) -> str | None:
+    """The most recent earlier run that ``run`` restricts (its plan is the start); None
+    when there is none."""
+    found = restricted_runs(runs, run, instance)
+    return found[0] if found else None
 
 
 def load_sweep(path: str | Path, extra_set: list[str] | None = None) -> Sweep:
@@ -362,7 +373,9 @@ def make_sweep(spec: SweepSpec, path: Path, extra_set: list[str] | None = None) 
         run = SweepRun(name=name, values=values, resolved=resolved,
                        key=run_key(resolved, dict(instance.hashes)))
         if spec.reuse:
-            run = SweepRun(name, values, resolved, run.key, reuse_parent(runs, run, instance))
+            earlier = restricted_runs(runs, run, instance)
+            run = SweepRun(name, values, resolved, run.key, earlier[0] if earlier else None,
+                           tuple(earlier))
         runs.append(run)
     assert instance is not None  # a sweep has at least one run (validated)
     return Sweep(spec=spec, path=path.resolve(), runs=runs, columns=columns,
@@ -445,16 +458,25 @@ class RunResult:
 
 
 def execute_run(task: RunTask, instance: Instance, parent: ParentState | RunResult | None,
-                into: Path | None = None) -> RunResult:
+                into: Path | None = None,
+                bounds: list[ParentState | RunResult | None] | None = None) -> RunResult:
     """Solve one run (in a worker process or in this one) and write its results folder into
-    ``into``, or into a temporary folder whose files are returned. Never raises for a run
-    that fails: the result says ``error`` and why."""
+    ``into``, or into a temporary folder whose files are returned. ``parent``: the run whose
+    plan is the start; ``bounds``: every earlier run this one restricts, whose best bound
+    (the highest) is the re-solve's known bound. Never raises for a run that fails: the
+    result says ``error`` and why."""
     from specialeplan.api import build, resolve, solve
     from specialeplan.results import write_results
     from specialeplan.solvers.base import Deadline, interrupt_requested
 
     t0 = time.perf_counter()
     state = parent.state if isinstance(parent, RunResult) else parent
+    if state is not None:
+        known = [b.state if isinstance(b, RunResult) else b for b in bounds or []]
+        values = [k.best_bound for k in known if k is not None and k.best_bound is not None]
+        if state.best_bound is not None:
+            values.append(state.best_bound)
+        state = dataclasses.replace(state, best_bound=max(values) if values else None)
     sc = task.resolved.scenario
     try:
         with contextlib.ExitStack() as stack:
@@ -532,10 +554,12 @@ class _Sequential:
                 self.running = 1
                 tick()
                 parent = states.get(run.parent) if run.parent else None
+                bounds = [states.get(b) for b in run.bounds_from]
                 task = _task(self.sweep, run)
                 try:
                     with RunFolder(self.runs_dir, run.name, overwrite=True) as rf:
-                        result = execute_run(task, self.sweep.instance, parent, into=rf.tmp)
+                        result = execute_run(task, self.sweep.instance, parent, into=rf.tmp,
+                                             bounds=bounds)
                         if result.written:
                             rf.publish()
                 except RunFolderError as exc:
@@ -592,14 +616,17 @@ class _Dask:
             inst = client.scatter(self.sweep.instance, broadcast=True)
             futures: dict[Any, SweepRun] = {}
             parents: dict[str, Any] = {}
-            needed = {r.parent for r in todo if r.parent}
+            needed = {p for r in todo for p in (r.parent, *r.bounds_from) if p}
+
+            def state(name: str | None) -> Any:
+                if name is None:
+                    return None
+                return parents[name] if name in parents else states.get(name)
+
             for run in todo:
-                parent: Any = None
-                if run.parent in parents:
-                    parent = parents[run.parent]
-                elif run.parent is not None:
-                    parent = states.get(run.parent)
-                fut = client.submit(execute_run, _task(self.sweep, run), inst, parent,
+                fut = client.submit(execute_run, _task(self.sweep, run), inst,
+                                    state(run.parent), None,
+                                    [state(b) for b in run.bounds_from],
                                     pure=False, key=f"sweep-{run.key}-{os.urandom(4).hex()}")
                 futures[fut] = run
                 if run.name in needed:
@@ -720,7 +747,8 @@ def _sweep_record(sweep: Sweep) -> dict[str, Any]:
             "sweep_file": str(sweep.path), "scenario": str(sweep.scenario_path),
             "set": sweep.spec.set, "reuse": sweep.spec.reuse,
             "runs": [{"name": r.name, "key": r.key, "values": r.values,
-                      "reuse_parent": r.parent} for r in sweep.runs]}
+                      "reuse_parent": r.parent, "bounds_from": list(r.bounds_from)}
+                     for r in sweep.runs]}
 
 
 def run_sweep(
