@@ -57,14 +57,6 @@ def _register_data_app() -> None:
 _register_data_app()
 
 
-def _register_sensitivity_commands() -> None:
-    from specialeplan.cli_sweep import register
-
-    register(app)
-
-
-_register_sensitivity_commands()
-
 
 @app.command()
 def version() -> None:
@@ -338,6 +330,15 @@ def classic(
         if key != "open":
             table.add_row(key, f"{value:,.6g}" if isinstance(value, float) else str(value))
     console.print(table)
+
+
+def _register_sensitivity_commands() -> None:
+    from specialeplan.cli_sweep import register
+
+    register(app)
+
+
+_register_sensitivity_commands()  # sweep, compare, frontier, show, data providers
 
 
 def main() -> None:

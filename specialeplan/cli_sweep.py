@@ -62,7 +62,7 @@ def sweep(
         "--set", help="override a scenario key in every run, e.g. --set solver.time_limit=30")
     ] = None,
 ) -> None:
-    """Run every scenario of a sweep file and summarise them in OUT/<name>/summary.csv.
+    """Run every scenario of a sweep file; summary in OUT/<name>/summary.csv.
 
     Each run writes its own results folder OUT/<name>/runs/<run>/ atomically; a run that is
     infeasible or fails is a row of the summary with its reason. Ctrl-C or SIGTERM stops
@@ -253,8 +253,10 @@ def frontier(
     reuse: Annotated[bool, typer.Option(
         help="solve each point from the previous point's plan and bound")] = True,
 ) -> None:
-    """A trade-off front by the epsilon-constraint method: minimise one criterion with the
-    other bounded, at --steps limits from its value at the best plan down to its minimum.
+    """Trade-off front by the epsilon-constraint method (PNG plot and CSV).
+
+    Minimises one criterion with the other bounded, at --steps limits from its value at the
+    best plan down to its minimum.
 
     Writes OUT/<scenario>.frontier.<minimise>-vs-<bound>/frontier.csv and frontier.png (and
     a results folder per point). Example: --bound specialfunktioner (cost of the plan against
@@ -302,9 +304,13 @@ def compare(
     top: Annotated[int, typer.Option(
         help="how many municipalities with the largest change in mean travel")] = 10,
 ) -> None:
-    """KPI and objective-term deltas, specialfunktioner added/removed/kept per speciale,
-    the municipalities whose travel changes most; differences within the two runs' combined
-    optimality gap are flagged "not significant at this gap"."""
+    """Compare results folders: KPI and term deltas, specialfunktioner, travel.
+
+    Each folder after the first is compared with the first: KPI and objective-term deltas
+    (a difference within the two runs' combined optimality gap is flagged "not significant
+    at this gap"), the specialfunktioner added, removed and kept per speciale with names, and
+    the municipalities whose mean travel changes most.
+    """
     from specialeplan.compare import compare_many, write_comparison
 
     try:

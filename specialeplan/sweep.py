@@ -718,7 +718,11 @@ def write_parquet(df: pd.DataFrame, path: Path) -> bool:
         except ImportError:
             return False
         return True
-    fastparquet.write(str(path), df.reset_index(drop=True), write_index=False)
+    try:
+        fastparquet.write(str(path), df.reset_index(drop=True), write_index=False)
+    except Exception as exc:  # noqa: BLE001 - Parquet is a convenience; summary.csv is kept
+        warnings.warn(f"summary.parquet not written: {exc}", stacklevel=2)
+        return False
     return True
 
 
@@ -775,6 +779,7 @@ def run_sweep(
     from specialeplan.sweep_report import (
         STATUS_COLUMNS,
         pareto_front,
+        scalar_values,
         stability,
         summary_row,
         write_pareto,
@@ -839,7 +844,8 @@ def run_sweep(
             if result.written and is_run_folder(folder) and result.status != "error":
                 rows[run.name] = summary_row(folder, run.values, run.name)
             else:
-                rows[run.name] = {"run": run.name, **run.values, "status": result.status,
+                rows[run.name] = {"run": run.name, **scalar_values(run.values),
+                                  "status": result.status,
                                   "reason": result.reason, "seconds": result.seconds}
             progress.done += 1
             if rows[run.name].get("status") not in ("optimal", "time_limit", "feasible"):

@@ -54,6 +54,12 @@ def _round(value: Any) -> Any:
     return value
 
 
+def scalar_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Swept values as table cells: lists and mappings as compact JSON text."""
+    return {k: json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+            if isinstance(v, list | dict) else v for k, v in values.items()}
+
+
 def _reason(folder: Path, kpis: dict[str, Any]) -> str | None:
     """Why a run has no (proven) solution: the note, or the rules infeasibility.csv names."""
     if kpis.get("note"):
@@ -89,7 +95,7 @@ def summary_row(folder: Path, values: dict[str, Any] | None = None,
             record = json.loads((folder / "sweep_run.json").read_text(encoding="utf-8"))
         except ValueError:
             record = {}
-    row: dict[str, Any] = {"run": name or folder.name, **(values or {}),
+    row: dict[str, Any] = {"run": name or folder.name, **scalar_values(values or {}),
                            "status": kpis.get("status"), "reason": _reason(folder, kpis),
                            "objective": kpis.get("objective"),
                            "best_bound": kpis.get("best_bound"), "gap": kpis.get("mip_gap")}
