@@ -165,9 +165,10 @@ def solve_model(
             return early, start, info
     limit = deadline.limit()
     hooks = known_bound_hooks(known_bound, options)
+    watch = {"hooks": hooks} if hooks is not None else {}  # only re-solves pass hooks
     if not options.warm_start or problem.n_integer == 0:
         result, z = backend.solve(problem, options.model_copy(update={"time_limit": limit}),
-                                  start, hooks)
+                                  start, **watch)
         _adopt(result, problem, None, options, known_bound)
         return result, z, info
     primal, to_full, back = primal_view(data, problem)
@@ -191,7 +192,7 @@ def solve_model(
                                  solver_version=backend.version(), solve_seconds=0.0)
             return result, found, info
         result, z = backend.solve(problem, options.model_copy(
-            update={"time_limit": deadline.limit()}), found, hooks)
+            update={"time_limit": deadline.limit()}), found, **watch)
         if found is not None and (z is None or problem.objective(found) < result.objective
                                   - 1e-9):
             _adopt(result, problem, found, options)
