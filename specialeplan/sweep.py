@@ -778,6 +778,7 @@ def run_sweep(
     from specialeplan.solvers.base import interrupt_requested
     from specialeplan.sweep_report import (
         STATUS_COLUMNS,
+        SUMMARY_ORDER,
         pareto_front,
         scalar_values,
         stability,
@@ -835,7 +836,7 @@ def run_sweep(
         def summary() -> pd.DataFrame:
             ordered = [rows[r.name] for r in sweep.runs if r.name in rows]
             df = pd.DataFrame(ordered)
-            cols = ["run", *sweep.columns]
+            cols = ["run", *sweep.columns, *SUMMARY_ORDER]
             rest = [c for c in df.columns if c not in cols]
             return df[[c for c in cols if c in df.columns] + rest] if len(df) else df
 

@@ -29,6 +29,10 @@ KPI_COLUMNS = ("specialfunktioner", "raadgivningsfunktioner", "mean_travel_minut
                "p95_travel_minutes", "max_travel_minutes", "total_unmet", "reach_shortfalls",
                "changes_from_today", "new_designations", "dropped_designations",
                "outreach_borgerforloeb", "near_family_borgerforloeb", "moved_borgerforloeb")
+#: the summary's columns after ``run`` and the swept keys, in order
+SUMMARY_ORDER = ("status", "reason", "objective", "best_bound", "gap",
+                 *(f"term_{t}" for t in TERMS), *KPI_COLUMNS, "reused_from", "bound_reused",
+                 "key", *TIMING_COLUMNS)
 #: summary columns ``--pareto`` may trade off (both minimised)
 PARETO_CHOICES = ("objective", *(f"term_{t}" for t in TERMS), *KPI_COLUMNS)
 DIGITS = 6  # summary values are rounded to 1e-6: exact to the solver's precision, no noise
