@@ -291,9 +291,16 @@ def case_sweep(spec: dict[str, Any]) -> dict[str, Any]:
     return run_mode(spec["mode"], spec["scenario"], int(spec["n"]))
 
 
+def case_reuse(spec: dict[str, Any]) -> dict[str, Any]:
+    """One mode of the sweep re-use section (benchmarks/bench_reuse.py)."""
+    from bench_reuse import run_mode
+
+    return run_mode(bool(spec["reuse"]), spec["scenario"], spec["grid"], spec["set"])
+
+
 CASES = {"classic": case_classic, "spopt": case_spopt, "scenario": case_scenario,
          "scale": case_scale, "sweep": case_sweep, "bound": case_bound,
-         "resolve": case_resolve}
+         "resolve": case_resolve, "reuse": case_reuse}
 
 
 def main() -> None:

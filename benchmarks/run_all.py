@@ -5,7 +5,7 @@
     python benchmarks/run_all.py --only national --national-time-limit 600
     python benchmarks/run_all.py --render-only               # re-render from results/*.json
 
-Sections: orlib, spopt, national, national2030, bound, resolve, scaling, sweep (the
+Sections: orlib, spopt, national, national2030, bound, resolve, scaling, sweep, reuse (the
 long reference run is benchmarks/reference_national.py, on its own). Each writes
 ``results/<section>.json``; the Markdown is rendered from every JSON present, so sections
 can be re-run separately.
@@ -25,6 +25,7 @@ import bench_national
 import bench_national2030
 import bench_orlib
 import bench_resolve
+import bench_reuse
 import bench_scaling
 import bench_spopt
 import bench_sweep
@@ -45,6 +46,7 @@ def sections(args: argparse.Namespace) -> dict[str, Callable[[], Any]]:
         "reference": lambda: None,  # benchmarks/reference_national.py, run on its own
         "scaling": lambda: bench_scaling.run(q, args.scaling_time_limit),
         "sweep": lambda: bench_sweep.run(q),
+        "reuse": lambda: bench_reuse.run(q),
     }
 
 

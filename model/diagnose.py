@@ -145,7 +145,7 @@ def diagnose(data: ModelData, options: SolverOptions,
     opts = options.model_copy(update={"warm_start": False, "verbose": False, "log_file": None,
                                       "time_limit": min(options.time_limit or 60.0, 60.0)})
     # without the exact reductions, so that a rule they encode (min volume) can be named
-    data = build_model_data(data.instance, data.params, reduce=False)
+    data = build_model_data(data.original, data.params, reduce=False)
     deadline = deadline or Deadline.none()
     active = set(active_families(data))
     candidates = frozenset(f for f in elastic_families() if f in active)

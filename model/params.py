@@ -20,7 +20,7 @@ from pydantic import (
     field_validator,
 )
 
-from specialeplan.errors import ScenarioError
+from specialeplan.errors import ScenarioError, did_you_mean
 from specialeplan.model.families import switches
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -139,6 +139,20 @@ class RegionBound(BaseModel):
     max_count: NonNegativeInt | None = None
 
 
+class CapacityChange(BaseModel):
+    """Places lost or added: the capacity (``providers.capacity``) and the per-speciale
+    places (``competence.max_cases``) of the matching providers are multiplied by
+    ``factor``. A provider matches when it is in ``region`` (if given), has ``owner`` (if
+    given) and is ``provider_id`` (if given); at least one of the three is needed."""
+
+    model_config = _STRICT
+
+    factor: NonNegativeFloat = Field(..., description="e.g. 0.8: a fifth of the places lost")
+    region: str | None = None
+    owner: str | None = None
+    provider_id: str | None = None
+
+
 class Equity(BaseModel):
     """The worst-off term (``families.equity``): maximum or CVaR of per-municipality mean
     family travel, per speciale."""
@@ -202,10 +216,41 @@ class ModelParams(BaseModel):
         False, description="keep today's rådgivningsfunktioner (competence.advisory_today): "
         "the rådgivning duty is tendered for eight years at a time")
     equity: Equity = Field(default_factory=Equity)
+    capacity_changes: list[CapacityChange] = Field(
+        default_factory=list, description="places lost or added, by region, owner or "
+        "provider (applied in order; the solved capacities are written to instance/)")
+    limits: dict[str, NonNegativeFloat] = Field(
+        default_factory=dict, description="upper limits on criteria (family 'limits'): an "
+        "objective term by its raw value, i.e. with weight 1 (travel in borgerforløb-minutes, "
+        "designation and advisory in cost units, unmet in borgerforløb, equity in minutes, "
+        "...), or 'specialfunktioner' / 'raadgivningsfunktioner' (national counts); "
+        "'specialeplan frontier' sets them")
     reach_formulation: Literal["compact", "strong"] = Field(
         "compact", description="'strong': v <= r per reach arc (tight LP, ~half of all rows on "
         "national instances); 'compact': covering rows Σ r + q >= 1 per municipality plus "
         "Σ_k v <= min(A_p, #arcs)·r — same integer solutions, LP 5x faster")
+
+    @field_validator("capacity_changes")
+    @classmethod
+    def _some_filter(cls, value: list[CapacityChange]) -> list[CapacityChange]:
+        for i, ch in enumerate(value):
+            if ch.region is None and ch.owner is None and ch.provider_id is None:
+                raise ValueError(f"entry {i + 1} names no region, owner or provider_id: "
+                                 "say whose places change")
+        return value
+
+    @field_validator("limits")
+    @classmethod
+    def _known_criteria(cls, value: dict[str, float]) -> dict[str, float]:
+        from specialeplan.model.families.limits import COUNTS
+        from specialeplan.model.registry import TERMS
+
+        known = [*TERMS, *COUNTS]
+        for name in value:
+            if name not in known:
+                raise ValueError(f"unknown criterion {name!r}.{did_you_mean(name, known)} "
+                                 f"Known: {', '.join(known)}")
+        return value
 
     @field_validator("specialer")
     @classmethod
@@ -226,9 +271,10 @@ class ModelParams(BaseModel):
         """
         unknown = sorted(set(self.per_speciale) - set(known if known is not None else specialer))
         if unknown:
+            choices = sorted(known if known is not None else specialer)
             raise ScenarioError(
-                f"per_speciale names unknown speciale {unknown[0]!r}; "
-                f"known: {sorted(known if known is not None else specialer)}")
+                f"per_speciale names unknown speciale {unknown[0]!r}."
+                f"{did_you_mean(unknown[0], choices)} Known: {choices}")
         rows = []
         base = self.defaults.model_dump()
         for s in specialer:

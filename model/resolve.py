@@ -55,7 +55,7 @@ def _tables(old: ModelParams, new: ModelParams, specialer: list[str]
 #: fields compared as restrictions below; the formulations are the same maths either way
 _HANDLED = {"specialer", "defaults", "per_speciale", "demand_growth", "weights", "families",
             "fixed", "forbidden", "keep_today", "max_specialer_per_provider", "max_changes",
-            "assignment_formulation", "volume_formulation", "reach_formulation"}
+            "assignment_formulation", "volume_formulation", "reach_formulation", "limits"}
 
 
 def bound_carries_over(old: ModelParams, new: ModelParams, specialer: list[str]) -> bool:
@@ -85,6 +85,8 @@ def bound_carries_over(old: ModelParams, new: ModelParams, specialer: list[str])
             and pairs(a["forbidden"]) <= pairs(b["forbidden"])
             and set(a["keep_today"]) <= set(b["keep_today"])):
         return False
+    if any(k not in b["limits"] or b["limits"][k] > v for k, v in a["limits"].items()):
+        return False  # a limit dropped or raised: looser
     return all(_no_looser(a[k], b[k], -1) for k in ("max_specialer_per_provider",
                                                     "max_changes"))
 

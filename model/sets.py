@@ -26,12 +26,13 @@ integer ids rather than a dense k×p×s loop. ``arcs`` is sorted by (dem, pair, 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from specialeplan.errors import ScenarioError
+from specialeplan.errors import ScenarioError, did_you_mean
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
 
@@ -58,6 +59,12 @@ class ModelData:
     coach: pd.DataFrame
     not_kept: pd.DataFrame  # today's designations of keep_today owners that cannot be kept
     assignment: str = "arcs"  # "arcs" or "radius" (see assignment_formulation)
+    source: Instance | None = None  # the dataset before capacity_changes (None: unchanged)
+
+    @property
+    def original(self) -> Instance:
+        """The dataset as loaded, before ``capacity_changes`` (rebuild from this one)."""
+        return self.source if self.source is not None else self.instance
 
     def reachable_demand(self) -> np.ndarray:
         """Per pair: the demand of the municipalities within its arcs (what it could serve;
@@ -103,7 +110,8 @@ def _resolve_specialer(instance: Instance, params: ModelParams) -> list[str]:
         return known
     unknown = [s for s in params.specialer if s not in known]
     if unknown:
-        raise ScenarioError(f"unknown speciale {unknown[0]!r} in 'specialer'; known: {known}")
+        raise ScenarioError(f"unknown speciale {unknown[0]!r} in 'specialer'."
+                            f"{did_you_mean(unknown[0], known)} Known: {known}")
     if len(set(params.specialer)) != len(params.specialer):
         raise ScenarioError("'specialer' lists a speciale twice")
     return list(params.specialer)
@@ -114,10 +122,12 @@ def _check_designations(instance: Instance, params: ModelParams, specialer: list
     for kind, items in (("fixed", params.fixed), ("forbidden", params.forbidden)):
         for d in items:
             if d.provider_id not in pids:
-                raise ScenarioError(f"{kind}: unknown provider_id {d.provider_id!r}")
+                raise ScenarioError(f"{kind}: unknown provider_id {d.provider_id!r}."
+                                    + did_you_mean(d.provider_id, pids))
             if d.speciale not in specialer:
                 raise ScenarioError(
-                    f"{kind}: speciale {d.speciale!r} is unknown or not planned in this scenario")
+                    f"{kind}: speciale {d.speciale!r} is unknown or not planned in this "
+                    f"scenario.{did_you_mean(d.speciale, specialer)} Planned: {specialer}")
     both = {(d.provider_id, d.speciale) for d in params.fixed} & {
         (d.provider_id, d.speciale) for d in params.forbidden}
     if both:
@@ -126,14 +136,67 @@ def _check_designations(instance: Instance, params: ModelParams, specialer: list
     regions = set(instance.municipalities["region"])
     for b in params.region_bounds:
         if b.speciale not in specialer:
-            raise ScenarioError(f"region_bounds: speciale {b.speciale!r} is not planned")
+            raise ScenarioError(f"region_bounds: speciale {b.speciale!r} is not planned."
+                                f"{did_you_mean(b.speciale, specialer)} Planned: {specialer}")
         if b.region not in regions:
-            raise ScenarioError(f"region_bounds: unknown region {b.region!r}; known: "
-                                f"{sorted(regions)}")
+            raise ScenarioError(f"region_bounds: unknown region {b.region!r}."
+                                f"{did_you_mean(b.region, regions)} Known: {sorted(regions)}")
     owners = set(instance.providers["owner"])
     for o in params.keep_today:
         if o not in owners:
-            raise ScenarioError(f"keep_today: unknown owner {o!r}; known: {sorted(owners)}")
+            raise ScenarioError(f"keep_today: unknown owner {o!r}.{did_you_mean(o, owners)} "
+                                f"Known: {sorted(owners)}")
+
+
+def check_names(instance: Instance, params: ModelParams) -> list[str]:
+    """Check the names a scenario uses against the dataset (specialer, per_speciale,
+    fixed/forbidden providers, regions, owners) without building anything; returns the
+    planned specialer. :class:`ScenarioError` (with "did you mean") on an unknown name."""
+    specialer = _resolve_specialer(instance, params)
+    _check_designations(instance, params, specialer)
+    params.speciale_table(specialer, instance.speciale_ids)
+    _capacity_mask(instance, params)
+    return specialer
+
+
+def _capacity_mask(instance: Instance, params: ModelParams) -> list[np.ndarray]:
+    """Per ``capacity_changes`` entry: which providers it matches (unknown names: error)."""
+    prov = instance.providers
+    region = prov["municipality_code"].map(
+        instance.municipalities.set_index("code")["region"]).fillna("")
+    known = {"region": set(region), "owner": set(prov["owner"]),
+             "provider_id": set(prov["provider_id"])}
+    cols = {"region": region, "owner": prov["owner"], "provider_id": prov["provider_id"]}
+    out = []
+    for i, ch in enumerate(params.capacity_changes):
+        mask = np.ones(len(prov), dtype=bool)
+        for key in ("region", "owner", "provider_id"):
+            value = getattr(ch, key)
+            if value is None:
+                continue
+            if value not in known[key]:
+                raise ScenarioError(f"capacity_changes entry {i + 1}: unknown {key} {value!r}."
+                                    f"{did_you_mean(value, known[key])}")
+            mask &= (cols[key] == value).to_numpy()
+        out.append(mask)
+    return out
+
+
+def apply_capacity_changes(instance: Instance, params: ModelParams) -> Instance:
+    """The dataset with ``capacity_changes`` applied: capacity and max_cases of the matching
+    providers multiplied by each entry's factor (the instance itself when there are none)."""
+    if not params.capacity_changes:
+        return instance
+    factor = np.ones(len(instance.providers))
+    for ch, mask in zip(params.capacity_changes, _capacity_mask(instance, params),
+                        strict=True):
+        factor[mask] *= ch.factor
+    per = pd.Series(factor, index=instance.providers["provider_id"].to_numpy())
+    providers = instance.providers.assign(capacity=instance.providers["capacity"] * factor)
+    comp = instance.competence
+    competence = comp.assign(max_cases=comp["max_cases"] * comp["provider_id"].map(per)
+                             .to_numpy())
+    return dataclasses.replace(instance, providers=providers, competence=competence)
 
 
 def _reachable_demand(arcs: pd.DataFrame, n_pairs: int) -> np.ndarray:
@@ -169,6 +232,8 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     ``reduce``: drop the pairs that cannot reach the minimum volume (exact; off for the
     infeasibility diagnosis, which must be able to name the minimum volume as the cause).
     """
+    source = instance
+    instance = apply_capacity_changes(instance, params)
     specialer = _resolve_specialer(instance, params)
     _check_designations(instance, params, specialer)
     sp = params.speciale_table(specialer, instance.speciale_ids).set_index("speciale")
@@ -249,6 +314,7 @@ def build_model_data(instance: Instance, params: ModelParams, *,
         demand=demand, pairs=pairs, dem=dem, arcs=arcs, reach=reach, need=need,
         local=local, coach=coach, not_kept=not_kept,
         assignment=_assignment(params, pairs, arcs, local),
+        source=source if instance is not source else None,
     )
 
 

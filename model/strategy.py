@@ -127,6 +127,25 @@ def _adopt(result: SolveResult, problem: LinearProblem, z_new: np.ndarray | None
                      else Status.TIME_LIMIT)
 
 
+def known_bound_hooks(known_bound: float | None, options: SolverOptions,
+                      also: Any = None) -> SolveHooks | None:
+    """Hooks that stop the MIP as soon as its incumbent is within the gap target of a lower
+    bound known to hold (an earlier run's, for a restriction); ``also``: a further stop
+    condition ``(bound, objective) -> bool``. None when there is nothing to watch."""
+    if known_bound is None and also is None:
+        return None
+
+    def stop(bound: float, objective: float) -> bool:
+        if also is not None and also(bound, objective):
+            return True
+        if known_bound is None or not np.isfinite(objective):
+            return False
+        best = max(bound, known_bound) if np.isfinite(bound) else known_bound
+        return abs(objective - best) / max(abs(objective), 1e-9) <= options.mip_rel_gap
+
+    return SolveHooks(stop=stop)
+
+
 def solve_model(
     data: ModelData, problem: LinearProblem, options: SolverOptions, backend: Backend,
     deadline: Deadline, *, start: np.ndarray | None = None, known_bound: float | None = None,
@@ -136,7 +155,8 @@ def solve_model(
 
     ``start``: a known feasible solution (a repaired earlier one, :mod:`.resolve`);
     ``known_bound``: a lower bound known to hold (an earlier run's, when the change is a
-    restriction). When the start is within the gap target of that bound nothing is solved.
+    restriction). When the start is within the gap target of that bound nothing is solved,
+    and the MIP stops as soon as its incumbent is (:func:`known_bound_hooks`).
     """
     t0 = time.perf_counter()
     info: dict[str, Any] = {"start_objective": None, "start_seconds": 0.0, "parallel": False}
@@ -150,9 +170,11 @@ def solve_model(
             early.extra["stopped_by"] = "start within the gap of the known bound"
             return early, start, info
     limit = deadline.limit()
+    hooks = known_bound_hooks(known_bound, options)
+    watch = {"hooks": hooks} if hooks is not None else {}  # only re-solves pass hooks
     if not options.warm_start or problem.n_integer == 0:
         result, z = backend.solve(problem, options.model_copy(update={"time_limit": limit}),
-                                  start)
+                                  start, **watch)
         _adopt(result, problem, None, options, known_bound)
         return result, z, info
     primal, to_full, back = primal_view(data, problem)
@@ -160,7 +182,7 @@ def solve_model(
     primal_start = back @ start if start is not None else None
     if use_parallel(options, problem):
         result, z = _solve_parallel(problem, primal, to_full, groupings, options, backend,
-                                    deadline, info, t0, primal_start, start)
+                                    deadline, info, t0, primal_start, start, known_bound)
     else:
         budget = SEARCH_MAX if limit is None else min(SEARCH_SHARE * limit, SEARCH_MAX)
         z_primal, log = lp_guided_search(
@@ -178,7 +200,7 @@ def solve_model(
                                  solver_version=backend.version(), solve_seconds=0.0)
             return result, found, info
         result, z = backend.solve(problem, options.model_copy(
-            update={"time_limit": deadline.limit()}), found)
+            update={"time_limit": deadline.limit()}), found, **watch)
         if found is not None and (z is None or problem.objective(found) < result.objective
                                   - 1e-9):
             _adopt(result, problem, found, options)
@@ -192,7 +214,7 @@ def _solve_parallel(
     problem: LinearProblem, primal: LinearProblem, to_full: sp.csr_matrix,
     groupings: list[np.ndarray], options: SolverOptions, backend: Backend,
     deadline: Deadline, info: dict[str, Any], t0: float, primal_start: np.ndarray | None,
-    start: np.ndarray | None,
+    start: np.ndarray | None, known_bound: float | None = None,
 ) -> tuple[SolveResult, np.ndarray | None]:
     info["parallel"] = True
     solo = options.model_copy(update={"threads": 1})
@@ -213,7 +235,8 @@ def _solve_parallel(
     try:
         result, z = backend.solve(
             problem, solo.model_copy(update={"time_limit": deadline.limit()}), start,
-            SolveHooks(incumbent=incumbent, stop=lambda bound, obj: interrupt_requested()))
+            SolveHooks(incumbent=incumbent, stop=known_bound_hooks(
+                known_bound, options, lambda bound, obj: interrupt_requested()).stop))
     finally:
         worker.close()
     best = worker.best

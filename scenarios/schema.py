@@ -1,8 +1,9 @@
 """Scenario files: declarative YAML, validated strictly, merged deterministically.
 
 A scenario may ``extends:`` one or more other scenario files (paths relative to itself, or
-names of the bundled scenarios such as ``base``). Merge order: the parents in the order listed
-(each fully resolved first), then the file itself; mappings merge key by key, everything else
+names of the bundled scenarios such as ``base`` or ``base.yaml``; ``.yaml`` may be left
+out). Merge order: the parents in the order listed (each fully resolved first), then the
+file itself; mappings merge key by key, everything else
 (lists included) is replaced. ``--set key.path=value`` overrides from the command line are
 applied last, in the order given. The ordered chain of applied files and overrides is saved
 with the results.
@@ -24,7 +25,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from specialeplan.errors import ScenarioError
+from specialeplan.errors import ScenarioError, did_you_mean
 from specialeplan.model.params import ModelParams
 from specialeplan.runfolder import RunFolderError, check_folder_name
 from specialeplan.solvers.base import SolverOptions
@@ -133,16 +134,36 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _locate(ref: str, referrer: Path) -> Path:
-    base_dir = referrer.parent
-    p = (base_dir / ref) if not Path(ref).is_absolute() else Path(ref)
-    if p.is_file():
-        return p
-    for candidate in (p.with_suffix(".yaml"), bundled_scenario_dir() / f"{ref}.yaml"):
+def _candidates(ref: str, base_dir: Path) -> list[Path]:
+    """Where a scenario reference may live: as given (relative to ``base_dir``), with
+    ``.yaml`` added, then the same two among the bundled scenarios."""
+    given = Path(ref)
+    names = [given] if given.suffix in (".yaml", ".yml") else [given, Path(f"{ref}.yaml")]
+    out = [p if p.is_absolute() else base_dir / p for p in names]
+    if not given.is_absolute() and len(given.parts) == 1:
+        out += [bundled_scenario_dir() / p for p in names]
+    return out
+
+
+def locate_scenario(ref: str | Path, base_dir: Path | None = None) -> Path:
+    """The scenario file ``ref`` names: a path (relative to ``base_dir``, default the current
+    folder) with or without ``.yaml``, or the name of a bundled scenario (``base``,
+    ``small.yaml``). :class:`ScenarioError` listing where it looked when there is none."""
+    base_dir = Path.cwd() if base_dir is None else base_dir
+    for candidate in _candidates(str(ref), base_dir):
         if candidate.is_file():
             return candidate
-    raise ScenarioError(f"{referrer}: extends: cannot find scenario {ref!r} (looked in "
-                        f"{base_dir} and the bundled scenarios)")
+    bundled = sorted(p.stem for p in bundled_scenario_dir().glob("*.yaml"))
+    raise ScenarioError(f"cannot find scenario {str(ref)!r} (looked in {base_dir} and the "
+                        f"bundled scenarios: {', '.join(bundled)})."
+                        + did_you_mean(Path(str(ref)).stem, bundled))
+
+
+def _locate(ref: str, referrer: Path) -> Path:
+    try:
+        return locate_scenario(ref, referrer.parent)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{referrer}: extends: {exc}") from None
 
 
 def _resolve_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], list[str]]:
@@ -203,8 +224,13 @@ def validate_mapping(raw: dict[str, Any], source: str) -> Scenario:
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> ResolvedScenario:
-    """Read, merge (``extends``), apply ``overrides`` and validate a scenario file."""
+    """Read, merge (``extends``), apply ``overrides`` and validate a scenario file.
+
+    ``path`` may also name a bundled scenario (``small``, ``base.yaml``) when no such file
+    exists."""
     path = Path(path)
+    if not path.is_file():  # a bundled scenario by name (``small``, ``base.yaml``)
+        path = locate_scenario(path)
     raw, chain = _resolve_raw(path, ())
     for text in overrides or []:
         raw = deep_merge(raw, parse_override(text))

@@ -228,7 +228,7 @@ def resolve(previous: RunOutcome, params: ModelParams, options: SolverOptions, *
     """
     t0 = time.perf_counter()
     solver = backend or get_backend(options.name)
-    built = build(previous.data.instance, params)
+    built = build(previous.data.original, params)
     deadline = (deadline or Deadline.after(options.time_limit)).earlier(
         write_reserve(built.problem))
     start, known, info = None, None, {"bound_reused": False}

@@ -57,6 +57,7 @@ def _register_data_app() -> None:
 _register_data_app()
 
 
+
 @app.command()
 def version() -> None:
     """Print the package and solver versions."""
@@ -329,6 +330,15 @@ def classic(
         if key != "open":
             table.add_row(key, f"{value:,.6g}" if isinstance(value, float) else str(value))
     console.print(table)
+
+
+def _register_sensitivity_commands() -> None:
+    from specialeplan.cli_sweep import register
+
+    register(app)
+
+
+_register_sensitivity_commands()  # sweep, compare, frontier, show, data providers
 
 
 def main() -> None:

@@ -8,22 +8,28 @@ people. The inputs under ``instance/`` follow the instance schemas of
 
 Column kinds: ``id`` non-empty text, ``text`` text (empty allowed), ``num`` a number
 (``inf`` allowed, not empty), ``num?`` a number or empty, ``bool`` true/false or 0/1.
+
+``names`` are extra, optional columns for people: the name of a provider or municipality,
+written right after the id column it names. The checker never reads them (a folder without
+them, e.g. written by an older version, is as valid).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from specialeplan.model.instance import KEYS, SCHEMAS
 
 
 @dataclass(frozen=True)
 class TableContract:
-    """Columns (name → kind, in file order) and key columns of one CSV file."""
+    """Columns (name → kind, in file order) and key columns of one CSV file; ``names``:
+    optional name column → the id column it names (written after it)."""
 
     file: str
     columns: dict[str, str]
     keys: list[str]
+    names: dict[str, str] = field(default_factory=dict)
 
 
 RESULT_TABLES: dict[str, TableContract] = {
@@ -31,24 +37,30 @@ RESULT_TABLES: dict[str, TableContract] = {
         "provider_id": "id", "municipality_code": "text", "speciale": "id", "cases": "num",
         "outreach_cases": "num", "is_advisory": "bool", "designated_today": "bool",
         "advised_municipalities": "num", "coached_cases": "num", "advisory_load": "num"},
-        ["provider_id", "speciale"]),
+        ["provider_id", "speciale"],
+        {"provider_name": "provider_id", "municipality_name": "municipality_code"}),
     "assignments": TableContract("assignments.csv", {
         "municipality_code": "id", "provider_id": "id", "speciale": "id", "mode": "id",
         "cases": "num", "travel_minutes": "num"},
-        ["municipality_code", "provider_id", "speciale", "mode"]),
+        ["municipality_code", "provider_id", "speciale", "mode"],
+        {"municipality_name": "municipality_code", "provider_name": "provider_id"}),
     "coverage": TableContract("coverage.csv", {
         "municipality_code": "id", "speciale": "id", "demand": "num", "served": "num",
         "outreach": "num", "near_family": "num", "unmet": "num",
         "mean_travel_minutes": "num?"},
-        ["municipality_code", "speciale"]),
+        ["municipality_code", "speciale"], {"municipality_name": "municipality_code"}),
     "reach": TableContract("reach.csv", {
         "municipality_code": "id", "speciale": "id", "advisory_provider_id": "text",
         "travel_minutes": "num?", "share": "num"},
-        ["municipality_code", "speciale", "advisory_provider_id"]),
+        ["municipality_code", "speciale", "advisory_provider_id"],
+        {"municipality_name": "municipality_code",
+         "advisory_provider_name": "advisory_provider_id"}),
     "near_family": TableContract("near_family.csv", {
         "municipality_code": "id", "speciale": "id", "provider_id": "id",
         "advisory_provider_id": "id", "cases": "num"},
-        ["municipality_code", "speciale", "provider_id", "advisory_provider_id"]),
+        ["municipality_code", "speciale", "provider_id", "advisory_provider_id"],
+        {"municipality_name": "municipality_code", "provider_name": "provider_id",
+         "advisory_provider_name": "advisory_provider_id"}),
     "regions": TableContract("regions.csv", {
         "region": "id", "speciale": "id", "demand": "num", "served_home": "num",
         "exported": "num", "imported": "num", "served_in_region": "num",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class SpecialeplanError(Exception):
     """Base class: every error the CLI reports without a traceback."""
@@ -53,3 +56,16 @@ class InfeasibleError(SpecialeplanError):
 class OptionalFileIgnored(UserWarning):
     """An optional side file (e.g. ``optima.csv`` beside an OR-Library instance) could not
     be read and was ignored; it never stops a solve."""
+
+
+def did_you_mean(value: str, choices: Iterable[str], n: int = 3) -> str:
+    """`` Did you mean 'a' or 'b'?`` for the closest of ``choices`` to a wrong ``value``
+    (case-insensitive, :mod:`difflib`); an empty string when nothing is close."""
+    options = sorted({str(c) for c in choices})
+    by_fold = {c.casefold(): c for c in options}
+    close = difflib.get_close_matches(str(value).casefold(), list(by_fold), n=n, cutoff=0.6)
+    if not close:
+        return ""
+    names = [repr(by_fold[c]) for c in close]
+    return " Did you mean " + (" or ".join([", ".join(names[:-1]), names[-1]])
+                               if len(names) > 1 else names[0]) + "?"

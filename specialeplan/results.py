@@ -26,6 +26,7 @@ from specialeplan.contract import (
     RESOLVED_SCENARIO,
     RESULT_TABLES,
 )
+from specialeplan.readable import add_names, name_lookups, round_table, write_workbook
 from specialeplan.scenarios.schema import ResolvedScenario
 
 
@@ -119,7 +120,8 @@ def write_results(outcome: RunOutcome, resolved: ResolvedScenario, folder: Path,
                   *, excel: bool = True) -> Path:
     """Write tables, KPIs and inputs into ``folder`` (created if needed), in the file
     contract of :mod:`specialeplan.contract`; without a solution only ``kpis.json``,
-    ``instance/`` and the diagnosis (``infeasibility.csv``) when there is one."""
+    ``instance/`` and the diagnosis (``infeasibility.csv``) when there is one. The tables
+    carry names next to ids and no float noise (:mod:`specialeplan.readable`)."""
     folder.mkdir(parents=True, exist_ok=True)
     diagnosis = outcome.diagnosis
     if diagnosis is not None:
@@ -133,15 +135,17 @@ def write_results(outcome: RunOutcome, resolved: ResolvedScenario, folder: Path,
         yaml.safe_dump(resolved_record(resolved, outcome), fh, sort_keys=False,
                        allow_unicode=True)
     sol = outcome.solution
+    kpis = kpis_record(outcome)
     if sol is not None:
-        tables = {name: contract_order(df, RESULT_TABLES[name].columns, name)
-                  for name, df in sol.tables().items()}
+        inst = outcome.data.instance
+        names = name_lookups(inst.providers, inst.municipalities)
+        tables = {name: round_table(add_names(contract_order(
+            df, RESULT_TABLES[name].columns, name), RESULT_TABLES[name], names))
+            for name, df in sol.tables().items()}
         for name, df in tables.items():
             df.to_csv(folder / RESULT_TABLES[name].file, index=False)
         if excel:
-            with pd.ExcelWriter(folder / "results.xlsx") as xw:
-                for name, df in tables.items():
-                    df.to_excel(xw, sheet_name=name, index=False)
+            write_workbook(folder / "results.xlsx", tables, kpis)
     with open(folder / KPIS, "w", encoding="utf-8") as fh:
-        json.dump(kpis_record(outcome), fh, indent=2, ensure_ascii=False)
+        json.dump(kpis, fh, indent=2, ensure_ascii=False)
     return folder

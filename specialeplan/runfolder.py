@@ -43,7 +43,9 @@ try:  # POSIX; on Windows the lock file is exclusive-create only (see RunLock)
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$")
+#: ``=`` and ``,`` are allowed after the first character so that sweep runs can be named after
+#: their values (``min_cases=30,max_travel_minutes=150``); both are plain in every shell and OS
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.,=-]{0,99}$")
 PROBE_BYTES = 1 << 16  # the writability probe: a full disk fails on this, not after the solve
 
 
@@ -64,12 +66,13 @@ class RunFolderExists(RunFolderError):
 
 
 def check_folder_name(name: str, what: str = "name") -> str:
-    """``name`` if it is a safe folder name: letters, digits, ``_ . -``, at most 100
-    characters, no leading dot (so never ``.`` or ``..``), no path separators."""
+    """``name`` if it is a safe folder name: letters, digits, ``_ . -`` (and ``= ,`` after
+    the first character), at most 100 characters, no leading dot (so never ``.`` or ``..``),
+    no path separators."""
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise RunFolderError(
             f"{what} {name!r} is not a safe folder name: use letters, digits, '_', '-' and "
-            "'.' (not first), at most 100 characters")
+            "'.', '=', ',' (not first), at most 100 characters")
     return name
 
 

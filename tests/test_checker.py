@@ -378,6 +378,11 @@ CASES = [
      "equity", [A, "15", "limit_minutes"], {"speciale": A}),
     ("kpis_worst_off", edit_kpis(lambda k: k["per_speciale"][M].update(
         worst_off_travel_minutes=50.0)), "kpis", [M, "worst_off_travel_minutes"], {}),
+    # limits (frontier bounds): raw travel = 510 borgerforløb-minutes, 3 specialfunktioner
+    ("limits_travel", edit_model(limits={"travel": 500.0}),
+     "limits", ["travel", "510", "500"], {}),
+    ("limits_count", edit_model(limits={"specialfunktioner": 2}),
+     "limits", ["specialfunktioner", "3"], {}),
     # regional view
     ("regions_export_hidden", set_cell("regions.csv", {"region": "Hovedstaden", "speciale": M},
                                        "exported", 0.0),

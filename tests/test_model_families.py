@@ -209,6 +209,54 @@ def test_change_penalty_and_limit(backend: str) -> None:
     assert (obj, des) == (pytest.approx(1350), {"P0"})
 
 
+def test_limits_on_a_term_and_a_count(backend: str) -> None:
+    """Designation cost 400: the optimum {P1} has raw travel 300 + 50 + 300 = 650. With
+    limits.travel 400 one provider is not enough: {P0,P2} or {P0,P1} (travel 400, cost 800)
+    → 1200; all three (travel 150) cost 1350. With designation cost 0 all three open
+    (travel 150); limits.specialfunktioner 1 leaves P1 alone: 650. A limit holds whatever
+    the term's weight: travel weight 0 and limits.travel 400 → two providers, objective 800."""
+    inst = tiny_instance(LINE, PROVIDERS, EVEN, comp(400))
+    obj, des, sol = solve_tiny(inst, backend, limits={"travel": 400})
+    assert obj == pytest.approx(1200)
+    assert len(des) == 2 and sol.kpis["terms"]["travel"] == pytest.approx(400)
+    obj, des, _ = solve_tiny(inst, backend, limits={"travel": 400}, weights={"travel": 0})
+    assert obj == pytest.approx(800) and len(des) == 2
+    free = tiny_instance(LINE, PROVIDERS, EVEN, comp())
+    obj, des, _ = solve_tiny(free, backend)
+    assert obj == pytest.approx(150) and len(des) == 3
+    obj, des, _ = solve_tiny(free, backend, limits={"specialfunktioner": 1})
+    assert obj == pytest.approx(650) and des == {"P1"}
+
+
+def test_capacity_changes(backend: str) -> None:
+    """Designation cost 400, P1 has 30 places: {P1} alone serves everyone, 1050. P1 loses
+    half its places (capacity_changes, factor 0.5 → 15): {P1,P2} would cost 800 + 10·5 + 10·5
+    + 5·30 + 5·60 = 1350, {P0,P2} 800 + 50 + 300 + 50 = 1200 → {P0,P2}, 1200. The solved
+    capacities are the changed ones; the dataset as loaded is kept for re-solves."""
+    providers = [{**p, "capacity": 30 if p["id"] == "P1" else 1e6} for p in PROVIDERS]
+    inst = tiny_instance(LINE, providers, EVEN, comp(400))
+    obj, des, _ = solve_tiny(inst, backend)
+    assert obj == pytest.approx(1050) and des == {"P1"}
+    change = [{"provider_id": "P1", "factor": 0.5}]
+    obj, des, _ = solve_tiny(inst, backend, capacity_changes=change)
+    assert obj == pytest.approx(1200) and des == {"P0", "P2"}
+    built = build(inst, ModelParams(capacity_changes=[{"region": "R", "owner": "municipal",
+                                                       "factor": 0.5}, *change]))
+    cap = built.data.instance.providers.set_index("provider_id")["capacity"]
+    assert cap["P1"] == pytest.approx(7.5) and cap["P0"] == pytest.approx(5e5)
+    assert built.data.original.providers.set_index("provider_id")["capacity"]["P1"] == 30
+
+
+def test_capacity_changes_name_errors() -> None:
+    inst = tiny_instance(LINE, PROVIDERS, EVEN, comp())
+    with pytest.raises(ScenarioError, match="unknown region 'Q'"):
+        build(inst, ModelParams(capacity_changes=[{"region": "Q", "factor": 0.8}]))
+    with pytest.raises(ScenarioError, match="Did you mean 'P1'"):
+        build(inst, ModelParams(capacity_changes=[{"provider_id": "p1", "factor": 0.8}]))
+    with pytest.raises(ValueError, match="names no region"):
+        ModelParams(capacity_changes=[{"factor": 0.8}])
+
+
 def test_infeasible_min_volume_is_explained() -> None:
     """m = 100 per specialfunktion but only 30 borgerforløb exist and at least one
     specialfunktion is required: the diagnosis names the families and speciale A."""

@@ -39,7 +39,8 @@ from specialeplan.contract import KPIS, NO_SOLUTION_STATUSES, RESULT_TABLES
 from specialeplan.errors import DataValidationError
 from specialeplan.model.families import FAMILIES
 
-__all__ = ["RULES", "CheckReport", "QualityLimits", "Violation", "check_results"]
+__all__ = ["RULES", "CheckReport", "QualityLimits", "Violation", "check_results", "raw_terms",
+           "read_context"]
 
 
 def check_results(folder: Path, tol: float = 1e-6,
@@ -92,6 +93,33 @@ def check_results(folder: Path, tol: float = 1e-6,
                        objective_recomputed=float(sum(terms.values())), terms=terms,
                        n_checks=c.n_checks, skipped=skipped, warnings=warnings,
                        status=str(status))
+
+
+def read_context(folder: Path) -> Context:
+    """The checker's view of a folder with a solution (inputs, tables, parameters, KPIs),
+    for tools that recompute quantities from the files (e.g. raw objective terms)."""
+    folder = Path(folder)
+    params = read_params(folder)
+    inst = read_instance(folder)
+    tables = check_duplicates(Collector(1e-6), read_results(folder))
+    return Context(params=params, munis=inst["municipalities"], prov=inst["providers"],
+                   comp=inst["competence"], dem=inst["demand"], pt=inst["provider_travel"],
+                   sp=inst["speciale_params"], des=tables["designations"],
+                   asg=tables["assignments"], cov=tables["coverage"], reach=tables["reach"],
+                   nf=tables["near_family"], regions=tables["regions"],
+                   kpis=read_kpis(folder), solver=read_solver(folder))
+
+
+def raw_terms(folder: Path) -> dict[str, float]:
+    """Every objective term recomputed from a folder's files with weight 1 (travel in
+    borgerforløb-minutes, designation in cost units, ...)."""
+    import dataclasses
+
+    ctx = read_context(folder)
+    ones = ctx.params.weights.model_copy(update=dict.fromkeys(
+        ctx.params.weights.model_dump(), 1.0))
+    return recompute_terms(dataclasses.replace(ctx, params=ctx.params.model_copy(
+        update={"weights": ones})))
 
 
 def _no_solution_report(folder: Path, status: str, kpis: dict, tol: float) -> CheckReport:

@@ -1,0 +1,261 @@
+"""Compare results folders: KPI and objective-term deltas, designations added, removed and
+kept per speciale, the municipalities whose travel changes most, and whether a difference is
+larger than the two runs' optimality gaps allow.
+
+Works on any results folders (two runs of one sweep, or of different scenarios), read
+through the file contract (:mod:`specialeplan.checker.reading`) only.
+
+**Inside the gap.** A run with objective O and proven lower bound L may be up to O − L above
+its optimum (its absolute gap). Two runs' objectives, or one objective term of both, differ
+"not significantly at this gap" when
+
+    |value_B − value_A| ≤ (O_A − L_A) + (O_B − L_B)
+
+(the combined absolute gap): a difference that small may be the solver's leeway rather than
+the change between the scenarios. For the objective this is conservative: the optima can
+only be equal when the intervals [L_A, O_A] and [L_B, O_B] overlap, which implies the rule.
+KPIs that are an objective term in other units take that term's flag
+(``mean_travel_minutes`` → ``travel``, ``total_unmet`` → ``unmet``, ``reach_shortfalls`` →
+``reach_shortfall``, ``near_family_borgerforloeb`` → ``near_family``,
+``moved_borgerforloeb`` → ``moved``); counts and shares have no flag. Without a bound in
+either run the flag is unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from specialeplan.checker.reading import read_csv, read_kpis_object
+from specialeplan.contract import RESULT_TABLES, SOLUTION_STATUSES
+from specialeplan.errors import SpecialeplanError
+from specialeplan.model.families import TERMS
+
+KPIS = ("specialfunktioner", "raadgivningsfunktioner", "mean_travel_minutes",
+        "max_travel_minutes", "share_outside_home_municipality", "total_demand",
+        "total_served", "total_unmet", "reach_shortfalls", "outreach_borgerforloeb",
+        "near_family_borgerforloeb", "moved_borgerforloeb", "dropped_designations")
+#: KPIs that are an objective term in other units: they take that term's flag
+KPI_TERM = {"mean_travel_minutes": "travel", "total_unmet": "unmet",
+            "reach_shortfalls": "reach_shortfall", "near_family_borgerforloeb": "near_family",
+            "moved_borgerforloeb": "moved"}
+NOT_SIGNIFICANT = "not significant at this gap"
+SIGNIFICANT = "beyond the gap"
+UNKNOWN = "gap unknown"
+
+
+@dataclass
+class Comparison:
+    """B against A: ``kpis`` (metric, a, b, delta, delta_pct, flag), ``designations`` (one row
+    per provider and speciale designated in either: change added/removed/kept), and
+    ``municipalities`` (mean family travel per municipality in both, largest changes first)."""
+
+    a: Path
+    b: Path
+    label_a: str
+    label_b: str
+    status_a: str | None
+    status_b: str | None
+    combined_gap: float | None
+    kpis: pd.DataFrame
+    designations: pd.DataFrame
+    municipalities: pd.DataFrame
+
+    def speciale_changes(self) -> pd.DataFrame:
+        """Per speciale: counts of specialfunktioner added, removed and kept."""
+        d = self.designations
+        if d.empty:
+            return pd.DataFrame(columns=["speciale", "added", "removed", "kept"])
+        out = d.pivot_table(index="speciale", columns="change", values="provider_id",
+                            aggfunc="count", fill_value=0)
+        for c in ("added", "removed", "kept"):
+            if c not in out:
+                out[c] = 0
+        return out[["added", "removed", "kept"]].reset_index()
+
+
+def _label(folder: Path) -> str:
+    return folder.name or str(folder)
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return float(v) if math.isfinite(v) else None
+
+
+def _abs_gap(kpis: dict[str, Any]) -> float | None:
+    obj, bound = _num(kpis.get("objective")), _num(kpis.get("best_bound"))
+    if obj is None or bound is None:
+        return None
+    return max(obj - bound, 0.0)
+
+
+def flag(delta: float | None, combined_gap: float | None) -> str | None:
+    """The flag of a difference in objective units (module docstring)."""
+    if delta is None:
+        return None
+    if combined_gap is None:
+        return UNKNOWN
+    return NOT_SIGNIFICANT if abs(delta) <= combined_gap + 1e-9 * max(1.0, abs(delta)) \
+        else SIGNIFICANT
+
+
+def _names(folder: Path) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Provider name, provider municipality and municipality name (instance/)."""
+    prov = pd.read_csv(folder / "instance" / "providers.csv", dtype=str,
+                       keep_default_na=False)
+    munis = pd.read_csv(folder / "instance" / "municipalities.csv", dtype=str,
+                        keep_default_na=False)
+    return (prov.set_index("provider_id")["name"],
+            prov.set_index("provider_id")["municipality_code"],
+            munis.set_index("code")["name"])
+
+
+def _tables(folder: Path, kpis: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    if kpis.get("status") not in SOLUTION_STATUSES:
+        return {n: pd.DataFrame(columns=list(c.columns)) for n, c in RESULT_TABLES.items()
+                if n in ("designations", "assignments")}
+    return {n: read_csv(folder, RESULT_TABLES[n]) for n in ("designations", "assignments")}
+
+
+def _municipal_travel(asg: pd.DataFrame) -> pd.Series:
+    """Mean family travel per served borgerforløb per municipality, all specialer
+    (outreach counts 0 minutes, as in kpis.json)."""
+    if asg.empty:
+        return pd.Series(dtype=float)
+    minutes = np.where(asg["mode"] == "outreach", 0.0, asg["travel_minutes"].astype(float))
+    tx = pd.Series(minutes * asg["cases"].to_numpy(float)).groupby(
+        asg["municipality_code"].to_numpy()).sum()
+    served = asg.groupby("municipality_code")["cases"].sum()
+    return (tx / served).where(served > 0)
+
+
+def compare_folders(a: str | Path, b: str | Path, *, top: int = 10) -> Comparison:
+    """Compare results folder ``b`` against ``a`` (see the module docstring); ``top``: how
+    many municipalities with the largest change in mean travel to list."""
+    a, b = Path(a), Path(b)
+    for f in (a, b):
+        if not f.is_dir():
+            raise SpecialeplanError(f"{f}: no such results folder")
+    ka, kb = read_kpis_object(a), read_kpis_object(b)
+    ga, gb = _abs_gap(ka), _abs_gap(kb)
+    combined = ga + gb if ga is not None and gb is not None else None
+    rows: list[dict[str, Any]] = []
+
+    def add(metric: str, va: Any, vb: Any, kind: str, fl: str | None) -> None:
+        x, y = _num(va), _num(vb)
+        delta = y - x if x is not None and y is not None else None
+        pct = delta / abs(x) if delta is not None and x not in (None, 0.0) else None
+        rows.append({"metric": metric, "kind": kind, "a": x, "b": y, "delta": delta,
+                     "delta_pct": pct, "flag": fl})
+
+    def obj_flag(va: Any, vb: Any) -> str | None:
+        x, y = _num(va), _num(vb)
+        return flag(y - x if x is not None and y is not None else None, combined)
+
+    add("objective", ka.get("objective"), kb.get("objective"), "objective",
+        obj_flag(ka.get("objective"), kb.get("objective")))
+    add("best_bound", ka.get("best_bound"), kb.get("best_bound"), "objective", None)
+    add("mip_gap", ka.get("mip_gap"), kb.get("mip_gap"), "gap", None)
+    ta, tb = ka.get("terms") or {}, kb.get("terms") or {}
+    term_flags = {}
+    for t in TERMS:
+        term_flags[t] = obj_flag(ta.get(t), tb.get(t))
+        add(f"term {t}", ta.get(t), tb.get(t), "term", term_flags[t])
+    for k in KPIS:
+        add(k, ka.get(k), kb.get(k), "kpi", term_flags.get(KPI_TERM.get(k, ""))
+            if k in KPI_TERM else None)
+    kpi_table = pd.DataFrame(rows)
+
+    tab_a, tab_b = _tables(a, ka), _tables(b, kb)
+    pname_a, pmuni_a, mname_a = _names(a)
+    pname_b, pmuni_b, mname_b = _names(b)
+    pname = pd.concat([pname_b, pname_a])
+    pname = pname[~pname.index.duplicated()]
+    pmuni = pd.concat([pmuni_b, pmuni_a])
+    pmuni = pmuni[~pmuni.index.duplicated()]
+    mname = pd.concat([mname_b, mname_a])
+    mname = mname[~mname.index.duplicated()]
+    key = ["speciale", "provider_id"]
+    da = tab_a["designations"][[*key, "is_advisory"]].rename(columns={"is_advisory": "adv_a"})
+    db = tab_b["designations"][[*key, "is_advisory"]].rename(columns={"is_advisory": "adv_b"})
+    des = da.assign(in_a=True).merge(db.assign(in_b=True), on=key, how="outer")
+    in_a = des["in_a"].fillna(False).astype(bool)
+    in_b = des["in_b"].fillna(False).astype(bool)
+    des["change"] = np.select([in_a & in_b, in_b], ["kept", "added"], default="removed")
+    des["provider_name"] = des["provider_id"].map(pname)
+    des["municipality_code"] = des["provider_id"].map(pmuni)
+    des["municipality_name"] = des["municipality_code"].map(mname)
+    des["raadgivning_a"] = des["adv_a"].astype("boolean").fillna(False).astype(bool) & in_a
+    des["raadgivning_b"] = des["adv_b"].astype("boolean").fillna(False).astype(bool) & in_b
+    order = {"added": 0, "removed": 1, "kept": 2}
+    des = des.assign(_o=des["change"].map(order)).sort_values(["speciale", "_o",
+                                                               "provider_id"])
+    des = des[["speciale", "change", "provider_id", "provider_name", "municipality_code",
+               "municipality_name", "raadgivning_a", "raadgivning_b"]].reset_index(drop=True)
+
+    ma, mb = _municipal_travel(tab_a["assignments"]), _municipal_travel(tab_b["assignments"])
+    mun = pd.DataFrame({"mean_travel_a": ma, "mean_travel_b": mb})
+    mun.index.name = "municipality_code"
+    mun = mun.reset_index()
+    mun["municipality_name"] = mun["municipality_code"].map(mname)
+    mun["delta"] = mun["mean_travel_b"] - mun["mean_travel_a"]
+    mun = mun.assign(_abs=mun["delta"].abs()).sort_values(
+        ["_abs", "municipality_code"], ascending=[False, True], na_position="last")
+    mun = mun[mun["delta"].notna()].head(top) if top else mun
+    mun = mun[["municipality_code", "municipality_name", "mean_travel_a", "mean_travel_b",
+               "delta"]].reset_index(drop=True)
+    return Comparison(a=a, b=b, label_a=_label(a), label_b=_label(b),
+                      status_a=ka.get("status"), status_b=kb.get("status"),
+                      combined_gap=combined,
+                      kpis=kpi_table, designations=des, municipalities=mun)
+
+
+def compare_many(folders: list[str | Path], *, top: int = 10) -> list[Comparison]:
+    """Every folder after the first against the first."""
+    if len(folders) < 2:
+        raise SpecialeplanError("compare needs at least two results folders")
+    return [compare_folders(folders[0], f, top=top) for f in folders[1:]]
+
+
+def comparison_tables(comps: list[Comparison]) -> dict[str, pd.DataFrame]:
+    """The comparisons as three tidy tables (``a``/``b`` columns name the folders)."""
+    out: dict[str, list[pd.DataFrame]] = {"kpis": [], "designations": [],
+                                          "municipalities": []}
+    for c in comps:
+        tag = {"a": c.label_a, "b": c.label_b}
+        out["kpis"].append(c.kpis.assign(combined_gap=c.combined_gap, **{
+            "folder_a": tag["a"], "folder_b": tag["b"]}))
+        out["designations"].append(c.designations.assign(folder_a=tag["a"],
+                                                         folder_b=tag["b"]))
+        out["municipalities"].append(c.municipalities.assign(folder_a=tag["a"],
+                                                             folder_b=tag["b"]))
+    return {k: pd.concat(v, ignore_index=True) for k, v in out.items()}
+
+
+def write_comparison(comps: list[Comparison], path: str | Path) -> Path:
+    """Write the comparison tables: ``.csv`` (one table, a ``table`` column says which),
+    ``.xlsx`` (one sheet per table) or ``.json`` (an object of record lists)."""
+    path = Path(path)
+    tables = comparison_tables(comps)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        pd.concat([df.assign(table=name) for name, df in tables.items()],
+                  ignore_index=True).to_csv(path, index=False)
+    elif suffix in (".xlsx", ".xls"):
+        with pd.ExcelWriter(path) as xw:
+            for name, df in tables.items():
+                df.to_excel(xw, sheet_name=name, index=False)
+    elif suffix == ".json":
+        doc = {name: json.loads(df.to_json(orient="records")) for name, df in tables.items()}
+        path.write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+    else:
+        raise SpecialeplanError(f"--out {path}: use a .csv, .xlsx or .json file")
+    return path
