@@ -221,7 +221,7 @@ def _below_min_volume(pairs: pd.DataFrame, arcs: pd.DataFrame, sp: pd.DataFrame,
         cap = np.minimum(cap, pairs["max_cases"].to_numpy())
     if fam.capacity:
         cap = np.minimum(cap, pairs["capacity"].to_numpy())
-    ms = pairs["speciale"].map(sp["min_cases"]).to_numpy()
+    ms = pairs["speciale"].map(sp["min_cases"]).astype(float).to_numpy()
     return (pairs["usable"] & ~pairs["fixed"]).to_numpy() & (ms > 0) & (cap < ms - 1e-9)
 
 
@@ -240,7 +240,7 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     fam = params.families
 
     demand = instance.demand[instance.demand["speciale"].isin(specialer)].copy()
-    demand["demand"] = demand["demand"] * demand["speciale"].map(sp["demand_growth"])
+    demand["demand"] = demand["demand"] * demand["speciale"].map(sp["demand_growth"]).astype(float)
     demand = demand.reset_index(drop=True)
 
     prov = instance.providers.merge(
@@ -298,7 +298,8 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     need["need"] = np.arange(len(need))
     reach = need.merge(usable, on="speciale").merge(
         pt, on=["municipality_code", "provider_id"], how="inner")
-    reach = reach[reach["minutes"] <= reach["speciale"].map(sp["reach_minutes"]) + 1e-9]
+    limit = reach["speciale"].map(sp["reach_minutes"]).astype(float)
+    reach = reach[reach["minutes"] <= limit + 1e-9]
     reach = reach.sort_values(["need", "pair"]).reset_index(drop=True)
     # integer ids stay integers when a table is empty (no arc within a cutoff)
     arcs = arcs.astype({"pair": np.int64, "dem": np.int64, "demand": float, "minutes": float})
@@ -359,8 +360,8 @@ def _keep_today(pairs: pd.DataFrame, sp: pd.DataFrame, params: ModelParams
     fam = params.families
     kept = (pairs["designated_today"] & pairs["owner"].isin(params.keep_today)
             & fam.fixed).to_numpy()
-    floor = (pairs["speciale"].map(sp["min_cases"]).fillna(0.0).to_numpy() if fam.min_volume
-             else np.zeros(len(pairs)))
+    floor = (pairs["speciale"].map(sp["min_cases"]).astype(float).fillna(0.0).to_numpy()
+             if fam.min_volume else np.zeros(len(pairs)))
     max_cases = pairs["max_cases"].to_numpy()
     reason = np.select(
         [pairs["forbidden"].to_numpy(), max_cases <= 0, max_cases < floor - 1e-9],
@@ -381,12 +382,12 @@ def _arcs(dem: pd.DataFrame, usable: pd.DataFrame, pt: pd.DataFrame, sp: pd.Data
             .merge(pt, on=["municipality_code", "provider_id"], how="inner"))
     phys = cand[cand["kind"].isin(PHYSICAL_KINDS)] if fam.outreach else cand
     if fam.travel_cutoff:
-        cutoff = phys["speciale"].map(sp["max_travel_minutes"]).fillna(np.inf)
+        cutoff = phys["speciale"].map(sp["max_travel_minutes"]).astype(float).fillna(np.inf)
         phys = phys[phys["minutes"] <= cutoff + 1e-9]
     parts = [phys.assign(mode="physical")]
     if fam.outreach:
         out = cand[cand["kind"].isin(OUTREACH_KINDS)]
-        radius = out["speciale"].map(sp["outreach_minutes"]).fillna(np.inf)
+        radius = out["speciale"].map(sp["outreach_minutes"]).astype(float).fillna(np.inf)
         parts.append(out[out["minutes"] <= radius + 1e-9].assign(mode="outreach"))
     arcs = pd.concat(parts, ignore_index=True).drop(columns="kind")
     return arcs.sort_values(["dem", "pair", "mode"]).reset_index(drop=True)
@@ -402,7 +403,7 @@ def _near_family(
                   "demand", "minutes"]
     if not params.families.near_family or len(reach) == 0:
         return pd.DataFrame(columns=local_cols), pd.DataFrame(columns=coach_cols)
-    share = dem["speciale"].map(sp["near_family_share"]).fillna(0.0)
+    share = dem["speciale"].map(sp["near_family_share"]).astype(float).fillna(0.0)
     ks = reach[["municipality_code", "speciale"]].drop_duplicates()
     cand = dem[share.to_numpy() > 0].merge(ks, on=["municipality_code", "speciale"])
     prov = instance.providers

@@ -130,7 +130,7 @@ def min_volume(data: ModelData, b: ProblemBuilder) -> None:
     Σ_k x[k,p,s] − m_s·y[p,s] ≥ 0 (for usable pairs with m_s > 0; Σ_k x is X[p,s] in the
     aggregate volume formulation)."""
     pairs = data.pairs
-    ms = pairs["speciale"].map(data.speciale_params["min_cases"]).to_numpy()
+    ms = pairs["speciale"].map(data.speciale_params["min_cases"]).astype(float).to_numpy()
     rows_p = np.flatnonzero((ms > 0) & pairs["usable"].to_numpy())
     j = np.arange(len(rows_p))
     b.rows("min_volume", Labels(pairs, positions=rows_p, columns=PS),

@@ -39,8 +39,9 @@ def radius_levels(data: ModelData) -> dict[str, np.ndarray]:
     # with at least min_count of the speciale's usable providers open, a level holding more
     # than (usable − min_count) of them certainly has one open
     spec = data.dem["speciale"]
-    usable = spec.map(data.pairs[data.pairs["usable"]].groupby("speciale").size()).fillna(0)
-    min_count = spec.map(data.speciale_params["min_count"]).fillna(0.0).to_numpy()
+    usable = spec.map(data.pairs[data.pairs["usable"]].groupby("speciale").size()).astype(
+        float).fillna(0)
+    min_count = spec.map(data.speciale_params["min_count"]).astype(float).fillna(0.0).to_numpy()
     if not data.params.families.count_bounds:
         min_count = np.zeros(n_dem)
     threshold = usable.to_numpy() - min_count + 1

@@ -665,7 +665,9 @@ def _fixed(x: Context, c: Collector) -> None:
     # kept only where the designation can meet the plan's rules (not forbidden, competent,
     # max_cases at least the minimum volume); the model lists the others in kpis.json
     forb = {(d.provider_id, d.speciale) for d in p.forbidden}
-    floor = keep["speciale"].map(x.sp.set_index("speciale")["min_cases"]).fillna(0.0)
+    # float even when nothing is kept (an empty map would otherwise keep the text dtype)
+    floor = keep["speciale"].map(x.sp.set_index("speciale")["min_cases"]).astype(float).fillna(
+        0.0)
     if not p.families.min_volume:
         floor = floor * 0.0
     keep = keep[(keep["max_cases"] > 0) & (keep["max_cases"] >= floor - 1e-9)
