@@ -43,12 +43,11 @@ def main() -> None:
     instance = load_dataset("denmark")
     full = build(instance, load_scenario(scenario).scenario.model).problem
     backend = get_backend("highs-direct")
-    one = {"threads": 1}
     lp, _ = backend.solve(full.relaxed(), SolverOptions(
-        name="highs-direct", time_limit=600, mip_rel_gap=0, options=one))
+        name="highs-direct", time_limit=600, mip_rel_gap=0, threads=1))
     result, z = backend.solve(full, SolverOptions(
         name="highs-direct", time_limit=args.hours * 3600, mip_rel_gap=1e-4,
-        log_file=str(args.log), options={**one, "mip_heuristic_effort": 0.3}))
+        log_file=str(args.log), threads=1, options={"mip_heuristic_effort": 0.3}))
     record = {
         "scenario": "scenarios/national_2030.yaml", "started": started.isoformat(
             timespec="seconds"), "hours_allowed": args.hours, "threads": 1,
