@@ -331,6 +331,15 @@ def classic(
     console.print(table)
 
 
+def _register_analyses() -> None:
+    from specialeplan.cli_analysis import register
+
+    register(app)
+
+
+_register_analyses()  # after the commands above: they come first in --help
+
+
 def main() -> None:
     """Entry point of the ``specialeplan`` command."""
     try:
