@@ -73,19 +73,25 @@ def rollout(
     except KeyboardInterrupt:
         cli._stop(130, "interrupted again: stopped at once")
         return
-    table = Table(title=f"Rollout {resolved.scenario.name}")
-    for col in ("year", "specialer", "specialfunktioner", "rådgivning", "demand", "unmet",
-                "mean travel", "cost", "status", "gap"):
-        table.add_column(col, justify="left" if col in ("year", "status") else "right")
+    from rich import box
+
+    table = Table(title=f"Rollout {resolved.scenario.name}", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for col in ("year", "spec.", "sf", "rf", "demand", "unmet", "travel", "cost", "gap"):
+        table.add_column(col, justify="right", no_wrap=True,
+                         min_width={"cost": 9, "demand": 6, "gap": 6}.get(col, 3))
     tl = result.timeline
     for w in result.waves:
         rows = tl[tl["year"] == w.year]
         table.add_row(str(w.year), str(len(w.planned)), f"{rows['specialfunktioner'].sum():,}",
                       f"{rows['raadgivningsfunktioner'].sum():,}",
                       f"{rows['demand'].sum():,.0f}", f"{rows['unmet'].sum():,.1f}",
-                      _mean_travel(rows), f"{rows['cost'].sum():,.0f}", w.status,
-                      f"{w.mip_gap:.2%}" if w.mip_gap is not None else "-")
+                      _mean_travel(rows), f"{rows['cost'].sum():,.0f}",
+                      f"{w.mip_gap:.2%}" if w.mip_gap is not None else w.status)
     console.print(table)
+    console.print("spec.: specialer planned; sf/rf: specialfunktioner/rådgivningsfunktioner; "
+                  "unmet: borgerforløb; travel: mean family travel per borgerforløb (minutes); "
+                  "cost: the year's objective", style="dim", highlight=False)
     if result.phasing:
         console.print(phasing_sentence(result.phasing), highlight=False)
     console.print(f"rollout written to [bold]{escape(str(result.root))}[/] (timeline.csv, "
@@ -165,17 +171,24 @@ def vulnerability(
         cli._stop(130, "interrupted again: stopped at once; nothing was written")
         return
     t = analysis.table
-    table = Table(title=f"Most damaging closures of {folder.name} ({len(t)} in all)")
-    for col in ("rank", "closure", "displaced", "unmet +", "travel +/forløb", "reach lost",
-                "now full", "damage"):
-        table.add_column(col, justify="left" if col == "closure" else "right",
-                         no_wrap=col == "closure")
+    from rich import box
+
+    table = Table(title=f"Most damaging closures of {folder.name} ({len(t)} in all)",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("#", "closure", "moved", "unmet", "+min", "reach", "full", "damage"):
+        table.add_column(col, justify="left" if col == "closure" else "right", no_wrap=True,
+                         overflow="ellipsis", max_width=26 if col == "closure" else None,
+                         min_width={"#": 2, "damage": 9}.get(col, 4))
     for r in t.head(top).itertuples():
         per = r.travel_added_per_displaced
-        table.add_row(str(r.rank), r.closure, f"{r.displaced:,.1f}", f"{r.unmet_added:,.1f}",
-                      f"{per:,.1f}" if per is not None and per == per else "-",
+        table.add_row(str(r.rank), r.closure, f"{r.displaced:,.0f}", f"{r.unmet_added:,.1f}",
+                      f"{per:,.0f}" if per is not None and per == per else "-",
                       str(r.reach_lost), str(r.pushed_to_capacity), f"{r.damage:,.0f}")
     console.print(table)
+    console.print("moved: borgerforløb of the closed one; unmet: added unmet borgerforløb; "
+                  "+min: added family travel per moved borgerforløb; reach: municipalities "
+                  "losing rådgivning; full: others pushed to capacity; damage: objective "
+                  "added (see vulnerability.csv)", style="dim", highlight=False)
     for r in t.head(top).itertuples():
         if r.broken_rules:
             console.print(f"  {escape(r.closure)} breaks {escape(str(r.broken_rules))}",

@@ -46,10 +46,11 @@ class LoadedRun:
         return list(self.instance.specialer["speciale"])
 
 
-def solved_params(params: ModelParams) -> ModelParams:
-    """``params`` with every demand growth factor 1: the folder's demand already holds it."""
+def solved_params(params: ModelParams, specialer: list[str] | None = None) -> ModelParams:
+    """``params`` with every demand growth factor 1 (the folder's demand already holds it)
+    and only the ``specialer`` the folder plans (its instance knows no others)."""
     per = {s: p.model_copy(update={"demand_growth": None})
-           for s, p in params.per_speciale.items()}
+           for s, p in params.per_speciale.items() if specialer is None or s in specialer}
     return params.model_copy(update={
         "demand_growth": 1.0, "per_speciale": per,
         "defaults": params.defaults.model_copy(update={"demand_growth": 1.0})})
@@ -78,7 +79,7 @@ def load_run(folder: Path | str) -> LoadedRun:
         provider_travel=inst["provider_travel"], travel=travel,
         sources={t: f"{folder / 'instance' / t}.csv" for t in
                  ("municipalities", "providers", "competence", "demand", "provider_travel")})
-    params = solved_params(read_params(folder))
+    params = solved_params(read_params(folder), list(sp["speciale"]))
     if params.specialer is not None and set(params.specialer) != set(sp["speciale"]):
         raise DataValidationError("the planned specialer differ from speciale_params.csv",
                                   file=str(folder / "instance" / "speciale_params.csv"))
