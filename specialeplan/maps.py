@@ -168,7 +168,8 @@ def marker_size(cases: np.ndarray | float) -> np.ndarray:
     return 10 + 2.2 * np.asarray(cases, dtype=float)
 
 
-def _size_legend(ax, cases: np.ndarray, loc: str = "lower left") -> None:  # noqa: ANN001
+def _size_legend(ax, cases: np.ndarray, loc: str = "lower left",  # noqa: ANN001
+                 title: str = "borgerforløb/year") -> None:
     """A legend of three circle sizes spanning the specialfunktioner's borgerforløb."""
     c = np.asarray(cases, dtype=float)
     c = c[c > 0]
@@ -177,7 +178,7 @@ def _size_legend(ax, cases: np.ndarray, loc: str = "lower left") -> None:  # noq
     ref = sorted({_round(v) for v in (np.quantile(c, 0.1), np.median(c), c.max())})
     handles = [Line2D([], [], ls="", marker="o", markersize=math.sqrt(marker_size(v)),
                       mfc="none", mec="0.25", label=f"{v:g}") for v in ref if v > 0]
-    leg = ax.legend(handles=handles, title="borgerforløb/year", loc=loc, fontsize=7,
+    leg = ax.legend(handles=handles, title=title, loc=loc, fontsize=7,
                     title_fontsize=7, frameon=True, labelspacing=1.3, borderpad=0.9,
                     handletextpad=1.2)
     ax.add_artist(leg)
@@ -474,7 +475,7 @@ def plot_vulnerability(vuln_folder: Path | str, results: Path | str, speciale: s
     if broken.any():
         ax.scatter(lon[broken], lat[broken], s=sizes[broken] * 1.9, facecolors="none",
                    edgecolors="black", linewidths=1.2, zorder=4)
-    _size_legend(ax, rows["displaced"].to_numpy(dtype=float))
+    _size_legend(ax, rows["displaced"].to_numpy(dtype=float), title="borgerforløb displaced")
     handles = [Line2D([], [], ls="", marker="o", ms=9, mfc="none", mec="black", mew=1.2,
                       label="closure breaks a rule")] if broken.any() else []
     if handles:
