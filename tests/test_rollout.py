@@ -185,3 +185,15 @@ def test_from_folder_must_plan_the_first_wave(tmp_path: Path) -> None:
     res = runner.invoke(app, ["rollout", str(path), "--out", str(tmp_path / "out"), "--from",
                               str(tmp_path / "r" / "wrong")])
     assert res.exit_code == 2 and "must plan exactly the first wave" in res.output
+
+
+def test_shipped_rollout_2030_covers_every_speciale_in_yearly_waves() -> None:
+    from specialeplan.data import load_denmark
+
+    ro = load_scenario(Path(__file__).resolve().parents[1] / "scenarios"
+                       / "rollout_2030.yaml").scenario.rollout
+    assert ro is not None and ro.years == [2027, 2028, 2029, 2030]
+    assert [len(w) for w in ro.waves.values()] == [5, 5, 5, 5]
+    assert sorted(ro.specialer) == sorted(load_denmark().speciale_ids)
+    assert ro.growth("autisme", 2030) == pytest.approx(1.04 ** 4)
+    assert ro.growth("misbrug", 2027) == pytest.approx(1.02)
