@@ -197,7 +197,7 @@ def _write(rf: RunFolder, outcome: RunOutcome, resolved: ResolvedScenario, *, ex
            maps: bool) -> Path:
     """Write the run into the temp folder and publish it; on a write error put it into a
     rescue folder under the system temp dir and exit 4 (the solution is never lost)."""
-    from specialeplan.maps import write_maps
+    from specialeplan.maps_html import write_all_maps
     from specialeplan.results import write_results
     from specialeplan.runfolder import rescue_folder
 
@@ -205,7 +205,7 @@ def _write(rf: RunFolder, outcome: RunOutcome, resolved: ResolvedScenario, *, ex
         write_results(outcome, resolved, rf.tmp, excel=excel)
         if maps and outcome.solution is not None:
             try:
-                write_maps(rf.tmp, html=True)
+                write_all_maps(rf.tmp)
             except Exception as exc:  # noqa: BLE001 - a map is no reason to lose a result
                 err_console.print(f"[yellow]warning:[/] could not draw the maps: "
                                   f"{escape(str(exc))}", highlight=False)
@@ -284,7 +284,8 @@ def map_(
 ) -> None:
     """Draw maps/<speciale>.png (and .html) for a results folder: placements, rådgivning,
     travel; with --compare, what changes towards another plan."""
-    from specialeplan.maps import write_difference_maps, write_maps
+    from specialeplan.maps import write_difference_maps
+    from specialeplan.maps_html import write_all_maps
 
     try:
         if compare is not None:
@@ -292,7 +293,7 @@ def map_(
             paths = write_difference_maps(folder, compare, out, speciale or None)
             console.print(f"wrote {len(paths)} difference map(s) to {out}")
             return
-        paths = write_maps(folder, speciale or None, html=html)
+        paths = write_all_maps(folder, speciale or None, html=html)
     except SpecialeplanError as exc:
         fail(exc)
         return
@@ -349,7 +350,7 @@ def classic(
 def _register_analyses() -> None:
     from specialeplan.cli_analysis import register
 
-    register(app)
+    register(app, console=console, fail=fail, stop=_stop)
 
 
 _register_analyses()  # after the commands above: they come first in --help

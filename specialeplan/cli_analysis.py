@@ -5,20 +5,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from specialeplan.errors import SpecialeplanError
 
 
-def _cli():  # noqa: ANN202 - the main CLI module (imported late: it imports this one)
-    from specialeplan import cli
+class _UI:
+    """The main CLI's console and exits (given by :func:`register`; this module does not
+    import the main CLI, which imports it)."""
 
-    return cli
+    console: Console = Console()
+    fail: Callable[..., None] = staticmethod(lambda exc, code=2: None)
+    _stop: Callable[[int, str], None] = staticmethod(lambda code, message: None)
+
+
+def _cli() -> type[_UI]:
+    return _UI
 
 
 def rollout(
@@ -216,7 +225,12 @@ def vulnerability(
         cli._stop(130, "[yellow]interrupted[/]: the closures done so far were written")
 
 
-def register(app: typer.Typer) -> None:
-    """Add the analysis commands to the main ``specialeplan`` app."""
+def register(app: typer.Typer, *, console: Console, fail: Callable[..., None],
+             stop: Callable[[int, str], None]) -> None:
+    """Add the analysis commands to the main ``specialeplan`` app, printing on its
+    ``console`` and exiting through its ``fail`` (errors) and ``stop`` (exit codes)."""
+    _UI.console = console
+    _UI.fail = staticmethod(fail)
+    _UI._stop = staticmethod(stop)
     app.command(name="rollout")(rollout)
     app.command(name="vulnerability")(vulnerability)

@@ -326,10 +326,9 @@ def _mappable(cmap, norm):  # noqa: ANN001, ANN202 - matplotlib objects
     return ScalarMappable(norm=norm, cmap=cmap)
 
 
-def write_maps(folder: Path | str, specialer: list[str] | None = None, *,
-               html: bool = False) -> list[Path]:
-    """Write ``maps/<speciale>.png`` (and with ``html`` the interactive
-    ``maps/<speciale>.html``) for the given (default: all) specialer."""
+def write_maps(folder: Path | str, specialer: list[str] | None = None) -> list[Path]:
+    """Write ``maps/<speciale>.png`` for the given (default: all) specialer (the interactive
+    ones: :func:`specialeplan.maps_html.write_html_maps`)."""
     folder = Path(folder)
     if specialer is None:
         specialer = sorted(_read(folder, "coverage.csv")["speciale"].unique())
@@ -341,10 +340,6 @@ def write_maps(folder: Path | str, specialer: list[str] | None = None, *,
         path = out / f"{s}.png"
         fig.savefig(path, dpi=130)
         written.append(path)
-    if html:
-        from specialeplan.maps_html import write_html_maps
-
-        written += write_html_maps(folder, specialer)
     return written
 
 
@@ -514,8 +509,8 @@ def _damage_levels(values: np.ndarray) -> list[float]:
 
 def write_vulnerability_maps(vuln_folder: Path | str, results: Path | str,
                              specialer: list[str] | None = None) -> list[Path]:
-    """``maps/<speciale>.png`` (and ``maps/vulnerability.html``) in a vulnerability
-    folder."""
+    """``maps/<speciale>.png`` in a vulnerability folder (the interactive one:
+    :func:`specialeplan.maps_html.write_vulnerability_html`)."""
     vuln_folder = Path(vuln_folder)
     v = _read(vuln_folder, "vulnerability.csv")
     if specialer is None:
@@ -527,7 +522,4 @@ def write_vulnerability_maps(vuln_folder: Path | str, results: Path | str,
         path = out / f"{s}.png"
         plot_vulnerability(vuln_folder, results, s).savefig(path, dpi=130)
         paths.append(path)
-    from specialeplan.maps_html import write_vulnerability_html
-
-    paths.append(write_vulnerability_html(vuln_folder, results))
     return paths

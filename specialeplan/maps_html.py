@@ -230,3 +230,13 @@ def write_vulnerability_html(vuln_folder: Path | str, results: Path | str) -> Pa
     vulnerability_html(vuln_folder, results).save(str(path))
     return path
 
+
+
+def write_all_maps(folder: Path | str, specialer: list[str] | None = None, *,
+                   html: bool = True) -> list[Path]:
+    """The static maps of :func:`specialeplan.maps.write_maps` and, with ``html``, the
+    interactive ones."""
+    from specialeplan.maps import write_maps
+
+    paths = write_maps(folder, specialer)
+    return paths + (write_html_maps(folder, specialer) if html else [])

@@ -329,9 +329,9 @@ class RolloutRunner:
             outcome.timings = {"total_seconds": time.perf_counter() - t0}
             write_results(outcome, resolved, rf.tmp, excel=self.excel)
             if self.maps and outcome.solution is not None:
-                from specialeplan.maps import write_maps
+                from specialeplan.maps_html import write_all_maps
 
-                write_maps(rf.tmp)
+                write_all_maps(rf.tmp)
             folder = rf.publish()
         res = outcome.result
         record = WaveRecord(year, new, list(params.specialer or []), folder, str(res.status),
