@@ -197,7 +197,6 @@ def _write(rf: RunFolder, outcome: RunOutcome, resolved: ResolvedScenario, *, ex
            maps: bool) -> Path:
     """Write the run into the temp folder and publish it; on a write error put it into a
     rescue folder under the system temp dir and exit 4 (the solution is never lost)."""
-    from specialeplan.maps_html import write_all_maps
     from specialeplan.results import write_results
     from specialeplan.runfolder import rescue_folder
 
@@ -205,6 +204,8 @@ def _write(rf: RunFolder, outcome: RunOutcome, resolved: ResolvedScenario, *, ex
         write_results(outcome, resolved, rf.tmp, excel=excel)
         if maps and outcome.solution is not None:
             try:
+                from specialeplan.maps_html import write_all_maps  # only now: matplotlib,
+                                                                    # folium take a second
                 write_all_maps(rf.tmp)
             except Exception as exc:  # noqa: BLE001 - a map is no reason to lose a result
                 err_console.print(f"[yellow]warning:[/] could not draw the maps: "
