@@ -137,6 +137,10 @@ def vulnerability(
              "and its effect on the ranking")] = False,
     backup_time_limit: Annotated[float | None, typer.Option(
         help="seconds for that plan (default: the run's solver.time_limit)")] = None,
+    backup_minutes: Annotated[float | None, typer.Option(
+        min=0, help="for that plan: the second specialfunktion within this many minutes "
+                    "(default: the scenario's backup_minutes, else the travel cutoff)")
+    ] = None,
     out: Annotated[Path | None, typer.Option(
         help="output folder (default: FOLDER_vulnerability[_providers][_allow_new] next to "
              "FOLDER)")] = None,
@@ -170,6 +174,7 @@ def vulnerability(
             target, analysis, backup_summary = run_vulnerability(
                 folder, out=out, allow_new=allow_new, by_provider=provider, only=only,
                 workers=workers, backup=backup, backup_time_limit=backup_time_limit,
+                backup_minutes=backup_minutes,
                 overwrite=overwrite, excel=excel, maps=maps,
                 progress=lambda m: console.print(m, highlight=False),
                 on_closure=lambda done, total: bar.update(task, completed=done, total=total))
@@ -186,8 +191,8 @@ def vulnerability(
                   box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("#", "closure", "moved", "unmet", "+min", "reach", "full", "damage"):
         table.add_column(col, justify="left" if col == "closure" else "right", no_wrap=True,
-                         overflow="ellipsis", max_width=26 if col == "closure" else None,
-                         min_width={"#": 2, "damage": 9}.get(col, 4))
+                         overflow="ellipsis", max_width=24 if col == "closure" else None,
+                         min_width={"#": 2, "damage": 9}.get(col, len(col)))
     for r in t.head(top).itertuples():
         per = r.travel_added_per_displaced
         table.add_row(str(r.rank), r.closure, f"{r.displaced:,.0f}", f"{r.unmet_added:,.1f}",
@@ -207,7 +212,10 @@ def vulnerability(
                   f"({s['seconds_per_closure_mean'] or 0:.3f} s per closure); "
                   f"{s['closures_with_unmet']} leave borgerforløb unmet, "
                   f"{s['closures_breaking_rules']} break a rule", highlight=False)
-    if backup_summary is not None:
+    if backup_summary is not None and "error" in backup_summary:
+        console.print("[yellow]backup coverage[/]: no plan (see above; a longer "
+                      "--backup-minutes may help); the closures above are written")
+    elif backup_summary is not None:
         b = backup_summary
         if b.get("price") is not None:
             console.print(f"backup coverage costs {b['price']:,.0f} ({b['relative']:.2%}; "
