@@ -612,8 +612,8 @@ def _backup_coverage(x: Context, c: Collector) -> None:
     backup_minutes (empty = max_travel_minutes)."""
     sp = x.sp.set_index("speciale")
     first = can_serve(x, x.des).groupby(KS).size().rename("first")
-    bm = (pd.to_numeric(sp["backup_minutes"], errors="coerce") if "backup_minutes" in sp
-          else sp["max_travel_minutes"]).fillna(sp["max_travel_minutes"])
+    bm = (sp["backup_minutes"] if "backup_minutes" in sp else sp["max_travel_minutes"]
+          ).fillna(sp["max_travel_minutes"])
     places = x.des[x.des["provider_id"].map(x.kind).fillna("").isin(PHYSICAL_KINDS)
                    | (not x.params.families.outreach)]
     near = x.dem[x.dem["demand"] > 0][KS].merge(places[PS], on="speciale").merge(
