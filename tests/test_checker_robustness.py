@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_checker import A, edit_model, set_cell, write_tiny_results
+from test_model_families import EVEN, LINE, PROVIDERS, comp
 
 from specialeplan.api import build, solve
 from specialeplan.checker import check_results
@@ -15,8 +17,6 @@ from specialeplan.model.params import ModelParams
 from specialeplan.results import write_results
 from specialeplan.scenarios.schema import ResolvedScenario, Scenario
 from specialeplan.solvers.base import SolverOptions
-from tests.test_checker import A, edit_model, set_cell, write_tiny_results
-from tests.test_model_families import EVEN, LINE, PROVIDERS, comp
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_tiny
 from typer.testing import CliRunner
 
 from specialeplan.cli import app
@@ -21,7 +22,6 @@ from specialeplan.maps import (
     plot_speciale,
 )
 from specialeplan.maps_html import speciale_html
-from tests.conftest import write_tiny
 
 
 @pytest.fixture(scope="module")

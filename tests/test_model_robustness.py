@@ -10,13 +10,13 @@ is {P1}: 400 + 10·30 + 10·5 + 10·30 = 1050.
 from __future__ import annotations
 
 import pytest
+from test_model_families import EVEN, LINE, PROVIDERS, comp, solve_tiny
 
 from specialeplan.api import build, solve
 from specialeplan.errors import InfeasibleError
 from specialeplan.model.examples import tiny_instance
 from specialeplan.model.params import ModelParams
 from specialeplan.solvers.base import SolverOptions
-from tests.test_model_families import EVEN, LINE, PROVIDERS, comp, solve_tiny
 
 
 @pytest.fixture(params=["highs-direct:aggregate", "highs-direct:per_arc", "highs:aggregate",
