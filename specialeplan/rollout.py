@@ -390,6 +390,10 @@ class RolloutRunner:
         if unknown:
             raise ScenarioError(f"rollout: unknown speciale {unknown[0]!r}; known: "
                                 f"{sorted(known)}")
+        own = self.sc.model.specialer
+        if own is not None and set(own) != set(self.rollout.specialer):
+            self.progress("[yellow]note:[/] model.specialer is not used by a rollout: the "
+                          "waves decide which specialer each year plans")
         if self.root.exists() and not self.root.is_dir():
             raise ScenarioError(f"{self.root} exists and is not a folder")
         if self.root.is_dir() and not self.overwrite:

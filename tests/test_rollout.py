@@ -197,3 +197,14 @@ def test_shipped_rollout_2030_covers_every_speciale_in_yearly_waves() -> None:
     assert sorted(ro.specialer) == sorted(load_denmark().speciale_ids)
     assert ro.growth("autisme", 2030) == pytest.approx(1.04 ** 4)
     assert ro.growth("misbrug", 2027) == pytest.approx(1.02)
+
+
+def test_model_specialer_is_not_used_by_a_rollout(tmp_path: Path) -> None:
+    write_case(tmp_path)
+    child = tmp_path / "child.yaml"
+    child.write_text("name: child\nextends: roll.yaml\nmodel: {specialer: [A]}\n", "utf-8")
+    res = CliRunner().invoke(app, ["rollout", str(child), "--out", str(tmp_path / "out"),
+                                   "--no-compare", "--no-excel"])
+    assert res.exit_code == 0, res.output
+    assert "model.specialer is not used by a rollout" in res.output.replace("\n", " ")
+    assert (tmp_path / "out" / "child" / "2028" / "kpis.json").is_file()
