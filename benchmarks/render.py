@@ -13,7 +13,7 @@ from typing import Any
 from common import BENCH_DIR, RESULTS_DIR, machine_info
 
 ORDER = ("orlib", "spopt", "national", "national2030", "bound", "resolve", "reference",
-         "scaling", "sweep", "reuse")
+         "scaling", "sweep", "reuse", "vulnerability", "rollout")
 OUTPUT = BENCH_DIR / "BENCHMARKS.md"
 NATIONAL_TARGET_S, GAP_TARGET, BUILD_SHARE, BUILD_RATIO, PERSIST_RATIO = 60.0, 0.005, 0.25, 5, 3
 FULL_PLAN_S, FULL_PLAN_GAP, START_S, START_GAP, RESOLVE_RATIO = 120.0, 0.01, 45.0, 0.015, 5.0
@@ -254,6 +254,12 @@ def targets(results: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
                           f"({r.get('status')})" for r in big), "highs-direct",
                 all(r.get("at_optimum") and (r.get("total_s") or 1e9) <= LARGE_PMED_S
                     for r in big))
+    vu = results.get("vulnerability")
+    if vu and vu["summary"].get("per_closure_s") is not None:
+        add("N-1: hundreds of closures run fast (≤ 1 s per closure, warm-started)",
+            f"{fmt(vu['summary']['per_closure_s'], 's')} s per closure; cold / warm solve "
+            f"{fmt(vu['summary'].get('cold_over_warm'), 'ratio')}", vu["scenario"]
+            + (" (quick)" if vu["quick"] else ""), vu["summary"]["per_closure_s"] <= 1.0)
     orl = results.get("orlib")
     if orl:
         rows_ = orl["rows"]

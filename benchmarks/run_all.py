@@ -5,7 +5,8 @@
     python benchmarks/run_all.py --only national --national-time-limit 600
     python benchmarks/run_all.py --render-only               # re-render from results/*.json
 
-Sections: orlib, spopt, national, national2030, bound, resolve, scaling, sweep, reuse (the
+Sections: orlib, spopt, national, national2030, bound, resolve, scaling, sweep, reuse,
+vulnerability, rollout (the
 long reference run is benchmarks/reference_national.py, on its own). Each writes
 ``results/<section>.json``; the Markdown is rendered from every JSON present, so sections
 can be re-run separately.
@@ -26,9 +27,11 @@ import bench_national2030
 import bench_orlib
 import bench_resolve
 import bench_reuse
+import bench_rollout
 import bench_scaling
 import bench_spopt
 import bench_sweep
+import bench_vulnerability
 from common import log
 from render import ORDER, render
 
@@ -47,6 +50,8 @@ def sections(args: argparse.Namespace) -> dict[str, Callable[[], Any]]:
         "scaling": lambda: bench_scaling.run(q, args.scaling_time_limit),
         "sweep": lambda: bench_sweep.run(q),
         "reuse": lambda: bench_reuse.run(q),
+        "vulnerability": lambda: bench_vulnerability.run(q),
+        "rollout": lambda: bench_rollout.run(q),
     }
 
 

@@ -68,6 +68,10 @@ class SpecialeParams(BaseModel):
         None, description="beta_s: at most this share of the speciale's national demand is "
         f"helped near the family by a coached local tilbud (default "
         f"{DEFAULT_NEAR_FAMILY_SHARE:g})")
+    backup_minutes: Finite0 | None = Field(
+        None, description="B_s: with families.backup_coverage, the second specialfunktion of "
+        "every municipality with demand may be this far away (minutes; default: the "
+        "family-travel cutoff T_s, i.e. two within T_s)")
 
 
 class Weights(BaseModel):
@@ -126,6 +130,19 @@ class Designation(BaseModel):
 
     provider_id: str
     speciale: str
+
+
+class Commitment(BaseModel):
+    """A specialfunktion an earlier rollout wave designated (``model.committed``): it stays,
+    with its rådgivning duty and the borgerforløb placed there (family ``committed``)."""
+
+    model_config = _STRICT
+
+    provider_id: str
+    speciale: str
+    advisory: bool = Field(False, description="its rådgivning duty stays (r = 1)")
+    cases: NonNegativeFloat = Field(
+        0.0, description="borgerforløb placed there by the earlier wave; they stay")
 
 
 class RegionBound(BaseModel):
@@ -189,6 +206,9 @@ class ModelParams(BaseModel):
     families: Families = Field(default_factory=Families)  # type: ignore[valid-type]
     fixed: list[Designation] = Field(default_factory=list, description="must be designated")
     forbidden: list[Designation] = Field(default_factory=list, description="must not be")
+    committed: list[Commitment] = Field(
+        default_factory=list, description="commitments of earlier rollout waves (family "
+        "'committed'; written by specialeplan rollout)")
     keep_today: Annotated[list[str], Field(
         default_factory=list,
         description="owners (e.g. 'regional') whose designations of today must be kept, "
@@ -267,7 +287,7 @@ class ModelParams(BaseModel):
         unplanned specialer are ignored (a sub-scenario may plan fewer), unknown ones are an
         error. Columns: speciale, min_cases, max_travel_minutes, reach_minutes, min_count,
         max_count, min_advisory, max_advisory, demand_growth, outreach_minutes,
-        near_family_share (NaN = unbounded/off).
+        near_family_share, backup_minutes (NaN = unbounded/off).
         """
         unknown = sorted(set(self.per_speciale) - set(known if known is not None else specialer))
         if unknown:
@@ -289,8 +309,10 @@ class ModelParams(BaseModel):
                 row["outreach_minutes"] = DEFAULT_OUTREACH_MINUTES
             if row["near_family_share"] is None:
                 row["near_family_share"] = DEFAULT_NEAR_FAMILY_SHARE
+            if row["backup_minutes"] is None:  # two within the family-travel cutoff
+                row["backup_minutes"] = row["max_travel_minutes"]
             rows.append({"speciale": s, **row})
         cols = ["speciale", "min_cases", "max_travel_minutes", "reach_minutes", "min_count",
                 "max_count", "min_advisory", "max_advisory", "demand_growth",
-                "outreach_minutes", "near_family_share"]
+                "outreach_minutes", "near_family_share", "backup_minutes"]
         return pd.DataFrame(rows, columns=cols).astype({c: float for c in cols[1:]})

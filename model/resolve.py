@@ -32,7 +32,7 @@ PS = ["provider_id", "speciale"]
 
 # per-speciale limits: +1 when a larger value restricts, -1 when a smaller one does
 _TIGHTER = {"min_cases": 1, "max_travel_minutes": -1, "reach_minutes": -1, "min_count": 1,
-            "max_count": -1, "min_advisory": 1, "max_advisory": -1}
+            "max_count": -1, "min_advisory": 1, "max_advisory": -1, "backup_minutes": -1}
 
 
 def _no_looser(old: float | None, new: float | None, sign: int) -> bool:

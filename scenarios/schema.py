@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from specialeplan.errors import ScenarioError, did_you_mean
 from specialeplan.model.params import ModelParams
 from specialeplan.runfolder import RunFolderError, check_folder_name
+from specialeplan.scenarios.rollout import Rollout
 from specialeplan.solvers.base import SolverOptions
 
 
@@ -69,6 +70,9 @@ class Scenario(BaseModel):
     dataset: str = Field("denmark", description="'denmark' (bundled) or a folder of CSVs")
     model: ModelParams = Field(default_factory=ModelParams)
     solver: SolverOptions = Field(default_factory=SolverOptions)
+    rollout: Rollout | None = Field(
+        None, description="waves of a phased rollout (year -> specialer), planned by "
+        "`specialeplan rollout`; `specialeplan run` ignores it")
 
     @field_validator("name")
     @classmethod

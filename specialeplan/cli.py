@@ -101,7 +101,8 @@ def run(
     quiet: Annotated[bool, typer.Option(help="do not stream the solver log")] = False,
     check: Annotated[bool, typer.Option(help="verify the written folder with the checker")] = True,
     excel: Annotated[bool, typer.Option(help="also write results.xlsx")] = True,
-    maps: Annotated[bool, typer.Option(help="also draw maps/<speciale>.png")] = False,
+    maps: Annotated[bool, typer.Option(
+        help="also draw maps/<speciale>.png and the interactive .html")] = False,
 ) -> None:
     """Solve a scenario and write its results folder OUT/<name>/.
 
@@ -121,6 +122,9 @@ def run(
         resolved = load_scenario(scenario, set_ or [])
         sc = resolved.scenario
         check_solver_options(sc.solver)
+        if sc.rollout is not None:
+            console.print("[yellow]note:[/] this scenario has rollout waves; `run` plans its "
+                          "model.specialer at once (`specialeplan rollout` plans the waves)")
         deadline = Deadline.after(sc.solver.time_limit, t0)
         with RunFolder(out, sc.name, overwrite=overwrite) as rf:
             folder, outcome = _solve_and_write(rf, resolved, deadline, quiet=quiet,
@@ -148,8 +152,8 @@ def run(
                       "whole model" + (f" (gap {result.mip_gap:.2%})" if result.mip_gap
                                        is not None else " (no bound yet: gap unknown)"))
     if maps:
-        console.print(f"drew {len(list((folder / 'maps').glob('*.png')))} map(s) in "
-                      f"{folder / 'maps'}")
+        console.print(f"drew {len(list((folder / 'maps').glob('*.png')))} map(s) (PNG and "
+                      f"HTML) in {folder / 'maps'}")
     if check:
         _run_check(folder, after_run=True)
 
@@ -194,7 +198,6 @@ def _write(rf: RunFolder, outcome: RunOutcome, resolved: ResolvedScenario, *, ex
            maps: bool) -> Path:
     """Write the run into the temp folder and publish it; on a write error put it into a
     rescue folder under the system temp dir and exit 4 (the solution is never lost)."""
-    from specialeplan.maps import write_maps
     from specialeplan.results import write_results
     from specialeplan.runfolder import rescue_folder
 
@@ -202,7 +205,9 @@ def _write(rf: RunFolder, outcome: RunOutcome, resolved: ResolvedScenario, *, ex
         write_results(outcome, resolved, rf.tmp, excel=excel)
         if maps and outcome.solution is not None:
             try:
-                write_maps(rf.tmp)
+                from specialeplan.maps_html import write_all_maps  # only now: matplotlib,
+                                                                    # folium take a second
+                write_all_maps(rf.tmp)
             except Exception as exc:  # noqa: BLE001 - a map is no reason to lose a result
                 err_console.print(f"[yellow]warning:[/] could not draw the maps: "
                                   f"{escape(str(exc))}", highlight=False)
@@ -273,12 +278,24 @@ def check(
 def map_(
     folder: Annotated[Path, typer.Argument(help="a results folder")],
     speciale: Annotated[list[str] | None, typer.Option(help="only these specialer")] = None,
+    html: Annotated[bool, typer.Option(
+        help="also write the interactive maps/<speciale>.html (tooltips, layers)")] = True,
+    compare: Annotated[Path | None, typer.Option(
+        help="another results folder: draw difference maps FOLDER → COMPARE into "
+             "FOLDER/maps/vs_<name of COMPARE>/")] = None,
 ) -> None:
-    """Draw maps/<speciale>.png for a results folder (placements and travel)."""
-    from specialeplan.maps import write_maps
+    """Draw maps/<speciale>.png (and .html) for a results folder: placements, rådgivning,
+    travel; with --compare, what changes towards another plan."""
+    from specialeplan.maps import write_difference_maps
+    from specialeplan.maps_html import write_all_maps
 
     try:
-        paths = write_maps(folder, speciale or None)
+        if compare is not None:
+            out = folder / "maps" / f"vs_{compare.resolve().name}"
+            paths = write_difference_maps(folder, compare, out, speciale or None)
+            console.print(f"wrote {len(paths)} difference map(s) to {out}")
+            return
+        paths = write_all_maps(folder, speciale or None, html=html)
     except SpecialeplanError as exc:
         fail(exc)
         return
@@ -339,6 +356,15 @@ def _register_sensitivity_commands() -> None:
 
 
 _register_sensitivity_commands()  # sweep, compare, frontier, show, data providers
+
+
+def _register_analyses() -> None:
+    from specialeplan.cli_analysis import register
+
+    register(app, console=console, fail=fail, stop=_stop)
+
+
+_register_analyses()  # after the commands above: they come first in --help
 
 
 def main() -> None:

@@ -80,6 +80,9 @@ SPECIALE_PARAMS = TableContract("instance/speciale_params.csv", {
     "reach_minutes": "num?", "min_count": "num?", "max_count": "num?", "min_advisory": "num?",
     "max_advisory": "num?", "demand_growth": "num?", "outreach_minutes": "num?",
     "near_family_share": "num?"}, ["speciale"])
+#: optional columns of ``instance/speciale_params.csv`` (written since they exist; a folder
+#: without them reads as their default): ``backup_minutes`` (empty = max_travel_minutes)
+SPECIALE_PARAMS_OPTIONAL = {"backup_minutes": "num?"}
 
 INSTANCE_TABLES: dict[str, TableContract] = {
     **{name: TableContract(f"instance/{name}.csv",

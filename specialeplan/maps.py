@@ -1,122 +1,335 @@
-"""Static maps of a results folder, drawn from its tables (never from solver objects).
+"""Static maps of results folders, drawn from their tables (never from solver objects).
 
-One PNG per speciale: municipalities shaded by the mean family travel of their borgerforløb
-(hatched where demand is unmet), specialfunktioner as circles sized by borgerforløb (a
-diamond where they deliver by outreach, matrikelløst, in the citizen's home municipality),
-rådgivningsfunktioner as stars, municipalities with help near the family as small squares.
-Municipality outlines come from the bundled Denmark GeoJSON when the results use its codes;
-otherwise municipalities are drawn as points.
+One PNG per speciale (:func:`plot_speciale`): municipalities shaded by the mean family travel
+of their borgerforløb on a capped colour scale (the few islands with long ferry trips, such
+as Læsø and Bornholm, would otherwise wash out the rest; municipalities above the cap get the
+darkest colour and the colour bar says ``≥``), hatched where demand is unmet;
+specialfunktioner as circles sized by borgerforløb (a size legend says how many), diamonds
+where they deliver by outreach (matrikelløst), each labelled with its provider's name;
+rådgivningsfunktioner as stars; municipalities with help near the family as small squares.
+Bornholm is drawn in a box north-east of Sjælland, as on Danish maps. Also a difference
+map of two results folders (:func:`plot_difference`) and a vulnerability map
+(:func:`plot_vulnerability`: specialfunktioner coloured by the damage their closure does).
+
+The functions return :class:`matplotlib.figure.Figure` objects and never touch pyplot or
+the global backend, so they are safe in servers and threads and display inline in Jupyter
+(a :class:`MapFigure` shows itself as a PNG).
 """
 
 from __future__ import annotations
 
+import io
 import json
+import math
+from functools import lru_cache
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import BoundaryNorm, Normalize, TwoSlopeNorm
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.patheffects import withStroke
 
-matplotlib.use("Agg")  # files only; no display needed (CI, servers)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
+from specialeplan.errors import DataValidationError
 
-from specialeplan.errors import DataValidationError  # noqa: E402
-
-
-def _polygons(codes: set[str]) -> dict[str, list[np.ndarray]] | None:
-    """Outer rings per municipality code from the bundled GeoJSON, if it covers ``codes``."""
-    from specialeplan.data.loader import bundled_dir
-
-    path = bundled_dir() / "municipalities.geojson"
-    if not path.is_file():
-        return None
-    features = json.loads(path.read_text(encoding="utf-8"))["features"]
-    rings: dict[str, list[np.ndarray]] = {}
-    for f in features:
-        geom = f["geometry"]
-        parts = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        rings[str(f["properties"]["code"])] = [np.asarray(p[0]) for p in parts]
-    return rings if codes <= set(rings) else None
+#: Bornholm (and Christiansø) east of this longitude are drawn moved by BORNHOLM_SHIFT
+BORNHOLM_LON = 14.4
+BORNHOLM_SHIFT = (-2.35, 1.45)
+#: the colour scale stops at this quantile of the municipalities' values (then ``≥``)
+CAP_QUANTILE = 0.9
+GREY = (0.85, 0.85, 0.85, 1.0)
+FIGSIZE = (9.6, 7.4)
+MAP_AXES = (0.0, 0.02, 0.74, 0.86)  # the map; right of it the colour bar and the legend
+BAR_AXES = (0.775, 0.50, 0.02, 0.36)
+LEGEND_AT = (0.755, 0.04)  # lower left corner of the symbol legend, figure coordinates
 
 
+def _legend(fig: Figure, handles: list) -> None:
+    fig.legend(handles=handles, loc="lower left", bbox_to_anchor=LEGEND_AT, fontsize=7,
+               frameon=False, handlelength=1.6)
+
+
+class MapFigure(Figure):
+    """A matplotlib figure that Jupyter shows as a PNG without pyplot."""
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=90)
+        return buf.getvalue()
+
+
+# ----------------------------------------------------------------------- reading
 def _read(folder: Path, name: str) -> pd.DataFrame:
-    path = folder / name
+    path = Path(folder) / name
     if not path.is_file():
         raise DataValidationError("missing file (is this a results folder?)", file=str(path))
     return pd.read_csv(path, dtype={"municipality_code": str, "code": str})
 
 
-def plot_speciale(folder: Path, speciale: str) -> plt.Figure:
-    """The map of one speciale in a results folder."""
+@lru_cache(maxsize=1)
+def _bundled_rings() -> dict[str, list[np.ndarray]]:
+    from specialeplan.data.loader import bundled_dir
+
+    path = bundled_dir() / "municipalities.geojson"
+    if not path.is_file():
+        return {}
+    rings: dict[str, list[np.ndarray]] = {}
+    for f in json.loads(path.read_text(encoding="utf-8"))["features"]:
+        geom = f["geometry"]
+        parts = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        rings[str(f["properties"]["code"])] = [np.asarray(p[0], dtype=float) for p in parts]
+    return rings
+
+
+def municipality_rings(codes: set[str]) -> dict[str, list[np.ndarray]] | None:
+    """Outer rings (lon, lat) per municipality code from the bundled GeoJSON, if it covers
+    ``codes`` (else None: the results use another dataset)."""
+    rings = _bundled_rings()
+    return rings if rings and codes <= set(rings) else None
+
+
+def _shift(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bornholm moved into its box (module docstring)."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    east = lon > BORNHOLM_LON
+    return (np.where(east, lon + BORNHOLM_SHIFT[0], lon),
+            np.where(east, lat + BORNHOLM_SHIFT[1], lat))
+
+
+def _shift_ring(ring: np.ndarray) -> np.ndarray:
+    if ring[:, 0].mean() <= BORNHOLM_LON:
+        return ring
+    return ring + np.asarray(BORNHOLM_SHIFT)
+
+
+# ----------------------------------------------------------------------- drawing helpers
+def nice_cap(values: np.ndarray, quantile: float = CAP_QUANTILE, floor: float = 10.0
+             ) -> tuple[float, bool]:
+    """The top of a colour scale: the ``quantile`` of the finite values rounded up to a
+    round number (at least ``floor``), and whether some values lie above it."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return floor, False
+    q = float(np.quantile(v, quantile))
+    step = 10 ** math.floor(math.log10(max(q, floor))) / 2
+    cap = max(floor, math.ceil(q / step) * step)
+    return cap, bool((v > cap + 1e-9).any())
+
+
+def _base_map(ax, munis: pd.DataFrame, colors: list, hatch: np.ndarray | None = None,
+              ) -> bool:  # noqa: ANN001 - a matplotlib Axes
+    """Municipality shapes (or points) in ``colors``; returns whether shapes were drawn."""
+    rings = municipality_rings(set(munis["code"]))
+    if rings is not None:
+        moved = False
+        for i, code in enumerate(munis["code"]):
+            ax.add_collection(PolyCollection(
+                [_shift_ring(r) for r in rings[code]], facecolors=[colors[i]],
+                edgecolors="white", linewidths=0.3,
+                hatch="////" if hatch is not None and hatch[i] else None))
+            moved |= any(r[:, 0].mean() > BORNHOLM_LON for r in rings[code])
+        if moved:
+            x0, y0 = 14.4 + BORNHOLM_SHIFT[0] - 0.08, 54.95 + BORNHOLM_SHIFT[1] - 0.08
+            ax.add_patch(Rectangle((x0, y0), 0.95, 0.45, fill=False, lw=0.6, ec="0.45"))
+            ax.text(x0 + 0.03, y0 + 0.41, "Bornholm", fontsize=6, color="0.35", va="top")
+    else:
+        lon, lat = _shift(munis["lon"], munis["lat"])
+        ax.scatter(lon, lat, c=colors, s=40, edgecolors="grey")
+    ax.autoscale_view()
+    ax.set_aspect(1 / np.cos(np.radians(56)))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_visible(False)
+    return rings is not None
+
+
+def _spread(des: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Marker positions: the provider's municipality, providers sharing one spread on a
+    small circle around it (deterministic)."""
+    lon, lat = _shift(des["lon"], des["lat"])
+    lon, lat = lon.copy(), lat.copy()
+    for _, idx in des.groupby("municipality_code").indices.items():
+        if len(idx) > 1:
+            ang = 2 * np.pi * np.arange(len(idx)) / len(idx)
+            r = 0.045 + 0.006 * len(idx)
+            lon[idx] += r * np.cos(ang) / np.cos(np.radians(56))
+            lat[idx] += r * np.sin(ang)
+    return lon, lat
+
+
+def marker_size(cases: np.ndarray | float) -> np.ndarray:
+    """Marker area (points²) for a number of borgerforløb: area grows with the number."""
+    return 10 + 2.2 * np.asarray(cases, dtype=float)
+
+
+def _size_legend(ax, cases: np.ndarray, loc: str = "lower left",  # noqa: ANN001
+                 title: str = "borgerforløb/year") -> None:
+    """A legend of three circle sizes spanning the specialfunktioner's borgerforløb."""
+    c = np.asarray(cases, dtype=float)
+    c = c[c > 0]
+    if not c.size:
+        return
+    ref = sorted({_round(v) for v in (np.quantile(c, 0.1), np.median(c), c.max())})
+    handles = [Line2D([], [], ls="", marker="o", markersize=math.sqrt(marker_size(v)),
+                      mfc="none", mec="0.25", label=f"{v:g}") for v in ref if v > 0]
+    leg = ax.legend(handles=handles, title=title, loc=loc, fontsize=7,
+                    title_fontsize=7, frameon=True, labelspacing=1.3, borderpad=0.9,
+                    handletextpad=1.2)
+    ax.add_artist(leg)
+
+
+def _round(v: float) -> float:
+    if v <= 0:
+        return 0.0
+    mag = 10 ** math.floor(math.log10(v))
+    return float(round(v / mag) * mag) if v >= 10 else float(max(1, round(v)))
+
+
+def _labels(fig: Figure, ax, xs: np.ndarray, ys: np.ndarray, texts: list[str],  # noqa: ANN001
+            sizes: np.ndarray) -> None:
+    """Name labels next to markers, placed greedily where they overlap nothing placed
+    before (eight positions around each marker, the least crowded one otherwise)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    fig.draw_without_rendering()
+    taken = []
+    for x, y, s in zip(xs, ys, sizes, strict=True):
+        px, py = ax.transData.transform((x, y))
+        r = math.sqrt(s) / 2 * fig.dpi / 72
+        taken.append((px - r, py - r, px + r, py + r))
+    order = np.argsort(-np.asarray(sizes))
+    for i in order:
+        r = math.sqrt(sizes[i]) / 2 + 1.5
+        best, best_overlap = None, math.inf
+        for dx, dy, ha, va in ((r, r, "left", "bottom"), (r, -r, "left", "top"),
+                               (-r, r, "right", "bottom"), (-r, -r, "right", "top"),
+                               (r + 1, 0, "left", "center"), (-r - 1, 0, "right", "center"),
+                               (0, r + 1, "center", "bottom"), (0, -r - 1, "center", "top")):
+            t = ax.annotate(texts[i], (xs[i], ys[i]), xytext=(dx, dy),
+                            textcoords="offset points", ha=ha, va=va, fontsize=5.2,
+                            color="0.1", path_effects=[withStroke(linewidth=1.6,
+                                                                  foreground="white")])
+            bb = t.get_window_extent(renderer)
+            box = (bb.x0, bb.y0, bb.x1, bb.y1)
+            overlap = sum(_area(box, o) for o in taken)
+            if overlap < best_overlap:
+                if best is not None:
+                    best[0].remove()
+                best, best_overlap = (t, box), overlap
+            else:
+                t.remove()
+            if overlap == 0:
+                break
+        if best is not None:
+            taken.append(best[1])
+
+
+def _area(a: tuple, b: tuple) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return max(w, 0.0) * max(h, 0.0)
+
+
+def _is_true(s: pd.Series) -> np.ndarray:
+    return s.astype(str).str.lower().isin(["true", "1", "1.0"]).to_numpy()
+
+
+# ----------------------------------------------------------------------- one speciale
+def plot_speciale(folder: Path | str, speciale: str, *, labels: bool = True,
+                  cap_quantile: float = CAP_QUANTILE) -> MapFigure:
+    """The map of one speciale in a results folder (module docstring)."""
+    folder = Path(folder)
     munis = _read(folder, "instance/municipalities.csv")
     cov = _read(folder, "coverage.csv")
     des = _read(folder, "designations.csv")
     if speciale not in set(cov["speciale"]):
         raise DataValidationError(f"speciale {speciale!r} is not in this result",
                                   file=str(folder / "coverage.csv"), field="speciale")
+    prov = _read(folder, "instance/providers.csv").set_index("provider_id")
     cov = cov[cov["speciale"] == speciale].set_index("municipality_code")
     des = des[des["speciale"] == speciale].merge(
         munis[["code", "lon", "lat"]], left_on="municipality_code", right_on="code")
     travel = cov["mean_travel_minutes"].reindex(munis["code"]).to_numpy(dtype=float)
     unmet = cov["unmet"].reindex(munis["code"]).fillna(0).to_numpy() > 1e-6
 
-    fig, ax = plt.subplots(figsize=(8, 7))
-    cmap = plt.get_cmap("viridis_r")
-    vmax = max(float(np.nanmax(travel)) if np.isfinite(travel).any() else 1.0, 1.0)
-    rings = _polygons(set(munis["code"]))
-    colors = [cmap(t / vmax) if np.isfinite(t) else (0.85, 0.85, 0.85, 1) for t in travel]
-    if rings is not None:
-        for code, color, short in zip(munis["code"], colors, unmet, strict=True):
-            ax.add_collection(PolyCollection(
-                rings[code], facecolors=[color], edgecolors="white", linewidths=0.3,
-                hatch="////" if short else None))
-    else:
-        ax.scatter(munis["lon"], munis["lat"], c=colors, s=40, edgecolors="grey")
-    ax.autoscale_view()
-    rng = np.random.default_rng(0)  # spread providers that share a municipality
-    jitter = rng.normal(0, 0.03, size=(len(des), 2)) * (des.duplicated("code", keep=False)
-                                                         .to_numpy()[:, None])
-    sizes = 20 + 4 * des["cases"].to_numpy(dtype=float)
-    adv = des["is_advisory"].astype(str).str.lower().isin(["true", "1"]).to_numpy()
+    fig = MapFigure(figsize=FIGSIZE)
+    ax = fig.add_axes(MAP_AXES)
+    cmap = colormaps["viridis_r"]
+    cap, above = nice_cap(travel, cap_quantile)
+    norm = Normalize(0, cap)
+    colors = [cmap(norm(min(t, cap))) if np.isfinite(t) else GREY for t in travel]
+    _base_map(ax, munis, colors, unmet)
+    lon, lat = _spread(des)
+    cases = des["cases"].to_numpy(dtype=float)
+    sizes = marker_size(cases)
+    adv = _is_true(des["is_advisory"])
     out = (des["outreach_cases"].to_numpy(dtype=float) > 1e-6 if "outreach_cases" in des
            else np.zeros(len(des), dtype=bool))
-    lon, lat = des["lon"] + jitter[:, 0], des["lat"] + jitter[:, 1]
-    ax.scatter(lon[~out], lat[~out], s=sizes[~out], c="tab:red", alpha=0.75,
-               edgecolors="black", linewidths=0.5, label="specialfunktion")
-    if out.any():
-        ax.scatter(lon[out], lat[out], s=sizes[out], marker="D", c="tab:orange", alpha=0.75,
-                   edgecolors="black", linewidths=0.5,
-                   label="specialfunktion with outreach (matrikelløs)")
+    ax.scatter(lon[~out], lat[~out], s=sizes[~out], c="tab:red", alpha=0.8,
+               edgecolors="black", linewidths=0.5, zorder=3)
+    ax.scatter(lon[out], lat[out], s=sizes[out], marker="D", c="tab:orange", alpha=0.8,
+               edgecolors="black", linewidths=0.5, zorder=3)
     near = (cov["near_family"] if "near_family" in cov else cov["demand"] * 0.0) > 1e-6
     if near.any():
         pts = munis.set_index("code").loc[near[near].index.intersection(munis["code"])]
-        ax.scatter(pts["lon"], pts["lat"], marker="s", s=18, c="white", edgecolors="black",
-                   linewidths=0.6, label="help near the family")
+        nx_, ny_ = _shift(pts["lon"], pts["lat"])
+        ax.scatter(nx_, ny_, marker="s", s=14, c="white", edgecolors="black",
+                   linewidths=0.6, zorder=3)
     if adv.any():
-        ax.scatter(des.loc[adv, "lon"] + jitter[adv, 0], des.loc[adv, "lat"] + jitter[adv, 1],
-                   marker="*", s=160, c="gold", edgecolors="black", linewidths=0.6,
-                   label="rådgivningsfunktion")
-    sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, vmax))
-    fig.colorbar(sm, ax=ax, shrink=0.6, label="mean family travel of borgerforløb (minutes)")
+        ax.scatter(lon[adv], lat[adv], marker="*", s=150, c="gold", edgecolors="black",
+                   linewidths=0.6, zorder=4)
+    _size_legend(ax, cases)
+    handles = [Line2D([], [], ls="", marker="o", ms=7, mfc="tab:red", mec="black",
+                      label="specialfunktion"),
+               Line2D([], [], ls="", marker="D", ms=6, mfc="tab:orange", mec="black",
+                      label="specialfunktion with outreach\n(matrikelløs)"),
+               Line2D([], [], ls="", marker="*", ms=11, mfc="gold", mec="black",
+                      label="rådgivningsfunktion"),
+               Line2D([], [], ls="", marker="s", ms=5, mfc="white", mec="black",
+                      label="help near the family"),
+               Patch(fc=GREY, ec="white", label="no borgerforløb at a\nspecialfunktion"),
+               Patch(fc="white", ec="0.3", hatch="////", label="unmet demand")]
+    _legend(fig, handles)
+    if labels and len(des):
+        names = [str(prov["name"].get(p, p))[:24] for p in des["provider_id"]]
+        _labels(fig, ax, lon, lat, names, sizes)
+    cax = fig.add_axes(BAR_AXES)
+    cb = fig.colorbar(_mappable(cmap, norm), cax=cax, extend="max" if above else "neither")
+    cb.set_label("mean family travel per borgerforløb (minutes)", fontsize=8)
+    if above:
+        ticks = cb.get_ticks()
+        cb.set_ticks(ticks)
+        cb.set_ticklabels([f"≥ {t:g}" if abs(t - cap) < 1e-9 else f"{t:g}" for t in ticks])
+    cb.ax.tick_params(labelsize=7)
     served = float(cov["served"].sum())
     outreach = float(cov["outreach"].sum()) if "outreach" in cov else 0.0
     nf = float(cov["near_family"].sum()) if "near_family" in cov else 0.0
-    ax.set_title(f"{speciale}: {len(des)} specialfunktioner, {int(adv.sum())} "
-                 f"rådgivningsfunktioner\nserved {served:,.0f} of {cov['demand'].sum():,.0f} "
-                 f"borgerforløb/year, {outreach:,.0f} of them by outreach\n{nf:,.0f} helped "
-                 "near the family (hatched: unmet demand; grey: none served by a "
-                 "specialfunktion)", fontsize=9)
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    ax.set_aspect(1 / np.cos(np.radians(56)))
-    ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
+    fig.suptitle(f"{speciale}: {len(des)} specialfunktioner, {int(adv.sum())} "
+                 f"rådgivningsfunktioner", fontsize=11, x=0.45, y=0.975)
+    fig.text(0.45, 0.925, f"served {served:,.0f} of {cov['demand'].sum():,.0f} borgerforløb/"
+             f"year ({outreach:,.0f} by outreach), {nf:,.0f} helped near the family, "
+             f"{cov['unmet'].sum():,.0f} unmet", ha="center", fontsize=8, color="0.25")
     return fig
 
 
-def write_maps(folder: Path, specialer: list[str] | None = None) -> list[Path]:
-    """Write ``maps/<speciale>.png`` for the given (default: all) specialer."""
+def _mappable(cmap, norm):  # noqa: ANN001, ANN202 - matplotlib objects
+    from matplotlib.cm import ScalarMappable
+
+    return ScalarMappable(norm=norm, cmap=cmap)
+
+
+def write_maps(folder: Path | str, specialer: list[str] | None = None) -> list[Path]:
+    """Write ``maps/<speciale>.png`` for the given (default: all) specialer (the interactive
+    ones: :func:`specialeplan.maps_html.write_html_maps`)."""
+    folder = Path(folder)
     if specialer is None:
         specialer = sorted(_read(folder, "coverage.csv")["speciale"].unique())
     out = folder / "maps"
@@ -125,7 +338,188 @@ def write_maps(folder: Path, specialer: list[str] | None = None) -> list[Path]:
     for s in specialer:
         fig = plot_speciale(folder, s)
         path = out / f"{s}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        fig.savefig(path, dpi=130)
         written.append(path)
     return written
+
+
+# ----------------------------------------------------------------------- two plans
+def plot_difference(folder_a: Path | str, folder_b: Path | str, speciale: str, *,
+                    labels: bool = True) -> MapFigure:
+    """What changes from plan A to plan B for one speciale: municipalities coloured by the
+    change in mean family travel (blue shorter, red longer, capped), specialfunktioner kept
+    (grey), opened in B (green triangles) and closed in B (red crosses), each sized by its
+    borgerforløb; rådgivningsfunktioner of B as stars."""
+    a, b = Path(folder_a), Path(folder_b)
+    munis = _read(b, "instance/municipalities.csv")
+    cov_a, cov_b = _read(a, "coverage.csv"), _read(b, "coverage.csv")
+    for f, cov in ((a, cov_a), (b, cov_b)):
+        if speciale not in set(cov["speciale"]):
+            raise DataValidationError(f"speciale {speciale!r} is not in this result",
+                                      file=str(f / "coverage.csv"), field="speciale")
+    ta = cov_a[cov_a["speciale"] == speciale].set_index("municipality_code")
+    tb = cov_b[cov_b["speciale"] == speciale].set_index("municipality_code")
+    travel = lambda t: t["mean_travel_minutes"].reindex(munis["code"]).to_numpy(  # noqa: E731
+        dtype=float)
+    diff = np.nan_to_num(travel(tb), nan=0.0) - np.nan_to_num(travel(ta), nan=0.0)
+    cap, above = nice_cap(np.abs(diff), 0.95, floor=5.0)
+    cmap = colormaps["RdBu_r"]
+    norm = TwoSlopeNorm(0.0, -cap, cap)
+    fig = MapFigure(figsize=FIGSIZE)
+    ax = fig.add_axes(MAP_AXES)
+    _base_map(ax, munis, [cmap(norm(np.clip(d, -cap, cap))) for d in diff])
+    prov = _read(b, "instance/providers.csv").set_index("provider_id")
+    da = _read(a, "designations.csv")
+    db = _read(b, "designations.csv")
+    da, db = da[da["speciale"] == speciale], db[db["speciale"] == speciale]
+    m = da[["provider_id", "cases"]].merge(db[["provider_id", "cases", "is_advisory"]],
+                                           on="provider_id", how="outer",
+                                           suffixes=("_a", "_b"), indicator=True)
+    m["municipality_code"] = m["provider_id"].map(prov["municipality_code"])
+    m = m.merge(munis[["code", "lon", "lat"]], left_on="municipality_code", right_on="code")
+    lon, lat = _spread(m)
+    cases = m["cases_b"].fillna(m["cases_a"]).to_numpy(dtype=float)
+    sizes = marker_size(cases)
+    kinds = {"both": ("o", "0.55", "kept"), "right_only": ("^", "tab:green", "opened in B"),
+             "left_only": ("X", "tab:red", "closed in B")}
+    for key, (marker, color, _label) in kinds.items():
+        sel = (m["_merge"] == key).to_numpy()
+        ax.scatter(lon[sel], lat[sel], s=sizes[sel], marker=marker, c=color,
+                   edgecolors="black", linewidths=0.5, alpha=0.85, zorder=3)
+    adv = _is_true(m["is_advisory"].fillna(False))
+    ax.scatter(lon[adv], lat[adv], marker="*", s=120, c="gold", edgecolors="black",
+               linewidths=0.6, zorder=4)
+    _size_legend(ax, cases)
+    handles = [Line2D([], [], ls="", marker=mk, ms=7, mfc=c, mec="black", label=lab)
+               for mk, c, lab in kinds.values()]
+    handles.append(Line2D([], [], ls="", marker="*", ms=11, mfc="gold", mec="black",
+                          label="rådgivningsfunktion in B"))
+    _legend(fig, handles)
+    changed = (m["_merge"] != "both").to_numpy()
+    if labels and changed.any():
+        names = [str(prov["name"].get(p, p))[:24] for p in m["provider_id"][changed]]
+        _labels(fig, ax, lon[changed], lat[changed], names, sizes[changed])
+    cax = fig.add_axes(BAR_AXES)
+    cb = fig.colorbar(_mappable(cmap, norm), cax=cax, extend="both" if above else "neither")
+    cb.set_label("change in mean family travel, B − A (minutes)", fontsize=8)
+    cb.ax.tick_params(labelsize=7)
+    n_open, n_close = int((m["_merge"] == "right_only").sum()), int(
+        (m["_merge"] == "left_only").sum())
+    fig.suptitle(f"{speciale}: {a.name} (A) → {b.name} (B)", fontsize=11, x=0.45, y=0.975)
+    fig.text(0.45, 0.925, f"{n_open} opened, {n_close} closed, "
+             f"{int((m['_merge'] == 'both').sum())} kept; unmet {ta['unmet'].sum():,.0f} → "
+             f"{tb['unmet'].sum():,.0f} borgerforløb", ha="center", fontsize=8, color="0.25")
+    return fig
+
+
+def write_difference_maps(folder_a: Path | str, folder_b: Path | str, out: Path | str,
+                          specialer: list[str] | None = None) -> list[Path]:
+    """``out/<speciale>.png`` difference maps for the specialer both folders plan."""
+    a, b = Path(folder_a), Path(folder_b)
+    common = sorted(set(_read(a, "coverage.csv")["speciale"])
+                    & set(_read(b, "coverage.csv")["speciale"]))
+    if specialer is not None:
+        common = [s for s in specialer if s in common]
+    if not common:
+        raise DataValidationError(f"{a} and {b} plan no speciale in common",
+                                  file=str(b / "coverage.csv"), field="speciale")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for s in common:
+        path = out / f"{s}.png"
+        plot_difference(a, b, s).savefig(path, dpi=130)
+        paths.append(path)
+    return paths
+
+
+# ----------------------------------------------------------------------- vulnerability
+def plot_vulnerability(vuln_folder: Path | str, results: Path | str, speciale: str, *,
+                       labels: bool = True) -> MapFigure:
+    """The closures of one speciale coloured by their damage (``vulnerability.csv``, classes
+    at its quantiles), sized by the borgerforløb they displace; a black ring where the
+    closure breaks a rule."""
+    v = _read(vuln_folder, "vulnerability.csv")
+    res = Path(results)
+    munis = _read(res, "instance/municipalities.csv")
+    prov = _read(res, "instance/providers.csv").set_index("provider_id")
+    rows = v[v["speciale"].astype(str).str.split(", ").map(lambda ss: speciale in ss)].copy()
+    if rows.empty:
+        raise DataValidationError(f"no closure of speciale {speciale!r}",
+                                  file=str(Path(vuln_folder) / "vulnerability.csv"),
+                                  field="speciale")
+    rows["municipality_code"] = rows["provider_id"].map(prov["municipality_code"])
+    rows = rows.merge(munis[["code", "lon", "lat"]], left_on="municipality_code",
+                      right_on="code")
+    fig = MapFigure(figsize=FIGSIZE)
+    ax = fig.add_axes(MAP_AXES)
+    _base_map(ax, munis, [(0.93, 0.93, 0.93, 1.0)] * len(munis))
+    lon, lat = _spread(rows)
+    damage = rows["damage"].to_numpy(dtype=float)
+    finite = np.where(np.isfinite(damage), damage, np.nanmax(damage[np.isfinite(damage)],
+                                                              initial=0.0))
+    levels = _damage_levels(finite)
+    cmap = colormaps["YlOrRd"]
+    norm = BoundaryNorm(levels, cmap.N)
+    sizes = marker_size(np.maximum(rows["displaced"].to_numpy(dtype=float), 1.0))
+    order = np.argsort(finite)
+    ax.scatter(lon[order], lat[order], s=sizes[order], c=finite[order], cmap=cmap,
+               norm=norm, edgecolors="black", linewidths=0.5, zorder=3)
+    broken = (rows["broken_rules"].notna() & (rows["broken_rules"].astype(str) != "")
+              ).to_numpy()
+    if broken.any():
+        ax.scatter(lon[broken], lat[broken], s=sizes[broken] * 1.9, facecolors="none",
+                   edgecolors="black", linewidths=1.2, zorder=4)
+    _size_legend(ax, rows["displaced"].to_numpy(dtype=float), title="borgerforløb displaced")
+    handles = [Line2D([], [], ls="", marker="o", ms=9, mfc="none", mec="black", mew=1.2,
+                      label="closure breaks a rule")] if broken.any() else []
+    if handles:
+        _legend(fig, handles)
+    if labels:
+        top = np.argsort(-finite)[:12]
+        pname = rows["provider_id"].map(prov["name"]).fillna(rows["provider_id"]).astype(str)
+        names = [f"{int(rows['rank'].iloc[i])}. {pname.iloc[i][:20]}" for i in top]
+        _labels(fig, ax, lon[top], lat[top], names, sizes[top])
+    cax = fig.add_axes(BAR_AXES)
+    cb = fig.colorbar(_mappable(cmap, norm), cax=cax, format="{x:,.0f}")
+    cb.set_label("damage if it closes (objective added)", fontsize=8)
+    cb.ax.tick_params(labelsize=7)
+    fig.suptitle(f"{speciale}: what if a specialfunktion closes?", fontsize=11, x=0.45, y=0.975)
+    n_unmet = int((rows["unmet_added"] > 1e-6).sum())
+    fig.text(0.45, 0.925, f"{len(rows)} closures, {n_unmet} leaving demand unmet; circle size: "
+             "borgerforløb displaced; labelled: the most damaging (rank. name)", ha="center",
+             fontsize=8, color="0.25")
+    return fig
+
+
+def _damage_levels(values: np.ndarray) -> list[float]:
+    """Colour classes for damage: 0 and quantile steps, rounded, strictly increasing."""
+    v = values[np.isfinite(values)]
+    top = float(v.max()) if v.size else 1.0
+    qs = [0.0] + [_round(float(np.quantile(v, q))) for q in (0.25, 0.5, 0.75, 0.9)] + [
+        _round(top) or 1.0]
+    out: list[float] = []
+    for q in qs:
+        if not out or q > out[-1]:
+            out.append(q)
+    if len(out) < 2:
+        out.append(out[-1] + 1.0)
+    return out
+
+
+def write_vulnerability_maps(vuln_folder: Path | str, results: Path | str,
+                             specialer: list[str] | None = None) -> list[Path]:
+    """``maps/<speciale>.png`` in a vulnerability folder (the interactive one:
+    :func:`specialeplan.maps_html.write_vulnerability_html`)."""
+    vuln_folder = Path(vuln_folder)
+    v = _read(vuln_folder, "vulnerability.csv")
+    if specialer is None:
+        specialer = sorted({s for ss in v["speciale"].astype(str) for s in ss.split(", ")})
+    out = vuln_folder / "maps"
+    out.mkdir(exist_ok=True)
+    paths = []
+    for s in specialer:
+        path = out / f"{s}.png"
+        plot_vulnerability(vuln_folder, results, s).savefig(path, dpi=130)
+        paths.append(path)
+    return paths

@@ -76,9 +76,10 @@ def check_folder_name(name: str, what: str = "name") -> str:
     return name
 
 
-def is_run_folder(folder: Path) -> bool:
-    """Whether ``folder`` looks like a results folder (has ``kpis.json``)."""
-    return (folder / "kpis.json").is_file()
+def is_run_folder(folder: Path, marker: str = "kpis.json") -> bool:
+    """Whether ``folder`` looks like a results folder (has ``kpis.json``, or the ``marker``
+    file of another kind of result, e.g. ``vulnerability.csv``)."""
+    return (folder / marker).is_file()
 
 
 def describe_run(folder: Path) -> str:
@@ -229,14 +230,18 @@ class RunFolder:
     """Lock, temp folder and atomic publish of ``root/<name>`` (see the module docstring).
 
     ``tmp`` is the folder to write into; :meth:`publish` puts it in place and returns the
-    final path. Usable once, as a context manager.
+    final path. Usable once, as a context manager. ``marker``: the file that makes a folder
+    a finished result of this kind (``kpis.json`` for a run; an analysis folder names its
+    own), so only such a folder is ever replaced.
     """
 
-    def __init__(self, root: Path, name: str, *, overwrite: bool = False) -> None:
+    def __init__(self, root: Path, name: str, *, overwrite: bool = False,
+                 marker: str = "kpis.json") -> None:
         self.root = Path(root)
         self.name = check_folder_name(name, "scenario name")
         self.target = self.root / self.name
         self.overwrite = overwrite
+        self.marker = marker
         self.lock = RunLock(self.root, self.name)
         self.tmp = self.root / f".{self.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
         self.published = False
@@ -266,9 +271,10 @@ class RunFolder:
                                  "move it away or use another --out")
         if not (t.is_dir() and any(t.iterdir())):
             return
-        if not is_run_folder(t):  # never replace what we did not write (e.g. a dataset)
+        if not is_run_folder(t, self.marker):  # never replace what we did not write
             raise RunFolderExists(
-                f"{t} exists and holds files that are not a specialeplan run (no kpis.json); "
+                f"{t} exists and holds files that are not a specialeplan run (no "
+                f"{self.marker}); "
                 "it is never replaced, not even with --overwrite: use another --out or name")
         if not self.overwrite:
             raise RunFolderExists(

@@ -405,7 +405,7 @@ def test_valid_folder_passes(valid_folder: Path) -> None:
     assert report.objective_reported == OBJECTIVE
     assert report.terms == pytest.approx(TERMS, abs=1e-9)
     assert report.n_checks > 50
-    assert report.skipped == ["equity"]  # off by default
+    assert report.skipped == ["backup_coverage", "equity"]  # off by default
     assert report.to_text().startswith("OK:")
 
 

@@ -95,7 +95,8 @@ def test_run_ends_within_its_time_limit(tmp_path: Path, scenario: str, limit: in
     """The whole CLI process (Python start-up included) ends within the limit plus a few
     seconds (start-up, HiGHS's own overshoot, process exit). The scenarios are ones HiGHS
     cannot prove optimal (gap 0) inside the limit, so the limit is what stops them."""
-    cmd = [sys.executable, "-m", "specialeplan.cli", "run", str(ROOT / "scenarios" / f"{scenario}.yaml"),
+    scenario_file = ROOT / "scenarios" / f"{scenario}.yaml"
+    cmd = [sys.executable, "-m", "specialeplan.cli", "run", str(scenario_file),
            "--out", str(tmp_path), "--quiet", "--set", f"solver.time_limit={limit}",
            "--set", "solver.mip_rel_gap=0"]  # never done early: the limit must stop it
     t0 = time.perf_counter()

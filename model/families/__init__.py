@@ -28,7 +28,7 @@ from specialeplan.model.registry import FAMILIES, TERMS, Family, Term, elastic_f
 
 #: Registration order = column and row order. A new module of families is added here.
 MODULES = ("core", "radius", "outreach", "reach", "near_family", "continuity", "counts",
-           "equity", "objective", "limits")
+           "robustness", "rollout", "equity", "objective", "limits")
 
 for _module in MODULES:
     importlib.import_module(f"{__name__}.{_module}")

@@ -21,6 +21,7 @@ from specialeplan.contract import (
     KPIS,
     RESOLVED_SCENARIO,
     RESULT_TABLES,
+    SPECIALE_PARAMS_OPTIONAL,
     TableContract,
 )
 from specialeplan.errors import DataValidationError
@@ -85,10 +86,21 @@ def read_results(folder: Path) -> dict[str, pd.DataFrame]:
 
 
 def read_instance(folder: Path) -> dict[str, pd.DataFrame]:
-    """The solved inputs under ``instance/``; duplicate keys are an error."""
+    """The solved inputs under ``instance/``; duplicate keys are an error. Optional columns
+    of ``speciale_params.csv`` (``backup_minutes``) are read as numbers when present."""
     out = {}
     for name, contract in INSTANCE_TABLES.items():
         df = read_csv(folder, contract)
+        if name == "speciale_params":
+            for col in SPECIALE_PARAMS_OPTIONAL:
+                if col in df.columns:
+                    num = pd.to_numeric(df[col], errors="coerce")
+                    bad = num.isna() & df[col].notna()
+                    if bad.any():
+                        raise DataValidationError(
+                            f"expected a number, got {df[col][bad].iloc[0]!r}",
+                            file=contract.file, row=_first_bad(bad), field=col)
+                    df[col] = num.astype(float)
         dup = df.duplicated(contract.keys)
         if dup.any():
             raise DataValidationError("duplicate key", file=contract.file, row=_first_bad(dup),

@@ -585,6 +585,94 @@ def _keep_advisory_today(x: Context, c: Collector) -> None:
         "today (advisory_today) and keep_advisory_today is on, but it is not one now"))
 
 
+def can_serve(x: Context, pairs: pd.DataFrame) -> pd.DataFrame:
+    """(municipality_code, provider_id, speciale, minutes) where a pair of ``pairs`` can
+    serve the municipality's demand: a place (kind residential/both/empty) within the
+    family-travel cutoff, or an outreach team (kind outreach/both) within the outreach
+    radius, re-derived from the inputs and the switches."""
+    fam = x.params.families
+    sp = x.sp.set_index("speciale")
+    cand = x.dem[x.dem["demand"] > 0][KS].merge(pairs[PS], on="speciale").merge(
+        x.pt, on=["municipality_code", "provider_id"])
+    kind = cand["provider_id"].map(x.kind).fillna("")
+    cut = cand["speciale"].map(sp["max_travel_minutes"]).fillna(np.inf)
+    if not fam.travel_cutoff:
+        cut = cut * 0 + np.inf
+    phys = ((kind.isin(PHYSICAL_KINDS) | (not fam.outreach))
+            & (cand["minutes"] <= cut + EPS_TRAVEL))
+    radius = cand["speciale"].map(sp["outreach_minutes"]).fillna(np.inf)
+    out = fam.outreach & kind.isin(OUTREACH_KINDS) & (cand["minutes"] <= radius + EPS_TRAVEL)
+    return cand[(phys | out).to_numpy()].reset_index(drop=True)
+
+
+@rule("backup_coverage")
+def _backup_coverage(x: Context, c: Collector) -> None:
+    """Every (municipality, speciale) with demand has at least two specialfunktioner in
+    range: one that can serve it (a place within max_travel_minutes or an outreach team
+    within outreach_minutes) and a second that can serve it or has a place within
+    backup_minutes (empty = max_travel_minutes)."""
+    sp = x.sp.set_index("speciale")
+    first = can_serve(x, x.des).groupby(KS).size().rename("first")
+    bm = (sp["backup_minutes"] if "backup_minutes" in sp else sp["max_travel_minutes"]
+          ).fillna(sp["max_travel_minutes"])
+    places = x.des[x.des["provider_id"].map(x.kind).fillna("").isin(PHYSICAL_KINDS)
+                   | (not x.params.families.outreach)]
+    near = x.dem[x.dem["demand"] > 0][KS].merge(places[PS], on="speciale").merge(
+        x.pt, on=["municipality_code", "provider_id"])
+    near = near[near["minutes"] <= near["speciale"].map(bm).fillna(np.inf) + EPS_TRAVEL]
+    both = pd.concat([can_serve(x, x.des)[[*KS, "provider_id"]],
+                      near[[*KS, "provider_id"]]]).drop_duplicates()
+    second = both.groupby(KS).size().rename("second")
+    d = x.dem[x.dem["demand"] > 0][[*KS, "demand"]].merge(
+        first.reset_index(), on=KS, how="left").merge(second.reset_index(), on=KS,
+                                                       how="left").fillna(
+        {"first": 0, "second": 0})
+    c.rule("backup_coverage", d, d["second"] < 2, lambda r: (
+        f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
+        f"{int(r['second'])} specialfunktion(er) in range, backup coverage needs 2"))
+    c.rule("backup_coverage", d, d["first"] < 1, lambda r: (
+        f"municipality {r['municipality_code']}, speciale {r['speciale']}: no "
+        "specialfunktion can serve it within the family-travel cutoff (backup coverage)"))
+
+
+@rule("committed")
+def _committed(x: Context, c: Collector) -> None:
+    """Commitments of earlier rollout waves (model.committed): designated, a
+    rådgivningsfunktion where advisory, and at least the committed borgerforløb (or all the
+    pair can take: max_cases, the provider's capacity, the demand it can serve)."""
+    items = x.params.committed
+    if not items:
+        return
+    m = pd.DataFrame([i.model_dump() for i in items], columns=[*PS, "advisory", "cases"])
+    m = m.merge(x.des[[*PS, "is_advisory"]], on=PS, how="left").merge(
+        x.pair_sum[[*PS, "assigned", "n"]], on=PS, how="left").fillna({"assigned": 0.0,
+                                                                        "n": 0})
+    c.rule("committed", m, m["is_advisory"].isna(), lambda r: (
+        f"provider {r['provider_id']}, speciale {r['speciale']} was designated by an earlier "
+        "rollout wave (model.committed) but is not designated now"))
+    adv = m[m["advisory"].astype(bool)]
+    c.rule("committed", adv, adv["is_advisory"].ne(True), lambda r: (
+        f"provider {r['provider_id']}, speciale {r['speciale']} has a rådgivning duty from "
+        "an earlier rollout wave (model.committed) but is no rådgivningsfunktion now"))
+    reach = can_serve(x, m[PS]).groupby(KS + ["provider_id"]).size().reset_index()[
+        [*KS, "provider_id"]].merge(x.dem[[*KS, "demand"]], on=KS)
+    reachable = reach.groupby(PS)["demand"].sum().rename("reachable")
+    v = m[m["cases"] > 0].merge(reachable.reset_index(), on=PS, how="left").merge(
+        x.comp[[*PS, "max_cases"]], on=PS, how="left").merge(
+        x.prov[["provider_id", "capacity"]], on="provider_id", how="left")
+    fam = x.params.families
+    cap = v["reachable"].fillna(0.0)
+    if fam.speciale_capacity:
+        cap = np.minimum(cap, v["max_cases"].fillna(np.inf))
+    if fam.capacity:
+        cap = np.minimum(cap, v["capacity"].fillna(np.inf))
+    v = v.assign(floor=np.minimum(v["cases"], cap))
+    c.rule("committed", v, v["assigned"] < v["floor"] - c.sm(v["floor"], v["n"]), lambda r: (
+        f"provider {r['provider_id']}, speciale {r['speciale']}: {g(r['assigned'])} "
+        f"borgerforløb, below the {g(r['floor'])} placed there by an earlier rollout wave "
+        "(model.committed)"))
+
+
 @rule("equity")
 def _equity(x: Context, c: Collector) -> None:
     """The worst-off measure (max or CVaR of mean family travel per municipality) of every

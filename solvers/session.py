@@ -1,0 +1,90 @@
+"""Many small changes of one LP, solved fast: the problem is loaded into HiGHS once, and each
+solve changes a few column bounds, warm-starts the dual simplex from the previous basis and
+puts the bounds back.
+
+A re-solve after fixing a handful of columns (an N-1 closure: one facility's columns at 0,
+every other decision fixed) then costs a few simplex iterations instead of a fresh solve.
+Knows nothing of the model: columns are positions in a :class:`LinearProblem`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from specialeplan.solvers.base import SolveResult
+from specialeplan.solvers.highs import collect_result
+
+_KEEP = ("c", "offset", "A", "row_lower", "row_upper", "lower", "upper")
+
+
+@dataclass
+class LPArrays:
+    """The arrays of an LP (picklable: what a worker process needs to open a session)."""
+
+    c: np.ndarray
+    offset: float
+    A: sp.csr_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    @classmethod
+    def of(cls, problem: object) -> LPArrays:
+        """The LP of a :class:`LinearProblem` (integrality dropped)."""
+        return cls(**{k: getattr(problem, k) for k in _KEEP})
+
+
+class LPSession:
+    """One LP in one HiGHS instance, re-solved under temporary column-bound changes.
+
+    ``threads``: HiGHS threads (1 when several sessions run side by side). ``time_limit``
+    caps each solve.
+    """
+
+    def __init__(self, lp: LPArrays, *, threads: int = 1,
+                 time_limit: float | None = None) -> None:
+        self.lp = lp
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", int(threads))
+        if time_limit is not None:
+            h.setOptionValue("time_limit", float(time_limit))
+        model = highspy.HighsLp()
+        A = lp.A.tocsc()
+        model.num_col_, model.num_row_ = A.shape[1], A.shape[0]
+        model.col_cost_ = lp.c
+        model.offset_ = float(lp.offset)
+        model.col_lower_, model.col_upper_ = lp.lower, lp.upper
+        model.row_lower_, model.row_upper_ = lp.row_lower, lp.row_upper
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.start_ = A.indptr
+        model.a_matrix_.index_ = A.indices
+        model.a_matrix_.value_ = A.data
+        h.passModel(model)
+        self.h = h
+        self.n_solves = 0
+
+    def solve(self, cols: np.ndarray | None = None, lower: np.ndarray | None = None,
+              upper: np.ndarray | None = None) -> tuple[SolveResult, np.ndarray | None]:
+        """Solve with columns ``cols`` bounded by ``lower``/``upper`` (the loaded bounds
+        elsewhere); the bounds are restored afterwards, the basis is kept."""
+        h = self.h
+        changed = cols is not None and len(cols) > 0
+        if changed:
+            idx = np.asarray(cols, dtype=np.int32)
+            h.changeColsBounds(len(idx), idx, np.asarray(lower, dtype=float),
+                               np.asarray(upper, dtype=float))
+        t0 = time.perf_counter()
+        h.run()
+        result = collect_result(h, "highs-session", time.perf_counter() - t0)
+        z = np.asarray(h.getSolution().col_value) if result.has_solution else None
+        if changed:
+            h.changeColsBounds(len(idx), idx, self.lp.lower[idx], self.lp.upper[idx])
+        self.n_solves += 1
+        return result, z

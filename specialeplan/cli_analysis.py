@@ -1,0 +1,244 @@
+"""Command line for the planner analyses: ``rollout`` (phased rollout to 2030) and
+``vulnerability`` (N-1: what if a specialfunktion closes?). Registered on the main app by
+:func:`register`; the engines are :mod:`specialeplan.rollout` and
+:mod:`specialeplan.vulnerability`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from specialeplan.errors import SpecialeplanError
+
+
+class _UI:
+    """The main CLI's console and exits (given by :func:`register`; this module does not
+    import the main CLI, which imports it)."""
+
+    console: Console = Console()
+    fail: Callable[..., None] = staticmethod(lambda exc, code=2: None)
+    _stop: Callable[[int, str], None] = staticmethod(lambda code, message: None)
+
+
+def _cli() -> type[_UI]:
+    return _UI
+
+
+def rollout(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file with a rollout: section")],
+    out: Annotated[Path, typer.Option(help="results root; writes OUT/<scenario name>/<year>/")
+                   ] = Path("results"),
+    from_: Annotated[Path | None, typer.Option(
+        "--from", help="take the first wave from this results folder instead of solving it")
+    ] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="override a scenario key, e.g. --set solver.time_limit=60")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        help="replace an earlier rollout in OUT/<name>/ (each folder once its new plan is "
+             "complete)")] = False,
+    compare: Annotated[bool, typer.Option(
+        help="also plan all specialer at once (final year's demand): the price of phasing")
+    ] = True,
+    compare_time_limit: Annotated[float | None, typer.Option(
+        help="seconds for the all-at-once plan (default: solver.time_limit)")] = None,
+    verbose: Annotated[bool, typer.Option(help="stream the solver log")] = False,
+    check: Annotated[bool, typer.Option(help="verify every written folder")] = True,
+    excel: Annotated[bool, typer.Option(help="also write results.xlsx and rollout.xlsx")
+                     ] = True,
+    maps: Annotated[bool, typer.Option(help="also draw maps/<speciale>.png per wave")] = False,
+) -> None:
+    """Plan a phased rollout (the scenario's rollout: waves) wave by wave.
+
+    Each year's plan covers every speciale rolled out so far on that year's demand, with
+    the earlier waves' specialfunktioner, rådgivning duties and borgerforløb fixed. Writes
+    OUT/<name>/<year>/ per wave, all_at_once/, timeline.csv, rollout.json and rollout.xlsx,
+    and prints the price of phasing (phased vs all specialer at once, with both gaps).
+    """
+    cli = _cli()
+    from specialeplan.rollout import phasing_sentence, run_rollout
+    from specialeplan.scenarios.schema import load_scenario
+    from specialeplan.solvers.base import interruptible
+    from specialeplan.solvers.registry import check_solver_options
+
+    console = cli.console
+    try:
+        resolved = load_scenario(scenario, set_ or [])
+        check_solver_options(resolved.scenario.solver)
+        with interruptible():
+            result = run_rollout(resolved, out, from_dir=from_, overwrite=overwrite,
+                                 compare=compare, compare_time_limit=compare_time_limit,
+                                 excel=excel, maps=maps, check=check,
+                                 progress=lambda m: console.print(m, highlight=False),
+                                 verbose=verbose)
+    except SpecialeplanError as exc:
+        cli.fail(exc)
+        return
+    except KeyboardInterrupt:
+        cli._stop(130, "interrupted again: stopped at once")
+        return
+    from rich import box
+
+    table = Table(title=f"Rollout {resolved.scenario.name}", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for col in ("year", "spec.", "sf", "rf", "demand", "unmet", "travel", "cost", "gap"):
+        table.add_column(col, justify="right", no_wrap=True,
+                         min_width={"cost": 9, "demand": 6, "gap": 6}.get(col, 3))
+    tl = result.timeline
+    for w in result.waves:
+        rows = tl[tl["year"] == w.year]
+        table.add_row(str(w.year), str(len(w.planned)), f"{rows['specialfunktioner'].sum():,}",
+                      f"{rows['raadgivningsfunktioner'].sum():,}",
+                      f"{rows['demand'].sum():,.0f}", f"{rows['unmet'].sum():,.1f}",
+                      _mean_travel(rows), f"{rows['cost'].sum():,.0f}",
+                      f"{w.mip_gap:.2%}" if w.mip_gap is not None else w.status)
+    console.print(table)
+    console.print("spec.: specialer planned; sf/rf: specialfunktioner/rådgivningsfunktioner; "
+                  "unmet: borgerforløb; travel: mean family travel per borgerforløb (minutes); "
+                  "cost: the year's objective", style="dim", highlight=False)
+    if result.phasing:
+        console.print(phasing_sentence(result.phasing), highlight=False)
+    console.print(f"rollout written to [bold]{escape(str(result.root))}[/] (timeline.csv, "
+                  "rollout.json, one folder per year)")
+    if result.stopped:
+        code = 3 if "infeasible" in result.stopped else (130 if "interrupt" in result.stopped
+                                                         else 1)
+        cli._stop(code, f"[bold red]rollout stopped[/]: {escape(result.stopped)}")
+    if not all(result.checks.values()):
+        cli._stop(1, "[bold red]check failed[/] for " + ", ".join(
+            k for k, ok in result.checks.items() if not ok))
+
+
+def _mean_travel(rows) -> str:  # noqa: ANN001 - a timeline slice
+    served = rows["served"].sum()
+    if served <= 0:
+        return "-"
+    minutes = (rows["mean_travel_minutes"].fillna(0.0) * rows["served"]).sum()
+    return f"{minutes / served:.1f}"
+
+
+def vulnerability(
+    folder: Annotated[Path, typer.Argument(help="a results folder (specialeplan run)")],
+    allow_new: Annotated[bool, typer.Option(
+        help="let the closed speciale re-plan its designations (a MIP per closure)")] = False,
+    provider: Annotated[bool, typer.Option(
+        "--provider", help="close whole providers (all their specialer) instead")] = False,
+    only: Annotated[list[str] | None, typer.Option(
+        help="close only these (PROVIDER or PROVIDER/SPECIALE; repeat the option)")] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, help="closures solved side by side (processes, one HiGHS thread each)")] = 1,
+    backup: Annotated[bool, typer.Option(
+        help="also solve the plan with backup coverage switched the other way: its price "
+             "and its effect on the ranking")] = False,
+    backup_time_limit: Annotated[float | None, typer.Option(
+        help="seconds for that plan (default: the run's solver.time_limit)")] = None,
+    backup_minutes: Annotated[float | None, typer.Option(
+        min=0, help="for that plan: the second specialfunktion within this many minutes "
+                    "(default: the scenario's backup_minutes, else the travel cutoff)")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="output folder (default: FOLDER_vulnerability[_providers][_allow_new] next to "
+             "FOLDER)")] = None,
+    overwrite: Annotated[bool, typer.Option(help="replace an earlier analysis")] = False,
+    excel: Annotated[bool, typer.Option(help="also write vulnerability.xlsx")] = True,
+    maps: Annotated[bool, typer.Option(help="draw maps/<speciale>.png coloured by damage")
+                    ] = True,
+    top: Annotated[int, typer.Option(help="closures shown on screen")] = 15,
+) -> None:
+    """N-1: close each specialfunktion in turn and rank the closures by damage.
+
+    Every other designation and rådgivning duty stays; the borgerforløb are re-assigned (an
+    LP from the previous basis). Damage: unmet borgerforløb, added family travel,
+    municipalities losing rådgivning reach, specialfunktioner pushed to capacity, and rules
+    that must give way. Writes vulnerability.csv, vulnerability.xlsx, summary.json and maps
+    into a new folder next to FOLDER.
+    """
+    cli = _cli()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from specialeplan.solvers.base import interruptible
+    from specialeplan.vulnerability import run_vulnerability
+
+    console = cli.console
+    bar = Progress("[progress.description]{task.description}", BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                   transient=True)
+    task = bar.add_task("closures", total=None)
+    try:
+        with interruptible(), bar:
+            target, analysis, backup_summary = run_vulnerability(
+                folder, out=out, allow_new=allow_new, by_provider=provider, only=only,
+                workers=workers, backup=backup, backup_time_limit=backup_time_limit,
+                backup_minutes=backup_minutes,
+                overwrite=overwrite, excel=excel, maps=maps,
+                progress=lambda m: console.print(m, highlight=False),
+                on_closure=lambda done, total: bar.update(task, completed=done, total=total))
+    except SpecialeplanError as exc:
+        cli.fail(exc)
+        return
+    except KeyboardInterrupt:
+        cli._stop(130, "interrupted again: stopped at once; nothing was written")
+        return
+    t = analysis.table
+    from rich import box
+
+    table = Table(title=f"Most damaging closures of {folder.name} ({len(t)} in all)",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("#", "closure", "moved", "unmet", "+min", "reach", "full", "damage"):
+        table.add_column(col, justify="left" if col == "closure" else "right", no_wrap=True,
+                         overflow="ellipsis", max_width=24 if col == "closure" else None,
+                         min_width={"#": 2, "damage": 9}.get(col, len(col)))
+    for r in t.head(top).itertuples():
+        per = r.travel_added_per_displaced
+        table.add_row(str(r.rank), r.closure, f"{r.displaced:,.0f}", f"{r.unmet_added:,.1f}",
+                      f"{per:,.0f}" if per is not None and per == per else "-",
+                      str(r.reach_lost), str(r.pushed_to_capacity), f"{r.damage:,.0f}")
+    console.print(table)
+    console.print("moved: borgerforløb of the closed one; unmet: added unmet borgerforløb; "
+                  "+min: added family travel per moved borgerforløb; reach: municipalities "
+                  "losing rådgivning; full: others pushed to capacity; damage: objective "
+                  "added (see vulnerability.csv)", style="dim", highlight=False)
+    for r in t.head(top).itertuples():
+        if r.broken_rules:
+            console.print(f"  {escape(r.closure)} breaks {escape(str(r.broken_rules))}",
+                          highlight=False)
+    s = analysis.summary()
+    console.print(f"{s['closures']} closures in {s['seconds']:.1f} s "
+                  f"({s['seconds_per_closure_mean'] or 0:.3f} s per closure); "
+                  f"{s['closures_with_unmet']} leave borgerforløb unmet, "
+                  f"{s['closures_breaking_rules']} break a rule", highlight=False)
+    if backup_summary is not None and "error" in backup_summary:
+        console.print("[yellow]backup coverage[/]: no plan (see above; a longer "
+                      "--backup-minutes may help); the closures above are written")
+    elif backup_summary is not None:
+        b = backup_summary
+        if b.get("price") is not None:
+            console.print(f"backup coverage costs {b['price']:,.0f} ({b['relative']:.2%}; "
+                          f"objective {b['objective_with']:,.0f} with, "
+                          f"{b['objective_without']:,.0f} without)", highlight=False)
+        rk = b.get("ranking")
+        if rk:
+            console.print(
+                f"worst closure damage: {rk['without']['max_damage'] or 0:,.0f} without, "
+                f"{rk['with']['max_damage'] or 0:,.0f} with backup coverage; closures leaving "
+                f"demand unmet: {rk['without']['closures_with_unmet']} without, "
+                f"{rk['with']['closures_with_unmet']} with", highlight=False)
+    console.print(f"written to [bold]{escape(str(target))}[/]")
+    if not analysis.complete:
+        cli._stop(130, "[yellow]interrupted[/]: the closures done so far were written")
+
+
+def register(app: typer.Typer, *, console: Console, fail: Callable[..., None],
+             stop: Callable[[int, str], None]) -> None:
+    """Add the analysis commands to the main ``specialeplan`` app, printing on its
+    ``console`` and exiting through its ``fail`` (errors) and ``stop`` (exit codes)."""
+    _UI.console = console
+    _UI.fail = staticmethod(fail)
+    _UI._stop = staticmethod(stop)
+    app.command(name="rollout")(rollout)
+    app.command(name="vulnerability")(vulnerability)

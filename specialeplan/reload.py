@@ -1,0 +1,88 @@
+"""Read a results folder back as the model's inputs and its plan, for analyses that start
+from an earlier run (``specialeplan vulnerability``, ``specialeplan rollout --from``).
+
+The folder's ``instance/`` holds exactly what was solved (demand after its growth factors),
+so the :class:`Instance` rebuilt from it, with the scenario's growth folded in
+(:func:`solved_params`), is the model of the run — also for a dataset other than the
+bundled one. The files are read against the file contract (:mod:`specialeplan.contract`),
+so a broken folder is a :class:`DataValidationError` naming file, row and field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from specialeplan.checker.reading import (
+    read_instance,
+    read_kpis_object,
+    read_params,
+    read_results,
+    read_solver,
+)
+from specialeplan.contract import KPIS, SOLUTION_STATUSES
+from specialeplan.errors import DataValidationError
+from specialeplan.model.instance import Instance
+from specialeplan.model.params import ModelParams
+
+
+@dataclass
+class LoadedRun:
+    """A results folder with a solution: its inputs, rules and tables."""
+
+    folder: Path
+    instance: Instance
+    params: ModelParams  # the run's rules, demand growth already in ``instance``
+    solver: dict[str, Any]  # the resolved scenario's solver section
+    tables: dict[str, pd.DataFrame]  # designations, assignments, coverage, reach, ...
+    kpis: dict[str, Any]
+
+    @property
+    def specialer(self) -> list[str]:
+        """The planned specialer, in the order of ``speciale_params.csv``."""
+        return list(self.instance.specialer["speciale"])
+
+
+def solved_params(params: ModelParams, specialer: list[str] | None = None) -> ModelParams:
+    """``params`` with every demand growth factor 1 (the folder's demand already holds it)
+    and only the ``specialer`` the folder plans (its instance knows no others)."""
+    per = {s: p.model_copy(update={"demand_growth": None})
+           for s, p in params.per_speciale.items() if specialer is None or s in specialer}
+    return params.model_copy(update={
+        "demand_growth": 1.0, "per_speciale": per,
+        "defaults": params.defaults.model_copy(update={"demand_growth": 1.0})})
+
+
+def load_run(folder: Path | str) -> LoadedRun:
+    """Read a results folder that holds a solution (:class:`DataValidationError` when it
+    is no results folder, has no solution or breaks the file contract)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataValidationError("results folder does not exist", file=str(folder))
+    kpis = read_kpis_object(folder)
+    status = kpis.get("status")
+    if status not in SOLUTION_STATUSES:
+        raise DataValidationError(f"this run has no solution to start from (status "
+                                  f"{status!r})", file=str(folder / KPIS), field="status")
+    inst = read_instance(folder)
+    sp = inst["speciale_params"]
+    travel_path = folder / "instance" / "travel_minutes.csv"
+    travel = (pd.read_csv(travel_path, dtype={"from_code": str, "to_code": str})
+              if travel_path.is_file() else None)
+    instance = Instance(
+        name=folder.name, municipalities=inst["municipalities"], providers=inst["providers"],
+        specialer=pd.DataFrame({"speciale": sp["speciale"], "name": sp["speciale"]}),
+        competence=inst["competence"], demand=inst["demand"],
+        provider_travel=inst["provider_travel"], travel=travel,
+        sources={t: f"{folder / 'instance' / t}.csv" for t in
+                 ("municipalities", "providers", "competence", "demand", "provider_travel")})
+    params = solved_params(read_params(folder), list(sp["speciale"]))
+    if params.specialer is not None and set(params.specialer) != set(sp["speciale"]):
+        raise DataValidationError("the planned specialer differ from speciale_params.csv",
+                                  file=str(folder / "instance" / "speciale_params.csv"))
+    return LoadedRun(folder=folder, instance=instance,
+                     params=params.model_copy(update={"specialer": list(sp["speciale"])}),
+                     solver=read_solver(folder), tables=read_results(folder), kpis=kpis)

@@ -1,0 +1,544 @@
+"""Phased rollout: plan the specialeplan wave by wave, each wave with the earlier ones fixed.
+
+``specialeplan rollout SCENARIO.yaml`` reads the scenario's ``rollout:`` section
+(:class:`~specialeplan.scenarios.rollout.Rollout`: year → new specialer, demand growth per
+year) and solves the waves in order. The plan of year Y covers every speciale rolled out so
+far, on the demand of year Y:
+
+- **earlier waves are fixed**: their specialfunktioner stay designated (``fixed``), their
+  rådgivningsfunktioner keep the duty and the borgerforløb placed at each of them stay there
+  (family ``committed``, ``model.committed``), so the provider capacity the earlier waves use
+  is not offered again to the new specialer; their other competence pairs stay closed
+  (``forbidden``) unless ``rollout.reopen_earlier``, so an earlier speciale's grown demand
+  is served by its own specialfunktioner (or counted unmet);
+- **demand grows by year**: speciale s in year Y has the scenario's demand × rate_s^(Y −
+  base_year) (``rollout.demand_growth``, ``rollout.growth_per_speciale``).
+
+Why not solve only the new specialer with the providers' capacity reduced by the earlier
+waves' use? Then a wave's folder would hold only its new specialer, the earlier specialer's
+grown demand would never be planned, and nobody could check a year's plan as a whole.
+Keeping the earlier specialer in the model with their designations, duties and borgerforløb
+held (a floor on each committed pair's volume) consumes the same capacity, plans the growth,
+and makes each year's folder a complete plan that ``specialeplan check`` verifies (the
+``committed`` rule).
+
+Output ``OUT/<name>/``: one results folder per wave ``<year>/`` (each written atomically by
+:class:`~specialeplan.runfolder.RunFolder`), ``all_at_once/`` (every speciale of the rollout
+planned together on the final year's demand), ``timeline.csv`` (per year and speciale),
+``rollout.json`` (waves, their status and gap, the price of phasing) and ``rollout.xlsx``.
+
+**The price of phasing** is the final year's objective of the phased plan minus that of the
+all-at-once plan: the same specialer, rules and demand, without the earlier waves' fixings.
+Both are MIP results with gaps, so the price is reported with the range the bounds allow:
+at least ``phased best_bound − all-at-once objective`` and at most ``phased objective −
+all-at-once best_bound``; it is *larger than the gaps* when that lower end is positive.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from specialeplan.api import RunOutcome, build, load_dataset, solve
+from specialeplan.errors import InfeasibleError, ScenarioError
+from specialeplan.model.instance import Instance
+from specialeplan.model.params import ModelParams
+from specialeplan.model.sets import ModelData
+from specialeplan.model.solution import Solution
+from specialeplan.reload import load_run
+from specialeplan.results import write_results
+from specialeplan.runfolder import RunFolder, RunFolderExists, RunLock, is_run_folder
+from specialeplan.scenarios.rollout import Rollout
+from specialeplan.scenarios.schema import ResolvedScenario, Scenario
+from specialeplan.solvers.base import Deadline, SolverOptions, Status, interrupt_requested
+
+PS = ["provider_id", "speciale"]
+KS = ["municipality_code", "speciale"]
+ALL_AT_ONCE = "all_at_once"
+TIMELINE_COLUMNS = ["year", "wave", "speciale", "new", "specialfunktioner",
+                    "raadgivningsfunktioner", "demand", "served", "near_family", "unmet",
+                    "mean_travel_minutes", "cost"]
+
+
+# ----------------------------------------------------------------------- the waves' rules
+def commitments(designations: pd.DataFrame) -> list[dict[str, Any]]:
+    """``model.committed`` entries from a wave's designations: each specialfunktion with its
+    rådgivning duty and its borgerforløb."""
+    return [{"provider_id": r.provider_id, "speciale": r.speciale,
+             "advisory": bool(r.is_advisory), "cases": float(round(r.cases, 9))}
+            for r in designations.itertuples()]
+
+
+def closed_pairs(instance: Instance, specialer: list[str],
+                 designations: pd.DataFrame) -> list[dict[str, str]]:
+    """The competence pairs of ``specialer`` that are not designated: they stay closed in
+    later waves (unless ``reopen_earlier``)."""
+    comp = instance.competence
+    comp = comp[comp["speciale"].isin(specialer) & (comp["max_cases"] > 0)][PS]
+    m = comp.merge(designations[PS].assign(_d=True), on=PS, how="left")
+    return m[m["_d"].isna()][PS].to_dict("records")
+
+
+def wave_params(base: ModelParams, rollout: Rollout, year: int, planned: list[str],
+                committed: list[dict[str, Any]], closed: list[dict[str, str]]) -> ModelParams:
+    """The rules of the plan of ``year``: the scenario's, for the ``planned`` specialer,
+    with demand grown to ``year`` and the earlier waves' commitments (module docstring)."""
+    d = base.model_dump(mode="python")
+    d["specialer"] = list(planned)
+    per = {s: dict(v) for s, v in d["per_speciale"].items()}
+    default_growth = d["defaults"].get("demand_growth") or 1.0
+    for s in planned:
+        factor = rollout.growth(s, year)
+        if factor != 1.0:
+            cur = per.get(s, {})
+            own = cur.get("demand_growth")
+            per[s] = {**cur, "demand_growth": (own if own is not None else default_growth)
+                      * factor}
+    d["per_speciale"] = per
+    inplan = lambda items: [i for i in items if i["speciale"] in planned]  # noqa: E731
+    kept = {(c["provider_id"], c["speciale"]) for c in committed}
+    d["fixed"] = inplan([f for f in d["fixed"] if (f["provider_id"], f["speciale"]) not in kept]
+                        ) + [{"provider_id": p, "speciale": s} for p, s in sorted(kept)]
+    shut = {(c["provider_id"], c["speciale"]) for c in closed}
+    d["forbidden"] = inplan([f for f in d["forbidden"]
+                             if (f["provider_id"], f["speciale"]) not in shut]) + [
+        {"provider_id": p, "speciale": s} for p, s in sorted(shut)]
+    d["region_bounds"] = inplan(d["region_bounds"])
+    d["committed"] = sorted(committed, key=lambda c: (c["speciale"], c["provider_id"]))
+    return ModelParams.model_validate(d)
+
+
+def final_params(base: ModelParams, rollout: Rollout) -> ModelParams:
+    """All specialer of the rollout at once, on the final year's demand, no commitments."""
+    return wave_params(base, rollout, rollout.years[-1], rollout.specialer, [], [])
+
+
+# ----------------------------------------------------------------------- per speciale
+def cost_by_speciale(data: ModelData, sol: Solution) -> pd.Series:
+    """Each speciale's part of the objective, from the solution's tables and the model's
+    weights: travel, outreach, designation, rådgivning, unmet, reach shortfall, near-family
+    help, moved borgerforløb, changes from today's designations and the equity measure. The
+    parts add up to the objective."""
+    w = data.params.weights
+    fam = data.params.families
+    specs = pd.Index(data.specialer, name="speciale")
+    asg = sol.assignments
+    tx = asg["cases"] * asg["travel_minutes"]
+    phys = (asg["mode"] == "physical").to_numpy()
+    by = lambda values, keys: values.groupby(keys).sum().reindex(specs).fillna(0.0)  # noqa: E731
+    pairs = data.pairs.set_index(PS)
+    des = sol.designations.join(pairs[["designation_cost", "advisory_cost"]], on=PS)
+    today = data.pairs["designated_today"].to_numpy()
+    now = data.pairs.merge(sol.designations[PS].assign(_n=True), on=PS, how="left")[
+        "_n"].notna().to_numpy()
+    moved = (data.pairs["current_cases"] - data.pairs.merge(
+        sol.designations[[*PS, "cases"]], on=PS, how="left")["cases"].fillna(0.0)).clip(
+        lower=0.0)
+    short = sol.reach[sol.reach["advisory_provider_id"] == ""]
+    parts = [
+        w.travel * by(tx[phys], asg["speciale"][phys]),
+        w.outreach * by(tx[~phys], asg["speciale"][~phys]),
+        w.designation * by(des["designation_cost"], des["speciale"]),
+        w.advisory * by(des["advisory_cost"].where(des["is_advisory"], 0.0), des["speciale"]),
+        w.unmet * by(sol.coverage["unmet"], sol.coverage["speciale"]),
+        w.reach_shortfall * by(short["share"], short["speciale"]),
+        w.near_family * by(sol.near_family["cases"], sol.near_family["speciale"]),
+        w.change * by(pd.Series((today != now).astype(float)), data.pairs["speciale"]),
+    ]
+    if fam.moved:
+        parts.append(w.moved * by(moved, data.pairs["speciale"]))
+    if fam.equity:
+        per = sol.kpis.get("per_speciale", {})
+        parts.append(w.equity * pd.Series({s: per.get(s, {}).get("worst_off_travel_minutes",
+                                                                 0.0) for s in specs}))
+    return sum(parts).rename("cost")
+
+
+def speciale_rows(data: ModelData, sol: Solution) -> pd.DataFrame:
+    """Per planned speciale: specialfunktioner, rådgivningsfunktioner, demand, served,
+    near-family help, unmet, mean family travel per served borgerforløb, cost."""
+    des = sol.designations.groupby("speciale").agg(
+        specialfunktioner=("provider_id", "size"), raadgivningsfunktioner=("is_advisory", "sum"))
+    cov = sol.coverage.groupby("speciale")[["demand", "served", "near_family", "unmet"]].sum()
+    asg = sol.assignments
+    phys = asg[asg["mode"] == "physical"]
+    minutes = (phys["cases"] * phys["travel_minutes"]).groupby(phys["speciale"]).sum()
+    served = asg.groupby("speciale")["cases"].sum()
+    out = pd.DataFrame(index=pd.Index(data.specialer, name="speciale")).join(des).join(cov)
+    out = out.fillna(0.0)
+    out["mean_travel_minutes"] = (minutes.reindex(out.index).fillna(0.0)
+                                  / served.reindex(out.index)).where(
+        served.reindex(out.index) > 0)
+    out["cost"] = cost_by_speciale(data, sol)
+    return out.astype({"specialfunktioner": int, "raadgivningsfunktioner": int}).reset_index()
+
+
+# ----------------------------------------------------------------------- running
+@dataclass
+class WaveRecord:
+    """One wave (or the all-at-once comparison) as it was planned."""
+
+    year: int | str
+    new: list[str]
+    planned: list[str]
+    folder: Path
+    status: str
+    objective: float | None = None
+    best_bound: float | None = None
+    mip_gap: float | None = None
+    seconds: float = 0.0
+    source: str = "solved"  # "solved" or the --from folder
+    rows: pd.DataFrame | None = None  # speciale_rows of its solution
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready description (for rollout.json)."""
+        return {"year": self.year, "new": self.new, "planned": self.planned,
+                "folder": self.folder.name, "status": self.status,
+                "objective": self.objective, "best_bound": self.best_bound,
+                "mip_gap": self.mip_gap, "seconds": self.seconds, "source": self.source}
+
+
+@dataclass
+class RolloutOutcome:
+    """What ``specialeplan rollout`` produced."""
+
+    root: Path
+    waves: list[WaveRecord]
+    all_at_once: WaveRecord | None
+    timeline: pd.DataFrame
+    phasing: dict[str, Any]
+    complete: bool
+    stopped: str | None = None  # why the rollout stopped early
+    checks: dict[str, bool] = field(default_factory=dict)
+
+
+def price_of_phasing(phased: WaveRecord, together: WaveRecord | None) -> dict[str, Any]:
+    """Phased final year vs all at once (module docstring); empty values where a side has
+    no solution."""
+    out: dict[str, Any] = {
+        "year": phased.year, "phased_objective": phased.objective,
+        "phased_best_bound": phased.best_bound, "phased_mip_gap": phased.mip_gap,
+        "all_at_once_objective": together.objective if together else None,
+        "all_at_once_best_bound": together.best_bound if together else None,
+        "all_at_once_mip_gap": together.mip_gap if together else None,
+        "price": None, "price_low": None, "price_high": None, "relative": None,
+        "larger_than_gaps": None}
+    if together is None or phased.objective is None or together.objective is None:
+        return out
+    price = phased.objective - together.objective
+    lb_ph = phased.best_bound if phased.best_bound is not None else -math.inf
+    lb_all = together.best_bound if together.best_bound is not None else -math.inf
+    low, high = lb_ph - together.objective, phased.objective - lb_all
+    out.update(price=price, relative=price / max(abs(together.objective), 1e-9),
+               price_low=low if math.isfinite(low) else None,
+               price_high=high if math.isfinite(high) else None,
+               larger_than_gaps=bool(math.isfinite(low) and low > 0))
+    return out
+
+
+def phasing_sentence(p: dict[str, Any]) -> str:
+    """The price of phasing in one planner's sentence."""
+    if p.get("price") is None:
+        return "price of phasing: not computed (no all-at-once solution)"
+    gaps = (f"gaps: phased {p['phased_mip_gap']:.2%}, all at once {p['all_at_once_mip_gap']:.2%}"
+            if p.get("phased_mip_gap") is not None and p.get("all_at_once_mip_gap") is not None
+            else "a gap is unknown")
+    rng = ""
+    if p.get("price_low") is not None and p.get("price_high") is not None:
+        rng = f"; between {p['price_low']:,.0f} and {p['price_high']:,.0f} by the bounds"
+    verdict = ("larger than the gaps: phasing certainly costs more" if p["larger_than_gaps"]
+               else "not larger than the gaps: the difference may be solver tolerance")
+    return (f"price of phasing in {p['year']}: {p['price']:,.0f} ({p['relative']:.2%} of the "
+            f"all-at-once objective {p['all_at_once_objective']:,.0f}){rng} ({gaps}); "
+            f"{verdict}")
+
+
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class RolloutRunner:
+    """Plans a rollout wave by wave into ``out/<name>/`` (module docstring).
+
+    ``progress(message)`` is called with one line per step; ``on_solved(record)`` after each
+    wave. Each wave gets the scenario's ``solver`` options (its ``time_limit`` per wave).
+    """
+
+    def __init__(self, resolved: ResolvedScenario, out: Path, *, from_dir: Path | None = None,
+                 overwrite: bool = False, compare: bool = True,
+                 compare_time_limit: float | None = None, excel: bool = True,
+                 maps: bool = False, check: bool = True,
+                 progress: Callable[[str], None] | None = None,
+                 verbose: bool = False) -> None:
+        sc = resolved.scenario
+        if sc.rollout is None:
+            raise ScenarioError(f"{resolved.path}: the scenario has no 'rollout:' section "
+                                "(year -> specialer); see scenarios/rollout_2030.yaml")
+        self.resolved, self.sc, self.rollout = resolved, sc, sc.rollout
+        self.out, self.root = Path(out), Path(out) / sc.name
+        self.from_dir, self.overwrite, self.compare = from_dir, overwrite, compare
+        self.compare_time_limit = compare_time_limit
+        self.excel, self.maps, self.check, self.verbose = excel, maps, check, verbose
+        self.progress = progress or (lambda _m: None)
+        self.checks: dict[str, bool] = {}
+
+    # -------------------------------------------------------------- one plan
+    def _options(self, folder: Path, time_limit: float | None = None) -> SolverOptions:
+        update: dict[str, Any] = {"verbose": self.verbose, "log_file": str(folder / "solver.log")}
+        if time_limit is not None:
+            update["time_limit"] = time_limit
+        return self.sc.solver.model_copy(update=update)
+
+    def _solve_into(self, name: str, year: int | str, new: list[str], params: ModelParams,
+                    instance: Instance, description: str, time_limit: float | None = None,
+                    ) -> tuple[WaveRecord, RunOutcome | None]:
+        """Solve one plan and write its folder ``root/<name>/`` atomically."""
+        t0 = time.perf_counter()
+        scenario = Scenario(name=name, description=description, dataset=self.sc.dataset,
+                            model=params, solver=self.sc.solver)
+        resolved = ResolvedScenario(scenario=scenario, path=self.resolved.path,
+                                    chain=[*self.resolved.chain, f"rollout: {description}"])
+        with RunFolder(self.root, name, overwrite=self.overwrite) as rf:
+            options = self._options(rf.tmp, time_limit)
+            deadline = Deadline.after(options.time_limit, t0)
+            outcome: RunOutcome | None
+            try:
+                outcome = solve(build(instance, params), options, deadline=deadline)
+            except InfeasibleError as exc:
+                outcome = exc.outcome if isinstance(exc.outcome, RunOutcome) else None
+                if outcome is None:  # pragma: no cover - api contract
+                    raise
+            if outcome.solution is None and outcome.result.status == Status.INTERRUPTED:
+                return WaveRecord(year, new, params.specialer or [], rf.target,
+                                  "interrupted"), None
+            outcome.timings = {"total_seconds": time.perf_counter() - t0}
+            write_results(outcome, resolved, rf.tmp, excel=self.excel)
+            if self.maps and outcome.solution is not None:
+                from specialeplan.maps_html import write_all_maps
+
+                write_all_maps(rf.tmp)
+            folder = rf.publish()
+        res = outcome.result
+        record = WaveRecord(year, new, list(params.specialer or []), folder, str(res.status),
+                            res.objective, res.best_bound, res.mip_gap,
+                            time.perf_counter() - t0)
+        if outcome.solution is not None:
+            record.rows = speciale_rows(outcome.data, outcome.solution)
+            self._check(folder)
+        return record, outcome
+
+    def _check(self, folder: Path) -> None:
+        if not self.check:
+            return
+        from specialeplan.checker import check_results
+
+        report = check_results(folder)
+        self.checks[folder.name] = report.ok
+        if not report.ok:
+            self.progress(f"[red]check failed[/] for {folder}:\n{report.to_text()}")
+
+    def _from_folder(self, year: int, new: list[str], instance: Instance) -> WaveRecord:
+        """The first wave taken from an existing results folder (copied into place)."""
+        src = Path(self.from_dir)  # type: ignore[arg-type]
+        loaded = load_run(src)
+        if set(loaded.specialer) != set(new):
+            raise ScenarioError(
+                f"--from {src}: it plans {sorted(loaded.specialer)}, but the first wave "
+                f"({year}) is {sorted(new)}; the folder must plan exactly the first wave")
+        known = set(instance.providers["provider_id"])
+        unknown = sorted(set(loaded.tables["designations"]["provider_id"]) - known)
+        if unknown:
+            raise ScenarioError(f"--from {src}: provider {unknown[0]!r} is not in the "
+                                f"scenario's dataset {self.sc.dataset!r}")
+        t0 = time.perf_counter()
+        with RunFolder(self.root, str(year), overwrite=self.overwrite) as rf:
+            shutil.copytree(src, rf.tmp, dirs_exist_ok=True)
+            folder = rf.publish()
+        k = loaded.kpis
+        record = WaveRecord(year, new, list(new), folder, str(k.get("status")),
+                            k.get("objective"), k.get("best_bound"), k.get("mip_gap"),
+                            time.perf_counter() - t0, source=str(src))
+        from specialeplan.api import build as build_model
+
+        data = build_model(loaded.instance, loaded.params).data
+        sol = Solution(**{n: loaded.tables[n] for n in ("designations", "assignments",
+                                                        "coverage", "reach", "near_family",
+                                                        "regions")}, kpis=k)
+        record.rows = speciale_rows(data, sol)
+        self._check(folder)
+        return record
+
+    # -------------------------------------------------------------- the rollout
+    def _prepare(self, instance: Instance) -> None:
+        known = set(instance.speciale_ids)
+        unknown = [s for s in self.rollout.specialer if s not in known]
+        if unknown:
+            raise ScenarioError(f"rollout: unknown speciale {unknown[0]!r}; known: "
+                                f"{sorted(known)}")
+        own = self.sc.model.specialer
+        if own is not None and set(own) != set(self.rollout.specialer):
+            self.progress("[yellow]note:[/] model.specialer is not used by a rollout: the "
+                          "waves decide which specialer each year plans")
+        if self.root.exists() and not self.root.is_dir():
+            raise ScenarioError(f"{self.root} exists and is not a folder")
+        if self.root.is_dir() and not self.overwrite:
+            done = [p.name for p in sorted(self.root.iterdir()) if is_run_folder(p)]
+            if done or (self.root / "rollout.json").is_file():
+                raise RunFolderExists(
+                    f"{self.root} already holds a rollout ({', '.join(done) or 'rollout.json'})"
+                    "; use --overwrite to replace it (each folder only once its new plan is "
+                    "complete), or another --out")
+
+    def run(self) -> RolloutOutcome:
+        """Plan every wave, then all at once; write the summary files."""
+        t0 = time.perf_counter()
+        self.out.mkdir(parents=True, exist_ok=True)
+        with RunLock(self.out, self.sc.name):
+            instance = load_dataset(self.sc.dataset, self.resolved.base_dir)
+            self._prepare(instance)
+            self.root.mkdir(parents=True, exist_ok=True)
+            waves, stopped = self._waves(instance)
+            together = None
+            complete = stopped is None and len(waves) == len(self.rollout.years)
+            if complete and self.compare:
+                together = self._all_at_once(instance)
+            last = waves[-1] if waves else None
+            phasing = (price_of_phasing(last, together) if complete and last is not None
+                       else {})
+            timeline = self._timeline(waves)
+            outcome = RolloutOutcome(self.root, waves, together, timeline, phasing, complete,
+                                     stopped, dict(self.checks))
+            self._write_summary(outcome, time.perf_counter() - t0)
+            if complete and self.overwrite:
+                self._remove_stale({str(w.year) for w in waves} | {ALL_AT_ONCE})
+        return outcome
+
+    def _waves(self, instance: Instance) -> tuple[list[WaveRecord], str | None]:
+        ro = self.rollout
+        base = self.sc.model
+        records: list[WaveRecord] = []
+        committed: list[dict[str, Any]] = []
+        closed: list[dict[str, str]] = []
+        planned: list[str] = []
+        for i, (year, new) in enumerate(ro.waves.items()):
+            planned = [*planned, *new]
+            if interrupt_requested():
+                return records, f"interrupted before wave {year}"
+            self.progress(f"wave {year}: {', '.join(new)}"
+                          + (f" (with {len(planned) - len(new)} earlier specialer fixed)"
+                             if i else ""))
+            if i == 0 and self.from_dir is not None:
+                record = self._from_folder(year, new, instance)
+                designations = load_run(record.folder).tables["designations"]
+            else:
+                params = wave_params(base, ro, year, planned, committed,
+                                     [] if ro.reopen_earlier else closed)
+                record, outcome = self._solve_into(
+                    str(year), year, list(new), params, instance,
+                    f"rollout wave {year}: {', '.join(new)}")
+                if outcome is None or outcome.solution is None:
+                    records.append(record)
+                    why = {"infeasible": "infeasible (see infeasibility.csv)",
+                           "interrupted": "interrupted"}.get(record.status, record.status)
+                    return records, f"wave {year}: {why}"
+                designations = outcome.solution.designations
+            records.append(record)
+            committed = commitments(designations)
+            closed = closed_pairs(instance, planned, designations)
+            gap = f", gap {record.mip_gap:.2%}" if record.mip_gap is not None else ""
+            obj = f"{record.objective:,.0f}" if record.objective is not None else "-"
+            self.progress(f"  {year}: {record.status}, objective {obj}{gap}, "
+                          f"{record.seconds:.1f} s → {record.folder}")
+        return records, None
+
+    def _all_at_once(self, instance: Instance) -> WaveRecord | None:
+        ro = self.rollout
+        self.progress(f"all at once: {len(ro.specialer)} specialer on the demand of "
+                      f"{ro.years[-1]}")
+        record, _ = self._solve_into(
+            ALL_AT_ONCE, ro.years[-1], [], final_params(self.sc.model, ro), instance,
+            f"all {len(ro.specialer)} specialer of the rollout at once, demand of "
+            f"{ro.years[-1]}", time_limit=self.compare_time_limit)
+        gap = f", gap {record.mip_gap:.2%}" if record.mip_gap is not None else ""
+        self.progress(f"  all at once: {record.status}{gap}, {record.seconds:.1f} s")
+        return record
+
+    def _timeline(self, waves: list[WaveRecord]) -> pd.DataFrame:
+        entered = {s: y for y, ss in self.rollout.waves.items() for s in ss}
+        parts = []
+        for w in waves:
+            if w.rows is None:
+                continue
+            rows = w.rows.assign(year=w.year, wave=w.rows["speciale"].map(entered),
+                                 new=w.rows["speciale"].isin(w.new))
+            parts.append(rows)
+        if not parts:
+            return pd.DataFrame(columns=TIMELINE_COLUMNS)
+        return pd.concat(parts, ignore_index=True)[TIMELINE_COLUMNS]
+
+    def _write_summary(self, outcome: RolloutOutcome, seconds: float) -> None:
+        root = self.root
+        summary = {
+            "name": self.sc.name, "complete": outcome.complete, "stopped": outcome.stopped,
+            "rollout": self.rollout.model_dump(mode="json"),
+            "waves": [w.summary() for w in outcome.waves],
+            "all_at_once": outcome.all_at_once.summary() if outcome.all_at_once else None,
+            "price_of_phasing": outcome.phasing,
+            "checks": outcome.checks, "seconds": seconds,
+        }
+        _write_atomic(root / "timeline.csv",
+                      lambda p: outcome.timeline.to_csv(p, index=False))
+        _write_atomic(root / "rollout.json", lambda p: p.write_text(
+            json.dumps(_json_safe(summary), indent=2, ensure_ascii=False), encoding="utf-8"))
+        if self.excel:
+            def excel(p: Path) -> None:
+                with pd.ExcelWriter(p, engine="openpyxl") as xw:
+                    outcome.timeline.to_excel(xw, sheet_name="timeline", index=False)
+                    pd.DataFrame([w.summary() for w in outcome.waves]).assign(
+                        new=lambda d: d["new"].map(", ".join),
+                        planned=lambda d: d["planned"].map(len)).to_excel(
+                        xw, sheet_name="waves", index=False)
+                    pd.DataFrame([outcome.phasing]).to_excel(xw, sheet_name="price_of_phasing",
+                                                             index=False)
+            _write_atomic(root / "rollout.xlsx", excel)
+
+    def _remove_stale(self, keep: set[str]) -> None:
+        """After an --overwrite: year folders of an earlier rollout that this one no longer
+        has (their results would mix with this rollout's)."""
+        for p in self.root.iterdir():
+            if p.is_dir() and p.name not in keep and is_run_folder(p) and (
+                    p.name.isdigit() or p.name == ALL_AT_ONCE):
+                shutil.rmtree(p, ignore_errors=True)
+                self.progress(f"removed {p} (not part of this rollout)")
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer | np.bool_):
+        return obj.item()
+    return obj
+
+
+def run_rollout(resolved: ResolvedScenario, out: Path, **options: Any) -> RolloutOutcome:
+    """Plan a rollout (see :class:`RolloutRunner` for the options)."""
+    return RolloutRunner(resolved, out, **options).run()

@@ -1,0 +1,210 @@
+"""Phased rollout (``specialeplan rollout``) on a hand-solved line instance.
+
+Municipalities m0, m1, m2 (codes 101, 147, 151) on a line, 30 min apart, 5 min inside one;
+providers P0, P1, P2 in them, P1 with capacity 30 (the others unlimited); specialer A (10
+borgerforløb in each municipality) and B (30 in m1 only); designation cost 400 per pair.
+
+Waves 2027: [A], 2028: [B].
+- 2027: A alone → {P1}: 400 + 10·30 + 10·5 + 10·30 = 1050, P1 full (30).
+- 2028: A's P1 and its 30 borgerforløb stay (the capacity is not offered again), A's other
+  pairs stay closed; B cannot use P1 → {P0} (or {P2}): 400 + 30·30 = 1300; the year's
+  plan costs 1050 + 1300 = 2350.
+- All at once: B takes P1 (400 + 30·5 = 550), A goes to {P0, P2} (800 + 50 + 300 + 50 =
+  1200): 1750. The price of phasing is 600, larger than the gaps (both proven optimal).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from specialeplan.cli import app
+from specialeplan.model.examples import tiny_instance, write_dataset
+from specialeplan.rollout import run_rollout
+from specialeplan.scenarios.schema import load_scenario
+
+LINE = [[5, 30, 60], [30, 5, 30], [60, 30, 5]]
+CODES = ["101", "147", "151"]
+SCENARIO = """name: roll
+dataset: data
+model:
+  families: {moved: false}
+solver: {mip_rel_gap: 0, warm_start: false, time_limit: 60}
+rollout:
+  2027: [A]
+  2028: [B]
+"""
+
+
+def write_case(folder: Path, scenario: str = SCENARIO) -> Path:
+    providers = [{"id": "P0", "at": 0}, {"id": "P1", "at": 1, "capacity": 30},
+                 {"id": "P2", "at": 2}]
+    competence = [{"id": p["id"], "speciale": s, "designation_cost": 400}
+                  for p in providers for s in ("A", "B")]
+    demand = {(0, "A"): 10, (1, "A"): 10, (2, "A"): 10, (1, "B"): 30}
+    inst = tiny_instance(LINE, providers, demand, competence, specialer=("A", "B"),
+                         codes=CODES)
+    write_dataset(inst, folder / "data")
+    path = folder / "roll.yaml"
+    path.write_text(scenario, encoding="utf-8")
+    return path
+
+
+def _des(folder: Path) -> pd.DataFrame:
+    return pd.read_csv(folder / "designations.csv", dtype={"municipality_code": str})
+
+
+@pytest.fixture(scope="module")
+def rolled(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    root = tmp_path_factory.mktemp("roll")
+    return run_rollout(load_scenario(write_case(root)), root / "out")
+
+
+def test_waves_and_price_of_phasing(rolled) -> None:  # noqa: ANN001
+    assert rolled.complete and [w.year for w in rolled.waves] == [2027, 2028]
+    assert [w.objective for w in rolled.waves] == [pytest.approx(1050), pytest.approx(2350)]
+    assert rolled.all_at_once.objective == pytest.approx(1750)
+    p = rolled.phasing
+    assert p["price"] == pytest.approx(600)
+    assert p["price_low"] == pytest.approx(600, abs=1e-3)
+    assert p["larger_than_gaps"] is True
+    assert all(rolled.checks.values()) and set(rolled.checks) == {"2027", "2028",
+                                                                   "all_at_once"}
+
+
+def test_wave_one_designation_is_never_dropped(rolled) -> None:  # noqa: ANN001
+    first = _des(rolled.root / "2027")
+    later = _des(rolled.root / "2028")
+    kept = first.merge(later, on=["provider_id", "speciale"], suffixes=("", "_later"))
+    assert len(kept) == len(first) == 1  # P1/A, in both years
+    assert (kept["cases_later"] >= kept["cases"] - 1e-6).all()
+    assert (kept["is_advisory_later"] >= kept["is_advisory"]).all()
+    # and the resolved scenario of 2028 records the commitment the checker verified
+    import yaml
+
+    doc = yaml.safe_load((rolled.root / "2028" / "instance" / "scenario.resolved.yaml")
+                         .read_text(encoding="utf-8"))
+    assert doc["model"]["committed"] == [{"provider_id": "P1", "speciale": "A",
+                                          "advisory": False, "cases": 30.0}]
+
+
+def test_capacity_used_by_earlier_waves_is_not_offered_again(rolled) -> None:  # noqa: ANN001
+    """P1 (capacity 30) serves A's 30 borgerforløb from 2027; in 2028 B gets nothing there
+    although B's demand sits in P1's own municipality."""
+    asg = pd.read_csv(rolled.root / "2028" / "assignments.csv")
+    at_p1 = asg[asg["provider_id"] == "P1"].groupby("speciale")["cases"].sum()
+    assert at_p1.get("A", 0.0) == pytest.approx(30)
+    assert at_p1.get("B", 0.0) == pytest.approx(0, abs=1e-6)
+    b = asg[asg["speciale"] == "B"]
+    assert b["cases"].sum() == pytest.approx(30) and set(b["provider_id"]) <= {"P0", "P2"}
+
+
+def test_timeline_and_summary_files(rolled) -> None:  # noqa: ANN001
+    tl = pd.read_csv(rolled.root / "timeline.csv")
+    assert list(tl.columns)[:4] == ["year", "wave", "speciale", "new"]
+    assert list(zip(tl["year"], tl["speciale"], tl["new"], strict=True)) == [
+        (2027, "A", True), (2028, "A", False), (2028, "B", True)]
+    assert tl.groupby("year")["cost"].sum().to_dict() == {
+        2027: pytest.approx(1050), 2028: pytest.approx(2350)}
+    b = tl[(tl["year"] == 2028) & (tl["speciale"] == "B")].iloc[0]
+    assert b["mean_travel_minutes"] == pytest.approx(30) and b["specialfunktioner"] == 1
+    summary = json.loads((rolled.root / "rollout.json").read_text(encoding="utf-8"))
+    assert summary["complete"] and summary["price_of_phasing"]["price"] == pytest.approx(600)
+    assert (rolled.root / "rollout.xlsx").is_file()
+
+
+def test_demand_grows_by_year_and_earlier_specialer_keep_their_specialfunktioner(
+        tmp_path: Path) -> None:
+    """+10 % a year: A has 33 borgerforløb in 2028; P1 keeps its 30, A's other pairs stay
+    closed, so 3 are unmet (the plan shows where an earlier wave runs short)."""
+    scen = SCENARIO.replace("  2028: [B]\n", "  2028: [B]\n  demand_growth: 1.1\n")
+    out = run_rollout(load_scenario(write_case(tmp_path, scen)), tmp_path / "out",
+                      compare=False)
+    tl = out.timeline.set_index(["year", "speciale"])
+    assert tl.at[(2027, "A"), "demand"] == pytest.approx(30)
+    assert tl.at[(2028, "A"), "demand"] == pytest.approx(33)
+    assert tl.at[(2028, "B"), "demand"] == pytest.approx(33)
+    assert tl.at[(2028, "A"), "unmet"] == pytest.approx(3)
+    assert out.all_at_once is None and out.phasing["price"] is None
+    # reopening the earlier specialer lets A add a specialfunktion for its growth instead
+    scen2 = scen.replace("  demand_growth: 1.1\n", "  demand_growth: 1.1\n  reopen_earlier: true\n")
+    out2 = run_rollout(load_scenario(write_case(tmp_path / "b", scen2)), tmp_path / "b" / "out",
+                       compare=False)
+    tl2 = out2.timeline.set_index(["year", "speciale"])
+    assert tl2.at[(2028, "A"), "unmet"] == pytest.approx(0, abs=1e-6)
+    assert tl2.at[(2028, "A"), "specialfunktioner"] == 2
+
+
+def test_cli_rollout_from_an_existing_folder(tmp_path: Path) -> None:
+    """Wave 2027 solved by ``run`` first, then ``rollout --from`` takes it and plans 2028;
+    a second rollout into the same place is refused without --overwrite."""
+    path = write_case(tmp_path)
+    first = tmp_path / "first.yaml"
+    first.write_text("name: first\nextends: roll.yaml\nmodel: {specialer: [A]}\n",
+                     encoding="utf-8")
+    runner = CliRunner()
+    res = runner.invoke(app, ["run", str(first), "--out", str(tmp_path / "r"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    args = ["rollout", str(path), "--out", str(tmp_path / "out"), "--from",
+            str(tmp_path / "r" / "first"), "--no-excel"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "price of phasing in 2028: 600" in res.output
+    assert "larger than the gaps" in res.output
+    summary = json.loads((tmp_path / "out" / "roll" / "rollout.json").read_text("utf-8"))
+    assert summary["waves"][0]["source"].endswith("first")
+    assert (tmp_path / "out" / "roll" / "2027" / "kpis.json").is_file()
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "--overwrite" in again.output
+    res = runner.invoke(app, [*args, "--overwrite", "--no-compare"])
+    assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("  2029: [C]\n", "unknown speciale 'C'"),
+    ("  2029: [A]\n", "speciale 'A' is in wave 2027 and wave 2029"),
+])
+def test_bad_rollouts_are_clear_errors(tmp_path: Path, extra: str, message: str) -> None:
+    path = write_case(tmp_path, SCENARIO + extra)
+    res = CliRunner().invoke(app, ["rollout", str(path), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert message in res.output
+
+
+def test_from_folder_must_plan_the_first_wave(tmp_path: Path) -> None:
+    path = write_case(tmp_path)
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("name: wrong\nextends: roll.yaml\nmodel: {specialer: [B]}\n", "utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", str(wrong), "--out", str(tmp_path / "r"),
+                               "--quiet"]).exit_code == 0
+    res = runner.invoke(app, ["rollout", str(path), "--out", str(tmp_path / "out"), "--from",
+                              str(tmp_path / "r" / "wrong")])
+    assert res.exit_code == 2 and "must plan exactly the first wave" in res.output
+
+
+def test_shipped_rollout_2030_covers_every_speciale_in_yearly_waves() -> None:
+    from specialeplan.data import load_denmark
+
+    ro = load_scenario(Path(__file__).resolve().parents[1] / "scenarios"
+                       / "rollout_2030.yaml").scenario.rollout
+    assert ro is not None and ro.years == [2027, 2028, 2029, 2030]
+    assert [len(w) for w in ro.waves.values()] == [5, 5, 5, 5]
+    assert sorted(ro.specialer) == sorted(load_denmark().speciale_ids)
+    assert ro.growth("autisme", 2030) == pytest.approx(1.04 ** 4)
+    assert ro.growth("misbrug", 2027) == pytest.approx(1.02)
+
+
+def test_model_specialer_is_not_used_by_a_rollout(tmp_path: Path) -> None:
+    write_case(tmp_path)
+    child = tmp_path / "child.yaml"
+    child.write_text("name: child\nextends: roll.yaml\nmodel: {specialer: [A]}\n", "utf-8")
+    res = CliRunner().invoke(app, ["rollout", str(child), "--out", str(tmp_path / "out"),
+                                   "--no-compare", "--no-excel"])
+    assert res.exit_code == 0, res.output
+    assert "model.specialer is not used by a rollout" in res.output.replace("\n", " ")
+    assert (tmp_path / "out" / "child" / "2028" / "kpis.json").is_file()
