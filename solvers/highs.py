@@ -256,17 +256,7 @@ class DirectHighs(HighsBackend):
         for key, value in highs_option_dict(options).items():
             h.setOptionValue(key, value)
         h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-        lp = highspy.HighsLp()
-        A = problem.A.tocsc()
-        lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
-        lp.col_cost_ = problem.c
-        lp.offset_ = float(problem.offset)
-        lp.col_lower_, lp.col_upper_ = problem.lower, problem.upper
-        lp.row_lower_, lp.row_upper_ = problem.row_lower, problem.row_upper
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = A.indptr
-        lp.a_matrix_.index_ = A.indices
-        lp.a_matrix_.value_ = A.data
+        lp = highs_lp(problem)
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else
                            highspy.HighsVarType.kContinuous for i in problem.integer]
         h.passModel(lp)
@@ -295,6 +285,24 @@ class DirectHighs(HighsBackend):
             result.extra["stopped_by"] = "gap reached" if met else "stop hook"
         z = np.asarray(h.getSolution().col_value) if result.has_solution else None
         return result, z
+
+
+def highs_lp(problem: Any) -> highspy.HighsLp:
+    """``problem``'s arrays (``c, offset, A, lower, upper, row_lower, row_upper``: a
+    :class:`LinearProblem` or anything with them) as a HiGHS LP, column-wise, no
+    integrality."""
+    lp = highspy.HighsLp()
+    A = problem.A.tocsc()
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_ = problem.c
+    lp.offset_ = float(problem.offset)
+    lp.col_lower_, lp.col_upper_ = problem.lower, problem.upper
+    lp.row_lower_, lp.row_upper_ = problem.row_lower, problem.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr
+    lp.a_matrix_.index_ = A.indices
+    lp.a_matrix_.value_ = A.data
+    return lp
 
 
 def _attach_hooks(h: highspy.Highs, hooks: SolveHooks, problem: LinearProblem

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from specialeplan.solvers.base import SolveResult
-from specialeplan.solvers.highs import collect_result
+from specialeplan.solvers.highs import collect_result, highs_lp
 
 _KEEP = ("c", "offset", "A", "row_lower", "row_upper", "lower", "upper")
 
@@ -55,18 +55,7 @@ class LPSession:
         h.setOptionValue("threads", int(threads))
         if time_limit is not None:
             h.setOptionValue("time_limit", float(time_limit))
-        model = highspy.HighsLp()
-        A = lp.A.tocsc()
-        model.num_col_, model.num_row_ = A.shape[1], A.shape[0]
-        model.col_cost_ = lp.c
-        model.offset_ = float(lp.offset)
-        model.col_lower_, model.col_upper_ = lp.lower, lp.upper
-        model.row_lower_, model.row_upper_ = lp.row_lower, lp.row_upper
-        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        model.a_matrix_.start_ = A.indptr
-        model.a_matrix_.index_ = A.indices
-        model.a_matrix_.value_ = A.data
-        h.passModel(model)
+        h.passModel(highs_lp(lp))
         self.h = h
         self.n_solves = 0
 

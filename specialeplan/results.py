@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -30,13 +31,19 @@ from specialeplan.readable import add_names, name_lookups, round_table, write_wo
 from specialeplan.scenarios.schema import ResolvedScenario
 
 
-def _json_safe(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
+    """``obj`` with numpy scalars as Python ones, paths as text and non-finite floats as
+    None (JSON has no NaN), so every JSON file the package writes is strict JSON."""
     if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
+        return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer | np.bool_):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
     return obj
 
 
@@ -70,7 +77,7 @@ def kpis_record(outcome: RunOutcome) -> dict[str, Any]:
             record[key] = res.extra[key]
     if outcome.solution is not None:
         record.update(outcome.solution.kpis)
-    return _json_safe(record)
+    return json_safe(record)
 
 
 def resolved_record(resolved: ResolvedScenario, outcome: RunOutcome) -> dict[str, Any]:

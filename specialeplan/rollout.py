@@ -46,7 +46,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from specialeplan.api import RunOutcome, build, load_dataset, solve
@@ -56,7 +55,7 @@ from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData
 from specialeplan.model.solution import Solution
 from specialeplan.reload import load_run
-from specialeplan.results import write_results
+from specialeplan.results import json_safe, write_results
 from specialeplan.runfolder import RunFolder, RunFolderExists, RunLock, is_run_folder
 from specialeplan.scenarios.rollout import Rollout
 from specialeplan.scenarios.schema import ResolvedScenario, Scenario
@@ -504,7 +503,7 @@ class RolloutRunner:
         _write_atomic(root / "timeline.csv",
                       lambda p: outcome.timeline.to_csv(p, index=False))
         _write_atomic(root / "rollout.json", lambda p: p.write_text(
-            json.dumps(_json_safe(summary), indent=2, ensure_ascii=False), encoding="utf-8"))
+            json.dumps(json_safe(summary), indent=2, ensure_ascii=False), encoding="utf-8"))
         if self.excel:
             def excel(p: Path) -> None:
                 with pd.ExcelWriter(p, engine="openpyxl") as xw:
@@ -525,18 +524,6 @@ class RolloutRunner:
                     p.name.isdigit() or p.name == ALL_AT_ONCE):
                 shutil.rmtree(p, ignore_errors=True)
                 self.progress(f"removed {p} (not part of this rollout)")
-
-
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, float | np.floating):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, np.integer | np.bool_):
-        return obj.item()
-    return obj
 
 
 def run_rollout(resolved: ResolvedScenario, out: Path, **options: Any) -> RolloutOutcome:
