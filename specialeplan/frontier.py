@@ -41,8 +41,9 @@ import scipy.sparse as sp
 from specialeplan.errors import InfeasibleError, SpecialeplanError, did_you_mean
 from specialeplan.model.families import TERMS
 from specialeplan.model.families.limits import COUNTS
+from specialeplan.runfolder import write_atomic
 from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
-from specialeplan.sweep import FORCED, SweepSpec, make_sweep, run_sweep, write_atomic
+from specialeplan.sweep import FORCED, SweepSpec, make_sweep, run_sweep
 from specialeplan.sweep_report import pareto_front
 
 CRITERIA = (*TERMS, *COUNTS)

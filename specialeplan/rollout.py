@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -56,7 +55,13 @@ from specialeplan.model.sets import ModelData
 from specialeplan.model.solution import Solution
 from specialeplan.reload import load_run
 from specialeplan.results import json_safe, write_results
-from specialeplan.runfolder import RunFolder, RunFolderExists, RunLock, is_run_folder
+from specialeplan.runfolder import (
+    RunFolder,
+    RunFolderExists,
+    RunLock,
+    is_run_folder,
+    write_atomic,
+)
 from specialeplan.scenarios.rollout import Rollout
 from specialeplan.scenarios.schema import ResolvedScenario, Scenario
 from specialeplan.solvers.base import Deadline, SolverOptions, Status, interrupt_requested
@@ -260,15 +265,6 @@ def phasing_sentence(p: dict[str, Any]) -> str:
     return (f"price of phasing in {p['year']}: {p['price']:,.0f} ({p['relative']:.2%} of the "
             f"all-at-once objective {p['all_at_once_objective']:,.0f}){rng} ({gaps}); "
             f"{verdict}")
-
-
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class RolloutRunner:
@@ -500,9 +496,9 @@ class RolloutRunner:
             "price_of_phasing": outcome.phasing,
             "checks": outcome.checks, "seconds": seconds,
         }
-        _write_atomic(root / "timeline.csv",
+        write_atomic(root / "timeline.csv",
                       lambda p: outcome.timeline.to_csv(p, index=False))
-        _write_atomic(root / "rollout.json", lambda p: p.write_text(
+        write_atomic(root / "rollout.json", lambda p: p.write_text(
             json.dumps(json_safe(summary), indent=2, ensure_ascii=False), encoding="utf-8"))
         if self.excel:
             def excel(p: Path) -> None:
@@ -514,7 +510,7 @@ class RolloutRunner:
                         xw, sheet_name="waves", index=False)
                     pd.DataFrame([outcome.phasing]).to_excel(xw, sheet_name="price_of_phasing",
                                                              index=False)
-            _write_atomic(root / "rollout.xlsx", excel)
+            write_atomic(root / "rollout.xlsx", excel)
 
     def _remove_stale(self, keep: set[str]) -> None:
         """After an --overwrite: year folders of an earlier rollout that this one no longer

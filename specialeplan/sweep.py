@@ -76,6 +76,7 @@ from specialeplan.runfolder import (
     RunLock,
     check_folder_name,
     is_run_folder,
+    write_atomic,
 )
 from specialeplan.scenarios.schema import (
     ResolvedScenario,
@@ -693,16 +694,6 @@ def complete_run(folder: Path, key: str) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(record, dict) and record.get("key") == key
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """``write(tmp)`` into a temporary file beside ``path``, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> bool:
