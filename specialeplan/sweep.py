@@ -707,6 +707,8 @@ def write_parquet(df: pd.DataFrame, path: Path) -> bool:
         try:
             df.to_parquet(path, index=False)
         except ImportError:
+            warnings.warn("summary.parquet not written: neither fastparquet nor pyarrow "
+                          "is installed (summary.csv has the same table)", stacklevel=2)
             return False
         return True
     try:
@@ -720,10 +722,20 @@ def write_parquet(df: pd.DataFrame, path: Path) -> bool:
 def write_summary(root: Path, summary: pd.DataFrame) -> None:
     """``summary.csv`` and ``summary.parquet``, each replaced atomically."""
     write_atomic(root / SUMMARY, lambda p: summary.to_csv(p, index=False))
-    write_atomic(root / "summary.parquet",
-                 lambda p: write_parquet(summary, p) or p.write_bytes(b""))
-    if (root / "summary.parquet").stat().st_size == 0:
-        (root / "summary.parquet").unlink()
+    parquet = root / "summary.parquet"
+
+    def _parquet(tmp: Path) -> None:
+        if not write_parquet(summary, tmp):
+            raise _NoParquet
+
+    try:
+        write_atomic(parquet, _parquet)
+    except _NoParquet:  # no stale or empty file that a reader would take for the summary
+        parquet.unlink(missing_ok=True)
+
+
+class _NoParquet(Exception):
+    """No Parquet engine could write the summary (already warned)."""
 
 
 @dataclass
