@@ -15,10 +15,11 @@ import pytest
 from conftest import tree_digest, write_tiny
 from typer.testing import CliRunner
 
+from specialeplan import sweep as sweep_module
 from specialeplan.checker import check_results
 from specialeplan.cli import app
 from specialeplan.errors import ScenarioError
-from specialeplan.sweep import grid_runs, load_sweep, run_sweep
+from specialeplan.sweep import grid_runs, load_sweep, run_sweep, write_summary
 from specialeplan.sweep_report import TIMING_COLUMNS, pareto_front, weighted_quantile
 
 runner = CliRunner()
@@ -340,3 +341,17 @@ def test_sigterm_on_tiny_sweep_keeps_complete_runs(tmp_path: Path) -> None:
     assert set(summary["run"]) == set(complete_runs(out / "many"))
     if proc.returncode == 130:
         assert "interrupted" in output and len(summary) < 30
+
+
+def test_summary_without_a_parquet_engine_leaves_no_parquet_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """summary.csv is written; a stale summary.parquet is removed rather than left behind
+    (or replaced by an empty file) when no engine can write the new one."""
+    table = pd.DataFrame({"run": ["a", "b"], "objective": [1.0, 2.0]})
+    write_summary(tmp_path, table)
+    assert pd.read_parquet(tmp_path / "summary.parquet")["run"].tolist() == ["a", "b"]
+    monkeypatch.setattr(sweep_module, "write_parquet", lambda df, path: False)
+    write_summary(tmp_path, table.assign(objective=[3.0, 4.0]))
+    assert not (tmp_path / "summary.parquet").exists()
+    assert pd.read_csv(tmp_path / "summary.csv")["objective"].tolist() == [3.0, 4.0]
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.csv"]  # no temporary file left
