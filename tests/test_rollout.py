@@ -208,3 +208,32 @@ def test_model_specialer_is_not_used_by_a_rollout(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "model.specialer is not used by a rollout" in res.output.replace("\n", " ")
     assert (tmp_path / "out" / "child" / "2028" / "kpis.json").is_file()
+
+
+def test_interrupt_after_a_wave_keeps_the_complete_waves(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while wave 2027 solves: its plan is kept (complete, checked folder), wave 2028
+    never starts, and rollout.json says the rollout is incomplete and why."""
+    import specialeplan.rollout as rollout_module
+    from specialeplan.solvers.base import clear_interrupt, request_interrupt
+
+    real_solve = rollout_module.solve
+
+    def solve_then_ctrl_c(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        outcome = real_solve(*args, **kwargs)
+        request_interrupt()  # as the signal handler does
+        return outcome
+
+    monkeypatch.setattr(rollout_module, "solve", solve_then_ctrl_c)
+    try:
+        result = run_rollout(load_scenario(write_case(tmp_path)), tmp_path / "out")
+    finally:
+        clear_interrupt()
+    root = tmp_path / "out" / "roll"
+    assert not result.complete and result.stopped == "interrupted before wave 2028"
+    assert [w.year for w in result.waves] == [2027] and result.checks == {"2027": True}
+    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == ["2027"]
+    summary = json.loads((root / "rollout.json").read_text("utf-8"))
+    assert summary["complete"] is False and summary["stopped"] == result.stopped
+    assert summary["price_of_phasing"] == {}
+    assert set(pd.read_csv(root / "timeline.csv")["year"]) == {2027}
