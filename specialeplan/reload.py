@@ -1,9 +1,10 @@
 """Read a results folder back as the model's inputs and its plan, for analyses that start
 from an earlier run (``specialeplan vulnerability``, ``specialeplan rollout --from``).
 
-The folder's ``instance/`` holds exactly what was solved (demand after its growth factors),
-so the :class:`Instance` rebuilt from it, with the scenario's growth folded in
-(:func:`solved_params`), is the model of the run — also for a dataset other than the
+The folder's ``instance/`` holds exactly what was solved (demand after its growth factors,
+capacities after ``capacity_changes``), so the :class:`Instance` rebuilt from it, with the
+scenario's growth and capacity changes folded in (:func:`solved_params`), is the model of the
+run — also for a dataset other than the
 bundled one. The files are read against the file contract (:mod:`specialeplan.contract`),
 so a broken folder is a :class:`DataValidationError` naming file, row and field.
 """
@@ -35,7 +36,7 @@ class LoadedRun:
 
     folder: Path
     instance: Instance
-    params: ModelParams  # the run's rules, demand growth already in ``instance``
+    params: ModelParams  # the run's rules; demand growth, capacity changes already in instance
     solver: dict[str, Any]  # the resolved scenario's solver section
     tables: dict[str, pd.DataFrame]  # designations, assignments, coverage, reach, ...
     kpis: dict[str, Any]
@@ -47,12 +48,13 @@ class LoadedRun:
 
 
 def solved_params(params: ModelParams, specialer: list[str] | None = None) -> ModelParams:
-    """``params`` with every demand growth factor 1 (the folder's demand already holds it)
-    and only the ``specialer`` the folder plans (its instance knows no others)."""
+    """``params`` with every demand growth factor 1 and no ``capacity_changes`` (the folder's
+    demand and capacities already hold them: applied again they would count twice) and only
+    the ``specialer`` the folder plans (its instance knows no others)."""
     per = {s: p.model_copy(update={"demand_growth": None})
            for s, p in params.per_speciale.items() if specialer is None or s in specialer}
     return params.model_copy(update={
-        "demand_growth": 1.0, "per_speciale": per,
+        "demand_growth": 1.0, "per_speciale": per, "capacity_changes": [],
         "defaults": params.defaults.model_copy(update={"demand_growth": 1.0})})
 
 
