@@ -44,7 +44,8 @@ class LPSession:
     """One LP in one HiGHS instance, re-solved under temporary column-bound changes.
 
     ``threads``: HiGHS threads (1 when several sessions run side by side). ``time_limit``
-    caps each solve.
+    caps each solve (not the session: HiGHS's own ``time_limit`` counts its run time over
+    all ``run()`` calls of one object, so it is moved on before each solve).
     """
 
     def __init__(self, lp: LPArrays, *, threads: int = 1,
@@ -53,10 +54,9 @@ class LPSession:
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", int(threads))
-        if time_limit is not None:
-            h.setOptionValue("time_limit", float(time_limit))
         h.passModel(highs_lp(lp))
         self.h = h
+        self.time_limit = None if time_limit is None else float(time_limit)
         self.n_solves = 0
 
     def solve(self, cols: np.ndarray | None = None, lower: np.ndarray | None = None,
@@ -65,15 +65,19 @@ class LPSession:
         elsewhere); the bounds are restored afterwards, the basis is kept."""
         h = self.h
         changed = cols is not None and len(cols) > 0
-        if changed:
-            idx = np.asarray(cols, dtype=np.int32)
-            h.changeColsBounds(len(idx), idx, np.asarray(lower, dtype=float),
-                               np.asarray(upper, dtype=float))
-        t0 = time.perf_counter()
-        h.run()
-        result = collect_result(h, "highs-session", time.perf_counter() - t0)
-        z = np.asarray(h.getSolution().col_value) if result.has_solution else None
-        if changed:
-            h.changeColsBounds(len(idx), idx, self.lp.lower[idx], self.lp.upper[idx])
+        if self.time_limit is not None:  # HiGHS's clock runs on over the session's solves
+            h.setOptionValue("time_limit", h.getRunTime() + self.time_limit)
+        idx = np.asarray(cols if changed else [], dtype=np.int32)
+        try:
+            if changed:
+                h.changeColsBounds(len(idx), idx, np.asarray(lower, dtype=float),
+                                   np.asarray(upper, dtype=float))
+            t0 = time.perf_counter()
+            h.run()
+            result = collect_result(h, "highs-session", time.perf_counter() - t0)
+            z = np.asarray(h.getSolution().col_value) if result.has_solution else None
+        finally:  # an interrupt must not leave a closure's bounds in the session
+            if changed:
+                h.changeColsBounds(len(idx), idx, self.lp.lower[idx], self.lp.upper[idx])
         self.n_solves += 1
         return result, z
