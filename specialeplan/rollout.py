@@ -195,7 +195,7 @@ class WaveRecord:
     year: int | str
     new: list[str]
     planned: list[str]
-    folder: Path
+    folder: Path | None  # None: nothing was written (interrupted before a solution)
     status: str
     objective: float | None = None
     best_bound: float | None = None
@@ -207,7 +207,7 @@ class WaveRecord:
     def summary(self) -> dict[str, Any]:
         """JSON-ready description (for rollout.json)."""
         return {"year": self.year, "new": self.new, "planned": self.planned,
-                "folder": self.folder.name, "status": self.status,
+                "folder": self.folder.name if self.folder else None, "status": self.status,
                 "objective": self.objective, "best_bound": self.best_bound,
                 "mip_gap": self.mip_gap, "seconds": self.seconds, "source": self.source}
 
@@ -319,7 +319,7 @@ class RolloutRunner:
                 if outcome is None:  # pragma: no cover - api contract
                     raise
             if outcome.solution is None and outcome.result.status == Status.INTERRUPTED:
-                return WaveRecord(year, new, params.specialer or [], rf.target,
+                return WaveRecord(year, new, params.specialer or [], None,
                                   "interrupted"), None
             outcome.timings = {"total_seconds": time.perf_counter() - t0}
             write_results(outcome, resolved, rf.tmp, excel=self.excel)
@@ -408,13 +408,20 @@ class RolloutRunner:
             self._prepare(instance)
             self.root.mkdir(parents=True, exist_ok=True)
             waves, stopped = self._waves(instance)
+            if stopped is None and interrupt_requested():  # in the last wave, which kept
+                stopped = f"interrupted in wave {waves[-1].year}"  # its best plan so far
             together = None
             complete = stopped is None and len(waves) == len(self.rollout.years)
             if complete and self.compare:
                 together = self._all_at_once(instance)
+                if interrupt_requested():
+                    complete, stopped = False, "interrupted in the all-at-once plan"
+                if together.folder is None:
+                    together = None
             last = waves[-1] if waves else None
-            phasing = (price_of_phasing(last, together) if complete and last is not None
-                       else {})
+            # the price's range comes from both bounds, so an interrupted side is honest too
+            phasing = (price_of_phasing(last, together) if last is not None and (
+                complete or together is not None) else {})
             timeline = self._timeline(waves)
             outcome = RolloutOutcome(self.root, waves, together, timeline, phasing, complete,
                                      stopped, dict(self.checks))

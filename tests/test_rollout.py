@@ -237,3 +237,41 @@ def test_interrupt_after_a_wave_keeps_the_complete_waves(
     assert summary["complete"] is False and summary["stopped"] == result.stopped
     assert summary["price_of_phasing"] == {}
     assert set(pd.read_csv(root / "timeline.csv")["year"]) == {2027}
+
+
+@pytest.mark.parametrize(("solves", "stopped", "compared"), [
+    (2, "interrupted in wave 2028", False),  # the last wave, with its plan
+    (3, "interrupted in the all-at-once plan", True),
+])
+def test_interrupt_in_the_last_wave_or_the_comparison_is_no_complete_rollout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, solves: int, stopped: str,
+        compared: bool) -> None:
+    """Ctrl-C in the last wave (which keeps its plan) or in the all-at-once plan: every wave
+    is written, but the rollout says it was interrupted (exit 130), not complete."""
+    import specialeplan.rollout as rollout_module
+    from specialeplan.solvers.base import clear_interrupt, request_interrupt
+
+    real_solve = rollout_module.solve
+    calls = []
+
+    def solve_then_ctrl_c(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        outcome = real_solve(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == solves:
+            request_interrupt()  # as the signal handler does
+        return outcome
+
+    monkeypatch.setattr(rollout_module, "solve", solve_then_ctrl_c)
+    try:
+        res = CliRunner().invoke(app, ["rollout", str(write_case(tmp_path)), "--out",
+                                       str(tmp_path / "out"), "--no-excel"])
+    finally:
+        clear_interrupt()
+    assert res.exit_code == 130, res.output
+    assert stopped in res.output
+    root = tmp_path / "out" / "roll"
+    summary = json.loads((root / "rollout.json").read_text("utf-8"))
+    assert summary["complete"] is False and summary["stopped"] == stopped
+    assert [w["year"] for w in summary["waves"]] == [2027, 2028]
+    assert (summary["all_at_once"] is not None) is compared
+    assert (root / "all_at_once").is_dir() is compared
