@@ -426,8 +426,9 @@ class RolloutRunner:
             outcome = RolloutOutcome(self.root, waves, together, timeline, phasing, complete,
                                      stopped, dict(self.checks))
             self._write_summary(outcome, time.perf_counter() - t0)
-            if complete and self.overwrite:
-                self._remove_stale({str(w.year) for w in waves} | {ALL_AT_ONCE})
+            if self.overwrite:  # also when stopped early: rollout.json lists only these
+                self._remove_stale({r.folder.name for r in [*waves, together]
+                                    if r is not None and r.folder is not None})
         return outcome
 
     def _waves(self, instance: Instance) -> tuple[list[WaveRecord], str | None]:
@@ -520,8 +521,9 @@ class RolloutRunner:
             write_atomic(root / "rollout.xlsx", excel)
 
     def _remove_stale(self, keep: set[str]) -> None:
-        """After an --overwrite: year folders of an earlier rollout that this one no longer
-        has (their results would mix with this rollout's)."""
+        """After an --overwrite: the year and all-at-once folders of an earlier rollout that
+        this one did not write (not planned, not reached, interrupted before a solution, or
+        ``--no-compare``); their results would mix with this rollout's."""
         for p in self.root.iterdir():
             if p.is_dir() and p.name not in keep and is_run_folder(p) and (
                     p.name.isdigit() or p.name == ALL_AT_ONCE):

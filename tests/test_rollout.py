@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from specialeplan.cli import app
 from specialeplan.model.examples import tiny_instance, write_dataset
-from specialeplan.rollout import run_rollout
+from specialeplan.rollout import ALL_AT_ONCE, run_rollout
 from specialeplan.scenarios.schema import load_scenario
 
 LINE = [[5, 30, 60], [30, 5, 30], [60, 30, 5]]
@@ -162,6 +162,10 @@ def test_cli_rollout_from_an_existing_folder(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "--overwrite" in again.output
     res = runner.invoke(app, [*args, "--overwrite", "--no-compare"])
     assert res.exit_code == 0, res.output
+    # the earlier rollout's all_at_once/ is gone: rollout.json now says there is none
+    summary = json.loads((tmp_path / "out" / "roll" / "rollout.json").read_text("utf-8"))
+    assert summary["all_at_once"] is None
+    assert not (tmp_path / "out" / "roll" / ALL_AT_ONCE).exists()
 
 
 @pytest.mark.parametrize(("extra", "message"), [
@@ -213,7 +217,8 @@ def test_model_specialer_is_not_used_by_a_rollout(tmp_path: Path) -> None:
 def test_interrupt_after_a_wave_keeps_the_complete_waves(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C while wave 2027 solves: its plan is kept (complete, checked folder), wave 2028
-    never starts, and rollout.json says the rollout is incomplete and why."""
+    never starts, and rollout.json says the rollout is incomplete and why. It overwrites a
+    complete rollout, whose 2028/ and all_at_once/ go (they would mix with this one)."""
     import specialeplan.rollout as rollout_module
     from specialeplan.solvers.base import clear_interrupt, request_interrupt
 
@@ -224,9 +229,11 @@ def test_interrupt_after_a_wave_keeps_the_complete_waves(
         request_interrupt()  # as the signal handler does
         return outcome
 
+    scenario = load_scenario(write_case(tmp_path))
+    assert run_rollout(scenario, tmp_path / "out", excel=False).complete
     monkeypatch.setattr(rollout_module, "solve", solve_then_ctrl_c)
     try:
-        result = run_rollout(load_scenario(write_case(tmp_path)), tmp_path / "out")
+        result = run_rollout(scenario, tmp_path / "out", overwrite=True)
     finally:
         clear_interrupt()
     root = tmp_path / "out" / "roll"
