@@ -329,6 +329,8 @@ def radius_blockers(params: ModelParams, pairs: pd.DataFrame, arcs: pd.DataFrame
            if getattr(fam, name)]
     if fam.allow_unmet:
         out.append("allow_unmet")
+    if fam.committed and any(c.cases > 0 for c in params.committed):
+        out.append("committed")  # an earlier wave's borgerforløb stay where they are
     effect = {"outreach": (arcs["mode"] == "outreach").any(),
               "moved": (pairs["current_cases"][pairs["usable"]] > 0).any(),
               "near_family": len(local) > 0}

@@ -168,6 +168,25 @@ def test_cli_rollout_from_an_existing_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "roll" / ALL_AT_ONCE).exists()
 
 
+def test_a_later_wave_keeps_its_borgerforloeb_where_radius_would_be_chosen(
+        tmp_path: Path) -> None:
+    """With every rule off that needs per-arc flows, 'auto' picks the radius formulation
+    for wave 2027; wave 2028's committed borgerforløb need the arcs, so 'auto' must pick
+    them there (it raised "committed borgerforløb need the per-arc assignment")."""
+    scen = SCENARIO.replace("families: {moved: false}", (
+        "families: {moved: false, capacity: false, speciale_capacity: false, "
+        "min_volume: false, allow_unmet: false, near_family: false, outreach: false}"))
+    out = run_rollout(load_scenario(write_case(tmp_path, scen)), tmp_path / "out",
+                      compare=False, excel=False)
+    assert out.complete, out.stopped
+    assert all(out.checks.values()) and set(out.checks) == {"2027", "2028"}
+    from specialeplan.api import build
+    from specialeplan.reload import load_run
+
+    first = load_run(out.root / "2027")  # the case is one where radius is chosen
+    assert build(first.instance, first.params).data.assignment == "radius"
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     ("  2029: [C]\n", "unknown speciale 'C'"),
     ("  2029: [A]\n", "speciale 'A' is in wave 2027 and wave 2029"),
