@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from specialeplan.errors import SpecialeplanError
+from specialeplan.errors import ResultsNotWritten, SpecialeplanError, WorkerFailed
 
 
 class _UI:
@@ -76,6 +76,12 @@ def rollout(
                                  excel=excel, maps=maps, check=check,
                                  progress=lambda m: console.print(m, highlight=False),
                                  verbose=verbose)
+    except ResultsNotWritten as exc:
+        cli.fail(exc, 4)
+        return
+    except WorkerFailed as exc:
+        cli.fail(exc, 1)
+        return
     except SpecialeplanError as exc:
         cli.fail(exc)
         return
@@ -178,6 +184,12 @@ def vulnerability(
                 overwrite=overwrite, excel=excel, maps=maps,
                 progress=lambda m: console.print(m, highlight=False),
                 on_closure=lambda done, total: bar.update(task, completed=done, total=total))
+    except ResultsNotWritten as exc:
+        cli.fail(exc, 4)
+        return
+    except WorkerFailed as exc:
+        cli.fail(exc, 1)
+        return
     except SpecialeplanError as exc:
         cli.fail(exc)
         return

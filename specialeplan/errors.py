@@ -42,6 +42,16 @@ class SolverError(SpecialeplanError):
     """The requested solver is unknown, unavailable, or failed."""
 
 
+class ResultsNotWritten(SpecialeplanError):
+    """Results could not be written where asked (disk full, read-only, no permission); the
+    CLI exits with code 4."""
+
+
+class WorkerFailed(SpecialeplanError):
+    """A worker process of a parallel analysis died (killed, out of memory); the CLI exits
+    with code 1."""
+
+
 class InfeasibleError(SpecialeplanError):
     """The scenario is infeasible; ``diagnosis`` explains which families cause it and
     ``outcome`` (a ``RunOutcome`` without solution) is what a results folder records."""

@@ -61,6 +61,7 @@ from specialeplan.runfolder import (
     RunLock,
     is_run_folder,
     write_atomic,
+    writing,
 )
 from specialeplan.scenarios.rollout import Rollout
 from specialeplan.scenarios.schema import ResolvedScenario, Scenario
@@ -69,6 +70,7 @@ from specialeplan.solvers.base import Deadline, SolverOptions, Status, interrupt
 PS = ["provider_id", "speciale"]
 KS = ["municipality_code", "speciale"]
 ALL_AT_ONCE = "all_at_once"
+_KEPT = "the year folders written before are kept"
 TIMELINE_COLUMNS = ["year", "wave", "speciale", "new", "specialfunktioner",
                     "raadgivningsfunktioner", "demand", "served", "near_family", "unmet",
                     "mean_travel_minutes", "cost"]
@@ -322,12 +324,13 @@ class RolloutRunner:
                 return WaveRecord(year, new, params.specialer or [], None,
                                   "interrupted"), None
             outcome.timings = {"total_seconds": time.perf_counter() - t0}
-            write_results(outcome, resolved, rf.tmp, excel=self.excel)
-            if self.maps and outcome.solution is not None:
-                from specialeplan.maps_html import write_all_maps
+            with writing(rf.target, _KEPT):
+                write_results(outcome, resolved, rf.tmp, excel=self.excel)
+                if self.maps and outcome.solution is not None:
+                    from specialeplan.maps_html import write_all_maps
 
-                write_all_maps(rf.tmp)
-            folder = rf.publish()
+                    write_all_maps(rf.tmp)
+                folder = rf.publish()
         res = outcome.result
         record = WaveRecord(year, new, list(params.specialer or []), folder, str(res.status),
                             res.objective, res.best_bound, res.mip_gap,
@@ -361,7 +364,8 @@ class RolloutRunner:
             raise ScenarioError(f"--from {src}: provider {unknown[0]!r} is not in the "
                                 f"scenario's dataset {self.sc.dataset!r}")
         t0 = time.perf_counter()
-        with RunFolder(self.root, str(year), overwrite=self.overwrite) as rf:
+        with RunFolder(self.root, str(year), overwrite=self.overwrite) as rf, writing(
+                rf.target, _KEPT):
             shutil.copytree(src, rf.tmp, dirs_exist_ok=True)
             folder = rf.publish()
         k = loaded.kpis
@@ -391,6 +395,10 @@ class RolloutRunner:
                           "waves decide which specialer each year plans")
         if self.root.exists() and not self.root.is_dir():
             raise ScenarioError(f"{self.root} exists and is not a folder")
+        if is_run_folder(self.root):  # never write years into (or over) a plan of `run`
+            raise RunFolderExists(
+                f"{self.root} holds the results of a single run (kpis.json), not a rollout; "
+                "use another --out (or scenario name) for the rollout")
         if self.root.is_dir() and not self.overwrite:
             done = [p.name for p in sorted(self.root.iterdir()) if is_run_folder(p)]
             if done or (self.root / "rollout.json").is_file():
@@ -504,10 +512,12 @@ class RolloutRunner:
             "price_of_phasing": outcome.phasing,
             "checks": outcome.checks, "seconds": seconds,
         }
-        write_atomic(root / "timeline.csv",
-                      lambda p: outcome.timeline.to_csv(p, index=False))
-        write_atomic(root / "rollout.json", lambda p: p.write_text(
-            json.dumps(json_safe(summary), indent=2, ensure_ascii=False), encoding="utf-8"))
+        with writing(root, _KEPT):
+            write_atomic(root / "timeline.csv",
+                         lambda p: outcome.timeline.to_csv(p, index=False))
+            write_atomic(root / "rollout.json", lambda p: p.write_text(
+                json.dumps(json_safe(summary), indent=2, ensure_ascii=False),
+                encoding="utf-8"))
         if self.excel:
             def excel(p: Path) -> None:
                 with pd.ExcelWriter(p, engine="openpyxl") as xw:
@@ -518,7 +528,8 @@ class RolloutRunner:
                         xw, sheet_name="waves", index=False)
                     pd.DataFrame([outcome.phasing]).to_excel(xw, sheet_name="price_of_phasing",
                                                              index=False)
-            write_atomic(root / "rollout.xlsx", excel)
+            with writing(root, _KEPT):
+                write_atomic(root / "rollout.xlsx", excel)
 
     def _remove_stale(self, keep: set[str]) -> None:
         """After an --overwrite: the year and all-at-once folders of an earlier rollout that

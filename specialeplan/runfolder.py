@@ -33,11 +33,12 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from specialeplan.errors import SpecialeplanError
+from specialeplan.errors import ResultsNotWritten, SpecialeplanError
 
 try:  # POSIX; on Windows the lock file is exclusive-create only (see RunLock)
     import fcntl
@@ -121,6 +122,17 @@ def _os_error(exc: OSError, path: Path, doing: str) -> RunFolderError:
             errno.EACCES: " (permission denied)", errno.ENOTDIR: " (a part of it is a file)",
             errno.EEXIST: " (a file is in the way)"}.get(exc.errno or 0, "")
     return RunFolderError(f"cannot {doing} {path}: {reason}{hint}")
+
+
+@contextmanager
+def writing(path: Path, kept: str = "") -> Iterator[None]:
+    """Inside: an ``OSError`` (disk full, read-only, no permission) becomes
+    :class:`ResultsNotWritten` naming ``path`` and what is ``kept``."""
+    try:
+        yield
+    except OSError as exc:
+        detail = str(_os_error(exc, Path(exc.filename) if exc.filename else path, "write"))
+        raise ResultsNotWritten(f"{detail}{'; ' + kept if kept else ''}") from None
 
 
 class RunLock:

@@ -301,3 +301,43 @@ def test_interrupt_in_the_last_wave_or_the_comparison_is_no_complete_rollout(
     assert [w["year"] for w in summary["waves"]] == [2027, 2028]
     assert (summary["all_at_once"] is not None) is compared
     assert (root / "all_at_once").is_dir() is compared
+
+
+def test_an_out_root_that_holds_a_run_is_refused(tmp_path: Path) -> None:
+    """`specialeplan run` of the same scenario wrote OUT/roll/ (a plan): the rollout must not
+    write its years into that folder, not even with --overwrite."""
+    path = write_case(tmp_path)
+    runner = CliRunner()
+    res = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "out"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    for extra in ([], ["--overwrite"]):
+        res = runner.invoke(app, ["rollout", str(path), "--out", str(tmp_path / "out"),
+                                  *extra])
+        assert res.exit_code == 2, res.output
+        assert "single run" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "out" / "roll" / "2027").exists()
+
+
+def test_a_write_error_is_a_clear_message_with_exit_4(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk while wave 2028 is written: exit 4, a message naming the cause, no
+    traceback; wave 2027's folder stays."""
+    import errno
+
+    import specialeplan.rollout as rollout_module
+
+    real = rollout_module.write_results
+
+    def full_disk(outcome, resolved, folder, **kw):  # noqa: ANN001, ANN003, ANN202
+        if "2028" in str(resolved.chain[-1]):
+            raise OSError(errno.ENOSPC, "No space left on device", str(folder / "x.csv"))
+        return real(outcome, resolved, folder, **kw)
+
+    monkeypatch.setattr(rollout_module, "write_results", full_disk)
+    res = CliRunner().invoke(app, ["rollout", str(write_case(tmp_path)), "--out",
+                                   str(tmp_path / "out"), "--no-excel"])
+    assert res.exit_code == 4, res.output
+    assert "No space left on device" in res.output and "disk is full" in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert (tmp_path / "out" / "roll" / "2027" / "kpis.json").is_file()
+
