@@ -87,6 +87,9 @@ KEYS: dict[str, list[str]] = {
 #: to; ``outreach``: a matrikelløs team that works in the citizen's home municipality;
 #: ``both``: a place and an outreach team. Empty (e.g. OR-Library data) = residential.
 PROVIDER_KINDS = ("residential", "outreach", "both", "")
+#: the kinds that deliver at a physical place / by outreach (matrikelløst)
+PHYSICAL_KINDS = ("residential", "both", "")
+OUTREACH_KINDS = ("outreach", "both")
 #: population_by_age.age_group values: children and young people, and adults
 AGE_GROUPS = ("0-17", "18+")
 LARGE = 1e15  # a data number from here breaks the solver (HiGHS's large_matrix_value)

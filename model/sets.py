@@ -33,12 +33,8 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.errors import ScenarioError, did_you_mean
-from specialeplan.model.instance import Instance
+from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS, Instance
 from specialeplan.model.params import ModelParams
-
-#: providers.kind values that deliver at a physical place / by outreach (matrikelløst)
-PHYSICAL_KINDS = ("residential", "both", "")
-OUTREACH_KINDS = ("outreach", "both")
 
 
 @dataclass(frozen=True)

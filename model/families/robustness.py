@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.model.builder import ProblemBuilder, group_rows
+from specialeplan.model.instance import PHYSICAL_KINDS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
@@ -16,8 +17,6 @@ if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
 
 KS = ["municipality_code", "speciale"]
-#: providers.kind values with a physical place (as in :mod:`specialeplan.model.sets`)
-PHYSICAL_KINDS = ("residential", "both", "")
 
 
 def backup_candidates(data: ModelData) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:

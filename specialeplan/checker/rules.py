@@ -23,15 +23,13 @@ import pandas as pd
 
 from specialeplan.checker.report import Collector, g
 from specialeplan.contract import MODES, RESULT_TABLES, SOLUTION_STATUSES
+from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS
 from specialeplan.model.params import ModelParams
 
 KS = ["municipality_code", "speciale"]
 PS = ["provider_id", "speciale"]
 RS = ["region", "speciale"]
 EPS_TRAVEL = 1e-9  # the model builder's own slack on travel/reach cutoffs
-# providers.kind values that have a place / an outreach team (data/README.md)
-PHYSICAL_KINDS = {"residential", "both", ""}
-OUTREACH_KINDS = {"outreach", "both"}
 
 
 @dataclass
