@@ -12,6 +12,7 @@ first and every number shown as precisely as it means something.
   gap, every term and KPI, then one row per speciale), then one sheet per table, each column
   shown by meaning: borgerforløb with 2 decimals, minutes with 1, shares with 3, costs and
   objective values with 1. The cells hold the full values; only the display is rounded.
+  :func:`write_sheets` does the same for any sheets (the rollout's and the N-1 workbooks).
 """
 
 from __future__ import annotations
@@ -101,7 +102,12 @@ def kpi_sheet(kpis: dict[str, Any]) -> pd.DataFrame:
 def write_workbook(path: Path, tables: dict[str, pd.DataFrame], kpis: dict[str, Any]) -> Path:
     """``results.xlsx``: the KPI sheet first, then the tables, with display formats by
     meaning and readable column widths."""
-    sheets = {"kpis": kpi_sheet(kpis), **tables}
+    return write_sheets(path, {"kpis": kpi_sheet(kpis), **tables})
+
+
+def write_sheets(path: Path, sheets: dict[str, pd.DataFrame]) -> Path:
+    """A workbook of ``sheets`` in order, each column with its display format by meaning
+    and a readable width (a sheet named ``kpis`` is a :func:`kpi_sheet`)."""
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, df in sheets.items():
             df.to_excel(xw, sheet_name=name, index=False)

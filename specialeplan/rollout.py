@@ -53,6 +53,7 @@ from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData
 from specialeplan.model.solution import Solution
+from specialeplan.readable import write_sheets
 from specialeplan.reload import load_run
 from specialeplan.results import json_safe, write_results
 from specialeplan.runfolder import (
@@ -272,8 +273,8 @@ def phasing_sentence(p: dict[str, Any]) -> str:
 class RolloutRunner:
     """Plans a rollout wave by wave into ``out/<name>/`` (module docstring).
 
-    ``progress(message)`` is called with one line per step; ``on_solved(record)`` after each
-    wave. Each wave gets the scenario's ``solver`` options (its ``time_limit`` per wave).
+    ``progress(message)`` is called with one line per step. Each wave gets the scenario's
+    ``solver`` options (its ``time_limit`` per wave).
     """
 
     def __init__(self, resolved: ResolvedScenario, out: Path, *, from_dir: Path | None = None,
@@ -372,9 +373,7 @@ class RolloutRunner:
         record = WaveRecord(year, new, list(new), folder, str(k.get("status")),
                             k.get("objective"), k.get("best_bound"), k.get("mip_gap"),
                             time.perf_counter() - t0, source=str(src))
-        from specialeplan.api import build as build_model
-
-        data = build_model(loaded.instance, loaded.params).data
+        data = build(loaded.instance, loaded.params).data
         sol = Solution(**{n: loaded.tables[n] for n in ("designations", "assignments",
                                                         "coverage", "reach", "near_family",
                                                         "regions")}, kpis=k)
@@ -519,17 +518,14 @@ class RolloutRunner:
                 json.dumps(json_safe(summary), indent=2, ensure_ascii=False),
                 encoding="utf-8"))
         if self.excel:
-            def excel(p: Path) -> None:
-                with pd.ExcelWriter(p, engine="openpyxl") as xw:
-                    outcome.timeline.to_excel(xw, sheet_name="timeline", index=False)
-                    pd.DataFrame([w.summary() for w in outcome.waves]).assign(
-                        new=lambda d: d["new"].map(", ".join),
-                        planned=lambda d: d["planned"].map(len)).to_excel(
-                        xw, sheet_name="waves", index=False)
-                    pd.DataFrame([outcome.phasing]).to_excel(xw, sheet_name="price_of_phasing",
-                                                             index=False)
+            waves = pd.DataFrame([w.summary() for w in outcome.waves])
+            if len(waves):
+                waves = waves.assign(new=waves["new"].map(", ".join),
+                                     planned=waves["planned"].map(len))
+            sheets = {"timeline": outcome.timeline, "waves": waves,
+                      "price_of_phasing": pd.DataFrame([outcome.phasing])}
             with writing(root, _KEPT):
-                write_atomic(root / "rollout.xlsx", excel)
+                write_atomic(root / "rollout.xlsx", lambda p: write_sheets(p, sheets))
 
     def _remove_stale(self, keep: set[str]) -> None:
         """After an --overwrite: the year and all-at-once folders of an earlier rollout that

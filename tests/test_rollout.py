@@ -114,7 +114,10 @@ def test_timeline_and_summary_files(rolled) -> None:  # noqa: ANN001
     assert b["mean_travel_minutes"] == pytest.approx(30) and b["specialfunktioner"] == 1
     summary = json.loads((rolled.root / "rollout.json").read_text(encoding="utf-8"))
     assert summary["complete"] and summary["price_of_phasing"]["price"] == pytest.approx(600)
-    assert (rolled.root / "rollout.xlsx").is_file()
+    book = pd.read_excel(rolled.root / "rollout.xlsx", sheet_name=None)
+    assert list(book) == ["timeline", "waves", "price_of_phasing"]
+    assert list(book["waves"]["year"]) == [2027, 2028]
+    assert book["price_of_phasing"].at[0, "price"] == pytest.approx(600)
 
 
 def test_demand_grows_by_year_and_earlier_specialer_keep_their_specialfunktioner(
