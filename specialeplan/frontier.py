@@ -258,12 +258,11 @@ def frontier_table(root: Path, sweep: Any, bound: str, minimise: str,
 def write_frontier_plot(table: pd.DataFrame, path: Path, *, bound: str, minimise: str,
                         title: str = "") -> Path:
     """f1 against f2: every point, the front joined, each labelled with its limit."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 5))
+    # a bare Figure, never pyplot: a frontier run from a notebook keeps its backend and figures
+    fig = Figure(figsize=(7, 5))
+    ax = fig.subplots()
     ok = table[table[bound].notna() & table[minimise].notna()]
     dom = ok[~ok["non_dominated"].astype(bool)]
     front = ok[ok["non_dominated"].astype(bool)].sort_values(bound)
@@ -282,5 +281,4 @@ def write_frontier_plot(table: pd.DataFrame, path: Path, *, bound: str, minimise
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path

@@ -48,6 +48,35 @@ def test_maps_module_leaves_the_backend_alone() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_sweep_and_frontier_plots_leave_pyplot_alone(tmp_path: Path) -> None:
+    """The Pareto, stability and frontier PNGs of a sweep run from a notebook: the kernel's
+    backend stays and its open figures stay open."""
+    code = f"""
+import matplotlib
+matplotlib.use("svg")
+import matplotlib.pyplot as plt
+import pandas as pd
+from specialeplan.frontier import write_frontier_plot
+from specialeplan.sweep_report import write_pareto, write_stability
+mine = plt.figure()
+out = {str(tmp_path)!r}
+t = pd.DataFrame({{"run": ["a", "b", "c"], "status": ["optimal"] * 3,
+                  "x": [1.0, 2.0, 3.0], "y": [3.0, 1.0, 2.0]}})
+write_pareto(t, ["x", "y"], out + "/p.png")
+st = pd.DataFrame({{"speciale": ["A", "A"], "provider_id": ["P0", "P1"],
+                   "provider_name": ["n0", "n1"], "municipality_name": ["m", "m"],
+                   "share": [1.0, 0.5]}})
+write_stability(st, out + "/s.png", n_runs=2)
+f = pd.DataFrame({{"limit": [3.0, 2.0], "travel": [3.0, 2.0], "objective": [1.0, 2.0],
+                  "non_dominated": [True, True]}})
+write_frontier_plot(f, out + "/f.png", bound="travel", minimise="objective")
+assert matplotlib.get_backend() == "svg", matplotlib.get_backend()
+assert plt.get_fignums() == [mine.number], plt.get_fignums()
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert all((tmp_path / f"{n}.png").stat().st_size > 1000 for n in "psf")
+
+
 def test_nice_cap_stops_the_scale_before_the_outliers() -> None:
     values = np.array([0, 2, 3, 5, 8, 10, 12, 15, 18, 150, 190, np.nan])
     cap, above = nice_cap(values, 0.8)
