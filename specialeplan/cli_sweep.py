@@ -214,7 +214,10 @@ def providers(
     per = comp.groupby("provider_id").agg(
         specialer=("speciale", lambda s: ", ".join(sorted(s))),
         today=("designated_today", "sum"))
+    # a provider without competence rows (custom data) is competent in nothing, not NaN
     prov = prov.join(per, on="provider_id")
+    prov["specialer"] = prov["specialer"].fillna("")
+    prov["today"] = prov["today"].fillna(0).astype(int)
     out = _console()
     title = "Providers" + (f" competent in {speciale}" if speciale else "") + (
         f" in {municipality}" if municipality else "")
@@ -229,7 +232,7 @@ def providers(
                 else f"{maxc.get(r['provider_id'], 0):,.0f}")
         t.add_row(r["provider_id"], str(r["name"]), f"{r['municipality']} "
                   f"({r['municipality_code']})", str(r["owner"]), str(r["kind"]),
-                  f"{r['capacity']:,.0f}", str(int(r["today"] or 0)), last)
+                  f"{r['capacity']:,.0f}", str(r["today"]), last)
     out.print(t)
 
 
