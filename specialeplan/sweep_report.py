@@ -16,7 +16,12 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.checker.reading import read_csv, read_kpis_object
-from specialeplan.contract import INFEASIBILITY, RESULT_TABLES, SOLUTION_STATUSES
+from specialeplan.contract import (
+    INFEASIBILITY,
+    INSTANCE_TABLES,
+    RESULT_TABLES,
+    SOLUTION_STATUSES,
+)
 from specialeplan.model.families import TERMS
 
 #: statuses of runs with a solution (the rows stability and Pareto fronts use)
@@ -206,10 +211,9 @@ def stability(folders: list[Path]) -> pd.DataFrame:
 
 def _names(folder: Path) -> pd.DataFrame:
     """provider_id → provider_name, municipality_code, municipality_name (instance/)."""
-    prov = pd.read_csv(folder / "instance" / "providers.csv", dtype=str,
-                       keep_default_na=False)
-    munis = pd.read_csv(folder / "instance" / "municipalities.csv", dtype=str,
-                        keep_default_na=False)
+    # through the contract: a missing instance/ is a named error, not a FileNotFoundError
+    prov = read_csv(folder, INSTANCE_TABLES["providers"])
+    munis = read_csv(folder, INSTANCE_TABLES["municipalities"])
     out = prov[["provider_id", "name", "municipality_code"]].rename(
         columns={"name": "provider_name"})
     return out.merge(munis[["code", "name"]].rename(
