@@ -214,7 +214,10 @@ def providers(
     per = comp.groupby("provider_id").agg(
         specialer=("speciale", lambda s: ", ".join(sorted(s))),
         today=("designated_today", "sum"))
+    # a provider without competence rows (custom data) is competent in nothing, not NaN
     prov = prov.join(per, on="provider_id")
+    prov["specialer"] = prov["specialer"].fillna("")
+    prov["today"] = prov["today"].fillna(0).astype(int)
     out = _console()
     title = "Providers" + (f" competent in {speciale}" if speciale else "") + (
         f" in {municipality}" if municipality else "")
@@ -229,7 +232,7 @@ def providers(
                 else f"{maxc.get(r['provider_id'], 0):,.0f}")
         t.add_row(r["provider_id"], str(r["name"]), f"{r['municipality']} "
                   f"({r['municipality_code']})", str(r["owner"]), str(r["kind"]),
-                  f"{r['capacity']:,.0f}", str(int(r["today"] or 0)), last)
+                  f"{r['capacity']:,.0f}", str(r["today"]), last)
     out.print(t)
 
 
@@ -311,9 +314,11 @@ def compare(
     at this gap"), the specialfunktioner added, removed and kept per speciale with names, and
     the municipalities whose mean travel changes most.
     """
-    from specialeplan.compare import compare_many, write_comparison
+    from specialeplan.compare import check_out, compare_many, write_comparison
 
     try:
+        if out is not None:
+            check_out(out)  # before the comparison is printed, not after
         comps = compare_many(list(folders), top=top)
     except SpecialeplanError as exc:
         _fail(exc)
@@ -330,6 +335,8 @@ def compare(
 
 
 def _print_comparison(c: object) -> None:
+    import pandas as pd
+
     from specialeplan.cli_data import _console
     from specialeplan.compare import NOT_SIGNIFICANT, SIGNIFICANT, Comparison
 
@@ -344,12 +351,12 @@ def _print_comparison(c: object) -> None:
         t.add_column(col, justify="left" if col in ("metric", "significance") else "right")
     colour = {NOT_SIGNIFICANT: "yellow", SIGNIFICANT: "green"}
     for _, r in c.kpis.iterrows():
-        if r["a"] is None and r["b"] is None or (pd_isna(r["a"]) and pd_isna(r["b"])):
+        if pd.isna(r["a"]) and pd.isna(r["b"]):
             continue
         fl = r["flag"] if isinstance(r["flag"], str) else ""
-        pct = "" if pd_isna(r["delta_pct"]) else f"{100 * r['delta_pct']:+.2f} %"
+        pct = "" if pd.isna(r["delta_pct"]) else f"{100 * r['delta_pct']:+.2f} %"
         t.add_row(str(r["metric"]), _fmt(r["a"]), _fmt(r["b"]),
-                  "" if pd_isna(r["delta"]) else f"{r['delta']:+,.6g}", pct,
+                  "" if pd.isna(r["delta"]) else f"{r['delta']:+,.6g}", pct,
                   f"[{colour.get(fl, 'dim')}]{fl}[/]" if fl else "")
     con.print(t)
     d = c.designations
@@ -370,15 +377,12 @@ def _print_comparison(c: object) -> None:
         for col in ("municipality", "A", "B", "Δ"):
             t.add_column(col, justify="left" if col == "municipality" else "right")
         for _, r in m.iterrows():
+            change = (f"{r['delta']:+.1f}" if r["served_in"] == "both" else
+                      "not served in B" if r["served_in"] == "A only" else "not served in A")
             t.add_row(f"{r['municipality_name']} ({r['municipality_code']})",
-                      *(("–" if pd_isna(v) else f"{v:.1f}") for v in
-                        (r["mean_travel_a"], r["mean_travel_b"])), f"{r['delta']:+.1f}")
+                      *(("–" if pd.isna(v) else f"{v:.1f}") for v in
+                        (r["mean_travel_a"], r["mean_travel_b"])), change)
         con.print(t)
-
-
-def pd_isna(v: object) -> bool:
-    """True for None and NaN."""
-    return v is None or (isinstance(v, float) and v != v)
 
 
 def register(app: typer.Typer) -> None:

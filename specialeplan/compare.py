@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.checker.reading import read_csv, read_kpis_object
-from specialeplan.contract import RESULT_TABLES, SOLUTION_STATUSES
-from specialeplan.errors import SpecialeplanError
+from specialeplan.contract import INSTANCE_TABLES, RESULT_TABLES, SOLUTION_STATUSES
+from specialeplan.errors import DataValidationError, SpecialeplanError
 from specialeplan.model.families import TERMS
 
 KPIS = ("specialfunktioner", "raadgivningsfunktioner", "mean_travel_minutes",
@@ -45,6 +45,8 @@ KPIS = ("specialfunktioner", "raadgivningsfunktioner", "mean_travel_minutes",
 KPI_TERM = {"mean_travel_minutes": "travel", "total_unmet": "unmet",
             "reach_shortfalls": "reach_shortfall", "near_family_borgerforloeb": "near_family",
             "moved_borgerforloeb": "moved"}
+#: the files ``--out`` writes
+OUT_SUFFIXES = (".csv", ".xlsx", ".json")
 NOT_SIGNIFICANT = "not significant at this gap"
 SIGNIFICANT = "beyond the gap"
 UNKNOWN = "gap unknown"
@@ -54,7 +56,8 @@ UNKNOWN = "gap unknown"
 class Comparison:
     """B against A: ``kpis`` (metric, a, b, delta, delta_pct, flag), ``designations`` (one row
     per provider and speciale designated in either: change added/removed/kept), and
-    ``municipalities`` (mean family travel per municipality in both, largest changes first)."""
+    ``municipalities`` (mean family travel per municipality in both; those served in one
+    run only first, ``served_in`` "A only"/"B only", then the largest changes)."""
 
     a: Path
     b: Path
@@ -109,13 +112,9 @@ def flag(delta: float | None, combined_gap: float | None) -> str | None:
 
 def _names(folder: Path) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Provider name, provider municipality and municipality name (instance/)."""
-    prov = pd.read_csv(folder / "instance" / "providers.csv", dtype=str,
-                       keep_default_na=False)
-    munis = pd.read_csv(folder / "instance" / "municipalities.csv", dtype=str,
-                        keep_default_na=False)
-    return (prov.set_index("provider_id")["name"],
-            prov.set_index("provider_id")["municipality_code"],
-            munis.set_index("code")["name"])
+    prov = read_csv(folder, INSTANCE_TABLES["providers"]).set_index("provider_id")
+    munis = read_csv(folder, INSTANCE_TABLES["municipalities"]).set_index("code")
+    return prov["name"].fillna(""), prov["municipality_code"], munis["name"].fillna("")
 
 
 def _tables(folder: Path, kpis: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -123,6 +122,19 @@ def _tables(folder: Path, kpis: dict[str, Any]) -> dict[str, pd.DataFrame]:
         return {n: pd.DataFrame(columns=list(c.columns)) for n, c in RESULT_TABLES.items()
                 if n in ("designations", "assignments")}
     return {n: read_csv(folder, RESULT_TABLES[n]) for n in ("designations", "assignments")}
+
+
+def _read_folder(folder: Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame],
+                                        tuple[pd.Series, pd.Series, pd.Series]]:
+    """kpis.json, the result tables and the names of one folder; a reading error names the
+    folder (the reader's names only the file inside it)."""
+    try:
+        kpis = read_kpis_object(folder)
+        return kpis, _tables(folder, kpis), _names(folder)
+    except DataValidationError as exc:
+        raise DataValidationError(f"{exc.detail} (is {folder} a results folder?)",
+                                  file=str(folder / exc.file) if exc.file else str(folder),
+                                  row=exc.row, field=exc.field) from None
 
 
 def _municipal_travel(asg: pd.DataFrame) -> pd.Series:
@@ -144,7 +156,7 @@ def compare_folders(a: str | Path, b: str | Path, *, top: int = 10) -> Compariso
     for f in (a, b):
         if not f.is_dir():
             raise SpecialeplanError(f"{f}: no such results folder")
-    ka, kb = read_kpis_object(a), read_kpis_object(b)
+    (ka, tab_a, names_a), (kb, tab_b, names_b) = _read_folder(a), _read_folder(b)
     ga, gb = _abs_gap(ka), _abs_gap(kb)
     combined = ga + gb if ga is not None and gb is not None else None
     rows: list[dict[str, Any]] = []
@@ -174,9 +186,8 @@ def compare_folders(a: str | Path, b: str | Path, *, top: int = 10) -> Compariso
             if k in KPI_TERM else None)
     kpi_table = pd.DataFrame(rows)
 
-    tab_a, tab_b = _tables(a, ka), _tables(b, kb)
-    pname_a, pmuni_a, mname_a = _names(a)
-    pname_b, pmuni_b, mname_b = _names(b)
+    pname_a, pmuni_a, mname_a = names_a
+    pname_b, pmuni_b, mname_b = names_b
     pname = pd.concat([pname_b, pname_a])
     pname = pname[~pname.index.duplicated()]
     pmuni = pd.concat([pmuni_b, pmuni_a])
@@ -207,11 +218,15 @@ def compare_folders(a: str | Path, b: str | Path, *, top: int = 10) -> Compariso
     mun = mun.reset_index()
     mun["municipality_name"] = mun["municipality_code"].map(mname)
     mun["delta"] = mun["mean_travel_b"] - mun["mean_travel_a"]
-    mun = mun.assign(_abs=mun["delta"].abs()).sort_values(
-        ["_abs", "municipality_code"], ascending=[False, True], na_position="last")
-    mun = mun[mun["delta"].notna()].head(top) if top else mun
+    # served in one run only has no delta but is the largest change of all: listed first
+    has_a, has_b = mun["mean_travel_a"].notna(), mun["mean_travel_b"].notna()
+    mun["served_in"] = np.select([has_a & has_b, has_a], ["both", "A only"], default="B only")
+    mun = mun.assign(_one=mun["served_in"] != "both", _abs=mun["delta"].abs()).sort_values(
+        ["_one", "_abs", "municipality_code"], ascending=[False, False, True],
+        na_position="last")
+    mun = mun.head(top) if top else mun
     mun = mun[["municipality_code", "municipality_name", "mean_travel_a", "mean_travel_b",
-               "delta"]].reset_index(drop=True)
+               "delta", "served_in"]].reset_index(drop=True)
     return Comparison(a=a, b=b, label_a=_label(a), label_b=_label(b),
                       status_a=ka.get("status"), status_b=kb.get("status"),
                       combined_gap=combined,
@@ -240,22 +255,34 @@ def comparison_tables(comps: list[Comparison]) -> dict[str, pd.DataFrame]:
     return {k: pd.concat(v, ignore_index=True) for k, v in out.items()}
 
 
+def check_out(path: str | Path) -> Path:
+    """``path`` if :func:`write_comparison` can write it (.csv, .xlsx, .json; pandas has no
+    .xls writer), else a :class:`SpecialeplanError` (checked before comparing)."""
+    path = Path(path)
+    if path.suffix.lower() not in OUT_SUFFIXES:
+        raise SpecialeplanError(f"--out {path}: use a .csv, .xlsx or .json file")
+    return path
+
+
 def write_comparison(comps: list[Comparison], path: str | Path) -> Path:
     """Write the comparison tables: ``.csv`` (one table, a ``table`` column says which),
     ``.xlsx`` (one sheet per table) or ``.json`` (an object of record lists)."""
-    path = Path(path)
+    path = check_out(path)
     tables = comparison_tables(comps)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         pd.concat([df.assign(table=name) for name, df in tables.items()],
                   ignore_index=True).to_csv(path, index=False)
-    elif suffix in (".xlsx", ".xls"):
-        with pd.ExcelWriter(path) as xw:
+    elif suffix == ".xlsx":
+        try:
+            xw = pd.ExcelWriter(path)
+        except ImportError as exc:
+            raise SpecialeplanError(f"--out {path}: writing .xlsx needs openpyxl ({exc}); "
+                                    "or use .csv or .json") from None
+        with xw:
             for name, df in tables.items():
                 df.to_excel(xw, sheet_name=name, index=False)
-    elif suffix == ".json":
+    else:
         doc = {name: json.loads(df.to_json(orient="records")) for name, df in tables.items()}
         path.write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
-    else:
-        raise SpecialeplanError(f"--out {path}: use a .csv, .xlsx or .json file")
     return path

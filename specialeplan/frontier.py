@@ -77,7 +77,7 @@ def point_weights(weights: dict[str, float], minimise: str, bound: str) -> dict[
     return out
 
 
-def _raw_f2(problem: Any, params: Any, bound: str) -> np.ndarray:
+def _raw_f2(problem: Any, bound: str) -> np.ndarray:
     """The raw f2 as a vector over the problem's columns (and its constant)."""
     if bound in COUNTS:
         c = np.zeros(problem.n_columns)
@@ -103,7 +103,7 @@ def f2_minimum(resolved: ResolvedScenario, instance: Any, bound: str) -> float |
     built = build(instance, params)
     p = built.problem
     # the objective as named terms (both backends read them): f2 raw, then the penalties
-    rows = [_raw_f2(p, params, bound)]
+    rows = [_raw_f2(p, bound)]
     names, offsets = [bound], [float(p.term_offsets[p.term_names.index(bound)])
                                if bound in TERMS else 0.0]
     for k in PENALTIES:
@@ -128,7 +128,8 @@ def f2_minimum(resolved: ResolvedScenario, instance: Any, bound: str) -> float |
 
 
 def f2_at_best_f1(resolved: ResolvedScenario, instance: Any, bound: str) -> float | None:
-    """f2 of the plan with the least f1 (no limit): where the front starts."""
+    """f2 of the plan with the least f1 (no limit): where the front starts. ``resolved`` has
+    the frontier's point weights (:func:`point_weights`)."""
     from specialeplan.api import build, solve
 
     sc = resolved.scenario
@@ -142,8 +143,9 @@ def f2_at_best_f1(resolved: ResolvedScenario, instance: Any, bound: str) -> floa
         return None
     if bound in COUNTS:
         return float(sol.kpis[bound])
-    weight = getattr(sc.model.weights, bound)
-    return float(sol.kpis["terms"][bound]) / weight if weight else None
+    # point_weights gives the bounded term a positive (tie-break) weight: the raw value is
+    # the weighted term divided by it
+    return float(sol.kpis["terms"][bound]) / getattr(sc.model.weights, bound)
 
 
 def epsilons(hi: float, lo: float, steps: int, integer: bool) -> list[float]:
@@ -258,12 +260,11 @@ def frontier_table(root: Path, sweep: Any, bound: str, minimise: str,
 def write_frontier_plot(table: pd.DataFrame, path: Path, *, bound: str, minimise: str,
                         title: str = "") -> Path:
     """f1 against f2: every point, the front joined, each labelled with its limit."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 5))
+    # a bare Figure, never pyplot: a frontier run from a notebook keeps its backend and figures
+    fig = Figure(figsize=(7, 5))
+    ax = fig.subplots()
     ok = table[table[bound].notna() & table[minimise].notna()]
     dom = ok[~ok["non_dominated"].astype(bool)]
     front = ok[ok["non_dominated"].astype(bool)].sort_values(bound)
@@ -282,5 +283,4 @@ def write_frontier_plot(table: pd.DataFrame, path: Path, *, bound: str, minimise
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path

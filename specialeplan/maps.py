@@ -42,6 +42,8 @@ BORNHOLM_SHIFT = (-2.35, 1.45)
 #: the colour scale stops at this quantile of the municipalities' values (then ``≥``)
 CAP_QUANTILE = 0.9
 GREY = (0.85, 0.85, 0.85, 1.0)
+LOST = (0.45, 0.45, 0.45, 1.0)  # difference map: served in A, nobody served in B
+NO_SOLUTION = "black"  # vulnerability map: no plan without this specialfunktion
 FIGSIZE = (9.6, 7.4)
 MAP_AXES = (0.0, 0.02, 0.74, 0.86)  # the map; right of it the colour bar and the legend
 BAR_AXES = (0.775, 0.50, 0.02, 0.36)
@@ -121,9 +123,10 @@ def nice_cap(values: np.ndarray, quantile: float = CAP_QUANTILE, floor: float = 
     return cap, bool((v > cap + 1e-9).any())
 
 
-def _base_map(ax, munis: pd.DataFrame, colors: list, hatch: np.ndarray | None = None,
+def _base_map(ax, munis: pd.DataFrame, colors: list, hatches: list[str | None] | None = None,
               ) -> bool:  # noqa: ANN001 - a matplotlib Axes
-    """Municipality shapes (or points) in ``colors``; returns whether shapes were drawn."""
+    """Municipality shapes (or points) in ``colors``, shapes hatched by ``hatches`` (one per
+    municipality, None: plain); returns whether shapes were drawn."""
     rings = municipality_rings(set(munis["code"]))
     if rings is not None:
         moved = False
@@ -131,10 +134,10 @@ def _base_map(ax, munis: pd.DataFrame, colors: list, hatch: np.ndarray | None = 
             ax.add_collection(PolyCollection(
                 [_shift_ring(r) for r in rings[code]], facecolors=[colors[i]],
                 edgecolors="white", linewidths=0.3,
-                hatch="////" if hatch is not None and hatch[i] else None))
+                hatch=hatches[i] if hatches is not None else None))
             moved |= any(r[:, 0].mean() > BORNHOLM_LON for r in rings[code])
         if moved:
-            x0, y0 = 14.4 + BORNHOLM_SHIFT[0] - 0.08, 54.95 + BORNHOLM_SHIFT[1] - 0.08
+            x0, y0 = BORNHOLM_LON + BORNHOLM_SHIFT[0] - 0.08, 54.95 + BORNHOLM_SHIFT[1] - 0.08
             ax.add_patch(Rectangle((x0, y0), 0.95, 0.45, fill=False, lw=0.6, ec="0.45"))
             ax.text(x0 + 0.03, y0 + 0.41, "Bornholm", fontsize=6, color="0.35", va="top")
     else:
@@ -189,6 +192,15 @@ def _round(v: float) -> float:
         return 0.0
     mag = 10 ** math.floor(math.log10(v))
     return float(round(v / mag) * mag) if v >= 10 else float(max(1, round(v)))
+
+
+def _round_up(v: float) -> float:
+    """``v`` rounded up to a half step of its magnitude (1490 → 1500, 7.2 → 8); 1 for
+    ``v`` ≤ 0."""
+    if v <= 0:
+        return 1.0
+    step = 10 ** math.floor(math.log10(v)) / (2 if v >= 10 else 1)
+    return float(math.ceil(v / step - 1e-9) * step)
 
 
 def _labels(fig: Figure, ax, xs: np.ndarray, ys: np.ndarray, texts: list[str],  # noqa: ANN001
@@ -266,7 +278,7 @@ def plot_speciale(folder: Path | str, speciale: str, *, labels: bool = True,
     cap, above = nice_cap(travel, cap_quantile)
     norm = Normalize(0, cap)
     colors = [cmap(norm(min(t, cap))) if np.isfinite(t) else GREY for t in travel]
-    _base_map(ax, munis, colors, unmet)
+    _base_map(ax, munis, colors, ["////" if u else None for u in unmet])
     lon, lat = _spread(des)
     cases = des["cases"].to_numpy(dtype=float)
     sizes = marker_size(cases)
@@ -301,14 +313,8 @@ def plot_speciale(folder: Path | str, speciale: str, *, labels: bool = True,
     if labels and len(des):
         names = [str(prov["name"].get(p, p))[:24] for p in des["provider_id"]]
         _labels(fig, ax, lon, lat, names, sizes)
-    cax = fig.add_axes(BAR_AXES)
-    cb = fig.colorbar(_mappable(cmap, norm), cax=cax, extend="max" if above else "neither")
-    cb.set_label("mean family travel per borgerforløb (minutes)", fontsize=8)
-    if above:
-        ticks = cb.get_ticks()
-        cb.set_ticks(ticks)
-        cb.set_ticklabels([f"≥ {t:g}" if abs(t - cap) < 1e-9 else f"{t:g}" for t in ticks])
-    cb.ax.tick_params(labelsize=7)
+    _capped_colorbar(fig, cmap, cap, above,
+                     "mean family travel per borgerforløb (minutes)")
     served = float(cov["served"].sum())
     outreach = float(cov["outreach"].sum()) if "outreach" in cov else 0.0
     nf = float(cov["near_family"].sum()) if "near_family" in cov else 0.0
@@ -318,6 +324,22 @@ def plot_speciale(folder: Path | str, speciale: str, *, labels: bool = True,
              f"year ({outreach:,.0f} by outreach), {nf:,.0f} helped near the family, "
              f"{cov['unmet'].sum():,.0f} unmet", ha="center", fontsize=8, color="0.25")
     return fig
+
+
+def _capped_colorbar(fig: Figure, cmap, cap: float, above: bool,  # noqa: ANN001
+                     label: str):  # noqa: ANN202 - a matplotlib Colorbar
+    """The colour bar of a scale from 0 to ``cap``; with values ``above`` it, the cap is
+    always a tick, labelled ``≥ cap`` (the locator's ticks need not include it), and the
+    ticks just below it are dropped so the labels do not overlap."""
+    cb = fig.colorbar(_mappable(cmap, Normalize(0, cap)), cax=fig.add_axes(BAR_AXES),
+                      extend="max" if above else "neither")
+    cb.set_label(label, fontsize=8)
+    if above:
+        ticks = [float(t) for t in cb.get_ticks() if t < 0.92 * cap] + [cap]
+        cb.set_ticks(ticks)
+        cb.set_ticklabels([f"{t:g}" for t in ticks[:-1]] + [f"≥ {cap:g}"])
+    cb.ax.tick_params(labelsize=7)
+    return cb
 
 
 def _mappable(cmap, norm):  # noqa: ANN001, ANN202 - matplotlib objects
@@ -349,7 +371,10 @@ def plot_difference(folder_a: Path | str, folder_b: Path | str, speciale: str, *
     """What changes from plan A to plan B for one speciale: municipalities coloured by the
     change in mean family travel (blue shorter, red longer, capped), specialfunktioner kept
     (grey), opened in B (green triangles) and closed in B (red crosses), each sized by its
-    borgerforløb; rådgivningsfunktioner of B as stars."""
+    borgerforløb; rådgivningsfunktioner of B as stars. A municipality served by
+    specialfunktioner in only one plan has no change in travel: it is hatched, dark grey
+    (``xxxx``) where B serves nobody that A served (lost service), light grey (``....``)
+    where B serves what A did not; plain light grey where neither serves anybody."""
     a, b = Path(folder_a), Path(folder_b)
     munis = _read(b, "instance/municipalities.csv")
     cov_a, cov_b = _read(a, "coverage.csv"), _read(b, "coverage.csv")
@@ -361,13 +386,20 @@ def plot_difference(folder_a: Path | str, folder_b: Path | str, speciale: str, *
     tb = cov_b[cov_b["speciale"] == speciale].set_index("municipality_code")
     travel = lambda t: t["mean_travel_minutes"].reindex(munis["code"]).to_numpy(  # noqa: E731
         dtype=float)
-    diff = np.nan_to_num(travel(tb), nan=0.0) - np.nan_to_num(travel(ta), nan=0.0)
+    # NaN travel = nobody served there in that plan: no 0 minutes, so lost service never
+    # looks like an improvement
+    t_a, t_b = travel(ta), travel(tb)
+    lost, gained = np.isfinite(t_a) & np.isnan(t_b), np.isnan(t_a) & np.isfinite(t_b)
+    diff = t_b - t_a
     cap, above = nice_cap(np.abs(diff), 0.95, floor=5.0)
     cmap = colormaps["RdBu_r"]
     norm = TwoSlopeNorm(0.0, -cap, cap)
     fig = MapFigure(figsize=FIGSIZE)
     ax = fig.add_axes(MAP_AXES)
-    _base_map(ax, munis, [cmap(norm(np.clip(d, -cap, cap))) for d in diff])
+    colors = [LOST if lo else GREY if not np.isfinite(d) else cmap(norm(np.clip(d, -cap, cap)))
+              for d, lo in zip(diff, lost, strict=True)]
+    _base_map(ax, munis, colors, ["xxxx" if lo else "...." if g else None
+                                  for lo, g in zip(lost, gained, strict=True)])
     prov = _read(b, "instance/providers.csv").set_index("provider_id")
     da = _read(a, "designations.csv")
     db = _read(b, "designations.csv")
@@ -394,6 +426,12 @@ def plot_difference(folder_a: Path | str, folder_b: Path | str, speciale: str, *
                for mk, c, lab in kinds.values()]
     handles.append(Line2D([], [], ls="", marker="*", ms=11, mfc="gold", mec="black",
                           label="rådgivningsfunktion in B"))
+    if lost.any():
+        handles.append(Patch(fc=LOST, ec="white", hatch="xxxx", label="not served in B"))
+    if gained.any():
+        handles.append(Patch(fc=GREY, ec="0.3", hatch="....", label="not served in A"))
+    if (np.isnan(t_a) & np.isnan(t_b)).any():
+        handles.append(Patch(fc=GREY, ec="white", label="served in neither"))
     _legend(fig, handles)
     changed = (m["_merge"] != "both").to_numpy()
     if labels and changed.any():
@@ -408,7 +446,10 @@ def plot_difference(folder_a: Path | str, folder_b: Path | str, speciale: str, *
     fig.suptitle(f"{speciale}: {a.name} (A) → {b.name} (B)", fontsize=11, x=0.45, y=0.975)
     fig.text(0.45, 0.925, f"{n_open} opened, {n_close} closed, "
              f"{int((m['_merge'] == 'both').sum())} kept; unmet {ta['unmet'].sum():,.0f} → "
-             f"{tb['unmet'].sum():,.0f} borgerforløb", ha="center", fontsize=8, color="0.25")
+             f"{tb['unmet'].sum():,.0f} borgerforløb" + (
+                 f"; {int(lost.sum())} municipalit{'y' if lost.sum() == 1 else 'ies'} not "
+                 "served in B" if lost.any() else ""),
+             ha="center", fontsize=8, color="0.25")
     return fig
 
 
@@ -438,7 +479,7 @@ def plot_vulnerability(vuln_folder: Path | str, results: Path | str, speciale: s
                        labels: bool = True) -> MapFigure:
     """The closures of one speciale coloured by their damage (``vulnerability.csv``, classes
     at its quantiles), sized by the borgerforløb they displace; a black ring where the
-    closure breaks a rule."""
+    closure breaks a rule; black where it leaves no solution (damage ``inf``)."""
     v = _read(vuln_folder, "vulnerability.csv")
     res = Path(results)
     munis = _read(res, "instance/municipalities.csv")
@@ -456,15 +497,19 @@ def plot_vulnerability(vuln_folder: Path | str, results: Path | str, speciale: s
     _base_map(ax, munis, [(0.93, 0.93, 0.93, 1.0)] * len(munis))
     lon, lat = _spread(rows)
     damage = rows["damage"].to_numpy(dtype=float)
-    finite = np.where(np.isfinite(damage), damage, np.nanmax(damage[np.isfinite(damage)],
-                                                              initial=0.0))
-    levels = _damage_levels(finite)
+    # no solution (inf) is worse than any damage: its own colour, not the top class's
+    unsolved = np.isposinf(damage)
+    finite = np.isfinite(damage)
+    levels = _damage_levels(damage)
     cmap = colormaps["YlOrRd"]
-    norm = BoundaryNorm(levels, cmap.N)
+    norm = BoundaryNorm(levels, cmap.N, extend="min" if (damage[finite] < levels[0]).any()
+                        else "neither")
     sizes = marker_size(np.maximum(rows["displaced"].to_numpy(dtype=float), 1.0))
-    order = np.argsort(finite)
-    ax.scatter(lon[order], lat[order], s=sizes[order], c=finite[order], cmap=cmap,
+    order = [i for i in np.argsort(damage) if finite[i]]
+    ax.scatter(lon[order], lat[order], s=sizes[order], c=damage[order], cmap=cmap,
                norm=norm, edgecolors="black", linewidths=0.5, zorder=3)
+    ax.scatter(lon[unsolved], lat[unsolved], s=sizes[unsolved], c=NO_SOLUTION,
+               edgecolors="black", linewidths=0.5, zorder=3)
     broken = (rows["broken_rules"].notna() & (rows["broken_rules"].astype(str) != "")
               ).to_numpy()
     if broken.any():
@@ -473,15 +518,19 @@ def plot_vulnerability(vuln_folder: Path | str, results: Path | str, speciale: s
     _size_legend(ax, rows["displaced"].to_numpy(dtype=float), title="borgerforløb displaced")
     handles = [Line2D([], [], ls="", marker="o", ms=9, mfc="none", mec="black", mew=1.2,
                       label="closure breaks a rule")] if broken.any() else []
+    if unsolved.any():
+        handles.append(Line2D([], [], ls="", marker="o", ms=7, mfc=NO_SOLUTION, mec="black",
+                              label="no solution without it"))
     if handles:
         _legend(fig, handles)
     if labels:
-        top = np.argsort(-finite)[:12]
+        top = np.argsort(-np.nan_to_num(damage, nan=-np.inf), kind="stable")[:12]
         pname = rows["provider_id"].map(prov["name"]).fillna(rows["provider_id"]).astype(str)
         names = [f"{int(rows['rank'].iloc[i])}. {pname.iloc[i][:20]}" for i in top]
         _labels(fig, ax, lon[top], lat[top], names, sizes[top])
     cax = fig.add_axes(BAR_AXES)
-    cb = fig.colorbar(_mappable(cmap, norm), cax=cax, format="{x:,.0f}")
+    cb = fig.colorbar(_mappable(cmap, norm), cax=cax, format="{x:,.0f}",
+                      extend=norm.extend)
     cb.set_label("damage if it closes (objective added)", fontsize=8)
     cb.ax.tick_params(labelsize=7)
     fig.suptitle(f"{speciale}: what if a specialfunktion closes?", fontsize=11, x=0.45, y=0.975)
@@ -493,11 +542,13 @@ def plot_vulnerability(vuln_folder: Path | str, results: Path | str, speciale: s
 
 
 def _damage_levels(values: np.ndarray) -> list[float]:
-    """Colour classes for damage: 0 and quantile steps, rounded, strictly increasing."""
-    v = values[np.isfinite(values)]
+    """Colour classes for the finite damage: 0 and quantile steps, rounded, strictly
+    increasing; the top rounded up, so the largest damage is inside the top class."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
     top = float(v.max()) if v.size else 1.0
     qs = [0.0] + [_round(float(np.quantile(v, q))) for q in (0.25, 0.5, 0.75, 0.9)] + [
-        _round(top) or 1.0]
+        _round_up(top)]
     out: list[float] = []
     for q in qs:
         if not out or q > out[-1]:

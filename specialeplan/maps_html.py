@@ -4,11 +4,11 @@
 capped scale of :mod:`specialeplan.maps`) with a tooltip per municipality (demand, served,
 by outreach, near the family, unmet, mean travel, its rådgivningsfunktion); specialfunktioner
 as circles sized by borgerforløb with a tooltip (provider name and id, borgerforløb, by
-outreach, mean family travel of its citizens, capacity used, rådgivning area: the
-municipalities it advises); rådgivningsfunktioner ringed in gold. Layers can be switched on
-and off. ``maps/vulnerability.html`` of a vulnerability folder: each closure coloured by its
-damage, with its figures in the tooltip. The files load Leaflet from a CDN when opened; the
-data are inside the file.
+outreach, mean family travel of its citizens, the provider's total capacity, rådgivning
+area: the municipalities it advises); rådgivningsfunktioner ringed in gold. Layers can be
+switched on and off. ``maps/vulnerability.html`` of a vulnerability folder: each closure
+coloured by its damage (black: no solution without it), with its figures in the tooltip.
+The files load Leaflet from a CDN when opened; the data are inside the file.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pandas as pd
 from branca.colormap import LinearColormap, StepColormap
 
 from specialeplan.errors import DataValidationError
-from specialeplan.maps import _bundled_rings, _read, nice_cap
+from specialeplan.maps import NO_SOLUTION, _bundled_rings, _read, nice_cap
 
 CENTER = (56.1, 11.2)
 VIRIDIS_R = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]
@@ -183,13 +183,12 @@ def vulnerability_html(vuln_folder: Path | str, results: Path | str) -> folium.M
     prov = _read(res, "instance/providers.csv").set_index("provider_id")
     loc = munis.set_index("code")[["lat", "lon"]]
     damage = v["damage"].to_numpy(dtype=float)
-    finite = np.where(np.isfinite(damage), damage, np.nanmax(damage[np.isfinite(damage)],
-                                                              initial=0.0))
-    levels = _damage_levels(finite)
+    levels = _damage_levels(damage)  # of the finite damage: no solution (inf) is black
     colors = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026", "#800026"]
     cmap = StepColormap(colors[:len(levels) - 1] or colors[:1], index=levels,
                         vmin=levels[0], vmax=levels[-1],
-                        caption="damage if it closes (objective added)")
+                        caption="damage if it closes (objective added; black: no solution "
+                                "without it)")
     m = folium.Map(location=CENTER, zoom_start=7, tiles="OpenStreetMap",
                    control_scale=True)
     cmap.add_to(m)
@@ -210,13 +209,16 @@ def vulnerability_html(vuln_folder: Path | str, results: Path | str) -> folium.M
                f"family travel {_fmt(r.travel_added, 0)} min (+"
                f"{_fmt(r.travel_added_per_displaced)} per displaced)<br>"
                f"municipalities losing rådgivning: {r.reach_lost}; now full: "
-               f"{r.pushed_to_capacity}<br>damage {_fmt(r.damage, 0)}"
+               f"{r.pushed_to_capacity}<br>damage "
+               + ("no solution without it" if np.isposinf(damage[i]) else _fmt(r.damage, 0))
                + (f"<br>breaks: {r.broken_rules}" if isinstance(r.broken_rules, str)
                   and r.broken_rules else ""))
         folium.CircleMarker(
             location=(float(lat), float(lon)),
             radius=float(3 + 1.1 * np.sqrt(max(r.displaced, 0.0))), color="black", weight=1,
-            fill=True, fill_color=cmap(min(finite[i], levels[-1])), fill_opacity=0.9,
+            fill=True, fill_color=(NO_SOLUTION if np.isposinf(damage[i]) else
+                                   cmap(float(np.clip(damage[i], levels[0], levels[-1])))),
+            fill_opacity=0.9,
             tooltip=folium.Tooltip(tip, sticky=True)).add_to(group)
     folium.LayerControl(collapsed=True).add_to(m)
     _title(m, f"What if it closes? {len(v)} closures, ranked by damage")

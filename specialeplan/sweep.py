@@ -67,6 +67,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from specialeplan.contract import SOLUTION_STATUSES
 from specialeplan.errors import InfeasibleError, ScenarioError, SpecialeplanError
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
@@ -650,6 +651,8 @@ class _Dask:
                     except Exception as exc:  # noqa: BLE001 - e.g. the worker died
                         result = RunResult(run.name, "error", f"{type(exc).__name__}: {exc}")
                     fut.release()
+                    if result.status == "interrupted":  # as in _Sequential: redone by --resume
+                        continue
                     self._publish(run, result)
                     done(run, result)
                 tick()
@@ -852,7 +855,9 @@ def run_sweep(
                                   "status": result.status,
                                   "reason": result.reason, "seconds": result.seconds}
             progress.done += 1
-            if rows[run.name].get("status") not in ("optimal", "time_limit", "feasible"):
+            # the statuses with a solution, as in the summary (an interrupted run without
+            # one never gets here: it is redone by --resume)
+            if rows[run.name].get("status") not in SOLUTION_STATUSES:
                 progress.failed += 1
             write_summary(root, summary())
             event("done", progress, run, result)

@@ -16,7 +16,12 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.checker.reading import read_csv, read_kpis_object
-from specialeplan.contract import INFEASIBILITY, RESULT_TABLES, SOLUTION_STATUSES
+from specialeplan.contract import (
+    INFEASIBILITY,
+    INSTANCE_TABLES,
+    RESULT_TABLES,
+    SOLUTION_STATUSES,
+)
 from specialeplan.model.families import TERMS
 
 #: statuses of runs with a solution (the rows stability and Pareto fronts use)
@@ -148,15 +153,14 @@ def pareto_front(table: pd.DataFrame, columns: tuple[str, str] | list[str]) -> p
 def write_pareto(table: pd.DataFrame, columns: tuple[str, str] | list[str], path: Path,
                  *, title: str = "", label: str = "run") -> Path:
     """A scatter plot of the runs on two columns with the non-dominated ones joined."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    # a bare Figure, never pyplot: a sweep run from a notebook keeps its backend and figures
     x, y = columns
     front = pareto_front(table, columns)
     vals = table[[x, y]].apply(pd.to_numeric, errors="coerce")
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig = Figure(figsize=(7, 5))
+    ax = fig.subplots()
     ax.scatter(vals[x], vals[y], color="0.6", label="dominated")
     f = vals[front.to_numpy()].sort_values(x)
     ax.plot(f[x], f[y], "o-", color="tab:red", label="non-dominated")
@@ -170,7 +174,6 @@ def write_pareto(table: pd.DataFrame, columns: tuple[str, str] | list[str], path
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
@@ -208,10 +211,9 @@ def stability(folders: list[Path]) -> pd.DataFrame:
 
 def _names(folder: Path) -> pd.DataFrame:
     """provider_id → provider_name, municipality_code, municipality_name (instance/)."""
-    prov = pd.read_csv(folder / "instance" / "providers.csv", dtype=str,
-                       keep_default_na=False)
-    munis = pd.read_csv(folder / "instance" / "municipalities.csv", dtype=str,
-                        keep_default_na=False)
+    # through the contract: a missing instance/ is a named error, not a FileNotFoundError
+    prov = read_csv(folder, INSTANCE_TABLES["providers"])
+    munis = read_csv(folder, INSTANCE_TABLES["municipalities"])
     out = prov[["provider_id", "name", "municipality_code"]].rename(
         columns={"name": "provider_name"})
     return out.merge(munis[["code", "name"]].rename(
@@ -222,10 +224,7 @@ def _names(folder: Path) -> pd.DataFrame:
 def write_stability(st: pd.DataFrame, path: Path, *, n_runs: int, title: str = "") -> Path:
     """Heat map: providers (rows, with name and municipality) × specialer (columns), the
     colour the share of runs in which the provider is a specialfunktion of the speciale."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     label = st["provider_id"] + " " + st["provider_name"].fillna("") + " (" + st[
         "municipality_name"].fillna("") + ")"
@@ -234,7 +233,8 @@ def write_stability(st: pd.DataFrame, path: Path, *, n_runs: int, title: str = "
     grid = grid.loc[grid.max(axis=1).sort_values(ascending=False).index]
     h = max(3.0, 0.22 * len(grid) + 1.5)
     w = max(5.0, 1.1 * len(grid.columns) + 4.5)
-    fig, ax = plt.subplots(figsize=(w, min(h, 60.0)))
+    fig = Figure(figsize=(w, min(h, 60.0)))  # not pyplot (see write_pareto)
+    ax = fig.subplots()
     im = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="viridis", vmin=0, vmax=1)
     ax.set_xticks(range(len(grid.columns)))
     ax.set_xticklabels(grid.columns, rotation=30, ha="right", fontsize=8)
@@ -245,5 +245,4 @@ def write_stability(st: pd.DataFrame, path: Path, *, n_runs: int, title: str = "
                  "(1 = robust core, blank = never)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path

@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from specialeplan.cli import app
 from specialeplan.compare import NOT_SIGNIFICANT, SIGNIFICANT, compare_folders
+from specialeplan.errors import DataValidationError
 
 runner = CliRunner()
 
@@ -118,3 +119,45 @@ def test_compare_needs_folders(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no such results folder" in result.output
     result = runner.invoke(app, ["compare", str(tmp_path)])
     assert result.exit_code == 2
+
+
+def test_lost_service_is_listed_first(folders: tuple[Path, Path]) -> None:
+    """B serves nobody in Aarhus (751): no delta, yet the largest change, listed first."""
+    a, b = folders
+    asg = pd.read_csv(b / "assignments.csv", dtype={"municipality_code": str})
+    asg[asg["municipality_code"] != "751"].to_csv(b / "assignments.csv", index=False)
+    m = compare_folders(a, b, top=1).municipalities
+    assert m.iloc[0]["municipality_name"] == "Aarhus" and m.iloc[0]["served_in"] == "A only"
+    assert m.iloc[0]["mean_travel_a"] == pytest.approx(9.0)
+    assert pd.isna(m.iloc[0]["mean_travel_b"]) and pd.isna(m.iloc[0]["delta"])
+    assert set(compare_folders(b, a).municipalities["served_in"]) == {"B only", "both"}
+    result = runner.invoke(app, ["compare", str(a), str(b)])
+    assert result.exit_code == 0, result.output
+    assert "not served in B" in result.output and "nan" not in result.output
+
+
+def test_compare_out_must_be_csv_xlsx_or_json(folders: tuple[Path, Path],
+                                              tmp_path: Path) -> None:
+    a, b = folders
+    result = runner.invoke(app, ["compare", str(a), str(b), "--out", str(tmp_path / "x.xls")])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert "use a .csv, .xlsx or .json file" in result.output
+    assert not (tmp_path / "x.xls").exists()
+
+
+def test_compare_names_the_folder_that_is_not_a_results_folder(
+        folders: tuple[Path, Path], tmp_path: Path) -> None:
+    a, _ = folders
+    empty = tmp_path / "not_results"
+    empty.mkdir()
+    with pytest.raises(DataValidationError, match="not_results") as exc:
+        compare_folders(a, empty)
+    assert "kpis.json" in str(exc.value) and "results folder" in str(exc.value)
+    # kpis.json there, instance/ missing: named, not a FileNotFoundError
+    half = tmp_path / "half"
+    shutil.copytree(a, half)
+    shutil.rmtree(half / "instance")
+    result = runner.invoke(app, ["compare", str(a), str(half)])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # a message, no traceback
+    assert "half" in result.output and "providers.csv" in result.output

@@ -15,6 +15,7 @@ from specialeplan.cli import app
 from specialeplan.contract import RESULT_TABLES
 from specialeplan.data import load_denmark
 from specialeplan.errors import ScenarioError
+from specialeplan.model.examples import tiny_instance, write_dataset
 from specialeplan.model.sets import check_names
 from specialeplan.scenarios.schema import bundled_scenario_dir, load_scenario
 from specialeplan.sweep import load_sweep
@@ -89,6 +90,25 @@ def test_data_providers(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "Did you mean 'autisme'" in result.output
     result = runner.invoke(app, ["data", "providers", "--municipality", "Arhus"])
     assert result.exit_code == 2 and "Aarhus" in result.output
+
+
+def test_data_providers_on_custom_data_with_a_provider_competent_in_nothing(
+        tmp_path: Path) -> None:
+    """P2 has no competence rows: listed with no specialer, not a crash on int(NaN)."""
+    providers = [{"id": f"P{i}", "at": i} for i in range(3)]
+    competence = [{"id": f"P{i}", "speciale": "A", "designated_today": i == 0}
+                  for i in range(2)]
+    inst = tiny_instance([[5, 30, 60], [30, 5, 30], [60, 30, 5]], providers,
+                         {(k, "A"): 10 for k in range(3)}, competence,
+                         codes=["101", "147", "151"])
+    write_dataset(inst, tmp_path / "d")
+    result = runner.invoke(app, ["data", "providers", "--data", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[1]: line for line in result.output.splitlines()
+            if line.split()[1:2] and line.split()[1] in ("P0", "P1", "P2")}
+    assert set(rows) == {"P0", "P1", "P2"}
+    assert rows["P2"].split("│")[-3].strip() == "0"  # designated today
+    assert rows["P0"].split("│")[-3].strip() == "1"
 
 
 def test_results_are_readable_and_still_check(tmp_path: Path) -> None:
