@@ -24,11 +24,13 @@ from specialeplan.solvers.base import (
     SolveHooks,
     SolveResult,
     SolverOptions,
+    Status,
     interrupt_requested,
     interruptible,
 )
 from specialeplan.solvers.highs import (
     HighsBackend,
+    cancel_after,
     collect_result,
     ctrl_c_cancels,
     highs_option_dict,
@@ -167,7 +169,7 @@ class PyomoHighs(HighsBackend):
         h = self._opt._solver_model
         h.run = h.solve
         try:
-            with ctrl_c_cancels(h) as pressed:
+            with ctrl_c_cancels(h) as pressed, cancel_after(h, cfg.time_limit) as overran:
                 if pressed.is_set():  # came while the model was built: do not start
                     return interrupted_before_start(self.name, problem), None
                 res = self._opt.solve(model)
@@ -175,6 +177,9 @@ class PyomoHighs(HighsBackend):
             raise SolverError(f"HiGHS failed: {exc}") from exc
         result = collect_result(h, self.name, time.perf_counter() - t0,
                                 interrupted=pressed.is_set())
+        if overran.is_set() and not pressed.is_set():
+            result.status = Status.TIME_LIMIT if result.has_solution else Status.NO_SOLUTION
+            result.extra["stopped_by"] = "time limit (HiGHS cancelled after overrunning it)"
         result.extra["appsi_termination"] = str(res.termination_condition)
         if not result.has_solution:
             return result, None

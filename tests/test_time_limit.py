@@ -108,3 +108,30 @@ def test_run_ends_within_its_time_limit(tmp_path: Path, scenario: str, limit: in
     assert kpis["status"] in ("time_limit", "no_solution")
     if limit >= 30:
         assert kpis["objective"] is not None
+
+
+class _FakeHighs:
+    def __init__(self) -> None:
+        self.cancelled = 0
+
+    def cancelSolve(self) -> None:  # noqa: N802 - highspy's name
+        self.cancelled += 1
+
+
+def test_highs_is_cancelled_once_it_overruns_its_limit() -> None:
+    """HiGHS's sub-MIP heuristics overran a 25 s limit by 8 s: a watchdog cancels the solve
+    at the limit plus the grace; a solve that ends in time is left alone."""
+    from specialeplan.solvers.highs import OVERRUN_GRACE, cancel_after
+
+    slow = _FakeHighs()
+    with cancel_after(slow, 0.05) as overran:
+        time.sleep(0.05 + OVERRUN_GRACE + 0.3)
+    assert overran.is_set() and slow.cancelled == 1
+    fast = _FakeHighs()
+    with cancel_after(fast, 0.05) as overran:
+        pass
+    time.sleep(0.05 + OVERRUN_GRACE + 0.2)  # the timer is stopped, not merely late
+    assert not overran.is_set() and fast.cancelled == 0
+    with cancel_after(fast, None) as overran:  # no limit, no watchdog
+        pass
+    assert not overran.is_set()
