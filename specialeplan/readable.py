@@ -25,6 +25,10 @@ import pandas as pd
 from specialeplan.contract import TableContract
 
 DIGITS = 6
+SHARE_DIGITS = 12
+"""Shares (reach.csv's ``share``, a fraction of a municipality's demand) keep 12 decimals:
+the checker multiplies them by demand, and 6 decimals of 31 million borgerforløb are 15."""
+SHARE_COLUMNS = frozenset({"share"})
 
 #: Excel display formats by column meaning (first match on the column name wins)
 FORMATS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -69,11 +73,13 @@ def add_names(df: pd.DataFrame, contract: TableContract,
 
 
 def round_table(df: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
-    """Every float column rounded to ``digits`` decimals (no ``-0.0``)."""
+    """Every float column rounded to ``digits`` decimals (shares to :data:`SHARE_DIGITS`;
+    no ``-0.0``)."""
     out = df.copy()
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]):
-            out[col] = out[col].round(digits) + 0.0
+            places = max(digits, SHARE_DIGITS) if col in SHARE_COLUMNS else digits
+            out[col] = out[col].round(places) + 0.0
     return out
 
 

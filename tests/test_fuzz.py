@@ -320,3 +320,13 @@ def test_any_data_cell_is_handled(template: Path, cell: tuple[str, str], row: in
             flat = " ".join(case.output.split())
             assert f"{table}.csv" in flat, case.output
             assert f"'{col}'" in flat or "municipality" in flat, case.output
+
+
+def test_huge_demand_plan_checks(template: Path) -> None:
+    """Found by the fuzz test above: 31 million borgerforløb in one municipality. Shares
+    written to 6 decimals made the advisory load 10 borgerforløb over capacity when the
+    checker multiplied them by demand; shares keep 12 decimals, and the plan checks."""
+    with fresh(template) as case:
+        set_cell("demand", 0, "demand", "31454769")(case)
+        run(case)
+        assert case.code == 0, case.output
