@@ -39,11 +39,12 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def fail(exc: Exception, code: int = 2) -> None:
-    """Print an error without a traceback and exit with ``code``."""
+def fail(exc: Exception, code: int | None = None) -> None:
+    """Print an error without a traceback and exit with ``code`` (default: the error's
+    ``exit_code``, else 2)."""
     err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
                       soft_wrap=True)
-    raise typer.Exit(code)
+    raise typer.Exit(code if code is not None else getattr(exc, "exit_code", 2))
 
 
 def _register_data_app() -> None:

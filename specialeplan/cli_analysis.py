@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from specialeplan.errors import ResultsNotWritten, SpecialeplanError, WorkerFailed
+from specialeplan.errors import SpecialeplanError
 
 
 class _UI:
@@ -76,13 +76,7 @@ def rollout(
                                  excel=excel, maps=maps, check=check,
                                  progress=lambda m: console.print(m, highlight=False),
                                  verbose=verbose)
-    except ResultsNotWritten as exc:
-        cli.fail(exc, 4)
-        return
-    except WorkerFailed as exc:
-        cli.fail(exc, 1)
-        return
-    except SpecialeplanError as exc:
+    except SpecialeplanError as exc:  # exit code by kind: 4 not written, 1 worker died
         cli.fail(exc)
         return
     except KeyboardInterrupt:
@@ -184,13 +178,7 @@ def vulnerability(
                 overwrite=overwrite, excel=excel, maps=maps,
                 progress=lambda m: console.print(m, highlight=False),
                 on_closure=lambda done, total: bar.update(task, completed=done, total=total))
-    except ResultsNotWritten as exc:
-        cli.fail(exc, 4)
-        return
-    except WorkerFailed as exc:
-        cli.fail(exc, 1)
-        return
-    except SpecialeplanError as exc:
+    except SpecialeplanError as exc:  # exit code by kind: 4 not written, 1 worker died
         cli.fail(exc)
         return
     except KeyboardInterrupt:

@@ -27,10 +27,10 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _fail(exc: Exception | str, code: int = 2) -> None:
+def _fail(exc: Exception | str, code: int | None = None) -> None:
     err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
                       soft_wrap=True)
-    raise typer.Exit(code)
+    raise typer.Exit(code if code is not None else getattr(exc, "exit_code", 2))
 
 
 def _fmt(v: object) -> str:

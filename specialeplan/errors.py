@@ -7,7 +7,10 @@ from collections.abc import Iterable
 
 
 class SpecialeplanError(Exception):
-    """Base class: every error the CLI reports without a traceback."""
+    """Base class: every error the CLI reports without a traceback, exiting with
+    ``exit_code`` (2: bad input, unless a subclass says otherwise)."""
+
+    exit_code = 2
 
 
 class DataValidationError(SpecialeplanError):
@@ -46,10 +49,14 @@ class ResultsNotWritten(SpecialeplanError):
     """Results could not be written where asked (disk full, read-only, no permission); the
     CLI exits with code 4."""
 
+    exit_code = 4
+
 
 class WorkerFailed(SpecialeplanError):
     """A worker process of a parallel analysis died (killed, out of memory); the CLI exits
     with code 1."""
+
+    exit_code = 1
 
 
 class InfeasibleError(SpecialeplanError):
