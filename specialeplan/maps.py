@@ -348,14 +348,21 @@ def _mappable(cmap, norm):  # noqa: ANN001, ANN202 - matplotlib objects
     return ScalarMappable(norm=norm, cmap=cmap)
 
 
-def write_maps(folder: Path | str, specialer: list[str] | None = None) -> list[Path]:
-    """Write ``maps/<speciale>.png`` for the given (default: all) specialer (the interactive
-    ones: :func:`specialeplan.maps_html.write_html_maps`)."""
-    folder = Path(folder)
+def map_targets(folder: Path, specialer: list[str] | None) -> tuple[Path, list[str]]:
+    """The ``maps/`` folder of a results folder (created) and the specialer to draw (default:
+    every speciale in its coverage.csv)."""
     if specialer is None:
         specialer = sorted(_read(folder, "coverage.csv")["speciale"].unique())
     out = folder / "maps"
     out.mkdir(exist_ok=True)
+    return out, specialer
+
+
+def write_maps(folder: Path | str, specialer: list[str] | None = None) -> list[Path]:
+    """Write ``maps/<speciale>.png`` for the given (default: all) specialer (the interactive
+    ones: :func:`specialeplan.maps_html.write_html_maps`)."""
+    folder = Path(folder)
+    out, specialer = map_targets(folder, specialer)
     written = []
     for s in specialer:
         fig = plot_speciale(folder, s)

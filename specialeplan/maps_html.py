@@ -22,7 +22,7 @@ import pandas as pd
 from branca.colormap import LinearColormap, StepColormap
 
 from specialeplan.errors import DataValidationError
-from specialeplan.maps import NO_SOLUTION, _bundled_rings, _read, nice_cap
+from specialeplan.maps import NO_SOLUTION, _bundled_rings, _read, map_targets, nice_cap
 
 CENTER = (56.1, 11.2)
 VIRIDIS_R = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]
@@ -160,10 +160,7 @@ def _title(m: folium.Map, text: str) -> None:
 def write_html_maps(folder: Path | str, specialer: list[str] | None = None) -> list[Path]:
     """``maps/<speciale>.html`` for the given (default: all) specialer."""
     folder = Path(folder)
-    if specialer is None:
-        specialer = sorted(_read(folder, "coverage.csv")["speciale"].unique())
-    out = folder / "maps"
-    out.mkdir(exist_ok=True)
+    out, specialer = map_targets(folder, specialer)
     paths = []
     for s in specialer:
         path = out / f"{s}.html"
