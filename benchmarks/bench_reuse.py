@@ -4,7 +4,7 @@ One sweep run twice through the sweep engine, sequentially, each time in a fresh
 once rebuilding every run from scratch, once re-using earlier runs (plan as start, bounds
 kept).
 
-The same sweep (``specialeplan.sweep.run_sweep``, sequential, ``highs-direct``, one core per
+The same sweep (``specialeplan.analyses.sweep.run_sweep``, sequential, ``highs-direct``, one core per
 run) is run twice, each time in a fresh process:
 
 * ``rebuild``: ``reuse: false``: every run is built and solved from scratch (load once,
@@ -44,7 +44,7 @@ QUICK = {"scenario": "scenarios/small.yaml",
 def run_mode(reuse: bool, scenario: str, grid: dict[str, list[Any]],
              sets: dict[str, Any]) -> dict[str, Any]:
     """Run the sweep once (in this process) and return its summary rows."""
-    from specialeplan.sweep import SweepSpec, make_sweep, run_sweep
+    from specialeplan.analyses.sweep import SweepSpec, make_sweep, run_sweep
 
     path = (REPO / scenario).resolve()
     spec = SweepSpec(name="bench-reuse" if reuse else "bench-rebuild", scenario=str(path),

@@ -36,7 +36,7 @@ def _scenario(quick: bool, root: Path) -> Path:
 
 def run(quick: bool = False) -> dict[str, Any]:
     """Both start settings; write ``results/rollout.json``."""
-    from specialeplan.rollout import phasing_sentence, run_rollout
+    from specialeplan.analyses.rollout import phasing_sentence, run_rollout
     from specialeplan.scenarios.schema import load_scenario
 
     rows: list[dict[str, Any]] = []

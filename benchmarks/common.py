@@ -22,7 +22,7 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
-ORLIB_DIR = BENCH_DIR / "orlib"
+ORLIB_DIR = REPO / "data" / "orlib_instances"
 CASE_SCRIPT = BENCH_DIR / "_case.py"
 
 

@@ -14,8 +14,8 @@ The reduction uses one speciale ``"classic"``; customers become "municipalities"
 Files are read as token streams (numbers may wrap lines). A truncated or garbled file raises
 :class:`~specialeplan.errors.DataValidationError` naming the file and the section.
 Published optima are looked up in ``optima.csv`` (columns ``instance,kind,optimum``) next to
-the instance file. The bundled copies live in ``benchmarks/orlib/`` of the repository
-(:data:`BENCHMARK_DIR`).
+the instance file. The bundled copies live in ``data/orlib_instances/`` and are installed
+with the package (:data:`BENCHMARK_DIR`); :func:`bundled_instance` finds one by name.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from specialeplan.model.params import Families, ModelParams, SpecialeParams, Wei
 SPECIALE = "classic"
 """The single speciale id used by both reductions."""
 
-BENCHMARK_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "orlib"
-"""Bundled OR-Library copies (repository checkout; absent in a non-editable install)."""
+BENCHMARK_DIR = Path(__file__).resolve().parent / "orlib_instances"
+"""Bundled OR-Library copies (package data: present in an editable and a wheel install)."""
 
 Kind = Literal["cflp", "pmedian"]
 _Locator = Callable[[int], tuple[str, str]]

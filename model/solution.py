@@ -45,7 +45,7 @@ class Solution:
     kpis: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The result tables by name (the names of ``specialeplan.contract``)."""
+        """The result tables by name (the names of ``specialeplan.results.contract``)."""
         return {"designations": self.designations, "assignments": self.assignments,
                 "coverage": self.coverage, "reach": self.reach,
                 "near_family": self.near_family, "regions": self.regions}

@@ -3,7 +3,7 @@
 The specialeplan is rolled out gradually: "startende med fem specialer og nye årligt, indtil
 hele det specialiserede socialområde er omfattet af specialeplanlægning i 2030" ("Et liv med
 ligeværdige muligheder", 2022, initiative 1; figure 5 shows 5 + 5 + 5 + 5 specialer).
-``specialeplan rollout`` (:mod:`specialeplan.rollout`) plans the waves in order, each with
+``specialeplan rollout`` (:mod:`specialeplan.analyses.rollout`) plans the waves in order, each with
 the earlier waves' specialfunktioner in place.
 
 Written in a scenario as year → new specialer, with optional demand growth per year::

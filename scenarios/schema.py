@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from specialeplan.errors import ScenarioError, did_you_mean
 from specialeplan.model.params import ModelParams
-from specialeplan.runfolder import RunFolderError, check_folder_name
+from specialeplan.results.runfolder import RunFolderError, check_folder_name
 from specialeplan.scenarios.rollout import Rollout
 from specialeplan.solvers.base import SolverOptions
 

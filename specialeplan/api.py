@@ -111,7 +111,7 @@ def _gap(objective: float | None, bound: float | None) -> float | None:
 
 @dataclass
 class RunOutcome:
-    """Everything a run produced; written to disk by :mod:`specialeplan.results`."""
+    """Everything a run produced; written to disk by :mod:`specialeplan.results.writer`."""
 
     solution: Solution | None
     result: SolveResult

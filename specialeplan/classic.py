@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from specialeplan.api import build, solve
-from specialeplan.data.orlib import ClassicProblem, read_cflp, read_pmedian
+from specialeplan.data.orlib import BENCHMARK_DIR, ClassicProblem, read_cflp, read_pmedian
+from specialeplan.errors import DataValidationError, did_you_mean
 from specialeplan.solvers.base import SolverOptions
 
 READERS = {"cflp": read_cflp, "pmedian": read_pmedian}
@@ -45,6 +46,27 @@ def solve_classic(problem: ClassicProblem, options: SolverOptions) -> dict[str, 
     return record
 
 
-def solve_classic_file(kind: str, path: Path, options: SolverOptions) -> dict[str, Any]:
-    """Read an OR-Library file of ``kind`` (cflp or pmedian) and solve it."""
-    return solve_classic(READERS[kind](path), options)
+def bundled_instances() -> list[str]:
+    """Names of the OR-Library instances installed with the package (``pmed1``, ``cap41``)."""
+    return sorted(p.stem for p in BENCHMARK_DIR.glob("*.txt"))
+
+
+def instance_file(spec: str | Path) -> Path:
+    """An instance file: ``spec`` itself when it is a file, else the bundled instance of that
+    name (``pmed1`` or ``pmed1.txt``); a clear error naming the closest bundled ones."""
+    path = Path(spec)
+    if path.is_file():
+        return path
+    bundled = BENCHMARK_DIR / f"{path.stem}.txt"
+    if path.parent == Path(".") and bundled.is_file():
+        return bundled
+    raise DataValidationError(
+        f"no such file, and no bundled OR-Library instance named {path.stem!r}"
+        + did_you_mean(path.stem, bundled_instances()) + " (bundled: "
+        + ", ".join(bundled_instances()) + ")", file=str(spec))
+
+
+def solve_classic_file(kind: str, path: str | Path, options: SolverOptions) -> dict[str, Any]:
+    """Read an OR-Library file of ``kind`` (cflp or pmedian), or the bundled instance of that
+    name, and solve it."""
+    return solve_classic(READERS[kind](instance_file(path)), options)

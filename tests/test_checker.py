@@ -551,7 +551,7 @@ def test_consistent_gap_and_bound_pass(folder: Path) -> None:
 
 
 def test_folder_without_solution_is_reported(folder: Path) -> None:
-    from specialeplan.contract import RESULT_TABLES
+    from specialeplan.results.contract import RESULT_TABLES
 
     for contract in RESULT_TABLES.values():
         (folder / contract.file).unlink()
@@ -585,7 +585,7 @@ def test_quality_warnings_name_gap_unmet_and_reach(folder: Path) -> None:
 def test_check_strict_fails_on_quality_warnings(folder: Path) -> None:
     from typer.testing import CliRunner
 
-    from specialeplan.cli import app
+    from specialeplan.cli.main import app
 
     runner = CliRunner()
     plain = runner.invoke(app, ["check", str(folder)])

@@ -14,7 +14,7 @@ from specialeplan.api import build, solve
 from specialeplan.checker import check_results
 from specialeplan.model.examples import tiny_instance
 from specialeplan.model.params import ModelParams
-from specialeplan.results import write_results
+from specialeplan.results.writer import write_results
 from specialeplan.scenarios.schema import ResolvedScenario, Scenario
 from specialeplan.solvers.base import SolverOptions
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from specialeplan.cli_data import data_app
+from specialeplan.cli.data import data_app
 from specialeplan.data import bundled_dir, load_denmark, load_instance_dir
 from specialeplan.errors import DataValidationError
 from specialeplan.model.instance import Instance

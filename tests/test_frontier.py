@@ -26,9 +26,9 @@ from typer.testing import CliRunner
 
 from specialeplan.api import build, load_dataset, solve
 from specialeplan.checker import check_results
-from specialeplan.cli import app
+from specialeplan.cli.main import app
 from specialeplan.errors import SpecialeplanError
-from specialeplan.frontier import TIE_BREAK, run_frontier
+from specialeplan.analyses.frontier import TIE_BREAK, run_frontier
 from specialeplan.scenarios.schema import load_scenario
 
 runner = CliRunner()

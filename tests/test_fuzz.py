@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from specialeplan.cli import app
-from specialeplan.contract import NO_SOLUTION_STATUSES, SOLUTION_STATUSES
+from specialeplan.cli.main import app
+from specialeplan.results.contract import NO_SOLUTION_STATUSES, SOLUTION_STATUSES
 
 runner = CliRunner()
 FUZZ = settings(max_examples=25, deadline=None, database=None,

@@ -18,8 +18,8 @@ from matplotlib import colormaps
 from matplotlib.collections import PolyCollection
 from typer.testing import CliRunner
 
-from specialeplan.cli import app
-from specialeplan.maps import (
+from specialeplan.cli.main import app
+from specialeplan.maps.static import (
     BORNHOLM_LON,
     LOST,
     MapFigure,
@@ -31,7 +31,7 @@ from specialeplan.maps import (
     plot_speciale,
     plot_vulnerability,
 )
-from specialeplan.maps_html import speciale_html, vulnerability_html
+from specialeplan.maps.interactive import speciale_html, vulnerability_html
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,8 @@ def two_plans(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_maps_module_leaves_the_backend_alone() -> None:
-    code = ("import matplotlib; matplotlib.use('svg'); import specialeplan.maps, "
-            "specialeplan.maps_html; assert matplotlib.get_backend() == 'svg', "
+    code = ("import matplotlib; matplotlib.use('svg'); import specialeplan.maps.static, "
+            "specialeplan.maps.interactive; assert matplotlib.get_backend() == 'svg', "
             "matplotlib.get_backend()")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -66,8 +66,8 @@ import matplotlib
 matplotlib.use("svg")
 import matplotlib.pyplot as plt
 import pandas as pd
-from specialeplan.frontier import write_frontier_plot
-from specialeplan.sweep_report import write_pareto, write_stability
+from specialeplan.analyses.frontier import write_frontier_plot
+from specialeplan.analyses.sweep_report import write_pareto, write_stability
 mine = plt.figure()
 out = {str(tmp_path)!r}
 t = pd.DataFrame({{"run": ["a", "b", "c"], "status": ["optimal"] * 3,

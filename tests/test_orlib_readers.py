@@ -19,7 +19,7 @@ from specialeplan.data.orlib import (
 )
 from specialeplan.errors import DataValidationError
 
-ORLIB = Path(__file__).resolve().parents[1] / "benchmarks" / "orlib"
+ORLIB = Path(__file__).resolve().parents[1] / "data" / "orlib_instances"
 
 CAP = {"cap41": (16, 50), "cap61": (16, 50), "cap81": (25, 50), "cap111": (50, 50),
        "cap121": (50, 50)}

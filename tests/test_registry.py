@@ -58,7 +58,7 @@ def test_rows_and_columns_are_labelled_with_registry_names() -> None:
 def test_checker_recomputes_every_registered_term(tmp_path) -> None:  # noqa: ANN001
     from specialeplan.checker import check_results
     from specialeplan.model.examples import write_dataset
-    from specialeplan.results import write_results
+    from specialeplan.results.writer import write_results
     from specialeplan.scenarios.schema import load_scenario
 
     data = write_dataset(tiny_instance(LINE, PROVIDERS, EVEN, COMP,

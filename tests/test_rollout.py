@@ -22,9 +22,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from specialeplan.cli import app
+from specialeplan.cli.main import app
 from specialeplan.model.examples import tiny_instance, write_dataset
-from specialeplan.rollout import ALL_AT_ONCE, run_rollout
+from specialeplan.analyses.rollout import ALL_AT_ONCE, run_rollout
 from specialeplan.scenarios.schema import load_scenario
 
 LINE = [[5, 30, 60], [30, 5, 30], [60, 30, 5]]
@@ -184,7 +184,7 @@ def test_a_later_wave_keeps_its_borgerforloeb_where_radius_would_be_chosen(
     assert out.complete, out.stopped
     assert all(out.checks.values()) and set(out.checks) == {"2027", "2028"}
     from specialeplan.api import build
-    from specialeplan.reload import load_run
+    from specialeplan.results.reload import load_run
 
     first = load_run(out.root / "2027")  # the case is one where radius is chosen
     assert build(first.instance, first.params).data.assignment == "radius"
@@ -241,7 +241,7 @@ def test_interrupt_after_a_wave_keeps_the_complete_waves(
     """Ctrl-C while wave 2027 solves: its plan is kept (complete, checked folder), wave 2028
     never starts, and rollout.json says the rollout is incomplete and why. It overwrites a
     complete rollout, whose 2028/ and all_at_once/ go (they would mix with this one)."""
-    import specialeplan.rollout as rollout_module
+    import specialeplan.analyses.rollout as rollout_module
     from specialeplan.solvers.base import clear_interrupt, request_interrupt
 
     real_solve = rollout_module.solve
@@ -277,7 +277,7 @@ def test_interrupt_in_the_last_wave_or_the_comparison_is_no_complete_rollout(
         compared: bool) -> None:
     """Ctrl-C in the last wave (which keeps its plan) or in the all-at-once plan: every wave
     is written, but the rollout says it was interrupted (exit 130), not complete."""
-    import specialeplan.rollout as rollout_module
+    import specialeplan.analyses.rollout as rollout_module
     from specialeplan.solvers.base import clear_interrupt, request_interrupt
 
     real_solve = rollout_module.solve
@@ -327,7 +327,7 @@ def test_a_write_error_is_a_clear_message_with_exit_4(
     traceback; wave 2027's folder stays."""
     import errno
 
-    import specialeplan.rollout as rollout_module
+    import specialeplan.analyses.rollout as rollout_module
 
     real = rollout_module.write_results
 

@@ -1,4 +1,4 @@
-"""One run, one folder, written atomically (``specialeplan.runfolder`` and ``run``'s use of
+"""One run, one folder, written atomically (``specialeplan.results.runfolder`` and ``run``'s use of
 it): refusing a finished run, ``--overwrite`` only after success, infeasible and no-solution
 re-runs in folders of their own, safe names, early writability checks, the rescue folder,
 and the lock against a concurrent run (two real processes)."""
@@ -19,8 +19,8 @@ import pytest
 from conftest import tree_digest
 from typer.testing import CliRunner
 
-from specialeplan.cli import app
-from specialeplan.runfolder import (
+from specialeplan.cli.main import app
+from specialeplan.results.runfolder import (
     RunFolder,
     RunFolderBusy,
     RunFolderError,
@@ -135,7 +135,7 @@ def test_safe_names_pass(name: str) -> None:
 def test_unwritable_output_fails_before_anything_runs(tmp_path: Path, monkeypatch:
                                                       pytest.MonkeyPatch, code: int,
                                                       word: str) -> None:
-    import specialeplan.runfolder as rfmod
+    import specialeplan.results.runfolder as rfmod
 
     real_open = open
 
@@ -254,7 +254,7 @@ def test_write_failure_after_the_solve_goes_to_a_rescue_folder(
         error: Exception, says: str) -> None:
     import tempfile
 
-    import specialeplan.results as results
+    import specialeplan.results.writer as results
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "sys-tmp"))
     (tmp_path / "sys-tmp").mkdir()
@@ -287,7 +287,7 @@ def test_second_concurrent_run_refuses_naming_the_first(tmp_path: Path) -> None:
     """A long first run holds the lock; a second run on the same target refuses at once
     naming the first's PID; the first one's result is complete and checkable."""
     scenario = ROOT / "scenarios" / "base.yaml"
-    cmd = [sys.executable, "-m", "specialeplan.cli", "run", str(scenario), "--out",
+    cmd = [sys.executable, "-m", "specialeplan.cli.main", "run", str(scenario), "--out",
            str(tmp_path), "--no-excel", "--set", "solver.time_limit=60", "--set",
            "solver.mip_rel_gap=0"]
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

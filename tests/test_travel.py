@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from specialeplan.cli_data import data_app, resolve_municipality
+from specialeplan.cli.data import data_app, resolve_municipality
 from specialeplan.data import load_travel_graph
 from specialeplan.data.travel import (
     ACCESS_MINUTES,

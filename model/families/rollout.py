@@ -3,7 +3,7 @@
 The specialeplan is rolled out five specialer first and new ones yearly until 2030 ("Et liv
 med ligeværdige muligheder", 2022, initiative 1 and figure 5); a later wave is planned with
 the earlier waves' specialfunktioner in place (``specialeplan rollout``,
-:mod:`specialeplan.rollout`).
+:mod:`specialeplan.analyses.rollout`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Independent checker: re-verify a results folder from its files only.
 
-The contract is ``docs/results-format.md`` (in code: :mod:`specialeplan.contract`). The
+The contract is ``docs/results-format.md`` (in code: :mod:`specialeplan.results.contract`). The
 checker reads the result tables and the solved inputs under ``instance/`` with pandas, yaml
 and json, and re-checks every constraint family plus the objective and the KPIs. It shares
 no maths with the model builder: from :mod:`specialeplan.model` it takes only the names of
@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from specialeplan.checker.quality import QualityLimits, quality_warnings
-from specialeplan.checker.reading import (
+from specialeplan.results.reading import (
     read_instance,
     read_kpis,
     read_kpis_object,
@@ -35,7 +35,7 @@ from specialeplan.checker.rules import (
     check_regions,
     recompute_terms,
 )
-from specialeplan.contract import KPIS, NO_SOLUTION_STATUSES, RESULT_TABLES
+from specialeplan.results.contract import KPIS, NO_SOLUTION_STATUSES, RESULT_TABLES
 from specialeplan.errors import DataValidationError
 from specialeplan.model.families import FAMILIES
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.checker.report import Collector, g
-from specialeplan.contract import MODES, RESULT_TABLES, SOLUTION_STATUSES
+from specialeplan.results.contract import MODES, RESULT_TABLES, SOLUTION_STATUSES
 from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS
 from specialeplan.model.params import ModelParams
 

@@ -1,7 +1,7 @@
 """Write a self-contained results folder (format: ``docs/results-format.md``).
 
 :func:`write_results` fills a folder; the CLI hands it the temporary folder of a
-:class:`~specialeplan.runfolder.RunFolder`, so a folder only ever holds one run. A run
+:class:`~specialeplan.results.runfolder.RunFolder`, so a folder only ever holds one run. A run
 without a solution (infeasible, no solution in the time limit) still gets ``kpis.json``
 (with its status), ``instance/`` and, when infeasible, ``infeasibility.csv``.
 """
@@ -20,14 +20,14 @@ import yaml
 
 from specialeplan import __version__
 from specialeplan.api import RunOutcome
-from specialeplan.contract import (
+from specialeplan.results.contract import (
     INFEASIBILITY,
     INSTANCE_TABLES,
     KPIS,
     RESOLVED_SCENARIO,
     RESULT_TABLES,
 )
-from specialeplan.readable import add_names, name_lookups, round_table, write_workbook
+from specialeplan.results.readable import add_names, name_lookups, round_table, write_workbook
 from specialeplan.scenarios.schema import ResolvedScenario
 
 
@@ -126,9 +126,9 @@ def contract_order(df: pd.DataFrame, columns: dict[str, str], what: str) -> pd.D
 def write_results(outcome: RunOutcome, resolved: ResolvedScenario, folder: Path,
                   *, excel: bool = True) -> Path:
     """Write tables, KPIs and inputs into ``folder`` (created if needed), in the file
-    contract of :mod:`specialeplan.contract`; without a solution only ``kpis.json``,
+    contract of :mod:`specialeplan.results.contract`; without a solution only ``kpis.json``,
     ``instance/`` and the diagnosis (``infeasibility.csv``) when there is one. The tables
-    carry names next to ids and no float noise (:mod:`specialeplan.readable`)."""
+    carry names next to ids and no float noise (:mod:`specialeplan.results.readable`)."""
     folder.mkdir(parents=True, exist_ok=True)
     diagnosis = outcome.diagnosis
     if diagnosis is not None:

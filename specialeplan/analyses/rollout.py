@@ -23,7 +23,7 @@ and makes each year's folder a complete plan that ``specialeplan check`` verifie
 ``committed`` rule).
 
 Output ``OUT/<name>/``: one results folder per wave ``<year>/`` (each written atomically by
-:class:`~specialeplan.runfolder.RunFolder`), ``all_at_once/`` (every speciale of the rollout
+:class:`~specialeplan.results.runfolder.RunFolder`), ``all_at_once/`` (every speciale of the rollout
 planned together on the final year's demand), ``timeline.csv`` (per year and speciale),
 ``rollout.json`` (waves, their status and gap, the price of phasing) and ``rollout.xlsx``.
 
@@ -53,10 +53,10 @@ from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData
 from specialeplan.model.solution import Solution
-from specialeplan.readable import write_sheets
-from specialeplan.reload import load_run
-from specialeplan.results import json_safe, write_results
-from specialeplan.runfolder import (
+from specialeplan.results.readable import write_sheets
+from specialeplan.results.reload import load_run
+from specialeplan.results.writer import json_safe, write_results
+from specialeplan.results.runfolder import (
     RunFolder,
     RunFolderExists,
     RunLock,
@@ -328,7 +328,7 @@ class RolloutRunner:
             with writing(rf.target, _KEPT):
                 write_results(outcome, resolved, rf.tmp, excel=self.excel)
                 if self.maps and outcome.solution is not None:
-                    from specialeplan.maps_html import write_all_maps
+                    from specialeplan.maps.interactive import write_all_maps
 
                     write_all_maps(rf.tmp)
                 folder = rf.publish()

@@ -1,6 +1,6 @@
 """Commands for sensitivity work: ``sweep``, ``compare``, ``frontier``, ``show`` and
 ``data providers``. Registered on the main app by :func:`register`; thin wrappers around
-:mod:`specialeplan.sweep`, :mod:`specialeplan.compare` and :mod:`specialeplan.frontier`.
+:mod:`specialeplan.analyses.sweep`, :mod:`specialeplan.analyses.compare` and :mod:`specialeplan.analyses.frontier`.
 
 Exit codes as for ``run``: 0 ok, 1 a run of the sweep failed with an error (not an
 infeasible or unsolved scenario: those are results), 2 bad input, 130 interrupted (what was
@@ -21,7 +21,7 @@ from rich.table import Table
 from specialeplan.errors import SpecialeplanError
 
 if TYPE_CHECKING:
-    from specialeplan.sweep import RunResult, SweepProgress, SweepRun
+    from specialeplan.analyses.sweep import RunResult, SweepProgress, SweepRun
 
 console = Console()
 err_console = Console(stderr=True)
@@ -77,7 +77,7 @@ def sweep(
         TimeRemainingColumn,
     )
 
-    from specialeplan.sweep import SweepInterrupted, load_sweep, run_sweep
+    from specialeplan.analyses.sweep import SweepInterrupted, load_sweep, run_sweep
 
     t0 = time.perf_counter()
     try:
@@ -148,7 +148,7 @@ def _print_summary(table: object) -> None:
         t.add_row(*(escape(_fmt(r[c])) for c in cols))
     if len(table) > 40:
         t.caption = f"first 40 of {len(table)} runs; all in summary.csv"
-    from specialeplan.cli_data import _console
+    from specialeplan.cli.data import _console
 
     _console().print(t)
 
@@ -186,7 +186,7 @@ def providers(
         file_okay=False)] = None,
 ) -> None:
     """List providers (tilbud): id, name, municipality, owner, kind, capacity, specialer."""
-    from specialeplan.cli_data import _console, resolve_municipality
+    from specialeplan.cli.data import _console, resolve_municipality
     from specialeplan.data.loader import load_denmark, load_instance_dir
     from specialeplan.errors import did_you_mean
 
@@ -266,8 +266,8 @@ def frontier(
     the number of specialfunktioner) or --bound equity (total against the worst-off
     municipalities' travel).
     """
-    from specialeplan.frontier import UNITS, run_frontier
-    from specialeplan.sweep import SweepInterrupted
+    from specialeplan.analyses.frontier import UNITS, run_frontier
+    from specialeplan.analyses.sweep import SweepInterrupted
 
     def on_event(kind: str, p: SweepProgress, run: SweepRun | None,
                  result: RunResult | None) -> None:
@@ -314,7 +314,7 @@ def compare(
     at this gap"), the specialfunktioner added, removed and kept per speciale with names, and
     the municipalities whose mean travel changes most.
     """
-    from specialeplan.compare import check_out, compare_many, write_comparison
+    from specialeplan.analyses.compare import check_out, compare_many, write_comparison
 
     try:
         if out is not None:
@@ -337,8 +337,8 @@ def compare(
 def _print_comparison(c: object) -> None:
     import pandas as pd
 
-    from specialeplan.cli_data import _console
-    from specialeplan.compare import NOT_SIGNIFICANT, SIGNIFICANT, Comparison
+    from specialeplan.cli.data import _console
+    from specialeplan.analyses.compare import NOT_SIGNIFICANT, SIGNIFICANT, Comparison
 
     assert isinstance(c, Comparison)
     con = _console()
@@ -387,7 +387,7 @@ def _print_comparison(c: object) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to the main app (and ``providers`` to ``data``)."""
-    from specialeplan.cli_data import data_app
+    from specialeplan.cli.data import data_app
 
     app.command()(sweep)
     app.command()(compare)

@@ -2,7 +2,7 @@
 first and every number shown as precisely as it means something.
 
 - :func:`add_names` puts the provider and municipality names right after their ids (the
-  ``names`` of :mod:`specialeplan.contract`; the checker never reads them).
+  ``names`` of :mod:`specialeplan.results.contract`; the checker never reads them).
 - :func:`round_table` rounds every decimal column of a result table to :data:`DIGITS`
   decimals: exact to a millionth of a borgerforløb or minute, so ``109.99999999999999`` is
   written ``110.0`` while ``specialeplan check`` (which recomputes the objective from the
@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from specialeplan.contract import TableContract
+from specialeplan.results.contract import TableContract
 
 DIGITS = 6
 SHARE_DIGITS = 12

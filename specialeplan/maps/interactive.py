@@ -1,7 +1,7 @@
 """Interactive HTML maps (folium / Leaflet) of results folders, drawn from their tables.
 
 ``maps/<speciale>.html`` of a results folder: municipalities shaded by mean family travel (the
-capped scale of :mod:`specialeplan.maps`) with a tooltip per municipality (demand, served,
+capped scale of :mod:`specialeplan.maps.static`) with a tooltip per municipality (demand, served,
 by outreach, near the family, unmet, mean travel, its rådgivningsfunktion); specialfunktioner
 as circles sized by borgerforløb with a tooltip (provider name and id, borgerforløb, by
 outreach, mean family travel of its citizens, the provider's total capacity, rådgivning
@@ -22,7 +22,7 @@ import pandas as pd
 from branca.colormap import LinearColormap, StepColormap
 
 from specialeplan.errors import DataValidationError
-from specialeplan.maps import NO_SOLUTION, _bundled_rings, _read, map_targets, nice_cap
+from specialeplan.maps.static import NO_SOLUTION, _bundled_rings, _read, map_targets, nice_cap
 
 CENTER = (56.1, 11.2)
 VIRIDIS_R = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]
@@ -172,7 +172,7 @@ def write_html_maps(folder: Path | str, specialer: list[str] | None = None) -> l
 def vulnerability_html(vuln_folder: Path | str, results: Path | str) -> folium.Map:
     """Every closure of a vulnerability folder, coloured by damage (step scale on the
     damage quantiles), with its figures in the tooltip; one layer per speciale."""
-    from specialeplan.maps import _damage_levels
+    from specialeplan.maps.static import _damage_levels
 
     v = _read(vuln_folder, "vulnerability.csv")
     res = Path(results)
@@ -233,9 +233,9 @@ def write_vulnerability_html(vuln_folder: Path | str, results: Path | str) -> Pa
 
 def write_all_maps(folder: Path | str, specialer: list[str] | None = None, *,
                    html: bool = True) -> list[Path]:
-    """The static maps of :func:`specialeplan.maps.write_maps` and, with ``html``, the
+    """The static maps of :func:`specialeplan.maps.static.write_maps` and, with ``html``, the
     interactive ones."""
-    from specialeplan.maps import write_maps
+    from specialeplan.maps.static import write_maps
 
     paths = write_maps(folder, specialer)
     return paths + (write_html_maps(folder, specialer) if html else [])

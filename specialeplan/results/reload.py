@@ -5,7 +5,7 @@ The folder's ``instance/`` holds exactly what was solved (demand after its growt
 capacities after ``capacity_changes``), so the :class:`Instance` rebuilt from it, with the
 scenario's growth and capacity changes folded in (:func:`solved_params`), is the model of the
 run — also for a dataset other than the
-bundled one. The files are read against the file contract (:mod:`specialeplan.contract`),
+bundled one. The files are read against the file contract (:mod:`specialeplan.results.contract`),
 so a broken folder is a :class:`DataValidationError` naming file, row and field.
 """
 
@@ -17,14 +17,14 @@ from typing import Any
 
 import pandas as pd
 
-from specialeplan.checker.reading import (
+from specialeplan.results.reading import (
     read_instance,
     read_kpis_object,
     read_params,
     read_results,
     read_solver,
 )
-from specialeplan.contract import KPIS, SOLUTION_STATUSES
+from specialeplan.results.contract import KPIS, SOLUTION_STATUSES
 from specialeplan.errors import DataValidationError
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams

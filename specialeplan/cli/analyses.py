@@ -1,7 +1,7 @@
 """Command line for the planner analyses: ``rollout`` (phased rollout to 2030) and
 ``vulnerability`` (N-1: what if a specialfunktion closes?). Registered on the main app by
-:func:`register`; the engines are :mod:`specialeplan.rollout` and
-:mod:`specialeplan.vulnerability`."""
+:func:`register`; the engines are :mod:`specialeplan.analyses.rollout` and
+:mod:`specialeplan.analyses.vulnerability`."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def rollout(
     and prints the price of phasing (phased vs all specialer at once, with both gaps).
     """
     cli = _cli()
-    from specialeplan.rollout import phasing_sentence, run_rollout
+    from specialeplan.analyses.rollout import phasing_sentence, run_rollout
     from specialeplan.scenarios.schema import load_scenario
     from specialeplan.solvers.base import interruptible
     from specialeplan.solvers.registry import check_solver_options
@@ -162,7 +162,7 @@ def vulnerability(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from specialeplan.solvers.base import interruptible
-    from specialeplan.vulnerability import run_vulnerability
+    from specialeplan.analyses.vulnerability import run_vulnerability
 
     console = cli.console
     bar = Progress("[progress.description]{task.description}", BarColumn(),

@@ -14,9 +14,9 @@ of overrides)::
 Every run gets a readable name (``min_cases=20,max_travel_minutes=150``, or the name given
 under ``runs:``), a **key** (a hash of its resolved scenario and the dataset's file hashes)
 and its own results folder ``OUT/<sweep name>/runs/<run name>/``, written atomically through
-:class:`~specialeplan.runfolder.RunFolder` (with ``sweep_run.json``: name, key, swept
+:class:`~specialeplan.results.runfolder.RunFolder` (with ``sweep_run.json``: name, key, swept
 values, what was reused). ``OUT/<sweep name>/summary.csv`` (and ``summary.parquet``) has one
-row per finished run (:mod:`specialeplan.sweep_report`) and is rewritten atomically after
+row per finished run (:mod:`specialeplan.analyses.sweep_report`) and is rewritten atomically after
 each one; ``stability.csv``/``stability.png`` follow at the end.
 
 **Execution** (:func:`run_sweep`): in this process (default), on a local Dask cluster
@@ -67,11 +67,11 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from specialeplan.contract import SOLUTION_STATUSES
+from specialeplan.results.contract import SOLUTION_STATUSES
 from specialeplan.errors import InfeasibleError, ScenarioError, SpecialeplanError
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
-from specialeplan.runfolder import (
+from specialeplan.results.runfolder import (
     RunFolder,
     RunFolderError,
     RunLock,
@@ -311,13 +311,29 @@ def reuse_parent(runs: list[SweepRun], run: SweepRun, instance: Instance) -> str
     return found[0] if found else None
 
 
+def bundled_sweep(path: str | Path) -> Path:
+    """``path`` when it is a file, else the bundled sweep of that name (``demand_growth`` or
+    ``demand_growth.yaml`` in ``scenarios/sweeps/``); a clear error otherwise."""
+    from specialeplan.errors import did_you_mean
+    from specialeplan.scenarios.schema import bundled_scenario_dir
+
+    path = Path(path)
+    if path.is_file():
+        return path
+    folder = bundled_scenario_dir() / "sweeps"
+    bundled = folder / f"{path.stem}.yaml"
+    if path.parent == Path(".") and bundled.is_file():
+        return bundled
+    names = sorted(p.stem for p in folder.glob("*.yaml"))
+    raise ScenarioError(f"sweep file not found: {path} (bundled sweeps: {', '.join(names)})."
+                        + did_you_mean(path.stem, names))
+
+
 def load_sweep(path: str | Path, extra_set: list[str] | None = None) -> Sweep:
     """Read and validate a sweep file, resolve every run's scenario, load the dataset once
     and check every run against it (unknown specialer, providers, ...: :class:`ScenarioError`
     naming the run). ``extra_set``: ``key=value`` overrides for every run (after ``set:``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"sweep file not found: {path}")
+    path = bundled_sweep(path)
     try:
         raw = yaml_load(path.read_text(encoding="utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -414,8 +430,8 @@ class ParentState:
     @classmethod
     def from_folder(cls, folder: Path, params: ModelParams) -> ParentState | None:
         """From a finished run's folder (None without a solution)."""
-        from specialeplan.checker.reading import read_csv, read_kpis_object
-        from specialeplan.contract import RESULT_TABLES, SOLUTION_STATUSES
+        from specialeplan.results.reading import read_csv, read_kpis_object
+        from specialeplan.results.contract import RESULT_TABLES, SOLUTION_STATUSES
 
         kpis = read_kpis_object(folder)
         if kpis.get("status") not in SOLUTION_STATUSES:
@@ -468,7 +484,7 @@ def execute_run(task: RunTask, instance: Instance, parent: ParentState | RunResu
     (the highest) is the re-solve's known bound. Never raises for a run that fails: the
     result says ``error`` and why."""
     from specialeplan.api import build, resolve, solve
-    from specialeplan.results import write_results
+    from specialeplan.results.writer import write_results
     from specialeplan.solvers.base import Deadline, interrupt_requested
 
     t0 = time.perf_counter()
@@ -782,7 +798,7 @@ def run_sweep(
     complete and raises :class:`SweepInterrupted`.
     """
     from specialeplan.solvers.base import interrupt_requested
-    from specialeplan.sweep_report import (
+    from specialeplan.analyses.sweep_report import (
         STATUS_COLUMNS,
         SUMMARY_ORDER,
         pareto_front,
@@ -907,7 +923,7 @@ class SweepInterrupted(SpecialeplanError):
 
 
 def _check_pareto(pareto: tuple[str, str]) -> None:
-    from specialeplan.sweep_report import PARETO_CHOICES
+    from specialeplan.analyses.sweep_report import PARETO_CHOICES
 
     for col in pareto:
         if col not in PARETO_CHOICES:

@@ -1,6 +1,6 @@
 """The file contract of a results folder: which tables, which columns, which types, which keys.
 
-Read by the writer (:mod:`specialeplan.results`, which writes exactly these columns in this
+Read by the writer (:mod:`specialeplan.results.writer`, which writes exactly these columns in this
 order) and by the checker (:mod:`specialeplan.checker`, which refuses a folder that breaks
 it), so the two cannot drift. ``docs/results-format.md`` documents the same contract for
 people. The inputs under ``instance/`` follow the instance schemas of

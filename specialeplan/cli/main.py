@@ -29,7 +29,7 @@ from specialeplan.errors import InfeasibleError, OptionalFileIgnored, Specialepl
 if TYPE_CHECKING:
     from specialeplan.api import RunOutcome
     from specialeplan.checker import QualityLimits
-    from specialeplan.runfolder import RunFolder
+    from specialeplan.results.runfolder import RunFolder
     from specialeplan.scenarios.schema import ResolvedScenario
     from specialeplan.solvers.base import Deadline
 
@@ -49,7 +49,7 @@ def fail(exc: Exception, code: int | None = None) -> None:
 
 def _register_data_app() -> None:
     try:
-        from specialeplan.cli_data import data_app
+        from specialeplan.cli.data import data_app
     except ImportError:  # pragma: no cover - only while the data commands are being built
         return
     app.add_typer(data_app, name="data", help="Look at the bundled dataset.")
@@ -114,7 +114,7 @@ def run(
     (status interrupted, exit 0), or writes nothing (exit 130) when there is none yet.
     """
     t0 = time.perf_counter()
-    from specialeplan.runfolder import RunFolder
+    from specialeplan.results.runfolder import RunFolder
     from specialeplan.scenarios.schema import load_scenario
     from specialeplan.solvers.base import Deadline
     from specialeplan.solvers.registry import check_solver_options
@@ -199,14 +199,14 @@ def _write(rf: RunFolder, outcome: RunOutcome, resolved: ResolvedScenario, *, ex
            maps: bool) -> Path:
     """Write the run into the temp folder and publish it; on a write error put it into a
     rescue folder under the system temp dir and exit 4 (the solution is never lost)."""
-    from specialeplan.results import write_results
-    from specialeplan.runfolder import rescue_folder
+    from specialeplan.results.writer import write_results
+    from specialeplan.results.runfolder import rescue_folder
 
     try:
         write_results(outcome, resolved, rf.tmp, excel=excel)
         if maps and outcome.solution is not None:
             try:
-                from specialeplan.maps_html import write_all_maps  # only now: matplotlib,
+                from specialeplan.maps.interactive import write_all_maps  # only now: matplotlib,
                                                                     # folium take a second
                 write_all_maps(rf.tmp)
             except Exception as exc:  # noqa: BLE001 - a map is no reason to lose a result
@@ -287,8 +287,8 @@ def map_(
 ) -> None:
     """Draw maps/<speciale>.png (and .html) for a results folder: placements, rådgivning,
     travel; with --compare, what changes towards another plan."""
-    from specialeplan.maps import write_difference_maps
-    from specialeplan.maps_html import write_all_maps
+    from specialeplan.maps.static import write_difference_maps
+    from specialeplan.maps.interactive import write_all_maps
 
     try:
         if compare is not None:
@@ -313,7 +313,8 @@ class ClassicKind(StrEnum):
 @app.command()
 def classic(
     kind: Annotated[ClassicKind, typer.Argument(help="cflp (OR-Library cap*) or pmedian (pmed*)")],
-    file: Annotated[Path, typer.Argument(help="OR-Library instance file")],
+    file: Annotated[str, typer.Argument(
+        help="OR-Library instance file, or the name of a bundled one (pmed1, cap41, ...)")],
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     solver: Annotated[str, typer.Option(help="highs or highs-direct")] = "highs",
     time_limit: Annotated[float, typer.Option(help="seconds")] = 600.0,
@@ -343,7 +344,7 @@ def classic(
     if as_json:
         print(json.dumps(record))
         return
-    table = Table(title=f"{kind.value} {file.name}", show_header=False)
+    table = Table(title=f"{kind.value} {Path(file).name}", show_header=False)
     for key, value in record.items():
         if key != "open":
             table.add_row(key, f"{value:,.6g}" if isinstance(value, float) else str(value))
@@ -351,7 +352,7 @@ def classic(
 
 
 def _register_sensitivity_commands() -> None:
-    from specialeplan.cli_sweep import register
+    from specialeplan.cli.sweep import register
 
     register(app)
 
@@ -360,7 +361,7 @@ _register_sensitivity_commands()  # sweep, compare, frontier, show, data provide
 
 
 def _register_analyses() -> None:
-    from specialeplan.cli_analysis import register
+    from specialeplan.cli.analyses import register
 
     register(app, console=console, fail=fail, stop=_stop)
 

@@ -1,4 +1,4 @@
-"""Read a results folder against its file contract (:mod:`specialeplan.contract`).
+"""Read a results folder against its file contract (:mod:`specialeplan.results.contract`).
 
 Every problem with a file (missing, garbled, a missing column, a wrong type, a duplicate key
 in an input table) is a :class:`DataValidationError` naming the file, the row as a planner
@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from specialeplan.contract import (
+from specialeplan.results.contract import (
     INSTANCE_TABLES,
     KPIS,
     RESOLVED_SCENARIO,

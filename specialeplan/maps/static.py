@@ -360,7 +360,7 @@ def map_targets(folder: Path, specialer: list[str] | None) -> tuple[Path, list[s
 
 def write_maps(folder: Path | str, specialer: list[str] | None = None) -> list[Path]:
     """Write ``maps/<speciale>.png`` for the given (default: all) specialer (the interactive
-    ones: :func:`specialeplan.maps_html.write_html_maps`)."""
+    ones: :func:`specialeplan.maps.interactive.write_html_maps`)."""
     folder = Path(folder)
     out, specialer = map_targets(folder, specialer)
     written = []
@@ -568,7 +568,7 @@ def _damage_levels(values: np.ndarray) -> list[float]:
 def write_vulnerability_maps(vuln_folder: Path | str, results: Path | str,
                              specialer: list[str] | None = None) -> list[Path]:
     """``maps/<speciale>.png`` in a vulnerability folder (the interactive one:
-    :func:`specialeplan.maps_html.write_vulnerability_html`)."""
+    :func:`specialeplan.maps.interactive.write_vulnerability_html`)."""
     vuln_folder = Path(vuln_folder)
     v = _read(vuln_folder, "vulnerability.csv")
     if specialer is None:

@@ -3,7 +3,7 @@ kept per speciale, the municipalities whose travel changes most, and whether a d
 larger than the two runs' optimality gaps allow.
 
 Works on any results folders (two runs of one sweep, or of different scenarios), read
-through the file contract (:mod:`specialeplan.checker.reading`) only.
+through the file contract (:mod:`specialeplan.results.reading`) only.
 
 **Inside the gap.** A run with objective O and proven lower bound L may be up to O − L above
 its optimum (its absolute gap). Two runs' objectives, or one objective term of both, differ
@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from specialeplan.checker.reading import read_csv, read_kpis_object
-from specialeplan.contract import INSTANCE_TABLES, RESULT_TABLES, SOLUTION_STATUSES
+from specialeplan.results.reading import read_csv, read_kpis_object
+from specialeplan.results.contract import INSTANCE_TABLES, RESULT_TABLES, SOLUTION_STATUSES
 from specialeplan.errors import DataValidationError, SpecialeplanError
 from specialeplan.model.families import TERMS
 

@@ -18,7 +18,7 @@ plans with equal f1 the one with the smaller f2 is chosen; f1 is reported withou
 Steps: the end with the least f1 is solved first (f2_hi = f2 of that plan), then f2 alone is
 minimised (with the penalties; f2_lo). The front is the ``steps`` points ε_i evenly from
 f2_hi down to f2_lo (integer and distinct for counts), each the scenario with f1 as its
-objective and the limit f2 ≤ ε_i (family ``limits``): a sweep (:mod:`specialeplan.sweep`)
+objective and the limit f2 ≤ ε_i (family ``limits``): a sweep (:mod:`specialeplan.analyses.sweep`)
 whose runs are written, checked and resumable like any other, each run a restriction of the
 one before (so each re-uses the previous plan and bound). A point no other point dominates
 (no worse in both criteria, better in one) is on the front; ``frontier.csv`` flags it and
@@ -41,10 +41,10 @@ import scipy.sparse as sp
 from specialeplan.errors import InfeasibleError, SpecialeplanError, did_you_mean
 from specialeplan.model.families import TERMS
 from specialeplan.model.families.limits import COUNTS
-from specialeplan.runfolder import write_atomic
+from specialeplan.results.runfolder import write_atomic
 from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
-from specialeplan.sweep import FORCED, SweepSpec, make_sweep, run_sweep
-from specialeplan.sweep_report import pareto_front
+from specialeplan.analyses.sweep import FORCED, SweepSpec, make_sweep, run_sweep
+from specialeplan.analyses.sweep_report import pareto_front
 
 CRITERIA = (*TERMS, *COUNTS)
 TIE_BREAK = 1e-6
@@ -230,8 +230,8 @@ def frontier_table(root: Path, sweep: Any, bound: str, minimise: str,
     """One row per point from its run folder: the limit, f2 (raw, from the files), f1 (the
     objective without the tie-break), status, gap and the non-dominated flag."""
     from specialeplan.checker import raw_terms
-    from specialeplan.checker.reading import read_kpis_object
-    from specialeplan.contract import SOLUTION_STATUSES
+    from specialeplan.results.reading import read_kpis_object
+    from specialeplan.results.contract import SOLUTION_STATUSES
 
     rows = []
     for run, e in zip(sweep.runs, eps, strict=True):

@@ -2,7 +2,7 @@
 non-dominated runs (``--pareto``) and the stability of designations across runs.
 
 Every function reads results folders through the file contract
-(:mod:`specialeplan.checker.reading`), so it works on any run folder, also on runs written
+(:mod:`specialeplan.results.reading`), so it works on any run folder, also on runs written
 before a sweep re-used them (``--resume``).
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from specialeplan.checker.reading import read_csv, read_kpis_object
-from specialeplan.contract import (
+from specialeplan.results.reading import read_csv, read_kpis_object
+from specialeplan.results.contract import (
     INFEASIBILITY,
     INSTANCE_TABLES,
     RESULT_TABLES,

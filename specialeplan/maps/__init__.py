@@ -1,0 +1,2 @@
+"""Maps of a plan: static PNG (:mod:`~specialeplan.maps.static`, matplotlib) and
+interactive HTML (:mod:`~specialeplan.maps.interactive`, folium)."""
