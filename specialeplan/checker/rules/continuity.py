@@ -10,10 +10,10 @@ from specialeplan.checker.rules.context import PS, Context, reported, rule
 @rule("moved")
 def _moved(x: Context, c: Collector) -> None:
     """Moved borgerforløb = Σ max(0, current_cases − Σ assigned) over competence rows;
-    kpis.json's moved_borgerforloeb (and per speciale) agree."""
+    kpis.json's moved_cases (and per speciale) agree."""
     m = x.moved
     per = m.groupby("speciale")["moved"].sum()
-    checks = [("moved_borgerforloeb", ("moved_borgerforloeb",), float(per.sum()))]
+    checks = [("moved_cases", ("moved_cases",), float(per.sum()))]
     checks += [(f"per_speciale.{s}.moved", ("per_speciale", s, "moved"),
                 float(per.get(s, 0.0))) for s in x.sp["speciale"]]
     for label, path, value in checks:

@@ -36,10 +36,10 @@ def check_kpis(x: Context, c: Collector) -> None:
         "total_unmet": float(x.cov["unmet"].sum()),
         "total_served": float(x.asg["cases"].sum()),
         "reach_shortfalls": float(x.reach.loc[~x.has_adviser, "share"].sum()),
-        "specialfunktioner": float(len(x.des)),
-        "raadgivningsfunktioner": float(x.des["is_advisory"].sum()),
-        "outreach_borgerforloeb": float(x.asg.loc[~x.physical.to_numpy(), "cases"].sum()),
-        "near_family_borgerforloeb": float(x.nf["cases"].sum()),
+        "designations": float(len(x.des)),
+        "advisory_designations": float(x.des["is_advisory"].sum()),
+        "outreach_cases": float(x.asg.loc[~x.physical.to_numpy(), "cases"].sum()),
+        "near_family_cases": float(x.nf["cases"].sum()),
         "dropped_designations": float(x.n_dropped),
     }
     for key, value in totals.items():
@@ -52,8 +52,8 @@ def check_kpis(x: Context, c: Collector) -> None:
         return
     cs = x.cov.groupby("speciale")[["demand", "served", "outreach", "near_family",
                                     "unmet"]].sum()
-    ds = x.des.groupby("speciale").agg(specialfunktioner=("provider_id", "size"),
-                                       raadgivningsfunktioner=("is_advisory", "sum"))
+    ds = x.des.groupby("speciale").agg(designations=("provider_id", "size"),
+                                       advisory_designations=("is_advisory", "sum"))
     tab = cs.join(ds, how="outer").join(
         x.worst_off().rename("worst_off_travel_minutes"), how="outer").fillna(0.0)
     for s, rec in per.items():

@@ -13,16 +13,16 @@ from specialeplan.checker.rules.objective import recompute_terms
 @rule("limits")
 def _limits(x: Context, c: Collector) -> None:
     """Each criterion of ``model.limits`` at most its limit: an objective term by its raw
-    value (recomputed from the tables with weight 1), or the number of specialfunktioner /
-    rådgivningsfunktioner in designations.csv."""
+    value (recomputed from the tables with weight 1), or a count of designations.csv's rows:
+    ``designations`` (specialfunktioner), ``advisory_designations`` (rådgivningsfunktioner)."""
     if not x.params.limits:
         return
     ones = x.params.weights.model_copy(update=dict.fromkeys(
         x.params.weights.model_dump(), 1.0))
     raw = recompute_terms(dataclasses.replace(x, params=x.params.model_copy(
         update={"weights": ones})))
-    counts = {"specialfunktioner": float(len(x.des)),
-              "raadgivningsfunktioner": float(x.des["is_advisory"].sum())}
+    counts = {"designations": float(len(x.des)),
+              "advisory_designations": float(x.des["is_advisory"].sum())}
     for name, limit in x.params.limits.items():
         value = counts[name] if name in counts else raw[name]
         slack = 10 * c.tol * max(1.0, abs(limit)) + c.tol * max(len(x.asg), 1)
