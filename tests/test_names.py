@@ -171,3 +171,10 @@ def test_limits_read_the_earlier_count_names() -> None:
     assert set(LEGACY_CRITERIA.values()) <= set(KPI_ALIASES.values())
     with pytest.raises(ValueError, match="limited twice"):
         ModelParams(limits={"specialfunktioner": 3, "designations": 2})
+
+
+def test_pareto_reads_the_earlier_kpi_names() -> None:
+    from specialeplan.analyses.sweep import _check_pareto
+
+    assert _check_pareto(("specialfunktioner", "moved_borgerforloeb")) == (
+        "designations", "moved_cases")
