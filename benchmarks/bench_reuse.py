@@ -53,7 +53,7 @@ def run_mode(reuse: bool, scenario: str, grid: dict[str, list[Any]],
         sweep = make_sweep(spec, path)
         table = run_sweep(sweep, Path(tmp))
     cols = ["run", "status", "objective", "best_bound", "gap", "seconds", "reused_from",
-            "bound_reused", "specialfunktioner"]
+            "bound_reused", "designations"]
     rows = table[[c for c in cols if c in table]].astype(object).where(
         table[[c for c in cols if c in table]].notna(), None).to_dict("records")
     return {"reuse": reuse, "runs": rows, "time_limit": sweep.runs[0].resolved.scenario

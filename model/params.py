@@ -41,6 +41,11 @@ DEFAULT_OUTREACH_MINUTES = 90.0
 #: borgerforløb nationally are helped near the family by a coached local tilbud; the
 #: highly specialised level (specialfunktioner) stays the rule, the local help the exception
 DEFAULT_NEAR_FAMILY_SHARE = 0.1
+#: the earlier names of the count criteria of ``model.limits`` (the ``kpis.json`` keys of
+#: versions before one name per concept); read as today's names, so old scenarios and the
+#: resolved scenarios of old results folders still load
+LEGACY_CRITERIA = {"specialfunktioner": "designations",
+                   "raadgivningsfunktioner": "advisory_designations"}
 
 
 class SpecialeParams(BaseModel):
@@ -243,8 +248,8 @@ class ModelParams(BaseModel):
         default_factory=dict, description="upper limits on criteria (family 'limits'): an "
         "objective term by its raw value, i.e. with weight 1 (travel in borgerforløb-minutes, "
         "designation and advisory in cost units, unmet in borgerforløb, equity in minutes, "
-        "...), or 'specialfunktioner' / 'raadgivningsfunktioner' (national counts); "
-        "'specialeplan frontier' sets them")
+        "...), or 'designations' / 'advisory_designations' (national counts of "
+        "specialfunktioner / rådgivningsfunktioner); 'specialeplan frontier' sets them")
     reach_formulation: Literal["compact", "strong"] = Field(
         "compact", description="'strong': v <= r per reach arc (tight LP, ~half of all rows on "
         "national instances); 'compact': covering rows Σ r + q >= 1 per municipality plus "
@@ -266,11 +271,17 @@ class ModelParams(BaseModel):
         from specialeplan.model.registry import TERMS
 
         known = [*TERMS, *COUNTS]
-        for name in value:
+        out: dict[str, float] = {}
+        for given, limit in value.items():
+            name = LEGACY_CRITERIA.get(given, given)
             if name not in known:
                 raise ValueError(f"unknown criterion {name!r}.{did_you_mean(name, known)} "
                                  f"Known: {', '.join(known)}")
-        return value
+            if name in out:
+                raise ValueError(f"criterion {name!r} is limited twice ({given!r} is its "
+                                 "earlier name)")
+            out[name] = limit
+        return out
 
     @field_validator("specialer")
     @classmethod

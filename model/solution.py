@@ -275,8 +275,8 @@ def _kpis(
                                         "unmet"]].sum()
     for s in data.specialer:
         d = designations[designations["speciale"] == s]
-        rec = {"specialfunktioner": int(len(d)),
-               "raadgivningsfunktioner": int(d["is_advisory"].sum())}
+        rec = {"designations": int(len(d)),
+               "advisory_designations": int(d["is_advisory"].sum())}
         for col in cov.columns:
             rec[col] = float(cov.at[s, col]) if s in cov.index else 0.0
         on_s = (pairs["speciale"] == s).to_numpy()
@@ -292,14 +292,14 @@ def _kpis(
         "terms": terms,
         "objective_recomputed": float(sum(terms.values())),
         "per_speciale": per,
-        "specialfunktioner": int(len(designations)),
-        "raadgivningsfunktioner": int(designations["is_advisory"].sum()),
+        "designations": int(len(designations)),
+        "advisory_designations": int(designations["is_advisory"].sum()),
         "total_demand": float(coverage["demand"].sum()),
         "total_served": total_cases,
         "total_unmet": float(coverage["unmet"].sum()),
-        "outreach_borgerforloeb": float(coverage["outreach"].sum()),
-        "near_family_borgerforloeb": float(coverage["near_family"].sum()),
-        "moved_borgerforloeb": float(pairs["moved"].sum()),
+        "outreach_cases": float(coverage["outreach"].sum()),
+        "near_family_cases": float(coverage["near_family"].sum()),
+        "moved_cases": float(pairs["moved"].sum()),
         "designations_today": int(pairs["designated_today"].sum()),
         "dropped_designations": int(dropped.sum()),
         "reach_shortfalls": float(short["share"].sum()),

@@ -170,17 +170,17 @@ def write_tiny_results(folder: Path) -> Path:
         "n_constraints": 60, "n_binaries": 10, "terms": TERMS,
         "objective_recomputed": OBJECTIVE,
         "per_speciale": {
-            A: {"specialfunktioner": 2, "raadgivningsfunktioner": 1, "demand": 26.0,
+            A: {"designations": 2, "advisory_designations": 1, "demand": 26.0,
                 "served": 24.0, "outreach": 0.0, "near_family": 2.0, "unmet": 0.0,
                 "moved": 3.0, "dropped_designations": 0, "worst_off_travel_minutes": 15.0},
-            M: {"specialfunktioner": 1, "raadgivningsfunktioner": 0, "demand": 7.0,
+            M: {"designations": 1, "advisory_designations": 0, "demand": 7.0,
                 "served": 5.0, "outreach": 4.0, "near_family": 0.0, "unmet": 2.0,
                 "moved": 0.0, "dropped_designations": 0, "worst_off_travel_minutes": 60.0}},
         "share_outside_home_municipality": 7.0 / 29.0, "mean_travel_minutes": 510.0 / 29.0,
         "max_travel_minutes": 180.0, "total_demand": 33.0, "total_served": 29.0,
-        "total_unmet": 2.0, "reach_shortfalls": 1.0, "specialfunktioner": 3,
-        "raadgivningsfunktioner": 1, "outreach_borgerforloeb": 4.0,
-        "near_family_borgerforloeb": 2.0, "moved_borgerforloeb": 3.0,
+        "total_unmet": 2.0, "reach_shortfalls": 1.0, "designations": 3,
+        "advisory_designations": 1, "outreach_cases": 4.0,
+        "near_family_cases": 2.0, "moved_cases": 3.0,
         "designations_today": 2, "dropped_designations": 0,
         "regions": {r[0]: {} for r in REGIONS},
     }
@@ -335,7 +335,7 @@ CASES = [
     ("near_family_not_local", set_cell("near_family.csv", {"municipality_code": "147"},
                                        "provider_id", "P1"),
      "near_family", ["147", "P1", "not located"], {"municipality_code": "147"}),
-    ("near_family_at_specialfunktion", lambda f: (
+    ("near_family_at_designation", lambda f: (
         set_cell("near_family.csv", {"municipality_code": "147"}, "municipality_code",
                  "751")(f),
         set_cell("near_family.csv", {"municipality_code": "751"}, "provider_id", "P3")(f)),
@@ -365,7 +365,7 @@ CASES = [
     # continuity
     ("moved_kpi", set_cell("instance/competence.csv", {"provider_id": "P2", "speciale": A},
                            "current_cases", 5.0),
-     "moved", ["moved_borgerforloeb", "5"], {}),
+     "moved", ["moved_cases", "5"], {}),
     ("advisory_today_dropped", set_cell("instance/competence.csv",
                                         {"provider_id": "P3", "speciale": M},
                                         "advisory_today", 1),
@@ -381,8 +381,8 @@ CASES = [
     # limits (frontier bounds): raw travel = 510 borgerforløb-minutes, 3 specialfunktioner
     ("limits_travel", edit_model(limits={"travel": 500.0}),
      "limits", ["travel", "510", "500"], {}),
-    ("limits_count", edit_model(limits={"specialfunktioner": 2}),
-     "limits", ["specialfunktioner", "3"], {}),
+    ("limits_count", edit_model(limits={"designations": 2}),
+     "limits", ["designations", "3"], {}),
     # regional view
     ("regions_export_hidden", set_cell("regions.csv", {"region": "Hovedstaden", "speciale": M},
                                        "exported", 0.0),

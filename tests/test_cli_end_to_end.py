@@ -64,8 +64,8 @@ def test_run_writes_a_checkable_folder(scenario: Path, tmp_path: Path) -> None:
     kpis = json.loads((folder / "kpis.json").read_text())
     for key in ("objective", "best_bound", "status", "mip_gap", "build_seconds",
                 "solve_seconds", "share_outside_home_municipality", "mean_travel_minutes",
-                "max_travel_minutes", "per_speciale", "outreach_borgerforloeb",
-                "near_family_borgerforloeb", "moved_borgerforloeb", "dropped_designations",
+                "max_travel_minutes", "per_speciale", "outreach_cases",
+                "near_family_cases", "moved_cases", "dropped_designations",
                 "regions"):
         assert key in kpis
     # P1 alone reaches every municipality within 30 min: 400 + 10 + (300 + 50 + 300) = 1060;
@@ -74,7 +74,7 @@ def test_run_writes_a_checkable_folder(scenario: Path, tmp_path: Path) -> None:
     assert set(kpis["terms"]) == {"travel", "designation", "advisory", "unmet",
                                   "reach_shortfall", "change", "outreach", "near_family",
                                   "moved", "equity"}
-    assert kpis["per_speciale"]["A"]["raadgivningsfunktioner"] == 1
+    assert kpis["per_speciale"]["A"]["advisory_designations"] == 1
     assert pd.read_csv(folder / "designations.csv")["provider_id"].tolist() == ["P1"]
     assert (folder / "results.xlsx").is_file() and (folder / "solver.log").is_file()
     assert "regions" in pd.ExcelFile(folder / "results.xlsx").sheet_names

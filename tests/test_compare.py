@@ -68,7 +68,7 @@ def test_hand_derived_deltas_and_gap_flags(folders: tuple[Path, Path]) -> None:
     assert k.loc["term unmet", "delta"] == 0 and k.loc["term unmet", "flag"] == NOT_SIGNIFICANT
     assert k.loc["mean_travel_minutes", "delta"] == pytest.approx(990 / 29)
     assert k.loc["mean_travel_minutes", "flag"] == NOT_SIGNIFICANT  # the travel term's flag
-    assert pd.isna(k.loc["specialfunktioner", "flag"])  # a count: no flag
+    assert pd.isna(k.loc["designations", "flag"])  # a count: no flag
     d = c.designations.set_index(["speciale", "provider_id"])
     assert d.loc[("autisme", "P3"), "change"] == "removed"
     assert d.loc[("misbrug", "P1"), "change"] == "added"

@@ -72,17 +72,17 @@ def test_objective_against_travel(tmp_path: Path) -> None:
     assert summary["reused_from"].notna().tolist() == [False, True, True]
 
 
-def test_travel_against_number_of_specialfunktioner(tmp_path: Path) -> None:
+def test_travel_against_number_of_designations(tmp_path: Path) -> None:
     scenario = write_tiny(tmp_path)
-    table = run_frontier(scenario, bound="specialfunktioner", minimise="travel", steps=5,
+    table = run_frontier(scenario, bound="designations", minimise="travel", steps=5,
                          out=tmp_path / "out")
     assert table["limit"].tolist() == [3, 2, 1]  # five steps, three distinct counts
-    assert table["specialfunktioner"].tolist() == [3, 2, 1]
+    assert table["designations"].tolist() == [3, 2, 1]
     assert table["travel"].tolist() == pytest.approx([150, 310, 560])
     assert table["non_dominated"].all()
     for _, r in table.iterrows():
         zero = ("designation", "advisory", "change", "outreach", "near_family", "moved")
-        obj, _ = direct(scenario, [f"model.limits.specialfunktioner={r['limit']}",
+        obj, _ = direct(scenario, [f"model.limits.designations={r['limit']}",
                                    *(f"model.weights.{k}=0" for k in zero)])
         assert obj == pytest.approx(r["travel"], abs=1e-6)
 
@@ -96,6 +96,6 @@ def test_frontier_cli_and_errors(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["frontier", str(scenario), "--bound", "travl"])
     assert bad.exit_code == 2 and "Did you mean 'travel'" in bad.output
     with pytest.raises(SpecialeplanError, match="can only be bounded"):
-        run_frontier(scenario, bound="travel", minimise="specialfunktioner")
+        run_frontier(scenario, bound="travel", minimise="designations")
     with pytest.raises(SpecialeplanError, match="same criterion"):
         run_frontier(scenario, bound="travel", minimise="travel")

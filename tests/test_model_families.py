@@ -213,7 +213,7 @@ def test_limits_on_a_term_and_a_count(backend: str) -> None:
     """Designation cost 400: the optimum {P1} has raw travel 300 + 50 + 300 = 650. With
     limits.travel 400 one provider is not enough: {P0,P2} or {P0,P1} (travel 400, cost 800)
     → 1200; all three (travel 150) cost 1350. With designation cost 0 all three open
-    (travel 150); limits.specialfunktioner 1 leaves P1 alone: 650. A limit holds whatever
+    (travel 150); limits.designations 1 leaves P1 alone: 650. A limit holds whatever
     the term's weight: travel weight 0 and limits.travel 400 → two providers, objective 800."""
     inst = tiny_instance(LINE, PROVIDERS, EVEN, comp(400))
     obj, des, sol = solve_tiny(inst, backend, limits={"travel": 400})
@@ -224,7 +224,7 @@ def test_limits_on_a_term_and_a_count(backend: str) -> None:
     free = tiny_instance(LINE, PROVIDERS, EVEN, comp())
     obj, des, _ = solve_tiny(free, backend)
     assert obj == pytest.approx(150) and len(des) == 3
-    obj, des, _ = solve_tiny(free, backend, limits={"specialfunktioner": 1})
+    obj, des, _ = solve_tiny(free, backend, limits={"designations": 1})
     assert obj == pytest.approx(650) and des == {"P1"}
 
 

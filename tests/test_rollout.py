@@ -111,7 +111,7 @@ def test_timeline_and_summary_files(rolled) -> None:  # noqa: ANN001
     assert tl.groupby("year")["cost"].sum().to_dict() == {
         2027: pytest.approx(1050), 2028: pytest.approx(2350)}
     b = tl[(tl["year"] == 2028) & (tl["speciale"] == "B")].iloc[0]
-    assert b["mean_travel_minutes"] == pytest.approx(30) and b["specialfunktioner"] == 1
+    assert b["mean_travel_minutes"] == pytest.approx(30) and b["designations"] == 1
     summary = json.loads((rolled.root / "rollout.json").read_text(encoding="utf-8"))
     assert summary["complete"] and summary["price_of_phasing"]["price"] == pytest.approx(600)
     book = pd.read_excel(rolled.root / "rollout.xlsx", sheet_name=None)
@@ -120,7 +120,7 @@ def test_timeline_and_summary_files(rolled) -> None:  # noqa: ANN001
     assert book["price_of_phasing"].at[0, "price"] == pytest.approx(600)
 
 
-def test_demand_grows_by_year_and_earlier_specialer_keep_their_specialfunktioner(
+def test_demand_grows_by_year_and_earlier_specialer_keep_their_designations(
         tmp_path: Path) -> None:
     """+10 % a year: A has 33 borgerforløb in 2028; P1 keeps its 30, A's other pairs stay
     closed, so 3 are unmet (the plan shows where an earlier wave runs short)."""
@@ -139,7 +139,7 @@ def test_demand_grows_by_year_and_earlier_specialer_keep_their_specialfunktioner
                        compare=False)
     tl2 = out2.timeline.set_index(["year", "speciale"])
     assert tl2.at[(2028, "A"), "unmet"] == pytest.approx(0, abs=1e-6)
-    assert tl2.at[(2028, "A"), "specialfunktioner"] == 2
+    assert tl2.at[(2028, "A"), "designations"] == 2
 
 
 def test_cli_rollout_from_an_existing_folder(tmp_path: Path) -> None:
@@ -171,7 +171,7 @@ def test_cli_rollout_from_an_existing_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "roll" / ALL_AT_ONCE).exists()
 
 
-def test_a_later_wave_keeps_its_borgerforloeb_where_radius_would_be_chosen(
+def test_a_later_wave_keeps_its_cases_where_radius_would_be_chosen(
         tmp_path: Path) -> None:
     """With every rule off that needs per-arc flows, 'auto' picks the radius formulation
     for wave 2027; wave 2028's committed borgerforløb need the arcs, so 'auto' must pick

@@ -144,7 +144,7 @@ def test_sweep_records_every_run_and_never_stops(tiny_sweep: Path, tmp_path: Pat
     assert st.loc["cheap", "objective"] == pytest.approx(1060)
     assert st.loc["dear", "objective"] == pytest.approx(1460)
     assert st.loc["dear", "reused_from"] == "cheap" and bool(st.loc["dear", "bound_reused"])
-    assert st.loc["three_at_least", "specialfunktioner"] == 3
+    assert st.loc["three_at_least", "designations"] == 3
     assert st.loc["five_at_least", "status"] == "infeasible"
     assert "count_bounds" in st.loc["five_at_least", "reason"]
     assert st.loc["broken", "status"] == "error"
@@ -189,7 +189,7 @@ def test_existing_sweep_needs_resume_or_overwrite(tiny_sweep: Path, tmp_path: Pa
 def test_cli_sweep_pareto_and_progress(tiny_sweep: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(app, ["sweep", str(tiny_sweep), "--out", str(out), "--pareto",
-                                 "specialfunktioner", "mean_travel_minutes"])
+                                 "designations", "mean_travel_minutes"])
     assert result.exit_code == 1, result.output  # the broken run
     assert "done 3" in result.output and "failed 2" in result.output
     table = pd.read_csv(out / "tiny-sweep" / "summary.csv")
@@ -199,8 +199,8 @@ def test_cli_sweep_pareto_and_progress(tiny_sweep: Path, tmp_path: Path) -> None
     assert front == {"cheap", "dear", "three_at_least"}
     assert (out / "tiny-sweep" / "pareto.png").is_file()
     bad = runner.invoke(app, ["sweep", str(tiny_sweep), "--out", str(tmp_path / "o2"),
-                              "--pareto", "specialfunktionr", "objective"])
-    assert bad.exit_code == 2 and "Did you mean 'specialfunktioner'" in bad.output
+                              "--pareto", "designatons", "objective"])
+    assert bad.exit_code == 2 and "Did you mean 'designations'" in bad.output
 
 
 def test_pareto_front_and_weighted_quantile_by_hand() -> None:

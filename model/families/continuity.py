@@ -27,7 +27,7 @@ def moved(data: ModelData, b: ProblemBuilder) -> None:
     so m[p,s] = max(0, c[p,s] − Σ_k x[k,p,s]) at the optimum: all of them where p is no
     longer a specialfunktion for s (x = 0), the excess where it keeps fewer borgerforløb than
     today. Cost w_moved per borgerforløb moved (objective term ``moved``). Switched off,
-    moving is free (the ``moved_borgerforloeb`` KPI is still reported).
+    moving is free (the ``moved_cases`` KPI is still reported).
     """
     pairs = data.pairs
     c = pairs["current_cases"].to_numpy(dtype=float)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
 
 #: the counts a limit may bound besides the objective terms: criterion → variable block
-COUNTS = {"specialfunktioner": "y", "raadgivningsfunktioner": "r"}
+COUNTS = {"designations": "y", "advisory_designations": "r"}
 
 
 class _Capture:
@@ -57,7 +57,7 @@ def limits(data: ModelData, b: ProblemBuilder) -> None:
       Σ_{physical arcs} t[k,p]·x ≤ L (borgerforløb-minutes), ``designation`` Σ f·y ≤ L,
       ``equity`` Σ_s measure_s ≤ L (with ``families.equity`` on; a term whose family is off
       is 0);
-    - ``specialfunktioner``: Σ_{p,s} y[p,s] ≤ L; ``raadgivningsfunktioner``: Σ r ≤ L.
+    - ``designations``: Σ_{p,s} y[p,s] ≤ L; ``advisory_designations``: Σ r ≤ L.
 
     The raw term is built by the term's own function, so the limit and the objective can
     never disagree; a limit holds whatever the term's weight (also 0).

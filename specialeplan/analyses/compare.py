@@ -16,8 +16,8 @@ the change between the scenarios. For the objective this is conservative: the op
 only be equal when the intervals [L_A, O_A] and [L_B, O_B] overlap, which implies the rule.
 KPIs that are an objective term in other units take that term's flag
 (``mean_travel_minutes`` → ``travel``, ``total_unmet`` → ``unmet``, ``reach_shortfalls`` →
-``reach_shortfall``, ``near_family_borgerforloeb`` → ``near_family``,
-``moved_borgerforloeb`` → ``moved``); counts and shares have no flag. Without a bound in
+``reach_shortfall``, ``near_family_cases`` → ``near_family``, ``moved_cases`` →
+``moved``); counts and shares have no flag. Without a bound in
 either run the flag is unknown.
 """
 
@@ -37,14 +37,14 @@ from specialeplan.model.families import TERMS
 from specialeplan.results.contract import INSTANCE_TABLES, RESULT_TABLES, SOLUTION_STATUSES
 from specialeplan.results.reading import read_csv, read_kpis_object
 
-KPIS = ("specialfunktioner", "raadgivningsfunktioner", "mean_travel_minutes",
+KPIS = ("designations", "advisory_designations", "mean_travel_minutes",
         "max_travel_minutes", "share_outside_home_municipality", "total_demand",
-        "total_served", "total_unmet", "reach_shortfalls", "outreach_borgerforloeb",
-        "near_family_borgerforloeb", "moved_borgerforloeb", "dropped_designations")
+        "total_served", "total_unmet", "reach_shortfalls", "outreach_cases",
+        "near_family_cases", "moved_cases", "dropped_designations")
 #: KPIs that are an objective term in other units: they take that term's flag
 KPI_TERM = {"mean_travel_minutes": "travel", "total_unmet": "unmet",
-            "reach_shortfalls": "reach_shortfall", "near_family_borgerforloeb": "near_family",
-            "moved_borgerforloeb": "moved"}
+            "reach_shortfalls": "reach_shortfall", "near_family_cases": "near_family",
+            "moved_cases": "moved"}
 #: the files ``--out`` writes
 OUT_SUFFIXES = (".csv", ".xlsx", ".json")
 NOT_SIGNIFICANT = "not significant at this gap"
@@ -204,13 +204,13 @@ def compare_folders(a: str | Path, b: str | Path, *, top: int = 10) -> Compariso
     des["provider_name"] = des["provider_id"].map(pname)
     des["municipality_code"] = des["provider_id"].map(pmuni)
     des["municipality_name"] = des["municipality_code"].map(mname)
-    des["raadgivning_a"] = des["adv_a"].astype("boolean").fillna(False).astype(bool) & in_a
-    des["raadgivning_b"] = des["adv_b"].astype("boolean").fillna(False).astype(bool) & in_b
+    des["advisory_a"] = des["adv_a"].astype("boolean").fillna(False).astype(bool) & in_a
+    des["advisory_b"] = des["adv_b"].astype("boolean").fillna(False).astype(bool) & in_b
     order = {"added": 0, "removed": 1, "kept": 2}
     des = des.assign(_o=des["change"].map(order)).sort_values(["speciale", "_o",
                                                                "provider_id"])
     des = des[["speciale", "change", "provider_id", "provider_name", "municipality_code",
-               "municipality_name", "raadgivning_a", "raadgivning_b"]].reset_index(drop=True)
+               "municipality_name", "advisory_a", "advisory_b"]].reset_index(drop=True)
 
     ma, mb = _municipal_travel(tab_a["assignments"]), _municipal_travel(tab_b["assignments"])
     mun = pd.DataFrame({"mean_travel_a": ma, "mean_travel_b": mb})

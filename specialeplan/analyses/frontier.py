@@ -2,7 +2,8 @@
 
 Two criteria: f2, the one that is **bounded** (``--bound``: an objective term by its raw
 value — travel in borgerforløb-minutes, designation cost, equity in minutes, ... — or the
-number of ``specialfunktioner`` / ``raadgivningsfunktioner``), and f1, the one that is
+number of ``designations`` / ``advisory_designations``, i.e. specialfunktioner /
+rådgivningsfunktioner), and f1, the one that is
 **minimised** (``--minimise``):
 
 - ``objective`` (default): the scenario's whole objective without the bounded term, so the
@@ -43,6 +44,7 @@ from specialeplan.analyses.sweep_report import pareto_front
 from specialeplan.errors import InfeasibleError, SpecialeplanError, did_you_mean
 from specialeplan.model.families import TERMS
 from specialeplan.model.families.limits import COUNTS
+from specialeplan.model.params import LEGACY_CRITERIA
 from specialeplan.results.runfolder import write_atomic
 from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
 
@@ -53,8 +55,8 @@ UNITS = {"travel": "borgerforløb-minutes", "outreach": "borgerforløb-minutes (
          "designation": "cost", "advisory": "cost", "unmet": "borgerforløb",
          "reach_shortfall": "municipality × speciale", "change": "designations changed",
          "near_family": "borgerforløb", "moved": "borgerforløb",
-         "equity": "minutes (Σ over specialer)", "specialfunktioner": "count",
-         "raadgivningsfunktioner": "count"}
+         "equity": "minutes (Σ over specialer)", "designations": "count",
+         "advisory_designations": "count"}
 
 
 def _check(name: str, what: str, extra: tuple[str, ...] = ()) -> None:
@@ -184,6 +186,7 @@ def run_frontier(
     ``non_dominated``, the run folder), best f1 first."""
     from specialeplan.api import load_dataset
 
+    bound = LEGACY_CRITERIA.get(bound, bound)  # the counts' earlier names still work
     _check(bound, "--bound")
     _check(minimise, "--minimise", ("objective",))
     if minimise == bound:
@@ -246,7 +249,7 @@ def frontier_table(root: Path, sweep: Any, bound: str, minimise: str,
                 tie = float(kpis["terms"].get(bound, 0.0)) if bound in TERMS else 0.0
                 row[bound] = round(f2, 6)
                 row[minimise] = round(float(kpis["objective"]) - tie, 6)
-                row.update(specialfunktioner=kpis.get("specialfunktioner"),
+                row.update(designations=kpis.get("designations"),
                            mean_travel_minutes=kpis.get("mean_travel_minutes"),
                            total_unmet=kpis.get("total_unmet"))
         else:

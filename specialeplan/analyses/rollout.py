@@ -72,8 +72,8 @@ PS = ["provider_id", "speciale"]
 KS = ["municipality_code", "speciale"]
 ALL_AT_ONCE = "all_at_once"
 _KEPT = "the year folders written before are kept"
-TIMELINE_COLUMNS = ["year", "wave", "speciale", "new", "specialfunktioner",
-                    "raadgivningsfunktioner", "demand", "served", "near_family", "unmet",
+TIMELINE_COLUMNS = ["year", "wave", "speciale", "new", "designations",
+                    "advisory_designations", "demand", "served", "near_family", "unmet",
                     "mean_travel_minutes", "cost"]
 
 
@@ -172,10 +172,11 @@ def cost_by_speciale(data: ModelData, sol: Solution) -> pd.Series:
 
 
 def speciale_rows(data: ModelData, sol: Solution) -> pd.DataFrame:
-    """Per planned speciale: specialfunktioner, rådgivningsfunktioner, demand, served,
-    near-family help, unmet, mean family travel per served borgerforløb, cost."""
+    """Per planned speciale: designations (specialfunktioner), advisory_designations
+    (rådgivningsfunktioner), demand, served, near-family help, unmet, mean family travel per
+    served borgerforløb, cost."""
     des = sol.designations.groupby("speciale").agg(
-        specialfunktioner=("provider_id", "size"), raadgivningsfunktioner=("is_advisory", "sum"))
+        designations=("provider_id", "size"), advisory_designations=("is_advisory", "sum"))
     cov = sol.coverage.groupby("speciale")[["demand", "served", "near_family", "unmet"]].sum()
     asg = sol.assignments
     phys = asg[asg["mode"] == "physical"]
@@ -187,7 +188,7 @@ def speciale_rows(data: ModelData, sol: Solution) -> pd.DataFrame:
                                   / served.reindex(out.index)).where(
         served.reindex(out.index) > 0)
     out["cost"] = cost_by_speciale(data, sol)
-    return out.astype({"specialfunktioner": int, "raadgivningsfunktioner": int}).reset_index()
+    return out.astype({"designations": int, "advisory_designations": int}).reset_index()
 
 
 # ----------------------------------------------------------------------- running

@@ -819,7 +819,7 @@ def run_sweep(
     root = out / sweep.name
     runs_dir = root / RUNS
     if pareto is not None:
-        _check_pareto(pareto)
+        pareto = _check_pareto(pareto)
     event = on_event or (lambda *a: None)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -922,16 +922,20 @@ class SweepInterrupted(SpecialeplanError):
         self.progress = progress
 
 
-def _check_pareto(pareto: tuple[str, str]) -> None:
+def _check_pareto(pareto: tuple[str, str]) -> tuple[str, str]:
+    """The two ``--pareto`` columns, earlier KPI names read as today's (``KPI_ALIASES``)."""
     from specialeplan.analyses.sweep_report import PARETO_CHOICES
+    from specialeplan.results.contract import KPI_ALIASES
 
-    for col in pareto:
+    a, b = (KPI_ALIASES.get(col, col) for col in pareto)
+    for col in (a, b):
         if col not in PARETO_CHOICES:
             from specialeplan.errors import did_you_mean
 
             raise SpecialeplanError(f"--pareto: unknown summary column {col!r}."
                                     f"{did_you_mean(col, PARETO_CHOICES)} Choose from: "
                                     f"{', '.join(PARETO_CHOICES)}")
+    return a, b
 
 
 __all__ = ["ParentState", "RunResult", "Sweep", "SweepInterrupted", "SweepRun", "SweepSpec",

@@ -30,10 +30,10 @@ STATUS_COLUMNS = SOLUTION_STATUSES
 #: out when two summaries are compared for equality
 TIMING_COLUMNS = ("seconds", "build_seconds", "solve_seconds")
 #: the KPI columns of a summary, in order (docs/results-format.md, "Sweeps")
-KPI_COLUMNS = ("specialfunktioner", "raadgivningsfunktioner", "mean_travel_minutes",
+KPI_COLUMNS = ("designations", "advisory_designations", "mean_travel_minutes",
                "p95_travel_minutes", "max_travel_minutes", "total_unmet", "reach_shortfalls",
                "changes_from_today", "new_designations", "dropped_designations",
-               "outreach_borgerforloeb", "near_family_borgerforloeb", "moved_borgerforloeb")
+               "outreach_cases", "near_family_cases", "moved_cases")
 #: the summary's columns after ``run`` and the swept keys, in order
 SUMMARY_ORDER = ("status", "reason", "objective", "best_bound", "gap",
                  *(f"term_{t}" for t in TERMS), *KPI_COLUMNS, "reused_from", "bound_reused",

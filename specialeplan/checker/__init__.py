@@ -8,7 +8,9 @@ the registered families (:mod:`specialeplan.model.registry`, to run one rule per
 the same order and skip what the scenario switched off) and :class:`ModelParams` to read
 the ``model`` section of ``scenario.resolved.yaml``. So a bug in the formulation or in the
 solution export shows up as a violation here. The rules are in
-:mod:`specialeplan.checker.rules`.
+:mod:`specialeplan.checker.rules`, one module per module of ``model/families`` (the rule of
+a family in ``model/families/reach.py`` is in ``checker/rules/reach.py``) plus ``folder``
+for the checks of the folder as a whole.
 """
 
 from __future__ import annotations

@@ -92,8 +92,8 @@ def rollout(
     tl = result.timeline
     for w in result.waves:
         rows = tl[tl["year"] == w.year]
-        table.add_row(str(w.year), str(len(w.planned)), f"{rows['specialfunktioner'].sum():,}",
-                      f"{rows['raadgivningsfunktioner'].sum():,}",
+        table.add_row(str(w.year), str(len(w.planned)), f"{rows['designations'].sum():,}",
+                      f"{rows['advisory_designations'].sum():,}",
                       f"{rows['demand'].sum():,.0f}", f"{rows['unmet'].sum():,.1f}",
                       _mean_travel(rows), f"{rows['cost'].sum():,.0f}",
                       f"{w.mip_gap:.2%}" if w.mip_gap is not None else w.status)

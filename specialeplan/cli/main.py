@@ -69,9 +69,9 @@ def version() -> None:
 
 def _kpi_table(kpis: dict) -> Table:
     table = Table(title="Result", show_header=False)
-    for key in ("status", "objective", "best_bound", "mip_gap", "specialfunktioner",
-                "raadgivningsfunktioner", "total_demand", "total_unmet", "reach_shortfalls",
-                "outreach_borgerforloeb", "near_family_borgerforloeb", "moved_borgerforloeb",
+    for key in ("status", "objective", "best_bound", "mip_gap", "designations",
+                "advisory_designations", "total_demand", "total_unmet", "reach_shortfalls",
+                "outreach_cases", "near_family_cases", "moved_cases",
                 "dropped_designations", "share_outside_home_municipality",
                 "mean_travel_minutes", "max_travel_minutes", "build_seconds",
                 "solve_seconds", "total_seconds"):

@@ -57,7 +57,7 @@ def sweep(
         help="redo every run (each old folder is replaced once its new run is complete)")
     ] = False,
     pareto: Annotated[tuple[str, str] | None, typer.Option(
-        help="two summary columns to minimise, e.g. --pareto specialfunktioner "
+        help="two summary columns to minimise, e.g. --pareto designations "
         "mean_travel_minutes: flags the non-dominated runs and draws pareto.png")] = None,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="override a scenario key in every run, e.g. --set solver.time_limit=30")
@@ -139,7 +139,7 @@ def _print_summary(table: object) -> None:
     assert isinstance(table, pd.DataFrame)
     if table.empty:
         return
-    cols = [c for c in ("run", "status", "objective", "gap", "specialfunktioner",
+    cols = [c for c in ("run", "status", "objective", "gap", "designations",
                         "mean_travel_minutes", "p95_travel_minutes", "total_unmet",
                         "changes_from_today", "reused_from", "seconds") if c in table]
     t = Table(title="Sweep summary")
@@ -241,7 +241,8 @@ def frontier(
     scenario: Annotated[str, typer.Argument(help="scenario YAML file or bundled name")],
     bound: Annotated[str, typer.Option(
         help="the criterion to bound: an objective term by its raw value (travel, "
-        "designation, equity, ...) or specialfunktioner / raadgivningsfunktioner")],
+        "designation, equity, ...) or a count: designations (specialfunktioner) / "
+        "advisory_designations (rådgivningsfunktioner)")],
     minimise: Annotated[str, typer.Option(
         help="'objective' (the scenario's objective without the bounded term) or a term")
     ] = "objective",
@@ -263,7 +264,7 @@ def frontier(
     best plan down to its minimum.
 
     Writes OUT/<scenario>.frontier.<minimise>-vs-<bound>/frontier.csv and frontier.png (and
-    a results folder per point). Example: --bound specialfunktioner (cost of the plan against
+    a results folder per point). Example: --bound designations (cost of the plan against
     the number of specialfunktioner) or --bound equity (total against the worst-off
     municipalities' travel).
     """

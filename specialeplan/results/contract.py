@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from specialeplan.model.instance import KEYS, SCHEMAS
+from specialeplan.model.params import LEGACY_CRITERIA
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,19 @@ INSTANCE_TABLES: dict[str, TableContract] = {
 RESOLVED_SCENARIO = "instance/scenario.resolved.yaml"
 KPIS = "kpis.json"
 INFEASIBILITY = "infeasibility.csv"
+
+#: ``kpis.json`` keys of earlier versions → today's (one code name per Danish term, README
+#: glossary: borgerforløb ``cases``, specialfunktion ``designation``, rådgivningsfunktion
+#: ``advisory``). Every reader of a results folder goes through
+#: :func:`specialeplan.results.reading.read_kpis_object` (``check``, ``compare``,
+#: ``rollout --from``, ``vulnerability``, sweep summaries, frontier tables), which renames
+#: them at the top level and in ``per_speciale``: folders written before still read.
+KPI_ALIASES = {
+    **LEGACY_CRITERIA,  # specialfunktioner, raadgivningsfunktioner (also model.limits names)
+    "outreach_borgerforloeb": "outreach_cases",
+    "near_family_borgerforloeb": "near_family_cases",
+    "moved_borgerforloeb": "moved_cases",
+}
 
 #: ``kpis.json → status``: the statuses of a folder with a solution, and without one
 SOLUTION_STATUSES = ("optimal", "time_limit", "interrupted", "feasible")

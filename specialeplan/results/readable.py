@@ -35,7 +35,7 @@ FORMATS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("share",), "0.000"),
     (("minutes",), "0.0"),
     (("cases", "served", "demand", "unmet", "outreach", "near_family", "load", "capacity",
-      "exported", "imported", "shortfall", "moved", "borgerforloeb", "coached"), "#,##0.00"),
+      "exported", "imported", "shortfall", "moved", "coached"), "#,##0.00"),
     (("objective", "bound", "term", "cost", "value"), "#,##0.0"),
     (("gap",), "0.00%"),
 )

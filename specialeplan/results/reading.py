@@ -22,6 +22,7 @@ from specialeplan.model.instance import parse_bool
 from specialeplan.model.params import ModelParams
 from specialeplan.results.contract import (
     INSTANCE_TABLES,
+    KPI_ALIASES,
     KPIS,
     RESOLVED_SCENARIO,
     RESULT_TABLES,
@@ -128,9 +129,27 @@ def read_params(folder: Path) -> ModelParams:
         raise DataValidationError(err["msg"], file=RESOLVED_SCENARIO, field=loc) from None
 
 
+def current_kpi_names(kpis: dict[str, Any]) -> dict[str, Any]:
+    """``kpis`` with the keys of earlier versions renamed to today's
+    (:data:`~specialeplan.results.contract.KPI_ALIASES`), at the top level and in each
+    ``per_speciale`` record; where both names are present, today's wins."""
+
+    def rename(rec: dict[str, Any]) -> dict[str, Any]:
+        return {KPI_ALIASES.get(k, k): v for k, v in rec.items()
+                if k not in KPI_ALIASES or KPI_ALIASES[k] not in rec}
+
+    out = rename(kpis)
+    per = out.get("per_speciale")
+    if isinstance(per, dict):
+        out["per_speciale"] = {s: rename(rec) if isinstance(rec, dict) else rec
+                               for s, rec in per.items()}
+    return out
+
+
 def read_kpis_object(folder: Path) -> dict[str, Any]:
-    """``kpis.json`` as a JSON object (any content); :class:`DataValidationError` when it is
-    missing or not JSON."""
+    """``kpis.json`` as a JSON object (any content), with today's key names
+    (:func:`current_kpi_names`: a folder written by an earlier version reads the same);
+    :class:`DataValidationError` when it is missing or not JSON."""
     path = folder / KPIS
     if not path.is_file():
         raise DataValidationError("missing file in the results folder", file=KPIS)
@@ -140,7 +159,7 @@ def read_kpis_object(folder: Path) -> dict[str, Any]:
         raise DataValidationError(f"cannot parse JSON: {exc}", file=KPIS) from None
     if not isinstance(kpis, dict):
         raise DataValidationError("expected a JSON object", file=KPIS)
-    return kpis
+    return current_kpi_names(kpis)
 
 
 def read_kpis(folder: Path) -> dict[str, Any]:

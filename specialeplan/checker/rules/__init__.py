@@ -1,0 +1,74 @@
+"""The checker's rules: one per constraint family, keyed by the registry's names.
+
+Each rule re-derives its family from the files alone (pandas on the result tables and the
+solved inputs); none of them uses the model's formulation, which is the point of an
+independent check. :func:`specialeplan.checker.check_results` runs the rule of every family
+of the registry, in the registry's order, skipping the families the scenario switched off;
+``tests/test_registry.py`` asserts that every registered family has a rule.
+
+Where a rule lives: **the rule of a family defined in ``model/families/<module>.py`` is in
+``checker/rules/<module>.py``** (``tests/test_checker_layout.py`` holds the two layouts
+together):
+
+=================== ==========================================================
+module              rules
+=================== ==========================================================
+``context``         :class:`Context`, the :data:`RULES` registry and :func:`rule`,
+                    shared helpers (:func:`reported`, :func:`can_serve`)
+``core``            variables, demand_balance, linking, pair_volume,
+                    travel_cutoff, min_volume, capacity, speciale_capacity
+``radius``          radius_assignment
+``outreach``        outreach
+``reach``           advisory_link, reach, advisory_capacity
+``near_family``     near_family
+``continuity``      moved, keep_advisory_today
+``counts``          count_bounds, region_bounds, max_specialer, fixed, change_limit
+``robustness``      backup_coverage
+``rollout``         committed
+``equity``          equity
+``objective``       the objective terms recomputed (:func:`recompute_terms`) and
+                    held against ``kpis.json`` (:func:`check_objective`)
+``limits``          limits
+``folder``          the folder as a whole: ``duplicates``, ``kpis``, ``regions``
+                    and ``claims`` (``kpis.json`` held to what it says about the
+                    solve: status, bound, gap)
+=================== ==========================================================
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from specialeplan.checker.rules.context import (
+    EPS_TRAVEL,
+    KS,
+    PS,
+    RS,
+    RULES,
+    Context,
+    Rule,
+    can_serve,
+    reported,
+    rule,
+)
+
+#: the rule modules, in the order of ``model/families`` (plus the whole-folder checks);
+#: importing one registers its rules in :data:`RULES`
+MODULES = ("core", "radius", "outreach", "reach", "near_family", "continuity", "counts",
+           "robustness", "rollout", "equity", "objective", "limits", "folder")
+
+for _module in MODULES:
+    importlib.import_module(f"{__name__}.{_module}")
+
+from specialeplan.checker.rules.folder import (  # noqa: E402  (after the rules registered)
+    check_claims,
+    check_duplicates,
+    check_kpis,
+    check_regions,
+    regions_from_files,
+)
+from specialeplan.checker.rules.objective import check_objective, recompute_terms  # noqa: E402
+
+__all__ = ["EPS_TRAVEL", "KS", "MODULES", "PS", "RS", "RULES", "Context", "Rule", "can_serve",
+           "check_claims", "check_duplicates", "check_kpis", "check_objective",
+           "check_regions", "recompute_terms", "regions_from_files", "reported", "rule"]

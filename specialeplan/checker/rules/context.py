@@ -1,0 +1,167 @@
+"""What every rule reads and how rules are registered: the :class:`Context` (a results
+folder's inputs, tables and KPIs), the :data:`RULES` registry with its :func:`rule`
+decorator, and helpers more than one rule module uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from specialeplan.checker.report import Collector
+from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS
+from specialeplan.model.params import ModelParams
+
+KS = ["municipality_code", "speciale"]
+PS = ["provider_id", "speciale"]
+RS = ["region", "speciale"]
+EPS_TRAVEL = 1e-9  # the model builder's own slack on travel/reach cutoffs
+
+
+@dataclass
+class Context:
+    """Everything a rule may read: the scenario's model parameters, the solved inputs under
+    ``instance/`` and the result tables."""
+
+    params: ModelParams
+    munis: pd.DataFrame
+    prov: pd.DataFrame
+    comp: pd.DataFrame
+    dem: pd.DataFrame
+    pt: pd.DataFrame
+    sp: pd.DataFrame
+    des: pd.DataFrame
+    asg: pd.DataFrame
+    cov: pd.DataFrame
+    reach: pd.DataFrame
+    nf: pd.DataFrame
+    regions: pd.DataFrame
+    kpis: dict[str, Any]
+    solver: dict[str, Any] = field(default_factory=dict)  # resolved scenario's solver section
+
+    @cached_property
+    def pair_sum(self) -> pd.DataFrame:
+        """Σ assigned borgerforløb (all modes; and the number of rows) per (provider,
+        speciale)."""
+        return self.asg.groupby(PS, as_index=False).agg(assigned=("cases", "sum"),
+                                                        n=("cases", "size"))
+
+    @cached_property
+    def physical(self) -> pd.Series:
+        """Per assignment row: delivered at the provider's place (else by outreach)."""
+        return self.asg["mode"] != "outreach"
+
+    @cached_property
+    def kind(self) -> pd.Series:
+        """providers.kind by provider_id (lower case, empty = residential)."""
+        return self.prov.set_index("provider_id")["kind"].fillna("").astype(str).str.strip(
+        ).str.lower()
+
+    @cached_property
+    def region_of(self) -> pd.Series:
+        """Region by municipality code."""
+        return self.munis.set_index("code")["region"]
+
+    @cached_property
+    def moved(self) -> pd.DataFrame:
+        """Per competence row with current cases: moved = max(0, current − Σ assigned)."""
+        m = self.comp[[*PS, "current_cases"]].merge(self.pair_sum, on=PS, how="left").fillna(
+            {"assigned": 0.0, "n": 0})
+        m = m[m["current_cases"] > 0]
+        return m.assign(moved=(m["current_cases"] - m["assigned"]).clip(lower=0.0))
+
+    @cached_property
+    def family_travel(self) -> pd.DataFrame:
+        """a[k,s] per demand row with d > 0: Σ_physical cases·minutes / demand."""
+        a = self.asg[self.physical.to_numpy()]
+        tx = (a["cases"] * a["travel_minutes"]).groupby([a["municipality_code"],
+                                                          a["speciale"]]).sum().rename("tx")
+        d = self.dem[self.dem["demand"] > 0].merge(tx.reset_index(), on=KS, how="left")
+        return d.assign(a=d["tx"].fillna(0.0) / d["demand"])
+
+    def worst_off(self) -> pd.Series:
+        """The equity measure per speciale (max or CVaR_alpha of a[k,s]), re-derived by
+        sorting: CVaR = (Σ of the ⌊αn⌋ largest + the fraction of the next) / (αn)."""
+        eq = self.params.equity
+        out = {}
+        for s, grp in self.family_travel.groupby("speciale"):
+            a = np.sort(grp["a"].to_numpy())[::-1]
+            tail = eq.alpha * len(a)
+            if eq.measure == "max" or tail <= 1.0:
+                out[s] = float(a[0])
+                continue
+            whole = int(np.floor(tail + 1e-9))
+            part = a[:whole].sum() + (tail - whole) * (a[whole] if whole < len(a) else 0.0)
+            out[s] = float(part / tail)
+        return pd.Series(out, dtype=float)
+
+    @cached_property
+    def has_adviser(self) -> pd.Series:
+        """Per reach row: advised by a provider (False = a shortfall row)."""
+        return self.reach["advisory_provider_id"] != ""
+
+    @cached_property
+    def n_dropped(self) -> int:
+        """#{competence rows designated today and not designated now}."""
+        m = self.comp[self.comp["designated_today"]][PS].merge(
+            self.des[PS].assign(now=True), on=PS, how="left")
+        return int(m["now"].isna().sum())
+
+    @cached_property
+    def n_changes(self) -> int:
+        """#{(p,s) over competence rows and designations: designated now ≠ today}."""
+        m = self.comp[[*PS, "designated_today"]].merge(
+            self.des[PS].assign(now=True), on=PS, how="outer")
+        today = m["designated_today"].fillna(False).astype(bool)
+        now = m["now"].fillna(False).astype(bool)
+        return int((today != now).sum())
+
+
+Rule = Callable[[Context, Collector], None]
+RULES: dict[str, Rule] = {}
+
+
+def rule(name: str) -> Callable[[Rule], Rule]:
+    """Register the checker rule for the family (or whole-folder check) ``name``."""
+
+    def deco(fn: Rule) -> Rule:
+        RULES[name] = fn
+        return fn
+
+    return deco
+
+
+def reported(kpis: dict[str, Any], *path: str) -> float | None:
+    """A number in kpis.json at ``path`` (None where absent or not a number)."""
+    v: Any = kpis
+    for key in path:
+        if not isinstance(v, dict):
+            return None
+        v = v.get(key)
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return float(v)
+
+
+def can_serve(x: Context, pairs: pd.DataFrame) -> pd.DataFrame:
+    """(municipality_code, provider_id, speciale, minutes) where a pair of ``pairs`` can
+    serve the municipality's demand: a place (kind residential/both/empty) within the
+    family-travel cutoff, or an outreach team (kind outreach/both) within the outreach
+    radius, re-derived from the inputs and the switches."""
+    fam = x.params.families
+    sp = x.sp.set_index("speciale")
+    cand = x.dem[x.dem["demand"] > 0][KS].merge(pairs[PS], on="speciale").merge(
+        x.pt, on=["municipality_code", "provider_id"])
+    kind = cand["provider_id"].map(x.kind).fillna("")
+    cut = cand["speciale"].map(sp["max_travel_minutes"]).fillna(np.inf)
+    if not fam.travel_cutoff:
+        cut = cut * 0 + np.inf
+    phys = ((kind.isin(PHYSICAL_KINDS) | (not fam.outreach))
+            & (cand["minutes"] <= cut + EPS_TRAVEL))
+    radius = cand["speciale"].map(sp["outreach_minutes"]).fillna(np.inf)
+    out = fam.outreach & kind.isin(OUTREACH_KINDS) & (cand["minutes"] <= radius + EPS_TRAVEL)
+    return cand[(phys | out).to_numpy()].reset_index(drop=True)

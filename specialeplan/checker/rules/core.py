@@ -1,0 +1,191 @@
+"""Rules of the core families (``model/families/core.py``): variable domains, demand
+balance, linking, pair volume, the family-travel cutoff, minimum volume and the two
+capacities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from specialeplan.checker.report import Collector, g
+from specialeplan.checker.rules.context import EPS_TRAVEL, KS, PS, Context, rule
+from specialeplan.results.contract import MODES
+
+
+@rule("variables")
+def _variables(x: Context, c: Collector) -> None:
+    """Domains: cases ≥ 0, unmet ≥ 0, advisory shares in [0, 1], known providers."""
+    asg = x.asg
+    c.rule("variables", asg, asg["cases"] < -c.tol, lambda r: (
+        f"negative cases {g(r['cases'])} from municipality {r['municipality_code']} at "
+        f"provider {r['provider_id']}, speciale {r['speciale']}"))
+    known = set(x.prov["provider_id"])
+    c.rule("variables", asg, ~asg["provider_id"].isin(known), lambda r: (
+        f"assignment to unknown provider {r['provider_id']} (speciale {r['speciale']})"))
+    c.rule("variables", asg, ~asg["mode"].isin(MODES), lambda r: (
+        f"municipality {r['municipality_code']} → provider {r['provider_id']} (speciale "
+        f"{r['speciale']}): unknown mode {r['mode']!r} (physical or outreach)"))
+    if not x.params.families.outreach:
+        c.rule("variables", asg, asg["mode"] == "outreach", lambda r: (
+            f"municipality {r['municipality_code']} → provider {r['provider_id']} (speciale "
+            f"{r['speciale']}): an outreach assignment but families.outreach is off"))
+    c.rule("variables", x.nf, x.nf["cases"] < -c.tol, lambda r: (
+        f"near-family help in municipality {r['municipality_code']}, speciale "
+        f"{r['speciale']}: negative cases {g(r['cases'])}"))
+    c.rule("variables", x.cov, x.cov["unmet"] < -c.tol, lambda r: (
+        f"municipality {r['municipality_code']}, speciale {r['speciale']}: negative unmet "
+        f"{g(r['unmet'])}"))
+    c.rule("variables", x.reach, (x.reach["share"] < -c.tol) | (x.reach["share"] > 1 + c.tol),
+           lambda r: (f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
+                      f"share {g(r['share'])} outside [0, 1]"))
+    pm = x.des.merge(x.prov[["provider_id", "municipality_code"]].rename(
+        columns={"municipality_code": "home"}), on="provider_id", how="left")
+    c.rule("variables", pm, pm["home"].isna(), lambda r: (
+        f"designation of unknown provider {r['provider_id']} (speciale {r['speciale']})"))
+    c.rule("variables", pm, pm["home"].notna() & (pm["municipality_code"] != "")
+           & (pm["municipality_code"] != pm["home"]), lambda r: (
+        f"provider {r['provider_id']}, speciale {r['speciale']}: designations.municipality_code "
+        f"{r['municipality_code']} ≠ providers.csv {r['home']}"))
+
+
+@rule("demand_balance")
+def _demand_balance(x: Context, c: Collector) -> None:
+    """Σ assigned + near-family help + unmet = demand; coverage agrees with the inputs, the
+    assignments and near_family.csv; unmet = 0 when ``allow_unmet`` is off."""
+    agg = x.asg.groupby(KS, as_index=False).agg(assigned=("cases", "sum"), n=("cases", "size"))
+    out = x.asg[~x.physical.to_numpy()].groupby(KS)["cases"].sum().rename("out_sum")
+    near = x.nf.groupby(KS)["cases"].sum().rename("nf_sum")
+    agg = agg.merge(out.reset_index(), on=KS, how="left").fillna({"out_sum": 0.0})
+    m = x.dem.merge(agg, on=KS, how="outer", indicator="_a")
+    c.rule("demand_balance", m, m["_a"] == "right_only", lambda r: (
+        f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
+        f"{g(r['assigned'])} cases assigned but the pair is not in instance/demand.csv"))
+    m = m[m["_a"] != "right_only"].drop(columns="_a")
+    m = m.merge(near.reset_index(), on=KS, how="left")
+    m[["assigned", "n", "out_sum", "nf_sum"]] = m[["assigned", "n", "out_sum",
+                                                  "nf_sum"]].fillna(0.0)
+    cv = x.cov[[*KS, "demand", "served", "outreach", "near_family", "unmet"]].rename(
+        columns={"demand": "cov_demand"})
+    m = m.merge(cv, on=KS, how="outer", indicator="_c")
+    c.rule("demand_balance", m, m["_c"] == "right_only", lambda r: (
+        f"municipality {r['municipality_code']}, speciale {r['speciale']}: coverage.csv row "
+        "for a pair that is not in instance/demand.csv"))
+    c.rule("demand_balance", m, m["_c"] == "left_only", lambda r: (
+        f"municipality {r['municipality_code']}, speciale {r['speciale']}: no coverage.csv row "
+        f"(demand {g(r['demand'])})"))
+    b = m[m["_c"] == "both"]
+    gap = b["assigned"] + b["nf_sum"] + b["unmet"] - b["demand"]
+    c.rule("demand_balance", b, np.abs(gap) > c.sm(b["demand"], b["n"] + 2), lambda r: (
+        f"municipality {r['municipality_code']}, speciale {r['speciale']}: assigned "
+        f"{g(r['assigned'])} + near-family {g(r['nf_sum'])} + unmet {g(r['unmet'])} = "
+        f"{g(r['assigned'] + r['nf_sum'] + r['unmet'])} ≠ demand {g(r['demand'])}"))
+    c.rule("demand_balance", b,
+           np.abs(b["near_family"] - b["nf_sum"]) > c.sm(b["near_family"], b["n"] + 1),
+           lambda r: (f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
+                      f"coverage.near_family {g(r['near_family'])} ≠ Σ near_family.csv "
+                      f"{g(r['nf_sum'])}"))
+    c.rule("demand_balance", b,
+           np.abs(b["outreach"] - b["out_sum"]) > c.sm(b["outreach"], b["n"]),
+           lambda r: (f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
+                      f"coverage.outreach {g(r['outreach'])} ≠ Σ outreach assignments "
+                      f"{g(r['out_sum'])}"))
+    c.rule("demand_balance", b, np.abs(b["served"] - b["assigned"]) > c.sm(b["served"], b["n"]),
+           lambda r: (f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
+                      f"coverage.served {g(r['served'])} ≠ Σ assignments "
+                      f"{g(r['assigned'])}"))
+    c.rule("demand_balance", b, np.abs(b["cov_demand"] - b["demand"]) > c.pt(b["demand"]),
+           lambda r: (f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
+                      f"coverage.demand {g(r['cov_demand'])} ≠ instance demand "
+                      f"{g(r['demand'])}"))
+    if not x.params.families.allow_unmet:
+        c.rule("demand_balance", b, b["unmet"] > c.pt(b["demand"]), lambda r: (
+            f"municipality {r['municipality_code']}, speciale {r['speciale']}: unmet "
+            f"{g(r['unmet'])} but unmet demand is not allowed (families.allow_unmet)"))
+
+
+@rule("linking")
+def _linking(x: Context, c: Collector) -> None:
+    """Assignments only to designated, competent pairs."""
+    a = x.asg.merge(x.des[PS].assign(_des=True), on=PS, how="left")
+    c.rule("linking", a, a["_des"].isna(), lambda r: (
+        f"{g(r['cases'])} cases from municipality {r['municipality_code']} assigned to "
+        f"provider {r['provider_id']} for speciale {r['speciale']}, which is not designated "
+        "(no row in designations.csv)"))
+    d = x.des.merge(x.comp[[*PS, "max_cases"]], on=PS, how="left")
+    c.rule("linking", d, d["max_cases"].isna(), lambda r: (
+        f"provider {r['provider_id']} is designated for speciale {r['speciale']} but has no "
+        "competence row for it (or the speciale is not planned)"))
+    c.rule("linking", d, d["max_cases"].notna() & (d["max_cases"] <= 0), lambda r: (
+        f"provider {r['provider_id']} is designated for speciale {r['speciale']} but is not "
+        "competent (competence.max_cases = 0)"))
+
+
+@rule("pair_volume")
+def _pair_volume(x: Context, c: Collector) -> None:
+    """designations.cases = Σ assignments of the pair."""
+    dc = x.des.merge(x.pair_sum, on=PS, how="left").fillna({"assigned": 0.0, "n": 0})
+    c.rule("pair_volume", dc, np.abs(dc["cases"] - dc["assigned"]) > c.sm(dc["cases"], dc["n"]),
+           lambda r: (f"provider {r['provider_id']}, speciale {r['speciale']}: "
+                      f"designations.cases {g(r['cases'])} ≠ Σ assignments "
+                      f"{g(r['assigned'])}"))
+    out = x.asg[~x.physical.to_numpy()].groupby(PS)["cases"].sum().rename("out_sum")
+    do = dc.merge(out.reset_index(), on=PS, how="left").fillna({"out_sum": 0.0})
+    c.rule("linking", do, np.abs(do["outreach_cases"] - do["out_sum"])
+           > c.sm(do["outreach_cases"], do["n"]),
+           lambda r: (f"provider {r['provider_id']}, speciale {r['speciale']}: "
+                      f"designations.outreach_cases {g(r['outreach_cases'])} ≠ Σ outreach "
+                      f"assignments {g(r['out_sum'])}"))
+
+
+@rule("travel_cutoff")
+def _travel_cutoff(x: Context, c: Collector) -> None:
+    """t[k,p] ≤ T_s for every physical assignment (travel from
+    instance/provider_travel.csv; outreach has its own radius, rule ``outreach``)."""
+    a = x.asg[x.physical.to_numpy()].merge(x.pt, on=["municipality_code", "provider_id"],
+                                            how="left")
+    a = a.merge(x.sp[["speciale", "max_travel_minutes"]], on="speciale", how="left")
+    a = a[a["max_travel_minutes"].notna()]
+    a = a.assign(t=a["minutes"].fillna(a["travel_minutes"]))
+    lim = a["max_travel_minutes"]
+    c.rule("travel_cutoff", a, a["t"] > lim + EPS_TRAVEL + c.pt(lim), lambda r: (
+        f"municipality {r['municipality_code']} → provider {r['provider_id']} "
+        f"(speciale {r['speciale']}): {g(r['t'])} minutes exceed the cutoff "
+        f"{g(r['max_travel_minutes'])}"))
+
+
+@rule("min_volume")
+def _min_volume(x: Context, c: Collector) -> None:
+    """Borgerforløb of a designation ≥ min_cases."""
+    d = x.des[PS].merge(x.pair_sum, on=PS, how="left").fillna({"assigned": 0.0, "n": 0})
+    d = d.merge(x.sp[["speciale", "min_cases"]], on="speciale")
+    d = d[d["min_cases"].fillna(0.0) > 0]
+    c.rule("min_volume", d, d["assigned"] < d["min_cases"] - c.sm(d["min_cases"], d["n"]),
+           lambda r: (f"provider {r['provider_id']}, speciale {r['speciale']}: "
+                      f"{g(r['assigned'])} cases, below the minimum volume "
+                      f"{g(r['min_cases'])}"))
+
+
+@rule("capacity")
+def _capacity(x: Context, c: Collector) -> None:
+    """Σ borgerforløb at a provider (all specialer, assignments and near-family help it
+    gives as the local tilbud) ≤ providers.capacity."""
+    use = pd.concat([x.asg[["provider_id", "cases"]], x.nf[["provider_id", "cases"]]],
+                    ignore_index=True)
+    load = use.groupby("provider_id", as_index=False).agg(
+        load=("cases", "sum"), n=("cases", "size")).merge(
+        x.prov[["provider_id", "capacity"]], on="provider_id")
+    c.rule("capacity", load, load["load"] > load["capacity"] + c.sm(load["capacity"],
+                                                                    load["n"]),
+           lambda r: (f"provider {r['provider_id']}: {g(r['load'])} cases in total "
+                      f"exceed capacity {g(r['capacity'])}"))
+
+
+@rule("speciale_capacity")
+def _speciale_capacity(x: Context, c: Collector) -> None:
+    """Σ_k borgerforløb of a pair ≤ competence.max_cases."""
+    sc = x.pair_sum.merge(x.comp[[*PS, "max_cases"]], on=PS)
+    c.rule("speciale_capacity", sc,
+           sc["assigned"] > sc["max_cases"] + c.sm(sc["max_cases"], sc["n"]),
+           lambda r: (f"provider {r['provider_id']}, speciale {r['speciale']}: "
+                      f"{g(r['assigned'])} cases exceed competence.max_cases "
+                      f"{g(r['max_cases'])}"))
