@@ -337,8 +337,8 @@ def compare(
 def _print_comparison(c: object) -> None:
     import pandas as pd
 
-    from specialeplan.cli.data import _console
     from specialeplan.analyses.compare import NOT_SIGNIFICANT, SIGNIFICANT, Comparison
+    from specialeplan.cli.data import _console
 
     assert isinstance(c, Comparison)
     con = _console()

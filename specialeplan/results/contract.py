@@ -94,6 +94,9 @@ INSTANCE_TABLES: dict[str, TableContract] = {
 RESOLVED_SCENARIO = "instance/scenario.resolved.yaml"
 KPIS = "kpis.json"
 INFEASIBILITY = "infeasibility.csv"
+#: Key of ``scenario.resolved.yaml`` with the sha256 of every input and result table as
+#: written (relative path → hex digest); the checker verifies the files against it
+FILE_HASHES = "file_hashes"
 
 #: ``kpis.json → status``: the statuses of a folder with a solution, and without one
 SOLUTION_STATUSES = ("optimal", "time_limit", "interrupted", "feasible")
