@@ -33,6 +33,7 @@ and the field.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import re
@@ -104,6 +105,7 @@ class _Reader:
             ) from exc
         if not text.strip():
             raise DataValidationError("file is empty (no header row)", file=where)
+        _check_field_counts(text, where)
         try:
             df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                              na_values=[""], skipinitialspace=True)
@@ -118,6 +120,21 @@ class _Reader:
             raise DataValidationError("no data rows (only a header)", file=where, row=2)
         self.hashes[file_name] = hashlib.sha256(raw).hexdigest()
         return df
+
+
+def _check_field_counts(text: str, file: str) -> None:
+    """Every row has as many fields as the header. pandas would take one extra field in the
+    first data row as an index column and shift the values silently, so the rows are
+    counted here, with the row number as the file (and Excel) counts it."""
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    for fields in rows:
+        if fields and len(fields) != len(header):
+            hint = (" (a decimal comma? write numbers with a decimal point, e.g. 12.5)"
+                    if len(fields) > len(header) else "")
+            raise DataValidationError(
+                f"{len(fields)} fields where the header has {len(header)}{hint}", file=file,
+                row=rows.line_num)
 
 
 def _require_columns(df: pd.DataFrame, columns: list[str], file: str) -> None:

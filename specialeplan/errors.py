@@ -45,6 +45,10 @@ class SolverError(SpecialeplanError):
     """The requested solver is unknown, unavailable, or failed."""
 
 
+class FolderRejected(SpecialeplanError):
+    """An analysis was given a results folder that the independent checker rejects."""
+
+
 class ResultsNotWritten(SpecialeplanError):
     """Results could not be written where asked (disk full, read-only, no permission); the
     CLI exits with code 4."""

@@ -42,12 +42,13 @@ def run_cli(*args: str) -> tuple[int, str]:
 # ----------------------------------------------------------------- the module itself
 def test_publish_is_atomic_and_cleans_up(tmp_path: Path) -> None:
     with RunFolder(tmp_path, "a") as rf:
-        assert rf.tmp.is_dir() and rf.tmp.name.startswith(".a.tmp-")
+        assert rf.tmp.is_dir() and rf.tmp.name.startswith(".a@tmp-")
         assert not (tmp_path / "a").exists()  # nothing visible before publishing
-        assert (tmp_path / ".a.lock").read_text().strip() == str(os.getpid())
+        assert (tmp_path / ".a@lock").read_text().strip() == str(os.getpid())
         (rf.tmp / "kpis.json").write_text("{}")
         assert rf.publish() == tmp_path / "a"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]  # no temp, no lock left
+    assert json.loads((tmp_path / "a" / "specialeplan.json").read_text())["kind"] == "run"
 
 
 def test_leaving_without_publish_keeps_the_old_run(tmp_path: Path) -> None:
@@ -71,7 +72,8 @@ def test_overwrite_replaces_only_after_publish(tmp_path: Path) -> None:
         (rf.tmp / "kpis.json").write_text('{"status": "time_limit"}')
         assert (old / "stale.csv").exists()  # still the old run while the new one is written
         rf.publish()
-    assert sorted(p.name for p in old.iterdir()) == ["kpis.json"]  # nothing of the old run
+    # nothing of the old run
+    assert sorted(p.name for p in old.iterdir()) == ["kpis.json", "specialeplan.json"]
     assert "time_limit" in (old / "kpis.json").read_text()
 
 
@@ -83,29 +85,28 @@ def test_existing_run_is_refused_with_what_is_there(tmp_path: Path) -> None:
     with pytest.raises(RunFolderExists, match=r"status optimal, objective 1,060, created "
                                               r"2026-01-02T03:04:05.*--overwrite"):
         RunFolder(tmp_path, "a").__enter__()
-    assert not (tmp_path / ".a.lock").exists()  # the refused run released its lock
+    assert not (tmp_path / ".a@lock").exists()  # the refused run released its lock
 
 
 def test_a_folder_that_is_no_run_is_never_replaced(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "providers.csv").write_text("precious")
-    with pytest.raises(RunFolderExists, match="not a specialeplan run"):
+    with pytest.raises(RunFolderExists, match="not a specialeplan result"):
         RunFolder(tmp_path, "a", overwrite=True).__enter__()
 
 
 def test_leftovers_of_killed_runs_are_removed(tmp_path: Path) -> None:
-    (tmp_path / ".a.tmp-999999-deadbeef").mkdir()
-    (tmp_path / ".a.old-999999-deadbeef").mkdir()
-    (tmp_path / ".b.tmp-1-x").mkdir()  # another target's: not ours to touch
+    (tmp_path / ".a@tmp-999999-deadbeef").mkdir()
+    (tmp_path / ".b@tmp-1-x").mkdir()  # another target's: not ours to touch
     with RunFolder(tmp_path, "a") as rf:
         rf.publish()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".b.tmp-1-x", "a"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".b@tmp-1-x", "a"]
 
 
 def test_stale_lock_file_is_taken_over(tmp_path: Path) -> None:
-    (tmp_path / ".a.lock").write_text("999999\n")  # left by a killed run: nobody holds it
+    (tmp_path / ".a@lock").write_text("999999\n")  # left by a killed run: nobody holds it
     with RunFolder(tmp_path, "a") as rf:
-        assert (tmp_path / ".a.lock").read_text().strip() == str(os.getpid())
+        assert (tmp_path / ".a@lock").read_text().strip() == str(os.getpid())
         rf.publish()
 
 
@@ -118,14 +119,15 @@ def test_held_lock_refuses_at_once_naming_the_pid(tmp_path: Path) -> None:
         assert time.perf_counter() - t0 < 2.0
 
 
-@pytest.mark.parametrize("name", ["..", ".", ".hidden", "a/b", "a\\b", "", "x" * 101, "a b",
-                                  "æøå", "a\nb"])
+@pytest.mark.parametrize("name", ["..", ".", ".hidden", "a/b", "a\\b", "", "x" * 101, "a@b",
+                                  "a ", "a.", " a", "a\nb", "a\tb"])
 def test_unsafe_names_are_refused(name: str) -> None:
     with pytest.raises(RunFolderError, match="not a safe folder name"):
         check_folder_name(name)
 
 
-@pytest.mark.parametrize("name", ["base", "small-2030", "wave_1.v2", "A1", "x" * 100])
+@pytest.mark.parametrize("name", ["base", "small-2030", "wave_1.v2", "A1", "x" * 100, "a b",
+                                  "æøå", "Plan for Nordjylland", "min_cases=30,cutoff=150"])
 def test_safe_names_pass(name: str) -> None:
     assert check_folder_name(name) == name
 
@@ -190,7 +192,8 @@ def test_infeasible_rerun_is_a_folder_of_its_own(tiny_scenario: Path, tmp_path: 
     code, output = run_cli(str(tiny_scenario), "--out", str(out), "--overwrite", *bad)
     assert code == 3, output
     files = sorted(p.name for p in (out / "tiny").iterdir())
-    assert files == ["infeasibility.csv", "instance", "kpis.json", "solver.log"]
+    assert files == ["infeasibility.csv", "instance", "kpis.json", "solver.log",
+                     "specialeplan.json"]
     assert json.loads((out / "tiny" / "kpis.json").read_text())["status"] == "infeasible"
     check = runner.invoke(app, ["check", str(out / "tiny")])
     assert check.exit_code == 1
@@ -308,4 +311,4 @@ def test_second_concurrent_run_refuses_naming_the_first(tmp_path: Path) -> None:
     assert first.returncode in (0, 130), rest
     if first.returncode == 0:
         assert runner.invoke(app, ["check", str(tmp_path / "base")]).exit_code == 0
-    assert not list(tmp_path.glob(".base.*"))  # no lock or temp folder left
+    assert not list(tmp_path.glob(".base@*"))  # no lock or temp folder left

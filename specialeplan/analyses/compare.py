@@ -36,6 +36,7 @@ from specialeplan.errors import DataValidationError, SpecialeplanError
 from specialeplan.model.families import TERMS
 from specialeplan.results.contract import INSTANCE_TABLES, RESULT_TABLES, SOLUTION_STATUSES
 from specialeplan.results.reading import read_csv, read_kpis_object
+from specialeplan.results.runfolder import write_atomic
 
 KPIS = ("designations", "advisory_designations", "mean_travel_minutes",
         "max_travel_minutes", "share_outside_home_municipality", "total_demand",
@@ -149,13 +150,20 @@ def _municipal_travel(asg: pd.DataFrame) -> pd.Series:
     return (tx / served).where(served > 0)
 
 
-def compare_folders(a: str | Path, b: str | Path, *, top: int = 10) -> Comparison:
+def compare_folders(a: str | Path, b: str | Path, *, top: int = 10,
+                    verify: bool = True) -> Comparison:
     """Compare results folder ``b`` against ``a`` (see the module docstring); ``top``: how
-    many municipalities with the largest change in mean travel to list."""
+    many municipalities with the largest change in mean travel to list. ``verify``: refuse
+    a folder the independent checker rejects (:func:`specialeplan.checker.verify_folder`)."""
     a, b = Path(a), Path(b)
     for f in (a, b):
         if not f.is_dir():
             raise SpecialeplanError(f"{f}: no such results folder")
+    if verify:
+        from specialeplan.checker import verify_folder
+
+        for f in (a, b):
+            verify_folder(f, "compare")
     (ka, tab_a, names_a), (kb, tab_b, names_b) = _read_folder(a), _read_folder(b)
     ga, gb = _abs_gap(ka), _abs_gap(kb)
     combined = ga + gb if ga is not None and gb is not None else None
@@ -233,11 +241,18 @@ def compare_folders(a: str | Path, b: str | Path, *, top: int = 10) -> Compariso
                       kpis=kpi_table, designations=des, municipalities=mun)
 
 
-def compare_many(folders: list[str | Path], *, top: int = 10) -> list[Comparison]:
-    """Every folder after the first against the first."""
+def compare_many(folders: list[str | Path], *, top: int = 10,
+                 verify: bool = True) -> list[Comparison]:
+    """Every folder after the first against the first (each verified once)."""
     if len(folders) < 2:
         raise SpecialeplanError("compare needs at least two results folders")
-    return [compare_folders(folders[0], f, top=top) for f in folders[1:]]
+    if verify:
+        from specialeplan.checker import verify_folder
+
+        for f in folders:
+            if Path(f).is_dir():
+                verify_folder(Path(f), "compare")
+    return [compare_folders(folders[0], f, top=top, verify=False) for f in folders[1:]]
 
 
 def comparison_tables(comps: list[Comparison]) -> dict[str, pd.DataFrame]:
@@ -258,9 +273,14 @@ def comparison_tables(comps: list[Comparison]) -> dict[str, pd.DataFrame]:
 def check_out(path: str | Path) -> Path:
     """``path`` if :func:`write_comparison` can write it (.csv, .xlsx, .json; pandas has no
     .xls writer), else a :class:`SpecialeplanError` (checked before comparing)."""
+    from specialeplan.results.runfolder import check_output_root
+
     path = Path(path)
     if path.suffix.lower() not in OUT_SUFFIXES:
         raise SpecialeplanError(f"--out {path}: use a .csv, .xlsx or .json file")
+    if path.is_dir():
+        raise SpecialeplanError(f"--out {path} is a folder; name a .csv, .xlsx or .json file")
+    check_output_root(path.parent, "--out")  # never a file inside a results folder
     return path
 
 
@@ -270,19 +290,24 @@ def write_comparison(comps: list[Comparison], path: str | Path) -> Path:
     path = check_out(path)
     tables = comparison_tables(comps)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        pd.concat([df.assign(table=name) for name, df in tables.items()],
-                  ignore_index=True).to_csv(path, index=False)
-    elif suffix == ".xlsx":
-        try:
-            xw = pd.ExcelWriter(path)
-        except ImportError as exc:
-            raise SpecialeplanError(f"--out {path}: writing .xlsx needs openpyxl ({exc}); "
-                                    "or use .csv or .json") from None
-        with xw:
-            for name, df in tables.items():
-                df.to_excel(xw, sheet_name=name, index=False)
-    else:
-        doc = {name: json.loads(df.to_json(orient="records")) for name, df in tables.items()}
-        path.write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+
+    def write(tmp: Path) -> None:
+        if suffix == ".csv":
+            pd.concat([df.assign(table=name) for name, df in tables.items()],
+                      ignore_index=True).to_csv(tmp, index=False)
+        elif suffix == ".xlsx":
+            try:
+                xw = pd.ExcelWriter(tmp, engine="openpyxl")
+            except ImportError as exc:
+                raise SpecialeplanError(f"--out {path}: writing .xlsx needs openpyxl "
+                                        f"({exc}); or use .csv or .json") from None
+            with xw:
+                for name, df in tables.items():
+                    df.to_excel(xw, sheet_name=name, index=False)
+        else:
+            doc = {name: json.loads(df.to_json(orient="records"))
+                   for name, df in tables.items()}
+            tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+
+    write_atomic(path, write)  # a crash leaves the old file or the new one, never half
     return path

@@ -218,7 +218,7 @@ def run_frontier(
                      set={k: v for k, v in point_set.items()}, runs=runs, reuse=reuse)
     sweep = make_sweep(spec, Path(base.path or scenario).resolve(), list(overrides or []))
     run_sweep(sweep, out, workers=workers, scheduler=scheduler, resume=resume,
-              overwrite=overwrite, on_event=on_event)
+              overwrite=overwrite, on_event=on_event, kind="frontier")
     root = Path(out) / name
     table = frontier_table(root, sweep, bound, minimise, eps)
     write_atomic(root / "frontier.csv", lambda p: table.to_csv(p, index=False))

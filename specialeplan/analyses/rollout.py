@@ -48,7 +48,7 @@ from typing import Any
 import pandas as pd
 
 from specialeplan.api import RunOutcome, build, load_dataset, solve
-from specialeplan.errors import InfeasibleError, ScenarioError
+from specialeplan.errors import InfeasibleError, ScenarioError, did_you_mean
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData
@@ -59,8 +59,11 @@ from specialeplan.results.runfolder import (
     RunFolder,
     RunFolderExists,
     RunLock,
+    check_output_root,
+    folder_kind,
     is_run_folder,
     write_atomic,
+    write_folder_record,
     writing,
 )
 from specialeplan.results.writer import json_safe, write_results
@@ -283,7 +286,7 @@ class RolloutRunner:
                  compare_time_limit: float | None = None, excel: bool = True,
                  maps: bool = False, check: bool = True,
                  progress: Callable[[str], None] | None = None,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, verify: bool = True) -> None:
         sc = resolved.scenario
         if sc.rollout is None:
             raise ScenarioError(f"{resolved.path}: the scenario has no 'rollout:' section "
@@ -293,6 +296,7 @@ class RolloutRunner:
         self.from_dir, self.overwrite, self.compare = from_dir, overwrite, compare
         self.compare_time_limit = compare_time_limit
         self.excel, self.maps, self.check, self.verbose = excel, maps, check, verbose
+        self.verify = verify  # refuse a --from folder the checker rejects
         self.progress = progress or (lambda _m: None)
         self.checks: dict[str, bool] = {}
 
@@ -312,7 +316,7 @@ class RolloutRunner:
                             model=params, solver=self.sc.solver)
         resolved = ResolvedScenario(scenario=scenario, path=self.resolved.path,
                                     chain=[*self.resolved.chain, f"rollout: {description}"])
-        with RunFolder(self.root, name, overwrite=self.overwrite) as rf:
+        with RunFolder(self.root, name, overwrite=self.overwrite, within=("rollout",)) as rf:
             options = self._options(rf.tmp, time_limit)
             deadline = Deadline.after(options.time_limit, t0)
             outcome: RunOutcome | None
@@ -355,6 +359,10 @@ class RolloutRunner:
     def _from_folder(self, year: int, new: list[str], instance: Instance) -> WaveRecord:
         """The first wave taken from an existing results folder (copied into place)."""
         src = Path(self.from_dir)  # type: ignore[arg-type]
+        if self.verify:
+            from specialeplan.checker import verify_folder
+
+            verify_folder(src, "rollout --from")
         loaded = load_run(src)
         if set(loaded.specialer) != set(new):
             raise ScenarioError(
@@ -366,7 +374,8 @@ class RolloutRunner:
             raise ScenarioError(f"--from {src}: provider {unknown[0]!r} is not in the "
                                 f"scenario's dataset {self.sc.dataset!r}")
         t0 = time.perf_counter()
-        with RunFolder(self.root, str(year), overwrite=self.overwrite) as rf, writing(
+        with RunFolder(self.root, str(year), overwrite=self.overwrite,
+                       within=("rollout",)) as rf, writing(
                 rf.target, _KEPT):
             shutil.copytree(src, rf.tmp, dirs_exist_ok=True)
             folder = rf.publish()
@@ -387,18 +396,24 @@ class RolloutRunner:
         known = set(instance.speciale_ids)
         unknown = [s for s in self.rollout.specialer if s not in known]
         if unknown:
-            raise ScenarioError(f"rollout: unknown speciale {unknown[0]!r}; known: "
-                                f"{sorted(known)}")
+            year = next(y for y, wave in self.rollout.waves.items() if unknown[0] in wave)
+            raise ScenarioError(f"rollout: unknown speciale {unknown[0]!r} in the wave of "
+                                f"{year}." + did_you_mean(unknown[0], known)
+                                + f" Known: {', '.join(sorted(known))}")
         own = self.sc.model.specialer
         if own is not None and set(own) != set(self.rollout.specialer):
             self.progress("[yellow]note:[/] model.specialer is not used by a rollout: the "
                           "waves decide which specialer each year plans")
         if self.root.exists() and not self.root.is_dir():
             raise ScenarioError(f"{self.root} exists and is not a folder")
-        if is_run_folder(self.root):  # never write years into (or over) a plan of `run`
+        check_output_root(self.out)
+        found = (folder_kind(self.root) if self.root.is_dir() and any(self.root.iterdir())
+                 else "rollout")
+        if found != "rollout":  # never write years into (or over) another command's folder
             raise RunFolderExists(
-                f"{self.root} holds the results of a single run (kpis.json), not a rollout; "
-                "use another --out (or scenario name) for the rollout")
+                f"{self.root} holds " + (f"the results of a {found}" if found else
+                                         "files that are not a specialeplan result")
+                + ", not a rollout; use another --out (or scenario name) for the rollout")
         if self.root.is_dir() and not self.overwrite:
             done = [p.name for p in sorted(self.root.iterdir()) if is_run_folder(p)]
             if done or (self.root / "rollout.json").is_file():
@@ -415,6 +430,7 @@ class RolloutRunner:
             instance = load_dataset(self.sc.dataset, self.resolved.base_dir)
             self._prepare(instance)
             self.root.mkdir(parents=True, exist_ok=True)
+            write_folder_record(self.root, "rollout")
             waves, stopped = self._waves(instance)
             if stopped is None and interrupt_requested():  # in the last wave, which kept
                 stopped = f"interrupted in wave {waves[-1].year}"  # its best plan so far

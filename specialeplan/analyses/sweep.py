@@ -72,12 +72,17 @@ from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
 from specialeplan.results.contract import SOLUTION_STATUSES
 from specialeplan.results.runfolder import (
+    SEP,
     RunFolder,
     RunFolderError,
+    RunFolderExists,
     RunLock,
     check_folder_name,
+    check_output_root,
+    folder_kind,
     is_run_folder,
     write_atomic,
+    write_folder_record,
 )
 from specialeplan.scenarios.schema import (
     ResolvedScenario,
@@ -90,6 +95,8 @@ RUN_RECORD = "sweep_run.json"
 SWEEP_RECORD = "sweep.yaml"
 SUMMARY = "summary.csv"
 RUNS = "runs"
+#: The kinds of results folder a sweep's run folders may lie inside
+WITHIN = ("sweep", "frontier", "alternatives")
 #: Solver options a sweep forces on every run: one core per run, no log on stdout.
 FORCED = ("solver.parallel=false", "solver.verbose=false")
 
@@ -575,7 +582,7 @@ class _Sequential:
                 bounds = [states.get(b) for b in run.bounds_from]
                 task = _task(self.sweep, run)
                 try:
-                    with RunFolder(self.runs_dir, run.name, overwrite=True) as rf:
+                    with RunFolder(self.runs_dir, run.name, overwrite=True, within=WITHIN) as rf:
                         result = execute_run(task, self.sweep.instance, parent, into=rf.tmp,
                                              bounds=bounds)
                         if result.written:
@@ -677,7 +684,7 @@ class _Dask:
         if not result.written or result.files is None:
             return
         try:
-            with RunFolder(self.runs_dir, run.name, overwrite=True) as rf:
+            with RunFolder(self.runs_dir, run.name, overwrite=True, within=WITHIN) as rf:
                 for rel, data in result.files.items():
                     target = rf.tmp / rel
                     target.parent.mkdir(parents=True, exist_ok=True)
@@ -782,7 +789,7 @@ def run_sweep(
     scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
     pareto: tuple[str, str] | None = None, on_event: Callable[[str, SweepProgress, SweepRun |
                                                                None, RunResult | None], None]
-    | None = None,
+    | None = None, kind: str = "sweep",
 ) -> pd.DataFrame:
     """Run a sweep (a :class:`Sweep` or a sweep file) into ``out/<sweep name>/``; returns the
     summary (one row per run, in sweep order).
@@ -795,7 +802,8 @@ def run_sweep(
     minimise: flags the non-dominated runs (``pareto`` column) and draws ``pareto.png``.
     ``on_event(kind, progress, run, result)`` is told ``start``, ``skip``, ``done`` and
     ``tick`` (progress displays). An interrupt (Ctrl-C, SIGTERM) stops after writing what is
-    complete and raises :class:`SweepInterrupted`.
+    complete and raises :class:`SweepInterrupted`. ``kind``: what the folder is recorded as
+    (a frontier runs as a sweep of kind ``frontier``).
     """
     from specialeplan.analyses.sweep_report import (
         STATUS_COLUMNS,
@@ -828,6 +836,14 @@ def run_sweep(
     with RunLock(out, sweep.name):
         if root.exists() and not root.is_dir():
             raise RunFolderError(f"{root} exists and is not a folder")
+        check_output_root(out)
+        found = folder_kind(root) if root.is_dir() and any(root.iterdir()) else kind
+        if found != kind:
+            raise RunFolderExists(
+                f"{root} holds " + (f"the results of a {found}" if found else
+                                    "files that are not a specialeplan result")
+                + f", not of a {kind}; it is never written into by another command: use "
+                "another --out")
         existing = sorted(p.name for p in runs_dir.iterdir()
                           if not p.name.startswith(".")) if runs_dir.is_dir() else []
         if existing and not (resume or overwrite):
@@ -835,7 +851,8 @@ def run_sweep(
                 f"{root} already holds {len(existing)} run(s) of a sweep; use --resume to "
                 "keep the complete ones and run the rest, or --overwrite to redo them all")
         runs_dir.mkdir(parents=True, exist_ok=True)
-        for leftover in root.glob(".*.tmp-*"):  # summaries of a killed sweep
+        write_folder_record(root, kind)
+        for leftover in root.glob(f".*{SEP}tmp-*"):  # summaries of a killed sweep
             leftover.unlink(missing_ok=True)
         write_atomic(root / SWEEP_RECORD, lambda p: p.write_text(
             yaml.safe_dump(_sweep_record(sweep), sort_keys=False, allow_unicode=True),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from specialeplan.checker.files import check_files
 from specialeplan.checker.quality import QualityLimits, quality_warnings
 from specialeplan.checker.report import CheckReport, Collector, Violation
 from specialeplan.checker.rules import (
@@ -29,7 +30,7 @@ from specialeplan.checker.rules import (
     check_regions,
     recompute_terms,
 )
-from specialeplan.errors import DataValidationError
+from specialeplan.errors import DataValidationError, FolderRejected
 from specialeplan.model.families import FAMILIES
 from specialeplan.results.contract import KPIS, NO_SOLUTION_STATUSES, RESULT_TABLES
 from specialeplan.results.reading import (
@@ -42,7 +43,7 @@ from specialeplan.results.reading import (
 )
 
 __all__ = ["RULES", "CheckReport", "QualityLimits", "Violation", "check_results", "raw_terms",
-           "read_context"]
+           "read_context", "verify_folder"]
 
 
 def check_results(folder: Path, tol: float = 1e-6,
@@ -69,6 +70,7 @@ def check_results(folder: Path, tol: float = 1e-6,
     kpis = read_kpis(folder)
 
     c = Collector(tol)
+    file_warnings = check_files(folder, c, has_solution=True)
     tables = check_duplicates(c, tables)
     solver = read_solver(folder)
     ctx = Context(params=params, munis=inst["municipalities"], prov=inst["providers"],
@@ -89,12 +91,30 @@ def check_results(folder: Path, tol: float = 1e-6,
     check_kpis(ctx, c)
     check_regions(ctx, c)
     check_claims(ctx, c)
-    warnings = quality_warnings(kpis, solver, ctx.cov, ctx.reach, limits or QualityLimits(),
-                                tol)
+    warnings = file_warnings + quality_warnings(kpis, solver, ctx.cov, ctx.reach,
+                                                limits or QualityLimits(), tol)
     return CheckReport(violations=c.violations, objective_reported=reported,
                        objective_recomputed=float(sum(terms.values())), terms=terms,
                        n_checks=c.n_checks, skipped=skipped, warnings=warnings,
                        status=str(status))
+
+
+def verify_folder(folder: Path, what: str) -> CheckReport:
+    """Check ``folder`` before an analysis (``what``, e.g. "vulnerability") uses it; raise
+    :class:`FolderRejected` with the checker's reasons when it breaks a rule or its files were
+    changed after the run. A folder without a solution is judged on its files only (the
+    analysis itself says whether it can use such a run)."""
+    report = check_results(Path(folder))
+    # a no-solution report's first violation only says there is nothing to check
+    problems = report.violations if report.has_solution else report.violations[1:]
+    if problems:
+        shown = "\n".join(f"  - [{v.family}] {v.message}" for v in problems[:5])
+        more = f"\n  … and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise FolderRejected(
+            f"{what}: {folder} fails the independent check ({len(problems)} problem(s)); "
+            f"it is not analysed:\n{shown}{more}\nRe-run its scenario, or pass --no-verify "
+            "to analyse it anyway.")
+    return report
 
 
 def read_context(folder: Path) -> Context:
@@ -129,6 +149,7 @@ def _no_solution_report(folder: Path, status: str, kpis: dict, tol: float) -> Ch
     why = {"infeasible": " (infeasibility.csv says which rules conflict)"}.get(status, "")
     c.single("claims", False, f"{KPIS} says status {status!r}: this run has no solution to "
              f"check{why}")
+    check_files(folder, c, has_solution=False)
     found = [t.file for t in RESULT_TABLES.values() if (folder / t.file).exists()]
     c.single("claims", not found, f"but the folder holds solution tables {found}: files of "
              "another run are mixed in")

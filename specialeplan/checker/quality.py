@@ -27,6 +27,18 @@ class QualityLimits:
     max_unmet: float = 0.0
     max_reach_shortfalls: float = 0.0
 
+    def __post_init__(self) -> None:
+        from specialeplan.errors import SpecialeplanError
+
+        for name in ("max_gap", "max_unmet", "max_reach_shortfalls"):
+            value = getattr(self, name)
+            if value is None and name == "max_gap":
+                continue
+            if (not isinstance(value, int | float) or isinstance(value, bool)
+                    or not math.isfinite(value) or value < 0):
+                raise SpecialeplanError(f"--{name.replace('_', '-')} must be a finite number "
+                                        f"≥ 0, got {value!r}")
+
 
 def quality_warnings(kpis: dict[str, Any], solver: dict[str, Any], coverage: pd.DataFrame,
                      reach: pd.DataFrame, limits: QualityLimits, tol: float = 1e-6

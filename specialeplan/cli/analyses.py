@@ -52,6 +52,8 @@ def rollout(
     excel: Annotated[bool, typer.Option(help="also write results.xlsx and rollout.xlsx")
                      ] = True,
     maps: Annotated[bool, typer.Option(help="also draw maps/<speciale>.png per wave")] = False,
+    verify: Annotated[bool, typer.Option(
+        help="refuse a --from folder that the independent check rejects")] = True,
 ) -> None:
     """Plan a phased rollout (the scenario's rollout: waves) wave by wave.
 
@@ -75,7 +77,7 @@ def rollout(
                                  compare=compare, compare_time_limit=compare_time_limit,
                                  excel=excel, maps=maps, check=check,
                                  progress=lambda m: console.print(m, highlight=False),
-                                 verbose=verbose)
+                                 verbose=verbose, verify=verify)
     except SpecialeplanError as exc:  # exit code by kind: 4 not written, 1 worker died
         cli.fail(exc)
         return
@@ -149,6 +151,8 @@ def vulnerability(
     maps: Annotated[bool, typer.Option(help="draw maps/<speciale>.png coloured by damage")
                     ] = True,
     top: Annotated[int, typer.Option(help="closures shown on screen")] = 15,
+    verify: Annotated[bool, typer.Option(
+        help="refuse a results folder that the independent check rejects")] = True,
 ) -> None:
     """N-1: close each specialfunktion in turn and rank the closures by damage.
 
@@ -175,7 +179,7 @@ def vulnerability(
                 folder, out=out, allow_new=allow_new, by_provider=provider, only=only,
                 workers=workers, backup=backup, backup_time_limit=backup_time_limit,
                 backup_minutes=backup_minutes,
-                overwrite=overwrite, excel=excel, maps=maps,
+                overwrite=overwrite, excel=excel, maps=maps, verify=verify,
                 progress=lambda m: console.print(m, highlight=False),
                 on_closure=lambda done, total: bar.update(task, completed=done, total=total))
     except SpecialeplanError as exc:  # exit code by kind: 4 not written, 1 worker died

@@ -270,9 +270,13 @@ def check(
     report the solution's quality: gap, unmet borgerforløb, reach shortfalls."""
     from specialeplan.checker import QualityLimits
 
-    _run_check(folder, QualityLimits(max_gap=max_gap, max_unmet=max_unmet,
-                                     max_reach_shortfalls=max_reach_shortfalls),
-               strict=strict)
+    try:  # limits first: a bad --max-gap is refused before the folder is read
+        limits = QualityLimits(max_gap=max_gap, max_unmet=max_unmet,
+                               max_reach_shortfalls=max_reach_shortfalls)
+    except SpecialeplanError as exc:
+        fail(exc)
+        return
+    _run_check(folder, limits, strict=strict)
 
 
 @app.command(name="map")

@@ -308,6 +308,8 @@ def compare(
         help="also write the tables to a .csv, .xlsx or .json file")] = None,
     top: Annotated[int, typer.Option(
         help="how many municipalities with the largest change in mean travel")] = 10,
+    verify: Annotated[bool, typer.Option(
+        help="refuse a results folder that the independent check rejects")] = True,
 ) -> None:
     """Compare results folders: KPI and term deltas, specialfunktioner, travel.
 
@@ -321,7 +323,7 @@ def compare(
     try:
         if out is not None:
             check_out(out)  # before the comparison is printed, not after
-        comps = compare_many(list(folders), top=top)
+        comps = compare_many(list(folders), top=top, verify=verify)
     except SpecialeplanError as exc:
         _fail(exc)
         return

@@ -95,6 +95,9 @@ INSTANCE_TABLES: dict[str, TableContract] = {
 RESOLVED_SCENARIO = "instance/scenario.resolved.yaml"
 KPIS = "kpis.json"
 INFEASIBILITY = "infeasibility.csv"
+#: Key of ``scenario.resolved.yaml`` with the sha256 of every input and result table as
+#: written (relative path → hex digest); the checker verifies the files against it
+FILE_HASHES = "file_hashes"
 
 #: ``kpis.json`` keys of earlier versions → today's (one code name per Danish term, README
 #: glossary: borgerforløb ``cases``, specialfunktion ``designation``, rådgivningsfunktion

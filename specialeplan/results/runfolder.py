@@ -1,30 +1,43 @@
 """One run, one folder, written atomically: the folder mechanics every command shares.
 
-A run that writes ``ROOT/<name>/`` (``specialeplan run``; later sweeps and rollouts) goes
-through :class:`RunFolder`::
+A command that writes ``ROOT/<name>/`` (``run``, a sweep's runs, a rollout's years, an N-1
+analysis) goes through :class:`RunFolder`::
 
     with RunFolder(root, name, overwrite=False) as rf:   # lock, refuse a finished run,
         write_everything(rf.tmp)                          # temp folder + writability probe
-        rf.publish()                                      # atomic rename into place
+        rf.publish()                                      # atomic swap into place
 
-* **Naming**: ``name`` must be a safe folder name (:func:`check_folder_name`).
-* **Lock**: ``ROOT/.<name>.lock`` is held (``flock``) for the whole run and names the PID, so
+* **Naming**: ``name`` must be a safe folder name (:func:`check_folder_name`). The lock, temp
+  and aside names put ``@`` after the name, a character no name may hold, so the files of
+  a run named ``s`` can never be taken for those of a run named ``s.tmp-x``.
+* **Kinds**: every output folder records what wrote it (``specialeplan.json``: kind, version,
+  time; :func:`folder_kind` also recognises folders of earlier versions by their files). A
+  command writes only into an empty folder or one of its own kind (replaced only with
+  ``overwrite``), never into another command's folder, and never inside a results folder
+  unless that is where its kind belongs (a sweep's runs inside the sweep, a rollout's years
+  inside the rollout): :func:`claim_folder`.
+* **Lock**: ``ROOT/.<name>@lock`` is held (``flock``) for the whole run and names the PID, so
   a second run on the same target refuses at once (:class:`RunFolderBusy`). The kernel drops
   the lock when its process dies, so a lock file left by a killed run is taken over.
-* **Existing results**: a target that already holds a run is refused
+* **Existing results**: a target that already holds a result of this kind is refused
   (:class:`RunFolderExists`, saying what is there) unless ``overwrite``; a non-empty target
-  that is no run (no ``kpis.json``, e.g. a dataset folder) is refused even then.
-* **Temp folder**: ``ROOT/.<name>.tmp-<pid>-<random>/`` is created on entry, with a probe
+  of another kind, or no result at all (e.g. a dataset folder), is refused even then.
+* **Temp folder**: ``ROOT/.<name>@tmp-<pid>-<random>/`` is created on entry, with a probe
   write, so a read-only or full disk, or a root that is a file, fails *before* the solve
   (:class:`RunFolderError`). Leftover temp folders of killed runs are removed on entry.
-* **Publish**: the temp folder is renamed to ``ROOT/<name>``; with ``overwrite`` the old
-  folder is moved aside first and deleted only after the new one is in place, so a failed
-  re-run keeps the old result. Leaving the block without publishing (an error, an interrupt
-  with nothing to keep) removes the temp folder and leaves the target as it was.
+* **Publish**: with ``overwrite``, the new folder and the old one are swapped in one atomic
+  ``renameat2(RENAME_EXCHANGE)`` where the system has it (Linux), and the old one is deleted
+  afterwards: at every instant the target holds a complete result, old or new. Elsewhere the
+  old folder is renamed aside (``.<name>@old-…``) first; a process killed between the two
+  renames leaves the old result aside, and the next command on the target puts it back
+  (:func:`recover_aside`). Leaving the block without publishing (an error, an interrupt with
+  nothing to keep) removes the temp folder and leaves the target as it was.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import datetime as dt
 import errno
 import json
@@ -38,6 +51,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
+from specialeplan import __version__
 from specialeplan.errors import ResultsNotWritten, SpecialeplanError
 
 try:  # POSIX; on Windows the lock file is exclusive-create only (see RunLock)
@@ -45,10 +59,21 @@ try:  # POSIX; on Windows the lock file is exclusive-create only (see RunLock)
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-#: ``=`` and ``,`` are allowed after the first character so that sweep runs can be named after
-#: their values (``min_cases=30,max_travel_minutes=150``); both are plain in every shell and OS
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.,=-]{0,99}$")
+#: Letters (æ, ø, å and other Unicode letters too), digits, ``_`` and ``-``; ``.``, ``,``,
+#: ``=`` and spaces inside (sweep runs are named after their values, ``min_cases=30``; a
+#: user's ``--out`` may be "Plan for Nordjylland"). Never ``@`` (it separates a name from its
+#: lock and temp suffixes), a path separator, a leading dot or a trailing dot or space.
+NAME_PATTERN = re.compile(r"^[\w-](?:[\w.,= -]{0,98}[\w,=-])?$")
 PROBE_BYTES = 1 << 16  # the writability probe: a full disk fails on this, not after the solve
+#: Between a name and the suffix of its lock, temp and aside entries: never in a name
+SEP = "@"
+#: The record of what wrote an output folder (kind, version, creation time)
+FOLDER_RECORD = "specialeplan.json"
+#: Kinds of output folder and the file that marks a finished one of each (folders of earlier
+#: versions have no record file and are recognised by it)
+KIND_MARKERS = {"run": "kpis.json", "vulnerability": "vulnerability.csv",
+                "rollout": "rollout.json", "frontier": "frontier.csv",
+                "alternatives": "alternatives.csv", "sweep": "sweep.yaml"}
 
 
 class RunFolderError(SpecialeplanError):
@@ -68,20 +93,119 @@ class RunFolderExists(RunFolderError):
 
 
 def check_folder_name(name: str, what: str = "name") -> str:
-    """``name`` if it is a safe folder name: letters, digits, ``_ . -`` (and ``= ,`` after
-    the first character), at most 100 characters, no leading dot (so never ``.`` or ``..``),
-    no path separators."""
+    """``name`` if it is a safe folder name (:data:`NAME_PATTERN`): letters, digits, ``_``
+    and ``-``, with ``.``, ``,``, ``=`` and spaces inside, at most 100 characters, no ``@``,
+    no path separators, no leading dot (so never ``.`` or ``..``)."""
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise RunFolderError(
-            f"{what} {name!r} is not a safe folder name: use letters, digits, '_', '-' and "
-            "'.', '=', ',' (not first), at most 100 characters")
+            f"{what} {name!r} is not a safe folder name: use letters, digits, '_' and '-', "
+            "with '.', ',', '=' or spaces inside, at most 100 characters (no '@', '/' or "
+            "leading dot)")
     return name
+
+
+def derived_name(base: str, suffix: str = "") -> str:
+    """A valid folder name made by the tool from ``base`` (a run's name) and ``suffix``:
+    characters a name may not hold become ``_``, and a name longer than 100 characters is
+    shortened with a hash of the whole, so the user never meets a refusal for a name they
+    did not choose."""
+    import hashlib
+
+    clean = re.sub(r"[^\w.,= -]", "_", base).strip(" .") or "run"
+    if not re.match(r"[\w-]", clean[0]):
+        clean = "_" + clean
+    name = clean + suffix
+    if len(name) > 100:
+        digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+        name = clean[: 100 - len(suffix) - 9].rstrip(" .") + "-" + digest + suffix
+    return check_folder_name(name)
 
 
 def is_run_folder(folder: Path, marker: str = "kpis.json") -> bool:
     """Whether ``folder`` looks like a results folder (has ``kpis.json``, or the ``marker``
     file of another kind of result, e.g. ``vulnerability.csv``)."""
     return (folder / marker).is_file()
+
+
+def folder_kind(folder: Path) -> str | None:
+    """The kind of output folder ``folder`` is (``run``, ``sweep``, ``rollout``, ...), from
+    its ``specialeplan.json`` or, for folders of earlier versions, its marker file; ``None``
+    when it is no result of this tool."""
+    record = folder / FOLDER_RECORD
+    if record.is_file():
+        try:
+            kind = json.loads(record.read_text(encoding="utf-8")).get("kind")
+        except (OSError, ValueError, AttributeError):
+            kind = None
+        if isinstance(kind, str):
+            return kind
+    for kind, marker in KIND_MARKERS.items():
+        if (folder / marker).is_file():
+            return kind
+    if (folder / "summary.csv").is_file() and (folder / "runs").is_dir():
+        return "sweep"  # a sweep folder whose record was not written yet
+    return None
+
+
+def enclosing_result(path: Path) -> tuple[Path, str] | None:
+    """The nearest folder at or above ``path`` that is a result of this tool, with its
+    kind; ``None`` when there is none (only existing folders are looked at)."""
+    here = Path(os.path.abspath(path))
+    for folder in (here, *here.parents):
+        if folder.is_dir():
+            kind = folder_kind(folder)
+            if kind is not None:
+                return folder, kind
+    return None
+
+
+def check_output_root(root: Path, what: str = "--out", within: tuple[str, ...] = ()) -> None:
+    """Refuse an output root inside another command's results folder (``within``: the
+    kinds it may sit inside, e.g. a sweep's ``runs/`` inside the sweep)."""
+    found = enclosing_result(root)
+    if found is not None and found[1] not in within:
+        folder, kind = found
+        raise RunFolderError(
+            f"{what} {root} is inside {folder}, the results folder of a {kind}: "
+            "a command never writes into another command's folder; use another --out")
+
+
+def write_folder_record(folder: Path, kind: str) -> None:
+    """Write ``specialeplan.json`` (kind, version, creation time) into ``folder``."""
+    record = {"kind": kind, "version": __version__,
+              "created": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+    (folder / FOLDER_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
+def claim_folder(target: Path, kind: str, *, overwrite: bool,
+                 within: tuple[str, ...] = ()) -> bool:
+    """May a command of ``kind`` write ``target``? True when it already holds a result of
+    that kind (to be replaced: needs ``overwrite``), False when it is empty or missing.
+    Raises :class:`RunFolderExists` for another kind's folder, a non-empty folder that is
+    no result, or an existing result without ``overwrite``; :class:`RunFolderError` when
+    ``target`` is a file or link, or sits inside another command's results folder."""
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise RunFolderError(f"{target} exists and is not a results folder (a file or link);"
+                             " move it away or use another --out")
+    check_output_root(target.parent, within=within)
+    if not (target.is_dir() and any(target.iterdir())):
+        return False
+    found = folder_kind(target)
+    if found is None:  # never replace what we did not write
+        raise RunFolderExists(
+            f"{target} exists and holds files that are not a specialeplan result; it is "
+            "never replaced, not even with --overwrite: use another --out or name")
+    if found != kind:
+        raise RunFolderExists(
+            f"{target} holds the results of a {found}, not of a {kind}; it is never "
+            "replaced by another command, not even with --overwrite: use another --out")
+    if not overwrite:
+        what = describe_run(target) if kind == "run" else f"a {kind}"
+        raise RunFolderExists(
+            f"{target} already holds {'a run (' + what + ')' if kind == 'run' else what}; "
+            "use --overwrite to replace it (the old one is kept until the new one is "
+            "complete), or another --out")
+    return True
 
 
 def describe_run(folder: Path) -> str:
@@ -135,6 +259,57 @@ def writing(path: Path, kept: str = "") -> Iterator[None]:
         raise ResultsNotWritten(f"{detail}{'; ' + kept if kept else ''}") from None
 
 
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _renameat2() -> Callable[..., int] | None:
+    """Libc's ``renameat2`` (Linux, glibc ≥ 2.28), or None where there is none."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                   ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_RENAMEAT2 = _renameat2()
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (``RENAME_EXCHANGE``); False where the system or
+    file system cannot, so the caller falls back to renaming aside."""
+    if _RENAMEAT2 is None:
+        return False
+    rc = _RENAMEAT2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def recover_aside(root: Path, name: str) -> Path | None:
+    """Put back an old result that a killed ``--overwrite`` left renamed aside
+    (``.<name>@old-…``) when the target is missing or empty; delete asides the new result
+    already replaced. Returns the folder put back, if any."""
+    target = root / name
+    asides = sorted(root.glob(f".{name}{SEP}old-*"), key=lambda p: p.stat().st_mtime)
+    restored = None
+    if asides and not (target.is_dir() and any(target.iterdir())):
+        if target.is_dir():
+            target.rmdir()
+        os.rename(asides.pop(), target)  # the newest aside is the last complete result
+        restored = target
+    for path in asides:
+        shutil.rmtree(path, ignore_errors=True)
+    return restored
+
+
 class RunLock:
     """``ROOT/.<name>.lock``: held while a run writes ``ROOT/<name>``; holds the PID.
 
@@ -144,7 +319,7 @@ class RunLock:
     """
 
     def __init__(self, root: Path, name: str) -> None:
-        self.path = Path(root) / f".{name}.lock"
+        self.path = Path(root) / f".{name}{SEP}lock"
         self.target = Path(root) / name
         self._fd: int | None = None
 
@@ -243,33 +418,38 @@ class RunFolder:
     """Lock, temp folder and atomic publish of ``root/<name>`` (see the module docstring).
 
     ``tmp`` is the folder to write into; :meth:`publish` puts it in place and returns the
-    final path. Usable once, as a context manager. ``marker``: the file that makes a folder
-    a finished result of this kind (``kpis.json`` for a run; an analysis folder names its
-    own), so only such a folder is ever replaced.
+    final path. Usable once, as a context manager. ``kind``: what the folder holds (``run``,
+    ``vulnerability``, ...; recorded in ``specialeplan.json``), so only a folder of the same
+    kind is ever replaced; ``within``: the kinds of results folder ``root`` may lie inside.
     """
 
-    def __init__(self, root: Path, name: str, *, overwrite: bool = False,
-                 marker: str = "kpis.json") -> None:
+    def __init__(self, root: Path, name: str, *, overwrite: bool = False, kind: str = "run",
+                 within: tuple[str, ...] = ()) -> None:
         self.root = Path(root)
         self.name = check_folder_name(name, "scenario name")
         self.target = self.root / self.name
         self.overwrite = overwrite
-        self.marker = marker
+        self.kind = kind
+        self.within = within
         self.lock = RunLock(self.root, self.name)
-        self.tmp = self.root / f".{self.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+        self.tmp = self.root / f".{self.name}{SEP}tmp-{os.getpid()}-{secrets.token_hex(4)}"
         self.published = False
+        self.recovered: Path | None = None  # an old result a killed run had left aside
 
     # ------------------------------------------------------------------ entering
     def __enter__(self) -> RunFolder:
         if self.root.exists() and not self.root.is_dir():
             raise RunFolderError(f"--out {self.root} is a file, not a folder")
+        check_output_root(self.root, within=self.within)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _os_error(exc, self.root, "create the results folder") from None
         self.lock.acquire()
         try:
-            self._check_target()
+            self.recovered = recover_aside(self.root, self.name)
+            claim_folder(self.target, self.kind, overwrite=self.overwrite,
+                         within=self.within)
             self._remove_leftovers()
             self._make_tmp()
         except BaseException:
@@ -277,29 +457,11 @@ class RunFolder:
             raise
         return self
 
-    def _check_target(self) -> None:
-        t = self.target
-        if t.is_symlink() or (t.exists() and not t.is_dir()):
-            raise RunFolderError(f"{t} exists and is not a results folder (a file or link); "
-                                 "move it away or use another --out")
-        if not (t.is_dir() and any(t.iterdir())):
-            return
-        if not is_run_folder(t, self.marker):  # never replace what we did not write
-            raise RunFolderExists(
-                f"{t} exists and holds files that are not a specialeplan run (no "
-                f"{self.marker}); "
-                "it is never replaced, not even with --overwrite: use another --out or name")
-        if not self.overwrite:
-            raise RunFolderExists(
-                f"{t} already holds a run ({describe_run(t)}); use --overwrite to replace it "
-                "(the old one is kept until the new run is complete), or another --out")
-
     def _remove_leftovers(self) -> None:
-        """Temp and aside folders of earlier runs on this target: under the lock no other
-        run of it is active, so they belong to killed runs."""
-        for pattern in (f".{self.name}.tmp-*", f".{self.name}.old-*"):
-            for path in self.root.glob(pattern):
-                shutil.rmtree(path, ignore_errors=True)
+        """Temp folders of earlier runs on this target: under the lock no other run of it
+        is active, so they belong to killed runs."""
+        for path in self.root.glob(f".{self.name}{SEP}tmp-*"):
+            shutil.rmtree(path, ignore_errors=True)
 
     def _make_tmp(self) -> None:
         try:
@@ -316,26 +478,32 @@ class RunFolder:
 
     # ------------------------------------------------------------------ publishing
     def publish(self) -> Path:
-        """Rename the temp folder into place (replacing an old run only with
-        ``overwrite``, and only now); returns the final folder."""
+        """Put the temp folder in place (replacing an old result only with ``overwrite``,
+        and only now: atomically where the system can swap folders); returns the final
+        folder."""
         t = self.target
-        aside: Path | None = None
+        write_folder_record(self.tmp, self.kind)
         if t.is_dir() and any(t.iterdir()):
             if not self.overwrite:  # appeared during the run, though we hold the lock
                 raise RunFolderExists(f"{t} was filled by someone else during this run")
-            aside = self.root / f".{self.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
+            if exchange(self.tmp, t):  # tmp now holds the old result
+                self.published = True
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                return t
+            aside = self.root / f".{self.name}{SEP}old-{os.getpid()}-{secrets.token_hex(4)}"
             os.rename(t, aside)
-        elif t.is_dir():
-            t.rmdir()  # an empty folder is no run
-        try:
-            os.rename(self.tmp, t)
-        except OSError:
-            if aside is not None:
+            try:
+                os.rename(self.tmp, t)
+            except OSError:
                 os.rename(aside, t)  # put the old result back
-            raise
-        self.published = True
-        if aside is not None:
+                raise
+            self.published = True
             shutil.rmtree(aside, ignore_errors=True)
+            return t
+        if t.is_dir():
+            t.rmdir()  # an empty folder is no result
+        os.rename(self.tmp, t)
+        self.published = True
         return t
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -365,7 +533,7 @@ def rescue_folder(name: str) -> Path:
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """``write(tmp)`` into a temporary file beside ``path``, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = path.with_name(f".{path.name}{SEP}tmp-{os.getpid()}{path.suffix}")
     try:
         write(tmp)
         os.replace(tmp, path)

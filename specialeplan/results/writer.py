@@ -9,6 +9,7 @@ without a solution (infeasible, no solution in the time limit) still gets ``kpis
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -21,6 +22,7 @@ import yaml
 from specialeplan import __version__
 from specialeplan.api import RunOutcome
 from specialeplan.results.contract import (
+    FILE_HASHES,
     INFEASIBILITY,
     INSTANCE_TABLES,
     KPIS,
@@ -98,6 +100,15 @@ def resolved_record(resolved: ResolvedScenario, outcome: RunOutcome) -> dict[str
     }
 
 
+def file_hashes(folder: Path) -> dict[str, str]:
+    """sha256 of every input table under ``instance/`` and every result table of ``folder``
+    (relative path → hex digest), recorded so that a later edit of a file is detected."""
+    files = [*sorted((folder / "instance").glob("*.csv")),
+             *(folder / t.file for t in RESULT_TABLES.values() if (folder / t.file).is_file())]
+    return {f.relative_to(folder).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in files}
+
+
 def instance_tables(outcome: RunOutcome) -> dict[str, pd.DataFrame]:
     """The exact inputs that were solved (planned specialer only, demand after growth)."""
     data, inst = outcome.data, outcome.data.instance
@@ -138,11 +149,9 @@ def write_results(outcome: RunOutcome, resolved: ResolvedScenario, folder: Path,
         if name in INSTANCE_TABLES:
             df = contract_order(df, INSTANCE_TABLES[name].columns, name)
         df.to_csv(folder / "instance" / f"{name}.csv", index=False)
-    with open(folder / RESOLVED_SCENARIO, "w", encoding="utf-8") as fh:
-        yaml.safe_dump(resolved_record(resolved, outcome), fh, sort_keys=False,
-                       allow_unicode=True)
     sol = outcome.solution
     kpis = kpis_record(outcome)
+    tables: dict[str, pd.DataFrame] = {}
     if sol is not None:
         inst = outcome.data.instance
         names = name_lookups(inst.providers, inst.municipalities)
@@ -151,8 +160,12 @@ def write_results(outcome: RunOutcome, resolved: ResolvedScenario, folder: Path,
             for name, df in sol.tables().items()}
         for name, df in tables.items():
             df.to_csv(folder / RESULT_TABLES[name].file, index=False)
-        if excel:
-            write_workbook(folder / "results.xlsx", tables, kpis)
+    record = resolved_record(resolved, outcome)
+    record[FILE_HASHES] = file_hashes(folder)  # what the checker verifies the files against
+    with open(folder / RESOLVED_SCENARIO, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(record, fh, sort_keys=False, allow_unicode=True)
+    if excel and sol is not None:
+        write_workbook(folder / "results.xlsx", tables, kpis)
     with open(folder / KPIS, "w", encoding="utf-8") as fh:
         json.dump(kpis, fh, indent=2, ensure_ascii=False)
     return folder
