@@ -203,6 +203,21 @@ def folder(valid_folder: Path, tmp_path: Path) -> Path:
 
 
 # ----------------------------------------------------------------------- mutation helpers
+def rehash(folder: Path) -> None:
+    """Record the files' hashes anew, as a forger who knows the format would: the rule tests
+    below then see only the rule they break (the hash check has its own tests in
+    test_output_folders.py)."""
+    from specialeplan.results.contract import FILE_HASHES
+    from specialeplan.results.writer import file_hashes
+
+    path = folder / "instance" / "scenario.resolved.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if FILE_HASHES in doc:
+        doc[FILE_HASHES] = file_hashes(folder)
+        path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True),
+                        encoding="utf-8")
+
+
 def edit_csv(rel: str, fn: Callable[[pd.DataFrame], pd.DataFrame | None]) -> Callable[[Path],
                                                                                       None]:
     def mutate(folder: Path) -> None:
@@ -210,6 +225,7 @@ def edit_csv(rel: str, fn: Callable[[pd.DataFrame], pd.DataFrame | None]) -> Cal
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
         out = fn(df)
         (df if out is None else out).to_csv(path, index=False)
+        rehash(folder)
     return mutate
 
 

@@ -317,7 +317,8 @@ def test_an_out_root_that_holds_a_run_is_refused(tmp_path: Path) -> None:
         res = runner.invoke(app, ["rollout", str(path), "--out", str(tmp_path / "out"),
                                   *extra])
         assert res.exit_code == 2, res.output
-        assert "single run" in res.output and "Traceback" not in res.output
+        assert "results of a run, not a rollout" in res.output
+        assert "Traceback" not in res.output
     assert not (tmp_path / "out" / "roll" / "2027").exists()
 
 

@@ -91,12 +91,12 @@ def check_results(folder: Path, tol: float = 1e-6,
     check_kpis(ctx, c)
     check_regions(ctx, c)
     check_claims(ctx, c)
-    warnings = file_warnings + quality_warnings(kpis, solver, ctx.cov, ctx.reach,
-                                                limits or QualityLimits(), tol)
+    warnings = quality_warnings(kpis, solver, ctx.cov, ctx.reach, limits or QualityLimits(),
+                                tol)
     return CheckReport(violations=c.violations, objective_reported=reported,
                        objective_recomputed=float(sum(terms.values())), terms=terms,
                        n_checks=c.n_checks, skipped=skipped, warnings=warnings,
-                       status=str(status))
+                       notes=file_warnings, status=str(status))
 
 
 def verify_folder(folder: Path, what: str) -> CheckReport:
@@ -104,7 +104,13 @@ def verify_folder(folder: Path, what: str) -> CheckReport:
     :class:`FolderRejected` with the checker's reasons when it breaks a rule or its files were
     changed after the run. A folder without a solution is judged on its files only (the
     analysis itself says whether it can use such a run)."""
-    report = check_results(Path(folder))
+    folder = Path(folder)
+    try:
+        report = check_results(folder)
+    except DataValidationError as exc:  # name the folder, not only the file inside it
+        raise DataValidationError(f"{exc.detail} (is {folder} a results folder?)",
+                                  file=str(folder / exc.file) if exc.file else str(folder),
+                                  row=exc.row, field=exc.field) from None
     # a no-solution report's first violation only says there is nothing to check
     problems = report.violations if report.has_solution else report.violations[1:]
     if problems:

@@ -4,7 +4,7 @@
   verified against the sha256 the writer recorded in ``scenario.resolved.yaml``
   (``file_hashes``): a capacity edited in ``instance/providers.csv`` after the run, or a row
   changed in ``designations.csv``, is a violation even where the edit keeps the rules. A
-  folder of an earlier version without the record gets a warning instead.
+  folder of an earlier version without the record gets a note instead.
 - **Files for the status**: a folder with a solution holds no ``infeasibility.csv`` (that
   belongs to an infeasible run: files of two runs are mixed); one without a solution holds
   no solution tables (:func:`specialeplan.checker.check_results` checks that side).
@@ -37,7 +37,8 @@ def recorded_hashes(folder: Path) -> dict[str, str] | None:
 
 def check_files(folder: Path, c: Collector, *, has_solution: bool) -> list[str]:
     """Add a violation for each changed, missing or unrecorded table and for a stray
-    ``infeasibility.csv``; return warnings (no record: a folder of an earlier version)."""
+    ``infeasibility.csv``; return notes on what could not be verified (no record: a folder
+    of an earlier version)."""
     warnings: list[str] = []
     if has_solution:
         c.single(RULE, not (folder / INFEASIBILITY).exists(),

@@ -35,6 +35,7 @@ class CheckReport:
     n_checks: int
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # solution quality (gap, unmet, reach)
+    notes: list[str] = field(default_factory=list)  # what could not be verified, and why
     status: str | None = None  # kpis.json status
     has_solution: bool = True  # False: kpis.json says infeasible / no solution
 

@@ -244,6 +244,8 @@ def _run_check(folder: Path, limits: QualityLimits | None = None, *,
         raise typer.Exit(1)
     console.print(f"[green]check passed[/]: {report.n_checks:,} checks, objective "
                   f"{report.objective_recomputed:,.6g} recomputed from the files")
+    for note in report.notes:
+        err_console.print(f"[cyan]note:[/] {escape(note)}", highlight=False)
     for w in report.warnings:
         err_console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     if strict and report.warnings:
