@@ -8,13 +8,12 @@ import numpy as np
 
 from specialeplan.model.builder import ProblemBuilder
 from specialeplan.model.families.core import pair_volume_expr
+from specialeplan.model.keys import PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-PS = ["provider_id", "speciale"]
 
 
 @family("moved", explain="citizens already placed would have to move")

@@ -7,16 +7,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from specialeplan.model.builder import Coefs, ProblemBuilder, group_rows
+from specialeplan.model.keys import KPSM, KS, PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-PS = ["provider_id", "speciale"]
-KPS = ["municipality_code", "provider_id", "speciale"]
-KPSM = [*KPS, "mode"]  # an arc: physical or outreach delivery of (k, p, s)
-KS = ["municipality_code", "speciale"]
 
 
 @family("variables", switch=False, explain="the decision variables")

@@ -9,13 +9,12 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.model.builder import ProblemBuilder, group_rows
+from specialeplan.model.keys import PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-PS = ["provider_id", "speciale"]
 
 
 @family("count_bounds", elastic=True,

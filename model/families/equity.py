@@ -8,13 +8,12 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.model.builder import ProblemBuilder
+from specialeplan.model.keys import KS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-KS = ["municipality_code", "speciale"]
 
 
 def tail_weight(n: np.ndarray, alpha: float) -> np.ndarray:

@@ -12,15 +12,12 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.model.builder import ProblemBuilder, group_rows
+from specialeplan.model.keys import KPS, KS, PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-PS = ["provider_id", "speciale"]
-KS = ["municipality_code", "speciale"]
-KPS = ["municipality_code", "provider_id", "speciale"]
 
 
 @family("near_family", elastic=False,

@@ -7,14 +7,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from specialeplan.model.builder import ProblemBuilder, group_rows
+from specialeplan.model.keys import KPS, KS, PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-PS = ["provider_id", "speciale"]
-KS = ["municipality_code", "speciale"]
 
 
 @family("advisory_link", switch=False, explain="a rådgivningsfunktion must be a specialfunktion")
@@ -46,8 +44,7 @@ def reach(data: ModelData, b: ProblemBuilder) -> None:
     need, rch = data.need, data.reach
     nN, nR = len(need), len(rch)
     allow = data.params.families.allow_reach_shortfall
-    v = b.variables("v", Labels(rch, columns=["municipality_code", "provider_id", "speciale"]),
-                    upper=1.0, doc="advisory share v[k,p,s]")
+    v = b.variables("v", Labels(rch, columns=KPS), upper=1.0, doc="advisory share v[k,p,s]")
     q = b.variables("q", Labels(need, columns=KS), upper=1.0 if allow else 0.0,
                     doc="reach shortfall q[k,s]")
     if nN == 0:
@@ -72,7 +69,7 @@ def reach(data: ModelData, b: ProblemBuilder) -> None:
                upper=0.0, elastic=False)
     else:
         a = np.arange(nR)
-        b.rows("reach_link", Labels(rch, columns=["municipality_code", "provider_id", "speciale"]),
+        b.rows("reach_link", Labels(rch, columns=KPS),
                v.coef(a, a), r.coef(a, r_pair, -1.0), upper=0.0, elastic=False)
 
 

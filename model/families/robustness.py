@@ -10,13 +10,12 @@ import pandas as pd
 
 from specialeplan.model.builder import ProblemBuilder, group_rows
 from specialeplan.model.instance import PHYSICAL_KINDS
+from specialeplan.model.keys import KS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-KS = ["municipality_code", "speciale"]
 
 
 def backup_candidates(data: ModelData) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:

@@ -16,13 +16,12 @@ import pandas as pd
 from specialeplan.errors import ScenarioError
 from specialeplan.model.builder import ProblemBuilder
 from specialeplan.model.families.core import pair_volume_expr
+from specialeplan.model.keys import PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-PS = ["provider_id", "speciale"]
 
 
 def committed_pairs(data: ModelData) -> pd.DataFrame:

@@ -50,12 +50,12 @@ import pandas as pd
 from specialeplan.api import RunOutcome, build, load_dataset, solve
 from specialeplan.errors import InfeasibleError, ScenarioError
 from specialeplan.model.instance import Instance
+from specialeplan.model.keys import PS
 from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData
 from specialeplan.model.solution import Solution
 from specialeplan.results.readable import write_sheets
 from specialeplan.results.reload import load_run
-from specialeplan.results.writer import json_safe, write_results
 from specialeplan.results.runfolder import (
     RunFolder,
     RunFolderExists,
@@ -64,12 +64,11 @@ from specialeplan.results.runfolder import (
     write_atomic,
     writing,
 )
+from specialeplan.results.writer import json_safe, write_results
 from specialeplan.scenarios.rollout import Rollout
 from specialeplan.scenarios.schema import ResolvedScenario, Scenario
 from specialeplan.solvers.base import Deadline, SolverOptions, Status, interrupt_requested
 
-PS = ["provider_id", "speciale"]
-KS = ["municipality_code", "speciale"]
 ALL_AT_ONCE = "all_at_once"
 _KEPT = "the year folders written before are kept"
 TIMELINE_COLUMNS = ["year", "wave", "speciale", "new", "specialfunktioner",

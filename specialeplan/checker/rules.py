@@ -22,12 +22,11 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.checker.report import Collector, g
-from specialeplan.results.contract import MODES, RESULT_TABLES, SOLUTION_STATUSES
 from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS
+from specialeplan.model.keys import KP, KS, PS
 from specialeplan.model.params import ModelParams
+from specialeplan.results.contract import MODES, RESULT_TABLES, SOLUTION_STATUSES
 
-KS = ["municipality_code", "speciale"]
-PS = ["provider_id", "speciale"]
 RS = ["region", "speciale"]
 EPS_TRAVEL = 1e-9  # the model builder's own slack on travel/reach cutoffs
 
@@ -290,8 +289,7 @@ def _pair_volume(x: Context, c: Collector) -> None:
 def _travel_cutoff(x: Context, c: Collector) -> None:
     """t[k,p] ≤ T_s for every physical assignment (travel from
     instance/provider_travel.csv; outreach has its own radius, rule ``outreach``)."""
-    a = x.asg[x.physical.to_numpy()].merge(x.pt, on=["municipality_code", "provider_id"],
-                                            how="left")
+    a = x.asg[x.physical.to_numpy()].merge(x.pt, on=KP, how="left")
     a = a.merge(x.sp[["speciale", "max_travel_minutes"]], on="speciale", how="left")
     a = a[a["max_travel_minutes"].notna()]
     a = a.assign(t=a["minutes"].fillna(a["travel_minutes"]))
@@ -397,7 +395,7 @@ def _reach_rows(x: Context) -> pd.DataFrame:
     r = x.reach.merge(rm, on="speciale", how="left")
     rp = r[x.has_adviser.to_numpy() & r["reach_minutes"].notna().to_numpy()].rename(
         columns={"advisory_provider_id": "provider_id"})
-    return rp.merge(x.pt, on=["municipality_code", "provider_id"], how="left")
+    return rp.merge(x.pt, on=KP, how="left")
 
 
 @rule("reach")
@@ -492,7 +490,7 @@ def _outreach(x: Context, c: Collector) -> None:
     c.rule("outreach", phys, ~phys["kind"].isin(PHYSICAL_KINDS), lambda r: (
         f"municipality {r['municipality_code']} → provider {r['provider_id']} (speciale "
         f"{r['speciale']}): a physical place at a tilbud of kind {r['kind']!r} (outreach only)"))
-    o = out.merge(x.pt, on=["municipality_code", "provider_id"], how="left").merge(
+    o = out.merge(x.pt, on=KP, how="left").merge(
         x.sp[["speciale", "outreach_minutes"]], on="speciale", how="left")
     o = o[o["outreach_minutes"].notna()]
     o = o.assign(t=o["minutes"].fillna(o["travel_minutes"]))
@@ -520,7 +518,7 @@ def _near_family(x: Context, c: Collector) -> None:
         f"at provider {r['provider_id']}, which is a specialfunktion of the speciale"))
     co = nf.drop(columns="provider_id").rename(columns={"advisory_provider_id": "provider_id"})
     co = co.merge(des, on=PS, how="left").merge(
-        x.pt, on=["municipality_code", "provider_id"], how="left").merge(
+        x.pt, on=KP, how="left").merge(
         x.sp[["speciale", "reach_minutes"]], on="speciale", how="left")
     c.rule("near_family", co, co["is_advisory"].ne(True), lambda r: (
         f"municipality {r['municipality_code']}, speciale {r['speciale']}: near-family help "
@@ -591,7 +589,7 @@ def can_serve(x: Context, pairs: pd.DataFrame) -> pd.DataFrame:
     fam = x.params.families
     sp = x.sp.set_index("speciale")
     cand = x.dem[x.dem["demand"] > 0][KS].merge(pairs[PS], on="speciale").merge(
-        x.pt, on=["municipality_code", "provider_id"])
+        x.pt, on=KP)
     kind = cand["provider_id"].map(x.kind).fillna("")
     cut = cand["speciale"].map(sp["max_travel_minutes"]).fillna(np.inf)
     if not fam.travel_cutoff:
@@ -616,7 +614,7 @@ def _backup_coverage(x: Context, c: Collector) -> None:
     places = x.des[x.des["provider_id"].map(x.kind).fillna("").isin(PHYSICAL_KINDS)
                    | (not x.params.families.outreach)]
     near = x.dem[x.dem["demand"] > 0][KS].merge(places[PS], on="speciale").merge(
-        x.pt, on=["municipality_code", "provider_id"])
+        x.pt, on=KP)
     near = near[near["minutes"] <= near["speciale"].map(bm).fillna(np.inf) + EPS_TRAVEL]
     both = pd.concat([can_serve(x, x.des)[[*KS, "provider_id"]],
                       near[[*KS, "provider_id"]]]).drop_duplicates()
@@ -829,7 +827,7 @@ def recompute_terms(x: Context) -> dict[str, float]:
 def check_objective(x: Context, c: Collector, terms: dict[str, float], reported: float) -> None:
     """Every term and the total in ``kpis.json`` against the recomputed ones; the travel
     minutes of the tables against the inputs (the travel term rests on them)."""
-    a = x.asg.merge(x.pt, on=["municipality_code", "provider_id"], how="left")
+    a = x.asg.merge(x.pt, on=KP, how="left")
     c.rule("objective", a, a["minutes"].isna(), lambda r: (
         f"municipality {r['municipality_code']} → provider {r['provider_id']} "
         f"(speciale {r['speciale']}): no row in instance/provider_travel.csv"))
