@@ -123,3 +123,21 @@ def test_elastic_rows_relax_towards_their_finite_bounds() -> None:
     assert p.elastic and np.all(p.c[p.columns["slack_count_bounds_y_min"].slice] == 1)
     with pytest.raises(ValueError, match="not elastic"):
         build_problem(data, elastic=frozenset({"linking"}))
+
+
+def test_family_modules_are_listed_where_a_reader_looks() -> None:
+    """The module table in ``model/families/__init__.py`` names every family's module, in
+    registration order (a reader finds a family from the file name)."""
+    import re
+
+    from specialeplan.model import families
+
+    doc = families.__doc__ or ""
+    listed = {m: [f.strip() for f in fams.split(",")] for m, fams in
+              re.findall(r"^``(\w+)``\s+(.+)$", doc, flags=re.M)}
+    actual: dict[str, list[str]] = {}
+    for fam in FAMILIES.values():
+        actual.setdefault(fam.build.__module__.rsplit(".", 1)[-1], []).append(fam.name)
+    assert list(listed) == list(families.MODULES)
+    for module, names in actual.items():
+        assert listed[module] == names, module

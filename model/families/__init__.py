@@ -20,6 +20,26 @@ h[k,p,s] ≥ 0            ``h`` coached         ``data.coach`` (rådgivningsfunk
 m[p,s] ≥ 0              ``m`` moved           ``data.pairs`` with current cases
 η[s] free, z[k,s] ≥ 0   ``eta``, ``z``        specialer / ``data.dem`` (equity, off)
 ======================= ===================== ========================================
+
+Each module is named after the family it holds, or the first of the few it holds:
+
+===================== ==================================================================
+module                families (in registration order)
+===================== ==================================================================
+``assignment``        variables, demand_balance, linking, travel_cutoff
+``volume``            pair_volume, min_volume, capacity, speciale_capacity
+``radius_assignment`` radius_assignment
+``outreach``          outreach
+``advisory``          advisory_link, reach, advisory_capacity
+``near_family``       near_family
+``continuity``        moved, keep_advisory_today
+``count_bounds``      count_bounds, region_bounds, max_specialer, fixed, change_limit
+``backup_coverage``   backup_coverage
+``committed``         committed
+``equity``            equity
+``objective``         the objective terms
+``limits``            limits
+===================== ==================================================================
 """
 
 import importlib
@@ -27,8 +47,9 @@ import importlib
 from specialeplan.model.registry import FAMILIES, TERMS, Family, Term, elastic_families, switches
 
 #: Registration order = column and row order. A new module of families is added here.
-MODULES = ("core", "radius", "outreach", "reach", "near_family", "continuity", "counts",
-           "robustness", "rollout", "equity", "objective", "limits")
+MODULES = ("assignment", "volume", "radius_assignment", "outreach", "advisory", "near_family",
+           "continuity", "count_bounds", "backup_coverage", "committed", "equity", "objective",
+           "limits")
 
 for _module in MODULES:
     importlib.import_module(f"{__name__}.{_module}")

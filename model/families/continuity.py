@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from specialeplan.model.builder import ProblemBuilder
-from specialeplan.model.families.core import pair_volume_expr
+from specialeplan.model.families.volume import pair_volume_expr
 from specialeplan.model.keys import PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels

@@ -15,7 +15,7 @@ import pandas as pd
 
 from specialeplan.errors import ScenarioError
 from specialeplan.model.builder import ProblemBuilder
-from specialeplan.model.families.core import pair_volume_expr
+from specialeplan.model.families.volume import pair_volume_expr
 from specialeplan.model.keys import PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
