@@ -122,7 +122,8 @@ class Expr:
         else:
             raise ValueError(f"cannot scale {self.size} rows by an array of shape {f.shape} "
                              "(one factor per row, or a scalar)")
-        return Expr(self.size, parts, self.constant * f)
+        constant = self.constant * f if self.constant.any() else self.constant  # 0·inf
+        return Expr(self.size, parts, constant)
 
     __rmul__ = __mul__
 

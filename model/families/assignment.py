@@ -46,14 +46,13 @@ def demand_balance(data: ModelData, b: ProblemBuilder) -> None:
     """
     if data.assignment != "arcs":
         return
+    dem = data.dem
     allow = data.params.families.allow_unmet
-    u = b.variables("u", Labels(data.dem, columns=KS), upper=np.inf if allow else 0.0,
+    u = b.variables("u", Labels(dem, columns=KS), upper=np.inf if allow else 0.0,
                     doc="unmet demand u[k,s]")
-    x = b.var("x")
-    d = data.dem["demand"].to_numpy()
-    b.rows("demand_balance", Labels(data.dem, columns=KS),
-           x.coef(data.arcs["dem"].to_numpy(), x.index), u.coef(u.index, u.index),
-           lower=d, upper=d)
+    served = b.var("x").sum(by=data.arcs["dem"].to_numpy(), size=len(dem))  # Σ_p x[k,p,s]
+    b.add_rows("demand_balance", served + u == dem["demand"].to_numpy(),
+               Labels(dem, columns=KS))
 
 
 @family("linking", switch=False,
@@ -66,11 +65,10 @@ def linking(data: ModelData, b: ProblemBuilder) -> None:
     """
     if data.assignment != "arcs":
         return
+    arcs = data.arcs
     x, y = b.var("x"), b.var("y")
-    a = x.index
-    b.rows("linking", Labels(data.arcs, columns=KPSM),
-           x.coef(a, a), y.coef(a, data.arcs["pair"].to_numpy(), -data.arcs["demand"].to_numpy()),
-           upper=0.0)
+    d, y_arc = arcs["demand"].to_numpy(), y[arcs["pair"].to_numpy()]  # d[k,s], y[p,s] per arc
+    b.add_rows("linking", x <= d * y_arc, Labels(arcs, columns=KPSM))
 
 
 @family("travel_cutoff",

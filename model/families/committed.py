@@ -65,12 +65,11 @@ def committed(data: ModelData, b: ProblemBuilder) -> None:
         return
     m = committed_pairs(data)
     y, r = b.var("y"), b.var("r")
+    labels = Labels(data.pairs, columns=PS)
     pair = m["pair"].to_numpy()
-    labels = lambda rows: Labels(data.pairs, positions=rows, columns=PS)  # noqa: E731
-    b.rows("committed_designation", labels(pair), y.coef(np.arange(len(pair)), pair),
-           lower=1.0)
+    b.add_rows("committed_designation", y[pair] >= 1, labels.take(pair))
     adv = pair[m["advisory"].to_numpy()]
-    b.rows("committed_advisory", labels(adv), r.coef(np.arange(len(adv)), adv), lower=1.0)
+    b.add_rows("committed_advisory", r[adv] >= 1, labels.take(adv))
     vol = m[m["cases"].to_numpy() > 0]
     if vol.empty:
         return
@@ -79,5 +78,5 @@ def committed(data: ModelData, b: ProblemBuilder) -> None:
                             "formulation has none); set model.assignment_formulation: arcs")
     rows_p = vol["pair"].to_numpy()
     floor = np.minimum(vol["cases"].to_numpy(), data.pair_volume_cap()[rows_p])
-    b.rows("committed_volume", labels(rows_p), pair_volume_expr(data, b, rows_p),
-           lower=floor)
+    b.add_rows("committed_volume", pair_volume_expr(data, b).take(rows_p) >= floor,
+               labels.take(rows_p))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from specialeplan.model.builder import Coefs, ProblemBuilder, group_rows
+from specialeplan.model.builder import Expr, ProblemBuilder
 from specialeplan.model.keys import PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
@@ -29,25 +29,19 @@ def pair_volume(data: ModelData, b: ProblemBuilder) -> None:
     """
     if data.params.volume_formulation != "aggregate" or data.assignment != "arcs":
         return
-    x = b.var("x")
     pairs = data.pairs
-    vol = b.variables("X", Labels(pairs, columns=PS), upper=data.reachable_demand(),
-                      doc="borgerforløb X[p,s] of a pair")
-    i = np.arange(len(pairs))
-    b.rows("pair_volume", Labels(pairs, columns=PS), vol.coef(i, i),
-           x.coef(data.arcs["pair"].to_numpy(), x.index, -1.0), lower=0.0, upper=0.0)
+    volume = b.variables("X", Labels(pairs, columns=PS), upper=data.reachable_demand(),
+                         doc="borgerforløb X[p,s] of a pair")
+    arcs_sum = b.var("x").sum(by=data.arcs["pair"].to_numpy(), size=len(pairs))
+    b.add_rows("pair_volume", volume == arcs_sum, Labels(pairs, columns=PS))
 
 
-def pair_volume_expr(data: ModelData, b: ProblemBuilder, rows_p: np.ndarray) -> Coefs:
-    """Σ_k x[k,p,s] of the pairs ``rows_p`` (row j ↔ pair rows_p[j]): the X column
-    (aggregate) or the pair's x columns (per_arc)."""
+def pair_volume_expr(data: ModelData, b: ProblemBuilder) -> Expr:
+    """Σ_k x[k,p,s], one row per pair (row p of ``data.pairs``): the X column (aggregate
+    volume formulation) or the sum of the pair's x columns (per_arc)."""
     if data.params.volume_formulation == "aggregate":
-        return b.var("X").coef(np.arange(len(rows_p)), rows_p)
-    x = b.var("x")
-    keep = np.zeros(len(data.pairs), dtype=bool)
-    keep[rows_p] = True
-    r, ok, _ = group_rows(data.arcs["pair"].to_numpy(), keep)
-    return x.coef(r[ok], x.index[ok])
+        return b.var("X").expr()
+    return b.var("x").sum(by=data.arcs["pair"].to_numpy(), size=len(data.pairs))
 
 
 @family("min_volume", elastic=True,
@@ -58,11 +52,9 @@ def min_volume(data: ModelData, b: ProblemBuilder) -> None:
     aggregate volume formulation)."""
     pairs = data.pairs
     ms = pairs["speciale"].map(data.speciale_params["min_cases"]).astype(float).to_numpy()
-    rows_p = np.flatnonzero((ms > 0) & pairs["usable"].to_numpy())
-    j = np.arange(len(rows_p))
-    b.rows("min_volume", Labels(pairs, positions=rows_p, columns=PS),
-           pair_volume_expr(data, b, rows_p), b.var("y").coef(j, rows_p, -ms[rows_p]),
-           lower=0.0)
+    volume, y = pair_volume_expr(data, b), b.var("y")
+    b.add_rows("min_volume", volume >= ms * y, Labels(pairs, columns=PS),
+               where=(ms > 0) & pairs["usable"].to_numpy())
 
 
 @family("capacity", elastic=True, explain="provider capacity is too small")
@@ -72,18 +64,14 @@ def capacity(data: ModelData, b: ProblemBuilder) -> None:
 
     With ``near_family`` on, that family adds the local help Σ g[k,p,s] a provider gives
     near the family to these rows (and adds the row for a provider without arcs)."""
-    prov = data.instance.providers
-    has_arcs = np.bincount(data.arcs["pair"].to_numpy(), minlength=len(data.pairs)) > 0
-    if data.params.volume_formulation == "aggregate":
-        var, pid, cols = b.var("X"), data.provider_index(data.pairs["provider_id"]), has_arcs
-    else:
-        var, pid = b.var("x"), data.provider_index(data.arcs["provider_id"])
-        cols = np.ones(len(pid), dtype=bool)
-    keep = np.bincount(pid[cols], minlength=len(prov)) > 0
-    r, ok, _ = group_rows(pid, keep)
-    ok &= cols
-    b.rows("capacity", Labels(prov, positions=np.flatnonzero(keep), columns=["provider_id"]),
-           var.coef(r[ok], var.index[ok]), upper=prov["capacity"].to_numpy()[keep])
+    pairs, prov = data.pairs, data.instance.providers
+    has_arcs = np.bincount(data.arcs["pair"].to_numpy(), minlength=len(pairs)) > 0
+    provider = data.provider_index(pairs["provider_id"])  # p of each pair
+    # Σ_{k,s} x[k,p,s]; a pair without arcs (X = 0) stays out of the row
+    load = pair_volume_expr(data, b).where(has_arcs).sum(by=provider, size=len(prov))
+    b.add_rows("capacity", load <= prov["capacity"].to_numpy(),
+               Labels(prov, columns=["provider_id"]),
+               where=np.bincount(provider[has_arcs], minlength=len(prov)) > 0)
 
 
 @family("speciale_capacity", elastic=True, explain="per-speciale capacity is too small")
@@ -91,9 +79,7 @@ def speciale_capacity(data: ModelData, b: ProblemBuilder) -> None:
     """Per-speciale capacity of a designated provider: Σ_k x[k,p,s] − V[p,s]·y[p,s] ≤ 0 with
     V[p,s] = min(C[p,s], C_p, Σ_{k in the pair's arcs} d[k,s]) (``pair_volume_cap``; C_p only
     while provider capacity is on): tighter than C[p,s] and equally valid."""
-    a_pair = data.arcs["pair"].to_numpy()
-    rows_p = np.flatnonzero(np.bincount(a_pair, minlength=len(data.pairs)) > 0)
-    j = np.arange(len(rows_p))
-    b.rows("speciale_capacity", Labels(data.pairs, positions=rows_p, columns=PS),
-           pair_volume_expr(data, b, rows_p),
-           b.var("y").coef(j, rows_p, -data.pair_volume_cap()[rows_p]), upper=0.0)
+    pairs = data.pairs
+    volume, cap = pair_volume_expr(data, b), data.pair_volume_cap()
+    b.add_rows("speciale_capacity", volume <= cap * b.var("y"), Labels(pairs, columns=PS),
+               where=np.bincount(data.arcs["pair"].to_numpy(), minlength=len(pairs)) > 0)
