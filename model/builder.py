@@ -76,7 +76,8 @@ def _positions(index: ArrayLike, what: str) -> np.ndarray:
 class Expr:
     """A block of ``size`` rows, row j being Σ coefficient·column + ``constant[j]`` (module
     docstring). ``parts`` hold the coefficients, one :class:`Coefs` per variable block and
-    operation, in row numbers 0 .. size-1. Built by the operations, not by hand."""
+    operation, in row numbers 0 .. size-1. Built by the operations (by hand only from
+    triplets one already has, e.g. an objective term's)."""
 
     __array_ufunc__ = None  # ``array * expr``, ``array <= expr``: numpy defers to Expr
     __hash__ = None  # ``==`` builds a constraint
