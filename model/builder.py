@@ -377,6 +377,7 @@ class ProblemBuilder:
         self._vars: dict[str, tuple[Var, Labels, np.ndarray, np.ndarray, bool, str, str]] = {}
         self._ncol = 0
         self._rows: list[tuple[str, str, Labels, list[Coefs], np.ndarray, np.ndarray, bool]] = []
+        self._row_family: dict[str, str] = {}  # every row block asked for (empty ones too)
         self._terms: dict[str, tuple[list[Coefs], float]] = {}
 
     # ------------------------------------------------------------------ declaring
@@ -437,10 +438,12 @@ class ProblemBuilder:
         local, 0 .. len(labels)-1): the triplet form under :meth:`add_rows`. Empty blocks
         are skipped."""
         n = len(labels)
+        if name in self._row_family:
+            raise ValueError(f"row block {name!r} added twice (by family "
+                             f"{self._row_family[name]!r}, now by {self.family!r})")
+        self._row_family[name] = self.family
         if n == 0:
             return
-        if any(name == r[0] for r in self._rows):
-            raise ValueError(f"row block {name!r} added twice")
         for c in coefs:
             if c.var not in self._vars:
                 raise KeyError(f"row block {name!r} uses undeclared variable block {c.var!r}")
@@ -453,8 +456,12 @@ class ProblemBuilder:
 
     def row_index(self, name: str, positions: np.ndarray) -> np.ndarray:
         """Local row numbers, in row block ``name``, of the rows whose labels sit at
-        ``positions`` of the labels' source table (-1 where the block has no such row; an
-        empty array of -1 when the block was never added, e.g. it had no rows)."""
+        ``positions`` of the labels' source table (-1 where the block has no such row; all
+        -1 when the block had no rows). :class:`KeyError` for a name no earlier family
+        asked for: a misspelt or renamed block must not read as "no rows"."""
+        if name not in self._row_family:
+            raise KeyError(f"family {self.family!r} looks up row block {name!r}, which no "
+                           f"earlier family added (row blocks: {sorted(self._row_family)})")
         positions = np.asarray(positions, dtype=np.int64)
         for row_name, _, labels, *_ in self._rows:
             if row_name == name:

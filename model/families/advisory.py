@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 @family("advisory_link", switch=False, explain="a rådgivningsfunktion must be a specialfunktion")
 def advisory_link(data: ModelData, b: ProblemBuilder) -> None:
     """A rådgivningsfunktion is a specialfunktion: r[p,s] − y[p,s] ≤ 0."""
-    b.add_rows("advisory_link", b.var("r") <= b.var("y"), Labels(data.pairs, columns=PS))
+    b.add_rows("pair_advisory_max", b.var("r") <= b.var("y"), Labels(data.pairs, columns=PS))
 
 
 @family("reach", elastic=True,
@@ -52,14 +52,14 @@ def reach(data: ModelData, b: ProblemBuilder) -> None:
     b.add_rows("reach_balance", advised + q == 1, Labels(need, columns=KS))
     if data.params.reach_formulation == "compact":
         in_reach = r[r_pair].sum(by=r_need, size=nN)  # Σ_{p within R_s of k} r[p,s]
-        b.add_rows("reach_cover", in_reach + q >= 1, Labels(need, columns=KS))
+        b.add_rows("reach_cover_min", in_reach + q >= 1, Labels(need, columns=KS))
         # ties v to r (the advisory capacity row counts borgerforløb and so cannot tie a
         # municipality without demand): Σ_k v ≤ #arcs·r
         n_arcs = np.bincount(r_pair, minlength=len(data.pairs)).astype(float)
-        b.add_rows("reach_tie", v.sum(by=r_pair, size=len(data.pairs)) <= n_arcs * r,
+        b.add_rows("pair_share_max", v.sum(by=r_pair, size=len(data.pairs)) <= n_arcs * r,
                    Labels(data.pairs, columns=PS), where=n_arcs > 0, elastic=False)
     else:
-        b.add_rows("reach_link", v <= r[r_pair], Labels(rch, columns=KPS), elastic=False)
+        b.add_rows("arc_share_max", v <= r[r_pair], Labels(rch, columns=KPS), elastic=False)
 
 
 @family("advisory_capacity", switch=False, elastic=True,
@@ -83,5 +83,5 @@ def advisory_capacity(data: ModelData, b: ProblemBuilder) -> None:
     # Σ_k d[k,s]·v[k,p,s]; a municipality without demand in s adds no load
     load = (weight * v).where(weight > 0).sum(by=v_pair, size=len(pairs))
     has_arcs = np.bincount(v_pair, minlength=len(pairs)) > 0
-    b.add_rows("advisory_capacity", load <= acap * r, Labels(pairs, columns=PS),
+    b.add_rows("advisory_load_max", load <= acap * r, Labels(pairs, columns=PS),
                where=has_arcs & np.isfinite(acap))

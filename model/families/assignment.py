@@ -68,7 +68,7 @@ def linking(data: ModelData, b: ProblemBuilder) -> None:
     arcs = data.arcs
     x, y = b.var("x"), b.var("y")
     d, y_arc = arcs["demand"].to_numpy(), y[arcs["pair"].to_numpy()]  # d[k,s], y[p,s] per arc
-    b.add_rows("linking", x <= d * y_arc, Labels(arcs, columns=KPSM))
+    b.add_rows("arc_volume_max", x <= d * y_arc, Labels(arcs, columns=KPSM))
 
 
 @family("travel_cutoff",

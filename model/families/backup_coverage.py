@@ -57,8 +57,8 @@ def backup_coverage(data: ModelData, b: ProblemBuilder) -> None:
     within the outreach radius O_s: the assignment arcs) and S(k,s) = F(k,s) plus the pairs
     with a place within the backup cutoff B_s (``backup_minutes``, default T_s):
 
-        Σ_{p in S(k,s)} y[p,s] ≥ 2        (rows ``backup_second``)
-        Σ_{p in F(k,s)} y[p,s] ≥ 1        (rows ``backup_first``, only where B_s > T_s)
+        Σ_{p in S(k,s)} y[p,s] ≥ 2        (rows ``backup_cover_min``)
+        Σ_{p in F(k,s)} y[p,s] ≥ 1        (rows ``direct_cover_min``, only where B_s > T_s)
 
     for every (k, s) with d[k,s] > 0. Double coverage alone is not robustness (the second
     specialfunktion also needs the capacity to take the citizens: ``specialeplan
@@ -70,8 +70,8 @@ def backup_coverage(data: ModelData, b: ProblemBuilder) -> None:
     y, dem = b.var("y"), data.dem
     has_demand = dem["demand"].to_numpy() > 0
     for name, table, need, keep in (
-            ("backup_second", second, 2.0, has_demand),
-            ("backup_first", first, 1.0, has_demand & dem["speciale"].isin(longer).to_numpy())):
+            ("backup_cover_min", second, 2.0, has_demand),
+            ("direct_cover_min", first, 1.0, has_demand & dem["speciale"].isin(longer).to_numpy())):
         pair, k = table["pair"].to_numpy(dtype=np.int64), table["dem"].to_numpy(dtype=np.int64)
-        covering = y[pair].sum(by=k, size=len(dem))  # Σ_{p in S(k,s)} y[p,s] (F for first)
+        covering = y[pair].sum(by=k, size=len(dem))  # Σ_{p in S(k,s)} y[p,s] (F(k,s) for direct)
         b.add_rows(name, covering >= need, Labels(dem, columns=KS), where=keep)

@@ -50,9 +50,9 @@ def committed(data: ModelData, b: ProblemBuilder) -> None:
     """Commitments of earlier rollout waves (``model.committed``: provider_id, speciale,
     advisory, cases), for the committed pairs (p, s):
 
-        y[p,s] ≥ 1                                    (``committed_designation``)
-        r[p,s] ≥ 1            where advisory           (``committed_advisory``)
-        Σ_k x[k,p,s] ≥ min(c[p,s], V[p,s])  where c > 0 (``committed_volume``)
+        y[p,s] ≥ 1                                    (``committed_designation_min``)
+        r[p,s] ≥ 1            where advisory           (``committed_advisory_min``)
+        Σ_k x[k,p,s] ≥ min(c[p,s], V[p,s])  where c > 0 (``committed_volume_min``)
 
     An earlier wave's specialfunktion stays designated, its rådgivning duty stays, and the
     c[p,s] borgerforløb it took on stay with it (V[p,s] = ``pair_volume_cap``, the most the
@@ -67,9 +67,9 @@ def committed(data: ModelData, b: ProblemBuilder) -> None:
     y, r = b.var("y"), b.var("r")
     labels = Labels(data.pairs, columns=PS)
     pair = m["pair"].to_numpy()
-    b.add_rows("committed_designation", y[pair] >= 1, labels.take(pair))
+    b.add_rows("committed_designation_min", y[pair] >= 1, labels.take(pair))
     adv = pair[m["advisory"].to_numpy()]
-    b.add_rows("committed_advisory", r[adv] >= 1, labels.take(adv))
+    b.add_rows("committed_advisory_min", r[adv] >= 1, labels.take(adv))
     vol = m[m["cases"].to_numpy() > 0]
     if vol.empty:
         return
@@ -78,5 +78,5 @@ def committed(data: ModelData, b: ProblemBuilder) -> None:
                             "formulation has none); set model.assignment_formulation: arcs")
     rows_p = vol["pair"].to_numpy()
     floor = np.minimum(vol["cases"].to_numpy(), data.pair_volume_cap()[rows_p])
-    b.add_rows("committed_volume", pair_volume_expr(data, b).take(rows_p) >= floor,
+    b.add_rows("committed_volume_min", pair_volume_expr(data, b).take(rows_p) >= floor,
                labels.take(rows_p))

@@ -35,7 +35,7 @@ def moved(data: ModelData, b: ProblemBuilder) -> None:
     m = b.variables("m", labels, doc="moved borgerforløb m[p,s]")
     if len(today) == 0:
         return
-    b.add_rows("moved", m + pair_volume_expr(data, b).take(today) >= c[today], labels)
+    b.add_rows("moved_min", m + pair_volume_expr(data, b).take(today) >= c[today], labels)
 
 
 @family("keep_advisory_today", elastic=True,
@@ -44,5 +44,5 @@ def keep_advisory_today(data: ModelData, b: ProblemBuilder) -> None:
     """The rådgivning duty is tendered for eight years at a time, so with
     ``keep_advisory_today: true`` today's rådgivningsfunktioner (``competence.advisory_today``)
     stay: r[p,s] ≥ 1 (and so y[p,s] = 1 through r ≤ y)."""
-    b.add_rows("keep_advisory_today", b.var("r") >= 1, Labels(data.pairs, columns=PS),
+    b.add_rows("advisory_today_min", b.var("r") >= 1, Labels(data.pairs, columns=PS),
                where=data.pairs["fixed_advisory"].to_numpy())

@@ -26,12 +26,12 @@ def count_bounds(data: ModelData, b: ProblemBuilder) -> None:
     """
     sp = data.speciale_params.loc[data.specialer]
     sid = data.pairs["speciale"].map({s: i for i, s in enumerate(data.specialer)}).to_numpy()
-    for var, what, lo_col, hi_col in (("y", "specialfunktioner", "min_count", "max_count"),
-                                      ("r", "raadgivningsfunktioner", "min_advisory",
-                                       "max_advisory")):
+    for var, quantity, what, lo_col, hi_col in (
+            ("y", "designation", "specialfunktioner", "min_count", "max_count"),
+            ("r", "advisory", "raadgivningsfunktioner", "min_advisory", "max_advisory")):
         lo, hi = sp[lo_col].to_numpy(), sp[hi_col].to_numpy()  # NaN: no bound
         count = b.var(var).sum(by=sid, size=len(data.specialer))  # Σ_p y[p,s] (or r)
-        b.add_rows(f"count_bounds_{var}",
+        b.add_rows(f"{quantity}_count_range",
                    count.between(np.nan_to_num(lo, nan=-np.inf), np.nan_to_num(hi, nan=np.inf)),
                    Labels(pd.DataFrame({"speciale": data.specialer}), extra={"what": what}),
                    where=~(np.isnan(lo) & np.isnan(hi)))
@@ -51,7 +51,7 @@ def region_bounds(data: ModelData, b: ProblemBuilder) -> None:
     count = b.var("y")[np.concatenate(members)].sum(by=bound_of, size=len(bounds))
     lo = [-np.inf if bd.min_count is None else bd.min_count for bd in bounds]
     hi = [np.inf if bd.max_count is None else bd.max_count for bd in bounds]
-    b.add_rows("region_bounds", count.between(lo, hi),
+    b.add_rows("region_designation_count_range", count.between(lo, hi),
                Labels(pd.DataFrame({"speciale": [bd.speciale for bd in bounds],
                                     "region": [bd.region for bd in bounds]})))
 
@@ -64,7 +64,8 @@ def max_specialer(data: ModelData, b: ProblemBuilder) -> None:
     if limit is None or len(data.pairs) == 0:
         return
     provider, providers = pd.factorize(data.pairs["provider_id"])
-    b.add_rows("max_specialer", b.var("y").sum(by=provider, size=len(providers)) <= limit,
+    count = b.var("y").sum(by=provider, size=len(providers))  # Σ_s y[p,s]
+    b.add_rows("provider_designation_count_max", count <= limit,
                Labels(pd.DataFrame({"provider_id": providers})))
 
 
@@ -72,7 +73,7 @@ def max_specialer(data: ModelData, b: ProblemBuilder) -> None:
 def fixed(data: ModelData, b: ProblemBuilder) -> None:
     """Fixed designations (scenario ``fixed`` and today's designations of ``keep_today``
     owners): y[p,s] ≥ 1. Forbidden ones have y = 0 as a bound (``variables``)."""
-    b.add_rows("fixed", b.var("y") >= 1, Labels(data.pairs, columns=PS),
+    b.add_rows("fixed_designation_min", b.var("y") >= 1, Labels(data.pairs, columns=PS),
                where=data.pairs["fixed"].to_numpy())
 
 
@@ -86,5 +87,5 @@ def change_limit(data: ModelData, b: ProblemBuilder) -> None:
         return
     y0 = data.pairs["designated_today"].to_numpy().astype(float)
     changes = ((1 - 2 * y0) * b.var("y")).sum() + y0.sum()  # Σ |y − y0|
-    b.add_rows("change_limit", changes <= limit,
+    b.add_rows("change_count_max", changes <= limit,
                Labels(pd.DataFrame({"max_changes": [limit]})))

@@ -53,13 +53,13 @@ def equity(data: ModelData, b: ProblemBuilder) -> None:
     eta_k = eta[sid]  # η_s of each municipality's speciale
     if eq.measure == "cvar":
         z = b.variables("z", Labels(dem, columns=KS), doc="equity excess z[k,s]")
-        b.add_rows("equity_excess", z >= mean_travel - eta_k, Labels(dem, columns=KS))
+        b.add_rows("equity_excess_min", z >= mean_travel - eta_k, Labels(dem, columns=KS))
     else:
-        b.add_rows("equity_max", eta_k >= mean_travel, Labels(dem, columns=KS))
+        b.add_rows("equity_threshold_min", eta_k >= mean_travel, Labels(dem, columns=KS))
     if eq.limit_minutes is not None:
         measure = eta.expr()  # η_s, plus the tail 1/(α·n_s)·Σ_k z[k,s] for CVaR
         if eq.measure == "cvar":
             tail = tail_weight(n_s, eq.alpha)[sid] * b.var("z")
             measure = measure + tail.sum(by=sid, size=len(specs))
-        b.add_rows("equity_limit", measure <= float(eq.limit_minutes),
+        b.add_rows("equity_measure_max", measure <= float(eq.limit_minutes),
                    Labels(pd.DataFrame({"speciale": specs})))

@@ -65,9 +65,9 @@ def limits(data: ModelData, b: ProblemBuilder) -> None:
     for name, limit in data.params.limits.items():
         labels = Labels(pd.DataFrame({"criterion": [name], "limit": [float(limit)]}))
         if name in COUNTS:
-            b.add_rows(f"limits_{name}", b.var(COUNTS[name]).sum() <= float(limit), labels)
+            b.add_rows(f"{name}_total_max", b.var(COUNTS[name]).sum() <= float(limit), labels)
             continue
         raw = raw_term(data, b, name)
         if not raw.parts:  # the term's family is off: its value is 0 ≤ L
             continue
-        b.add_rows(f"limits_{name}", raw <= float(limit), labels)
+        b.add_rows(f"{name}_total_max", raw <= float(limit), labels)

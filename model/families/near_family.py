@@ -60,36 +60,36 @@ def near_family(data: ModelData, b: ProblemBuilder) -> None:
     # capacity of the local provider: into the capacity row where there is one, else a new
     # row (a provider without arcs); none while the capacity family is switched off
     if data.params.families.capacity:
-        cap_row = b.row_index("capacity", l_prov)  # -1: the provider has no capacity row
+        cap_row = b.row_index("provider_volume_max", l_prov)  # -1: the provider has no capacity row
         has = cap_row >= 0
-        b.extend("capacity", g.where(has).sum(by=cap_row))
+        b.extend("provider_volume_max", g.where(has).sum(by=cap_row))
         need_row = np.zeros(len(prov), dtype=bool)
         need_row[l_prov[~has]] = True
-        b.add_rows("near_family_capacity",
+        b.add_rows("provider_help_max",
                    g.sum(by=l_prov, size=len(prov)) <= prov["capacity"].to_numpy(),
                    Labels(prov, columns=["provider_id"]), where=need_row)
 
     # coaching balance per (k, s) with local help
-    b.add_rows("near_family_coach", helped == h.sum(by=c_dem, size=len(dem)),
+    b.add_rows("coached_balance", helped == h.sum(by=c_dem, size=len(dem)),
                Labels(dem, columns=KS), where=np.bincount(l_dem, minlength=len(dem)) > 0)
 
     # coaching loads the rådgivningsfunktion's advisory capacity, or is tied to r directly
     kappa = data.params.near_family_advisory_load
-    adv_row = (b.row_index("advisory_capacity", c_pair) if kappa > 0
+    adv_row = (b.row_index("advisory_load_max", c_pair) if kappa > 0
                else np.full(len(coach), -1, dtype=np.int64))
     in_adv = adv_row >= 0
-    b.extend("advisory_capacity", kappa * h.where(in_adv).sum(by=adv_row))
+    b.extend("advisory_load_max", kappa * h.where(in_adv).sum(by=adv_row))
     tie = np.zeros(len(pairs), dtype=bool)
     tie[c_pair[~in_adv]] = True
     d_p = np.bincount(c_pair, weights=coach["demand"].to_numpy(), minlength=len(pairs))
-    b.add_rows("near_family_tie", h.sum(by=c_pair, size=len(pairs)) <= d_p * b.var("r"),
+    b.add_rows("coached_max", h.sum(by=c_pair, size=len(pairs)) <= d_p * b.var("r"),
                Labels(pairs, columns=PS), where=tie)
 
     # the local tilbud is not a specialfunktion of the speciale
     lp = local["lpair"].to_numpy()
     own = np.flatnonzero(lp >= 0)  # local tilbud competent in the speciale (pair lp)
     d_own = local["demand"].to_numpy()[own]
-    b.add_rows("near_family_local", g[own] + d_own * b.var("y")[lp[own]] <= d_own,
+    b.add_rows("local_help_max", g[own] + d_own * b.var("y")[lp[own]] <= d_own,
                Labels(local, columns=KPS).take(own))
 
     # national share per speciale
@@ -98,5 +98,5 @@ def near_family(data: ModelData, b: ProblemBuilder) -> None:
     sid = local["speciale"].map({s: i for i, s in enumerate(specs)}).to_numpy()
     total = dem.groupby("speciale")["demand"].sum()
     most = np.array([beta[s] * total[s] for s in specs], dtype=float)  # β_s·Σ_k d[k,s]
-    b.add_rows("near_family_share", g.sum(by=sid, size=len(specs)) <= most,
+    b.add_rows("help_share_max", g.sum(by=sid, size=len(specs)) <= most,
                Labels(pd.DataFrame({"speciale": specs})))

@@ -99,7 +99,7 @@ def radius_assignment(data: ModelData, b: ProblemBuilder) -> None:
     not_within = z[z_of[own]].sum(by=row_of[own], size=n)  # z^l
     not_before = z[z_of[prev - 1]].sum(by=row_of[prev], size=n)  # z^{l−1}
     first = np.r_[(lv["k"][row_levels] == 0).astype(float), np.ones(len(lonely))]  # l = 1
-    b.add_rows("radius_assignment", not_within - not_before + at_level >= first,
+    b.add_rows("level_cover_min", not_within - not_before + at_level >= first,
                Labels(labels))
     w = data.params.weights.travel * data.dem["demand"].to_numpy()
     step = np.r_[lv["distance"][1:], 0.0] - lv["distance"]  # D^{l+1} − D^l (same client)

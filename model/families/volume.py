@@ -33,7 +33,7 @@ def pair_volume(data: ModelData, b: ProblemBuilder) -> None:
     volume = b.variables("X", Labels(pairs, columns=PS), upper=data.reachable_demand(),
                          doc="borgerforløb X[p,s] of a pair")
     arcs_sum = b.var("x").sum(by=data.arcs["pair"].to_numpy(), size=len(pairs))
-    b.add_rows("pair_volume", volume == arcs_sum, Labels(pairs, columns=PS))
+    b.add_rows("pair_volume_balance", volume == arcs_sum, Labels(pairs, columns=PS))
 
 
 def pair_volume_expr(data: ModelData, b: ProblemBuilder) -> Expr:
@@ -53,7 +53,7 @@ def min_volume(data: ModelData, b: ProblemBuilder) -> None:
     pairs = data.pairs
     ms = pairs["speciale"].map(data.speciale_params["min_cases"]).astype(float).to_numpy()
     volume, y = pair_volume_expr(data, b), b.var("y")
-    b.add_rows("min_volume", volume >= ms * y, Labels(pairs, columns=PS),
+    b.add_rows("pair_volume_min", volume >= ms * y, Labels(pairs, columns=PS),
                where=(ms > 0) & pairs["usable"].to_numpy())
 
 
@@ -69,7 +69,7 @@ def capacity(data: ModelData, b: ProblemBuilder) -> None:
     provider = data.provider_index(pairs["provider_id"])  # p of each pair
     # Σ_{k,s} x[k,p,s]; a pair without arcs (X = 0) stays out of the row
     load = pair_volume_expr(data, b).where(has_arcs).sum(by=provider, size=len(prov))
-    b.add_rows("capacity", load <= prov["capacity"].to_numpy(),
+    b.add_rows("provider_volume_max", load <= prov["capacity"].to_numpy(),
                Labels(prov, columns=["provider_id"]),
                where=np.bincount(provider[has_arcs], minlength=len(prov)) > 0)
 
@@ -81,5 +81,5 @@ def speciale_capacity(data: ModelData, b: ProblemBuilder) -> None:
     while provider capacity is on): tighter than C[p,s] and equally valid."""
     pairs = data.pairs
     volume, cap = pair_volume_expr(data, b), data.pair_volume_cap()
-    b.add_rows("speciale_capacity", volume <= cap * b.var("y"), Labels(pairs, columns=PS),
+    b.add_rows("pair_volume_max", volume <= cap * b.var("y"), Labels(pairs, columns=PS),
                where=np.bincount(data.arcs["pair"].to_numpy(), minlength=len(pairs)) > 0)
