@@ -31,7 +31,8 @@ so ``Σ_k x[k,p,s] ≥ m_s·y[p,s]`` for the pairs in ``mask`` is::
     b.add_rows("pair_volume_min", volume >= m * y, Labels(pairs), where=mask)
 
 Integer positions and boolean masks never share an argument: ``y[idx]`` and ``take`` take
-positions, ``where`` takes a mask. Numpy arrays (not pandas objects) go into the algebra.
+positions, ``where`` takes a mask. Arrays are read by position (a pandas index is ignored:
+pass ``.to_numpy()``).
 The low-level form is still there: :meth:`Var.coef` gives coefficient triplets (row,
 column, value) in local row numbers, and :meth:`ProblemBuilder.rows` adds them with bounds.
 
@@ -80,6 +81,7 @@ class Expr:
     triplets one already has, e.g. an objective term's)."""
 
     __array_ufunc__ = None  # ``array * expr``, ``array <= expr``: numpy defers to Expr
+    __pandas_priority__ = 5000  # and so does pandas (a Series is read by position)
     __hash__ = None  # ``==`` builds a constraint
 
     def __init__(self, size: int, parts: tuple[Coefs, ...] = (),
@@ -227,6 +229,7 @@ class Var:
     size: int
 
     __array_ufunc__ = None  # ``array * var``: numpy defers to Var
+    __pandas_priority__ = 5000
 
     def coef(self, rows: ArrayLike, cols: ArrayLike, values: ArrayLike = 1.0) -> Coefs:
         """Coefficient ``values`` of columns ``cols`` of this block in rows ``rows`` of the
