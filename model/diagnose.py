@@ -22,6 +22,7 @@ import pandas as pd
 
 from specialeplan.model.build import active_families, build_problem
 from specialeplan.model.families import FAMILIES, elastic_families
+from specialeplan.model.keys import KP, PS
 from specialeplan.model.sets import ModelData, build_model_data
 from specialeplan.solvers.base import Deadline, SolveResult, SolverOptions
 from specialeplan.solvers.problem import LinearProblem
@@ -117,9 +118,9 @@ def cutoff_notes(data: ModelData, limit: int = 5) -> list[str]:
                                                         dem["speciale"], strict=True)]]
     if orphan.empty:
         return []
-    usable = data.pairs[data.pairs["usable"]][["provider_id", "speciale"]]
+    usable = data.pairs[data.pairs["usable"]][PS]
     near = (orphan.merge(usable, on="speciale")
-            .merge(data.instance.provider_travel, on=["municipality_code", "provider_id"])
+            .merge(data.instance.provider_travel, on=KP)
             .groupby("speciale")["minutes"].min())
     cutoff = data.speciale_params["max_travel_minutes"]
     notes = []

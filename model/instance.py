@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.errors import DataValidationError
+from specialeplan.model.keys import KP, KS, PS
 
 # column -> kind: "str" text id, "num" finite number >= 0, "num?" number (NaN allowed, >= 0),
 # "bool" 0/1, "any" free text, "float" finite number (sign free)
@@ -76,9 +77,9 @@ KEYS: dict[str, list[str]] = {
     "municipalities": ["code"],
     "providers": ["provider_id"],
     "specialer": ["speciale"],
-    "competence": ["provider_id", "speciale"],
-    "demand": ["municipality_code", "speciale"],
-    "provider_travel": ["municipality_code", "provider_id"],
+    "competence": PS,
+    "demand": KS,
+    "provider_travel": KP,
     "travel": ["from_code", "to_code"],
     "population_by_age": ["code", "age_group"],
 }

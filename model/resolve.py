@@ -23,12 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from specialeplan.model.keys import PS
 from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData
 from specialeplan.solvers.base import Backend, Deadline, SolverOptions
 from specialeplan.solvers.problem import LinearProblem
-
-PS = ["provider_id", "speciale"]
 
 # per-speciale limits: +1 when a larger value restricts, -1 when a smaller one does
 _TIGHTER = {"min_cases": 1, "max_travel_minutes": -1, "reach_minutes": -1, "min_count": 1,

@@ -34,6 +34,7 @@ import pandas as pd
 
 from specialeplan.errors import ScenarioError, did_you_mean
 from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS, Instance
+from specialeplan.model.keys import KP, KS, PS
 from specialeplan.model.params import ModelParams
 
 
@@ -293,17 +294,17 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     need = need.sort_values(["speciale", "municipality_code"]).reset_index(drop=True)
     need["need"] = np.arange(len(need))
     reach = need.merge(usable, on="speciale").merge(
-        pt, on=["municipality_code", "provider_id"], how="inner")
+        pt, on=KP, how="inner")
     limit = reach["speciale"].map(sp["reach_minutes"]).astype(float)
     reach = reach[reach["minutes"] <= limit + 1e-9]
     reach = reach.sort_values(["need", "pair"]).reset_index(drop=True)
     # integer ids stay integers when a table is empty (no arc within a cutoff)
     arcs = arcs.astype({"pair": np.int64, "dem": np.int64, "demand": float, "minutes": float})
     reach = reach.astype({"pair": np.int64, "need": np.int64, "minutes": float})
-    d_ks = dem.set_index(["municipality_code", "speciale"])["demand"]
+    d_ks = dem.set_index(KS)["demand"]
     for df in (need, reach):
         df["demand"] = d_ks.reindex(pd.MultiIndex.from_frame(
-            df[["municipality_code", "speciale"]])).fillna(0.0).to_numpy()
+            df[KS])).fillna(0.0).to_numpy()
     local, coach = _near_family(instance, params, sp, pairs, dem, reach)
 
     return ModelData(
@@ -377,7 +378,7 @@ def _arcs(dem: pd.DataFrame, usable: pd.DataFrame, pt: pd.DataFrame, sp: pd.Data
     family off every provider delivers physically, whatever its kind."""
     fam = params.families
     cand = (dem.merge(usable, on="speciale")
-            .merge(pt, on=["municipality_code", "provider_id"], how="inner"))
+            .merge(pt, on=KP, how="inner"))
     phys = cand[cand["kind"].isin(PHYSICAL_KINDS)] if fam.outreach else cand
     if fam.travel_cutoff:
         cutoff = phys["speciale"].map(sp["max_travel_minutes"]).astype(float).fillna(np.inf)
@@ -402,19 +403,19 @@ def _near_family(
     if not params.families.near_family or len(reach) == 0:
         return pd.DataFrame(columns=local_cols), pd.DataFrame(columns=coach_cols)
     share = dem["speciale"].map(sp["near_family_share"]).astype(float).fillna(0.0)
-    ks = reach[["municipality_code", "speciale"]].drop_duplicates()
-    cand = dem[share.to_numpy() > 0].merge(ks, on=["municipality_code", "speciale"])
+    ks = reach[KS].drop_duplicates()
+    cand = dem[share.to_numpy() > 0].merge(ks, on=KS)
     prov = instance.providers
     prov = prov.loc[prov["capacity"] > 0, ["provider_id", "municipality_code"]]
     local = cand[["dem", "municipality_code", "speciale", "demand"]].merge(
         prov, on="municipality_code")
-    own = pairs[pairs["usable"]].set_index(["provider_id", "speciale"])["pair"]
+    own = pairs[pairs["usable"]].set_index(PS)["pair"]
     local["lpair"] = own.reindex(pd.MultiIndex.from_frame(
-        local[["provider_id", "speciale"]])).fillna(-1).astype(np.int64).to_numpy()
+        local[PS])).fillna(-1).astype(np.int64).to_numpy()
     local = local.sort_values(["dem", "provider_id"]).reset_index(drop=True)[local_cols]
-    dem_of = dem.set_index(["municipality_code", "speciale"])["dem"]
+    dem_of = dem.set_index(KS)["dem"]
     coach = reach.assign(dem=dem_of.reindex(pd.MultiIndex.from_frame(
-        reach[["municipality_code", "speciale"]])).fillna(-1).astype(np.int64).to_numpy())
+        reach[KS])).fillna(-1).astype(np.int64).to_numpy())
     coach = coach[coach["dem"].isin(set(local["dem"]))]
     coach = coach.sort_values(["need", "pair"]).reset_index(drop=True)[coach_cols]
     return local.astype({"dem": np.int64}), coach

@@ -20,12 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from specialeplan.model.keys import KS, PS
 from specialeplan.model.sets import ModelData
 from specialeplan.solvers.problem import Values
 
 TOL = 1e-6
-KS = ["municipality_code", "speciale"]
-PS = ["provider_id", "speciale"]
 RS = ["region", "speciale"]
 #: columns of regions.csv after region and speciale (docs/results-format.md)
 REGION_COLUMNS = ["demand", "served_home", "exported", "imported", "served_in_region",

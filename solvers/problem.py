@@ -69,6 +69,14 @@ class Labels:
         """The rows of the source table the labels select (None: all of them, in order)."""
         return self._positions
 
+    def take(self, index: np.ndarray) -> Labels:
+        """The labels at integer positions ``index`` of these (same source, columns and
+        extra columns; still built only when asked for)."""
+        index = np.asarray(index, dtype=np.int64)
+        positions = index if self._positions is None else self._positions[index]
+        return Labels(self._source, positions=positions, columns=self._columns,
+                      extra=self._extra, size=len(index))
+
     def column(self, name: str) -> np.ndarray | None:
         """One label column as an array, or None when the labels have no such column."""
         df = self.frame()

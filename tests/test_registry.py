@@ -118,8 +118,54 @@ def test_elastic_rows_relax_towards_their_finite_bounds() -> None:
 
     p = build_problem(data, elastic=frozenset({"count_bounds", "demand_balance"}))
     names = {s.column_block for s in p.slacks}
-    assert {"slack_count_bounds_y_min", "slack_count_bounds_y_max",
+    assert {"slack_designation_count_range_min", "slack_designation_count_range_max",
             "slack_demand_balance_min", "slack_demand_balance_max"} <= names
-    assert p.elastic and np.all(p.c[p.columns["slack_count_bounds_y_min"].slice] == 1)
+    assert p.elastic and np.all(p.c[p.columns["slack_designation_count_range_min"].slice] == 1)
+    assert {s.family for s in p.slacks} == {"count_bounds", "demand_balance"}
     with pytest.raises(ValueError, match="not elastic"):
         build_problem(data, elastic=frozenset({"linking"}))
+
+
+def test_family_modules_are_listed_where_a_reader_looks() -> None:
+    """The module table in ``model/families/__init__.py`` names every family's module, in
+    registration order (a reader finds a family from the file name)."""
+    import re
+
+    from specialeplan.model import families
+
+    doc = (families.__doc__ or "").split("Row blocks (the constraints)")[0]
+    listed = {m: [f.strip() for f in fams.split(",")] for m, fams in
+              re.findall(r"^``(\w+)``\s+(.+)$", doc, flags=re.M)}
+    actual: dict[str, list[str]] = {}
+    for fam in FAMILIES.values():
+        actual.setdefault(fam.build.__module__.rsplit(".", 1)[-1], []).append(fam.name)
+    assert list(listed) == list(families.MODULES)
+    for module, names in actual.items():
+        assert listed[module] == names, module
+
+
+def test_row_blocks_are_named_quantity_and_bound() -> None:
+    """Every row block is ``<quantity>_<min|max|balance|range>``, listed in the row-block
+    table of ``model/families/__init__.py`` with the family that adds it."""
+    import re
+
+    from specialeplan.model import families
+
+    doc = (families.__doc__ or "").split("Row blocks (the constraints)")[-1]
+    table = dict(re.findall(r"^``([a-z_<>]+)``\s+(\w+)\s", doc, flags=re.M))
+    assert len(table) > 30, "no row-block table in model/families/__init__.py"
+    for name, fam in table.items():
+        assert re.fullmatch(r"[a-z<>_]+_(min|max|balance|range)", name), name
+        assert fam in FAMILIES, (name, fam)
+    params = ModelParams(
+        defaults={"reach_minutes": 40, "min_cases": 5, "min_count": 1, "max_count": 2},
+        families={"equity": True, "backup_coverage": True}, max_changes=2,
+        max_specialer_per_provider=1, limits={"travel": 1e6, "specialfunktioner": 3},
+        equity={"limit_minutes": 100.0})
+    problem = build(tiny_instance(LINE, PROVIDERS, EVEN, COMP), params).problem
+    assert len(problem.rows) >= 15
+    for block in problem.rows:
+        key = block.name
+        if block.family == "limits":
+            key = "<criterion>" + key[key.index("_total_max"):]
+        assert table.get(key) == block.family, (block.name, block.family)

@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from specialeplan.model.builder import ProblemBuilder
-from specialeplan.model.families.core import pair_volume_expr
+from specialeplan.model.families.volume import pair_volume_expr
+from specialeplan.model.keys import PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-PS = ["provider_id", "speciale"]
 
 
 @family("moved", explain="citizens already placed would have to move")
@@ -31,15 +30,12 @@ def moved(data: ModelData, b: ProblemBuilder) -> None:
     """
     pairs = data.pairs
     c = pairs["current_cases"].to_numpy(dtype=float)
-    keep = c > 0
-    rows_p = np.flatnonzero(keep)
-    m = b.variables("m", Labels(pairs, positions=rows_p, columns=PS),
-                    doc="moved borgerforløb m[p,s]")
-    if len(rows_p) == 0:
+    today = np.flatnonzero(c > 0)  # the pairs with current cases (and an m column)
+    labels = Labels(pairs, columns=PS).take(today)
+    m = b.variables("m", labels, doc="moved borgerforløb m[p,s]")
+    if len(today) == 0:
         return
-    j = np.arange(len(rows_p))
-    b.rows("moved", Labels(pairs, positions=rows_p, columns=PS),
-           m.coef(j, j), pair_volume_expr(data, b, rows_p), lower=c[keep])
+    b.add_rows("moved_min", m + pair_volume_expr(data, b).take(today) >= c[today], labels)
 
 
 @family("keep_advisory_today", elastic=True,
@@ -48,6 +44,5 @@ def keep_advisory_today(data: ModelData, b: ProblemBuilder) -> None:
     """The rådgivning duty is tendered for eight years at a time, so with
     ``keep_advisory_today: true`` today's rådgivningsfunktioner (``competence.advisory_today``)
     stay: r[p,s] ≥ 1 (and so y[p,s] = 1 through r ≤ y)."""
-    idx = np.flatnonzero(data.pairs["fixed_advisory"].to_numpy())
-    b.rows("keep_advisory_today", Labels(data.pairs, positions=idx, columns=PS),
-           b.var("r").coef(np.arange(len(idx)), idx), lower=1.0)
+    b.add_rows("advisory_today_min", b.var("r") >= 1, Labels(data.pairs, columns=PS),
+               where=data.pairs["fixed_advisory"].to_numpy())

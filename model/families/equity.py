@@ -8,13 +8,12 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.model.builder import ProblemBuilder
+from specialeplan.model.keys import KS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-KS = ["municipality_code", "speciale"]
 
 
 def tail_weight(n: np.ndarray, alpha: float) -> np.ndarray:
@@ -49,21 +48,18 @@ def equity(data: ModelData, b: ProblemBuilder) -> None:
     eta = b.variables("eta", Labels(pd.DataFrame({"speciale": specs})), lower=-np.inf,
                       doc="equity threshold eta[s]")
     phys = np.flatnonzero((arcs["mode"] == "physical").to_numpy())
-    a_dem = arcs["dem"].to_numpy()[phys]
-    coef = -(arcs["minutes"].to_numpy()[phys] / arcs["demand"].to_numpy()[phys])
-    x = b.var("x")
-    k_idx = np.arange(len(dem))
+    k, t, d = (arcs[c].to_numpy()[phys] for c in ("dem", "minutes", "demand"))
+    mean_travel = (t / d * b.var("x")[phys]).sum(by=k, size=len(dem))  # a[k,s]
+    eta_k = eta[sid]  # η_s of each municipality's speciale
     if eq.measure == "cvar":
         z = b.variables("z", Labels(dem, columns=KS), doc="equity excess z[k,s]")
-        b.rows("equity_excess", Labels(dem, columns=KS), z.coef(k_idx, k_idx),
-               eta.coef(k_idx, sid), x.coef(a_dem, phys, coef), lower=0.0)
+        b.add_rows("equity_excess_min", z >= mean_travel - eta_k, Labels(dem, columns=KS))
     else:
-        b.rows("equity_max", Labels(dem, columns=KS), eta.coef(k_idx, sid),
-               x.coef(a_dem, phys, coef), lower=0.0)
+        b.add_rows("equity_threshold_min", eta_k >= mean_travel, Labels(dem, columns=KS))
     if eq.limit_minutes is not None:
-        s_idx = np.arange(len(specs))
-        parts = [eta.coef(s_idx, s_idx)]
+        measure = eta.expr()  # η_s, plus the tail 1/(α·n_s)·Σ_k z[k,s] for CVaR
         if eq.measure == "cvar":
-            parts.append(b.var("z").coef(sid, k_idx, tail_weight(n_s, eq.alpha)[sid]))
-        b.rows("equity_limit", Labels(pd.DataFrame({"speciale": specs})), *parts,
-               upper=float(eq.limit_minutes))
+            tail = tail_weight(n_s, eq.alpha)[sid] * b.var("z")
+            measure = measure + tail.sum(by=sid, size=len(specs))
+        b.add_rows("equity_measure_max", measure <= float(eq.limit_minutes),
+                   Labels(pd.DataFrame({"speciale": specs})))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from specialeplan.model.builder import Coefs, ProblemBuilder
+from specialeplan.model.builder import Coefs, Expr, ProblemBuilder
 from specialeplan.model.registry import TERMS, family
 from specialeplan.solvers.problem import Labels
 
@@ -38,14 +38,14 @@ class _Capture:
         self.constant += constant
 
 
-def raw_term(data: ModelData, b: ProblemBuilder, name: str) -> tuple[list[Coefs], float]:
-    """The coefficients and constant of objective term ``name`` with its weight taken as 1
-    (built by the term's own function, so it is the objective's maths, not a copy)."""
+def raw_term(data: ModelData, b: ProblemBuilder, name: str) -> Expr:
+    """Objective term ``name`` with its weight taken as 1, as a one-row expression (built by
+    the term's own function, so it is the objective's maths, not a copy)."""
     weights = data.params.weights.model_copy(update={name: 1.0})
     raw = dataclasses.replace(data, params=data.params.model_copy(update={"weights": weights}))
     cap = _Capture(b)
     TERMS[name].build(raw, cap)  # type: ignore[arg-type]
-    return cap.coefs, cap.constant
+    return Expr(1, tuple(cap.coefs), cap.constant)
 
 
 @family("limits", elastic=True,
@@ -65,10 +65,9 @@ def limits(data: ModelData, b: ProblemBuilder) -> None:
     for name, limit in data.params.limits.items():
         labels = Labels(pd.DataFrame({"criterion": [name], "limit": [float(limit)]}))
         if name in COUNTS:
-            var = b.var(COUNTS[name])
-            b.rows(f"limits_{name}", labels, var.linear(var.index), upper=float(limit))
+            b.add_rows(f"{name}_total_max", b.var(COUNTS[name]).sum() <= float(limit), labels)
             continue
-        coefs, constant = raw_term(data, b, name)
-        if not coefs:  # the term's family is off: its value is 0 ≤ L
+        raw = raw_term(data, b, name)
+        if not raw.parts:  # the term's family is off: its value is 0 ≤ L
             continue
-        b.rows(f"limits_{name}", labels, *coefs, upper=float(limit) - constant)
+        b.add_rows(f"{name}_total_max", raw <= float(limit), labels)

@@ -11,16 +11,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from specialeplan.model.builder import ProblemBuilder, group_rows
+from specialeplan.model.builder import ProblemBuilder
+from specialeplan.model.keys import KPS, KS, PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-PS = ["provider_id", "speciale"]
-KS = ["municipality_code", "speciale"]
-KPS = ["municipality_code", "provider_id", "speciale"]
 
 
 @family("near_family", elastic=False,
@@ -54,62 +51,52 @@ def near_family(data: ModelData, b: ProblemBuilder) -> None:
     h = b.variables("h", Labels(coach, columns=KPS), doc="coached near-family help h[k,p,s]")
     if len(local) == 0:
         return
-    pairs = data.pairs
-    nL, nC = len(local), len(coach)
-    g_idx, h_idx = np.arange(nL), np.arange(nC)
-    l_dem = local["dem"].to_numpy()
-    b.extend("demand_balance", g.coef(l_dem, g_idx))  # dem rows are the balance rows
+    pairs, dem, prov = data.pairs, data.dem, data.instance.providers
+    l_dem, l_prov = local["dem"].to_numpy(), data.provider_index(local["provider_id"])
+    c_dem, c_pair = coach["dem"].to_numpy(), coach["pair"].to_numpy()
+    helped = g.sum(by=l_dem, size=len(dem))  # Σ_l g[k,l,s]
+    b.extend("demand_balance", helped)
 
     # capacity of the local provider: into the capacity row where there is one, else a new
     # row (a provider without arcs); none while the capacity family is switched off
     if data.params.families.capacity:
-        l_prov = data.provider_index(local["provider_id"])
-        cap_row = b.row_index("capacity", l_prov)
+        cap_row = b.row_index("provider_volume_max", l_prov)  # -1: the provider has no capacity row
         has = cap_row >= 0
-        b.extend("capacity", g.coef(cap_row[has], g_idx[has]))
-        prov = data.instance.providers
+        b.extend("provider_volume_max", g.where(has).sum(by=cap_row))
         need_row = np.zeros(len(prov), dtype=bool)
         need_row[l_prov[~has]] = True
-        rows, ok, _ = group_rows(l_prov, need_row)
-        b.rows("near_family_capacity",
-               Labels(prov, positions=np.flatnonzero(need_row), columns=["provider_id"]),
-               g.coef(rows[ok], g_idx[ok]), upper=prov["capacity"].to_numpy()[need_row])
+        b.add_rows("provider_help_max",
+                   g.sum(by=l_prov, size=len(prov)) <= prov["capacity"].to_numpy(),
+                   Labels(prov, columns=["provider_id"]), where=need_row)
 
     # coaching balance per (k, s) with local help
-    dems, row_of = np.unique(l_dem, return_inverse=True)
-    c_row = np.searchsorted(dems, coach["dem"].to_numpy())
-    b.rows("near_family_coach", Labels(data.dem, positions=dems, columns=KS),
-           g.coef(row_of, g_idx), h.coef(c_row, h_idx, -1.0), lower=0.0, upper=0.0)
+    b.add_rows("coached_balance", helped == h.sum(by=c_dem, size=len(dem)),
+               Labels(dem, columns=KS), where=np.bincount(l_dem, minlength=len(dem)) > 0)
 
     # coaching loads the rådgivningsfunktion's advisory capacity, or is tied to r directly
     kappa = data.params.near_family_advisory_load
-    c_pair = coach["pair"].to_numpy()
-    adv_row = (b.row_index("advisory_capacity", c_pair) if kappa > 0
-               else np.full(nC, -1, dtype=np.int64))
+    adv_row = (b.row_index("advisory_load_max", c_pair) if kappa > 0
+               else np.full(len(coach), -1, dtype=np.int64))
     in_adv = adv_row >= 0
-    b.extend("advisory_capacity", h.coef(adv_row[in_adv], h_idx[in_adv], kappa))
+    b.extend("advisory_load_max", kappa * h.where(in_adv).sum(by=adv_row))
     tie = np.zeros(len(pairs), dtype=bool)
     tie[c_pair[~in_adv]] = True
-    rows, ok, n = group_rows(c_pair, tie)
     d_p = np.bincount(c_pair, weights=coach["demand"].to_numpy(), minlength=len(pairs))
-    rows_p = np.flatnonzero(tie)
-    b.rows("near_family_tie", Labels(pairs, positions=rows_p, columns=PS),
-           h.coef(rows[ok], h_idx[ok]), b.var("r").coef(np.arange(n), rows_p, -d_p[rows_p]),
-           upper=0.0)
+    b.add_rows("coached_max", h.sum(by=c_pair, size=len(pairs)) <= d_p * b.var("r"),
+               Labels(pairs, columns=PS), where=tie)
 
     # the local tilbud is not a specialfunktion of the speciale
     lp = local["lpair"].to_numpy()
-    own = np.flatnonzero(lp >= 0)
+    own = np.flatnonzero(lp >= 0)  # local tilbud competent in the speciale (pair lp)
     d_own = local["demand"].to_numpy()[own]
-    b.rows("near_family_local", Labels(local, positions=own, columns=KPS),
-           g.coef(np.arange(len(own)), own), b.var("y").coef(np.arange(len(own)), lp[own], d_own),
-           upper=d_own)
+    b.add_rows("local_help_max", g[own] + d_own * b.var("y")[lp[own]] <= d_own,
+               Labels(local, columns=KPS).take(own))
 
     # national share per speciale
     beta = data.speciale_params["near_family_share"]
     specs = list(dict.fromkeys(local["speciale"]))
     sid = local["speciale"].map({s: i for i, s in enumerate(specs)}).to_numpy()
-    total = data.dem.groupby("speciale")["demand"].sum()
-    b.rows("near_family_share", Labels(pd.DataFrame({"speciale": specs})),
-           g.coef(sid, g_idx),
-           upper=np.array([beta[s] * total[s] for s in specs], dtype=float))
+    total = dem.groupby("speciale")["demand"].sum()
+    most = np.array([beta[s] * total[s] for s in specs], dtype=float)  # β_s·Σ_k d[k,s]
+    b.add_rows("help_share_max", g.sum(by=sid, size=len(specs)) <= most,
+               Labels(pd.DataFrame({"speciale": specs})))

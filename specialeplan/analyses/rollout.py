@@ -50,6 +50,7 @@ import pandas as pd
 from specialeplan.api import RunOutcome, build, load_dataset, solve
 from specialeplan.errors import InfeasibleError, ScenarioError, did_you_mean
 from specialeplan.model.instance import Instance
+from specialeplan.model.keys import PS
 from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData
 from specialeplan.model.solution import Solution
@@ -71,8 +72,6 @@ from specialeplan.scenarios.rollout import Rollout
 from specialeplan.scenarios.schema import ResolvedScenario, Scenario
 from specialeplan.solvers.base import Deadline, SolverOptions, Status, interrupt_requested
 
-PS = ["provider_id", "speciale"]
-KS = ["municipality_code", "speciale"]
 ALL_AT_ONCE = "all_at_once"
 _KEPT = "the year folders written before are kept"
 TIMELINE_COLUMNS = ["year", "wave", "speciale", "new", "designations",

@@ -15,16 +15,16 @@ module              rules
 =================== ==========================================================
 ``context``         :class:`Context`, the :data:`RULES` registry and :func:`rule`,
                     shared helpers (:func:`reported`, :func:`can_serve`)
-``core``            variables, demand_balance, linking, pair_volume,
-                    travel_cutoff, min_volume, capacity, speciale_capacity
-``radius``          radius_assignment
+``assignment``      variables, demand_balance, linking, travel_cutoff
+``volume``          pair_volume, min_volume, capacity, speciale_capacity
+``radius_assignment`` radius_assignment
 ``outreach``        outreach
-``reach``           advisory_link, reach, advisory_capacity
+``advisory``        advisory_link, reach, advisory_capacity
 ``near_family``     near_family
 ``continuity``      moved, keep_advisory_today
-``counts``          count_bounds, region_bounds, max_specialer, fixed, change_limit
-``robustness``      backup_coverage
-``rollout``         committed
+``count_bounds``    count_bounds, region_bounds, max_specialer, fixed, change_limit
+``backup_coverage`` backup_coverage
+``committed``       committed
 ``equity``          equity
 ``objective``       the objective terms recomputed (:func:`recompute_terms`) and
                     held against ``kpis.json`` (:func:`check_objective`)
@@ -54,8 +54,9 @@ from specialeplan.checker.rules.context import (
 
 #: the rule modules, in the order of ``model/families`` (plus the whole-folder checks);
 #: importing one registers its rules in :data:`RULES`
-MODULES = ("core", "radius", "outreach", "reach", "near_family", "continuity", "counts",
-           "robustness", "rollout", "equity", "objective", "limits", "folder")
+MODULES = ("assignment", "volume", "radius_assignment", "outreach", "advisory", "near_family",
+           "continuity", "count_bounds", "backup_coverage", "committed", "equity", "objective",
+           "limits", "folder")
 
 for _module in MODULES:
     importlib.import_module(f"{__name__}.{_module}")

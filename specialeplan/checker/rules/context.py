@@ -14,10 +14,9 @@ import pandas as pd
 
 from specialeplan.checker.report import Collector
 from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS
+from specialeplan.model.keys import KP, KS, PS
 from specialeplan.model.params import ModelParams
 
-KS = ["municipality_code", "speciale"]
-PS = ["provider_id", "speciale"]
 RS = ["region", "speciale"]
 EPS_TRAVEL = 1e-9  # the model builder's own slack on travel/reach cutoffs
 
@@ -155,7 +154,7 @@ def can_serve(x: Context, pairs: pd.DataFrame) -> pd.DataFrame:
     fam = x.params.families
     sp = x.sp.set_index("speciale")
     cand = x.dem[x.dem["demand"] > 0][KS].merge(pairs[PS], on="speciale").merge(
-        x.pt, on=["municipality_code", "provider_id"])
+        x.pt, on=KP)
     kind = cand["provider_id"].map(x.kind).fillna("")
     cut = cand["speciale"].map(sp["max_travel_minutes"]).fillna(np.inf)
     if not fam.travel_cutoff:

@@ -5,7 +5,7 @@ speciale's near-family share."""
 from __future__ import annotations
 
 from specialeplan.checker.report import Collector, g
-from specialeplan.checker.rules.context import EPS_TRAVEL, PS, Context, rule
+from specialeplan.checker.rules.context import EPS_TRAVEL, KP, PS, Context, rule
 
 
 @rule("near_family")
@@ -25,7 +25,7 @@ def _near_family(x: Context, c: Collector) -> None:
         f"at provider {r['provider_id']}, which is a specialfunktion of the speciale"))
     co = nf.drop(columns="provider_id").rename(columns={"advisory_provider_id": "provider_id"})
     co = co.merge(des, on=PS, how="left").merge(
-        x.pt, on=["municipality_code", "provider_id"], how="left").merge(
+        x.pt, on=KP, how="left").merge(
         x.sp[["speciale", "reach_minutes"]], on="speciale", how="left")
     c.rule("near_family", co, co["is_advisory"].ne(True), lambda r: (
         f"municipality {r['municipality_code']}, speciale {r['speciale']}: near-family help "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from specialeplan.checker.report import Collector, g
-from specialeplan.checker.rules.context import PS, Context
+from specialeplan.checker.rules.context import KP, PS, Context
 
 
 def recompute_terms(x: Context) -> dict[str, float]:
@@ -35,7 +35,7 @@ def recompute_terms(x: Context) -> dict[str, float]:
 def check_objective(x: Context, c: Collector, terms: dict[str, float], reported: float) -> None:
     """Every term and the total in ``kpis.json`` against the recomputed ones; the travel
     minutes of the tables against the inputs (the travel term rests on them)."""
-    a = x.asg.merge(x.pt, on=["municipality_code", "provider_id"], how="left")
+    a = x.asg.merge(x.pt, on=KP, how="left")
     c.rule("objective", a, a["minutes"].isna(), lambda r: (
         f"municipality {r['municipality_code']} → provider {r['provider_id']} "
         f"(speciale {r['speciale']}): no row in instance/provider_travel.csv"))

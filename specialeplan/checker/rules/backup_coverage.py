@@ -1,4 +1,4 @@
-"""Rule of robustness (``model/families/robustness.py``): backup coverage, two
+"""Rule of robustness (``model/families/backup_coverage.py``): backup coverage, two
 designations in range of every municipality with demand."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.checker.report import Collector
-from specialeplan.checker.rules.context import EPS_TRAVEL, KS, PS, Context, can_serve, rule
+from specialeplan.checker.rules.context import EPS_TRAVEL, KP, KS, PS, Context, can_serve, rule
 from specialeplan.model.instance import PHYSICAL_KINDS
 
 
@@ -24,7 +24,7 @@ def _backup_coverage(x: Context, c: Collector) -> None:
     places = x.des[x.des["provider_id"].map(x.kind).fillna("").isin(PHYSICAL_KINDS)
                    | (not x.params.families.outreach)]
     near = x.dem[x.dem["demand"] > 0][KS].merge(places[PS], on="speciale").merge(
-        x.pt, on=["municipality_code", "provider_id"])
+        x.pt, on=KP)
     near = near[near["minutes"] <= near["speciale"].map(bm).fillna(np.inf) + EPS_TRAVEL]
     both = pd.concat([can_serve(x, x.des)[[*KS, "provider_id"]],
                       near[[*KS, "provider_id"]]]).drop_duplicates()

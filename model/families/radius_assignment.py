@@ -93,10 +93,14 @@ def radius_assignment(data: ModelData, b: ProblemBuilder) -> None:
     prev = row_levels[lv["k"][row_levels] > 0]  # rows with z^{l-1}
     labels = pd.concat([clients.iloc[lv["dem"][row_levels]].assign(level=lv["k"][row_levels]),
                         clients.iloc[lonely].assign(level=0)], ignore_index=True)
-    b.rows("radius_assignment", Labels(labels),
-           y.coef(row_of[arc_level[arcs_in]], data.arcs["pair"].to_numpy()[lv["arc"][arcs_in]]),
-           z.coef(row_of[own], z_of[own]), z.coef(row_of[prev], z_of[prev - 1], -1.0),
-           lower=np.r_[(lv["k"][row_levels] == 0).astype(float), np.ones(len(lonely))])
+    n = len(labels)  # one row per level with a row, then one per client without arcs
+    at_level = y[data.arcs["pair"].to_numpy()[lv["arc"][arcs_in]]].sum(
+        by=row_of[arc_level[arcs_in]], size=n)  # Σ_{p: t[k,p] = D^l} y[p,s]
+    not_within = z[z_of[own]].sum(by=row_of[own], size=n)  # z^l
+    not_before = z[z_of[prev - 1]].sum(by=row_of[prev], size=n)  # z^{l−1}
+    first = np.r_[(lv["k"][row_levels] == 0).astype(float), np.ones(len(lonely))]  # l = 1
+    b.add_rows("level_cover_min", not_within - not_before + at_level >= first,
+               Labels(labels))
     w = data.params.weights.travel * data.dem["demand"].to_numpy()
     step = np.r_[lv["distance"][1:], 0.0] - lv["distance"]  # D^{l+1} − D^l (same client)
     first = np.zeros(len(clients))

@@ -15,14 +15,13 @@ import pandas as pd
 
 from specialeplan.errors import ScenarioError
 from specialeplan.model.builder import ProblemBuilder
-from specialeplan.model.families.core import pair_volume_expr
+from specialeplan.model.families.volume import pair_volume_expr
+from specialeplan.model.keys import PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-PS = ["provider_id", "speciale"]
 
 
 def committed_pairs(data: ModelData) -> pd.DataFrame:
@@ -51,9 +50,9 @@ def committed(data: ModelData, b: ProblemBuilder) -> None:
     """Commitments of earlier rollout waves (``model.committed``: provider_id, speciale,
     advisory, cases), for the committed pairs (p, s):
 
-        y[p,s] ≥ 1                                    (``committed_designation``)
-        r[p,s] ≥ 1            where advisory           (``committed_advisory``)
-        Σ_k x[k,p,s] ≥ min(c[p,s], V[p,s])  where c > 0 (``committed_volume``)
+        y[p,s] ≥ 1                                    (``committed_designation_min``)
+        r[p,s] ≥ 1            where advisory           (``committed_advisory_min``)
+        Σ_k x[k,p,s] ≥ min(c[p,s], V[p,s])  where c > 0 (``committed_volume_min``)
 
     An earlier wave's specialfunktion stays designated, its rådgivning duty stays, and the
     c[p,s] borgerforløb it took on stay with it (V[p,s] = ``pair_volume_cap``, the most the
@@ -66,12 +65,11 @@ def committed(data: ModelData, b: ProblemBuilder) -> None:
         return
     m = committed_pairs(data)
     y, r = b.var("y"), b.var("r")
+    labels = Labels(data.pairs, columns=PS)
     pair = m["pair"].to_numpy()
-    labels = lambda rows: Labels(data.pairs, positions=rows, columns=PS)  # noqa: E731
-    b.rows("committed_designation", labels(pair), y.coef(np.arange(len(pair)), pair),
-           lower=1.0)
+    b.add_rows("committed_designation_min", y[pair] >= 1, labels.take(pair))
     adv = pair[m["advisory"].to_numpy()]
-    b.rows("committed_advisory", labels(adv), r.coef(np.arange(len(adv)), adv), lower=1.0)
+    b.add_rows("committed_advisory_min", r[adv] >= 1, labels.take(adv))
     vol = m[m["cases"].to_numpy() > 0]
     if vol.empty:
         return
@@ -80,5 +78,5 @@ def committed(data: ModelData, b: ProblemBuilder) -> None:
                             "formulation has none); set model.assignment_formulation: arcs")
     rows_p = vol["pair"].to_numpy()
     floor = np.minimum(vol["cases"].to_numpy(), data.pair_volume_cap()[rows_p])
-    b.rows("committed_volume", labels(rows_p), pair_volume_expr(data, b, rows_p),
-           lower=floor)
+    b.add_rows("committed_volume_min", pair_volume_expr(data, b).take(rows_p) >= floor,
+               labels.take(rows_p))

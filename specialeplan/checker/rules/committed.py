@@ -1,4 +1,4 @@
-"""Rule of rollout commitments (``model/families/rollout.py``): what an earlier wave
+"""Rule of rollout commitments (``model/families/committed.py``): what an earlier wave
 designated stays, with its advisory duty and its cases."""
 
 from __future__ import annotations

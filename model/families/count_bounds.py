@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from specialeplan.model.builder import ProblemBuilder, group_rows
+from specialeplan.model.builder import ProblemBuilder
+from specialeplan.model.keys import PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-PS = ["provider_id", "speciale"]
 
 
 @family("count_bounds", elastic=True,
@@ -27,18 +26,15 @@ def count_bounds(data: ModelData, b: ProblemBuilder) -> None:
     """
     sp = data.speciale_params.loc[data.specialer]
     sid = data.pairs["speciale"].map({s: i for i, s in enumerate(data.specialer)}).to_numpy()
-    p_idx = np.arange(len(data.pairs))
-    for var, what, lo_col, hi_col in (("y", "specialfunktioner", "min_count", "max_count"),
-                                      ("r", "raadgivningsfunktioner", "min_advisory",
-                                       "max_advisory")):
-        lo, hi = sp[lo_col].to_numpy(), sp[hi_col].to_numpy()
-        keep = ~(np.isnan(lo) & np.isnan(hi))
-        rows, ok, _ = group_rows(sid, keep)
-        labels = Labels(pd.DataFrame({"speciale": data.specialer}),
-                        positions=np.flatnonzero(keep), extra={"what": what})
-        b.rows(f"count_bounds_{var}", labels, b.var(var).coef(rows[ok], p_idx[ok]),
-               lower=np.nan_to_num(lo[keep], nan=-np.inf),
-               upper=np.nan_to_num(hi[keep], nan=np.inf))
+    for var, quantity, what, lo_col, hi_col in (
+            ("y", "designation", "specialfunktioner", "min_count", "max_count"),
+            ("r", "advisory", "raadgivningsfunktioner", "min_advisory", "max_advisory")):
+        lo, hi = sp[lo_col].to_numpy(), sp[hi_col].to_numpy()  # NaN: no bound
+        count = b.var(var).sum(by=sid, size=len(data.specialer))  # Σ_p y[p,s] (or r)
+        b.add_rows(f"{quantity}_count_range",
+                   count.between(np.nan_to_num(lo, nan=-np.inf), np.nan_to_num(hi, nan=np.inf)),
+                   Labels(pd.DataFrame({"speciale": data.specialer}), extra={"what": what}),
+                   where=~(np.isnan(lo) & np.isnan(hi)))
 
 
 @family("region_bounds", elastic=True, explain="the regional count bounds cannot be met")
@@ -48,18 +44,16 @@ def region_bounds(data: ModelData, b: ProblemBuilder) -> None:
     bounds = data.params.region_bounds
     if not bounds:
         return
-    y = b.var("y")
-    rows, cols = [], []
-    for i, bd in enumerate(bounds):
-        members = np.flatnonzero(((data.pairs["speciale"] == bd.speciale)
-                                  & (data.pairs["region"] == bd.region)).to_numpy())
-        rows.append(np.full(len(members), i))
-        cols.append(members)
-    labels = Labels(pd.DataFrame({"speciale": [bd.speciale for bd in bounds],
-                                  "region": [bd.region for bd in bounds]}))
-    b.rows("region_bounds", labels, y.coef(np.concatenate(rows), np.concatenate(cols)),
-           lower=[-np.inf if bd.min_count is None else bd.min_count for bd in bounds],
-           upper=[np.inf if bd.max_count is None else bd.max_count for bd in bounds])
+    pairs = data.pairs
+    members = [np.flatnonzero(((pairs["speciale"] == bd.speciale)
+                               & (pairs["region"] == bd.region)).to_numpy()) for bd in bounds]
+    bound_of = np.repeat(np.arange(len(bounds)), [len(m) for m in members])
+    count = b.var("y")[np.concatenate(members)].sum(by=bound_of, size=len(bounds))
+    lo = [-np.inf if bd.min_count is None else bd.min_count for bd in bounds]
+    hi = [np.inf if bd.max_count is None else bd.max_count for bd in bounds]
+    b.add_rows("region_designation_count_range", count.between(lo, hi),
+               Labels(pd.DataFrame({"speciale": [bd.speciale for bd in bounds],
+                                    "region": [bd.region for bd in bounds]})))
 
 
 @family("max_specialer", elastic=True, explain="the limit on specialer per provider is too tight")
@@ -69,18 +63,18 @@ def max_specialer(data: ModelData, b: ProblemBuilder) -> None:
     limit = data.params.max_specialer_per_provider
     if limit is None or len(data.pairs) == 0:
         return
-    ids, uniques = pd.factorize(data.pairs["provider_id"])
-    b.rows("max_specialer", Labels(pd.DataFrame({"provider_id": uniques})),
-           b.var("y").coef(ids, np.arange(len(ids))), upper=float(limit))
+    provider, providers = pd.factorize(data.pairs["provider_id"])
+    count = b.var("y").sum(by=provider, size=len(providers))  # Σ_s y[p,s]
+    b.add_rows("provider_designation_count_max", count <= limit,
+               Labels(pd.DataFrame({"provider_id": providers})))
 
 
 @family("fixed", elastic=True, explain="a fixed (or kept) designation cannot be kept")
 def fixed(data: ModelData, b: ProblemBuilder) -> None:
     """Fixed designations (scenario ``fixed`` and today's designations of ``keep_today``
     owners): y[p,s] ≥ 1. Forbidden ones have y = 0 as a bound (``variables``)."""
-    idx = np.flatnonzero(data.pairs["fixed"].to_numpy())
-    b.rows("fixed", Labels(data.pairs, positions=idx, columns=PS),
-           b.var("y").coef(np.arange(len(idx)), idx), lower=1.0)
+    b.add_rows("fixed_designation_min", b.var("y") >= 1, Labels(data.pairs, columns=PS),
+               where=data.pairs["fixed"].to_numpy())
 
 
 @family("change_limit", elastic=True,
@@ -92,5 +86,6 @@ def change_limit(data: ModelData, b: ProblemBuilder) -> None:
     if limit is None:
         return
     y0 = data.pairs["designated_today"].to_numpy().astype(float)
-    b.rows("change_limit", Labels(pd.DataFrame({"max_changes": [limit]})),
-           b.var("y").coef(0, np.arange(len(y0)), 1 - 2 * y0), upper=limit - y0.sum())
+    changes = ((1 - 2 * y0) * b.var("y")).sum() + y0.sum()  # Σ |y − y0|
+    b.add_rows("change_count_max", changes <= limit,
+               Labels(pd.DataFrame({"max_changes": [limit]})))

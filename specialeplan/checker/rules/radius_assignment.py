@@ -1,4 +1,4 @@
-"""Rule of the radius formulation (``model/families/radius.py``): where it applies, every
+"""Rule of the radius formulation (``model/families/radius_assignment.py``): where it applies, every
 client goes to its nearest designated provider."""
 
 from __future__ import annotations

@@ -6,24 +6,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from specialeplan.model.builder import ProblemBuilder, group_rows
+from specialeplan.model.builder import ProblemBuilder
+from specialeplan.model.keys import KPS, KS, PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
 
-PS = ["provider_id", "speciale"]
-KS = ["municipality_code", "speciale"]
-
 
 @family("advisory_link", switch=False, explain="a rådgivningsfunktion must be a specialfunktion")
 def advisory_link(data: ModelData, b: ProblemBuilder) -> None:
     """A rådgivningsfunktion is a specialfunktion: r[p,s] − y[p,s] ≤ 0."""
-    r, y = b.var("r"), b.var("y")
-    i = np.arange(len(data.pairs))
-    b.rows("advisory_link", Labels(data.pairs, columns=PS), r.coef(i, i), y.coef(i, i, -1.0),
-           upper=0.0)
+    b.add_rows("pair_advisory_max", b.var("r") <= b.var("y"), Labels(data.pairs, columns=PS))
 
 
 @family("reach", elastic=True,
@@ -44,36 +39,27 @@ def reach(data: ModelData, b: ProblemBuilder) -> None:
     off q is fixed at 0 and the rows are hard (elastic in the diagnosis).
     """
     need, rch = data.need, data.reach
-    nN, nR = len(need), len(rch)
+    nN = len(need)
     allow = data.params.families.allow_reach_shortfall
-    v = b.variables("v", Labels(rch, columns=["municipality_code", "provider_id", "speciale"]),
-                    upper=1.0, doc="advisory share v[k,p,s]")
+    v = b.variables("v", Labels(rch, columns=KPS), upper=1.0, doc="advisory share v[k,p,s]")
     q = b.variables("q", Labels(need, columns=KS), upper=1.0 if allow else 0.0,
                     doc="reach shortfall q[k,s]")
     if nN == 0:
         return
     r = b.var("r")
-    r_need = rch["need"].to_numpy()
-    r_pair = rch["pair"].to_numpy()
-    n_idx = np.arange(nN)
-    b.rows("reach_balance", Labels(need, columns=KS), v.coef(r_need, np.arange(nR)),
-           q.coef(n_idx, n_idx), lower=1.0, upper=1.0)
+    r_need, r_pair = rch["need"].to_numpy(), rch["pair"].to_numpy()  # (k,s) and (p,s) of arcs
+    advised = v.sum(by=r_need, size=nN)  # Σ_p v[k,p,s]
+    b.add_rows("reach_balance", advised + q == 1, Labels(need, columns=KS))
     if data.params.reach_formulation == "compact":
-        b.rows("reach_cover", Labels(need, columns=KS), r.coef(r_need, r_pair),
-               q.coef(n_idx, n_idx), lower=1.0)
+        in_reach = r[r_pair].sum(by=r_need, size=nN)  # Σ_{p within R_s of k} r[p,s]
+        b.add_rows("reach_cover_min", in_reach + q >= 1, Labels(need, columns=KS))
         # ties v to r (the advisory capacity row counts borgerforløb and so cannot tie a
         # municipality without demand): Σ_k v ≤ #arcs·r
         n_arcs = np.bincount(r_pair, minlength=len(data.pairs)).astype(float)
-        keep = n_arcs > 0
-        rows, ok, n = group_rows(r_pair, keep)
-        rows_p = np.flatnonzero(keep)
-        b.rows("reach_tie", Labels(data.pairs, positions=rows_p, columns=PS),
-               v.coef(rows[ok], v.index[ok]), r.coef(np.arange(n), rows_p, -n_arcs[rows_p]),
-               upper=0.0, elastic=False)
+        b.add_rows("pair_share_max", v.sum(by=r_pair, size=len(data.pairs)) <= n_arcs * r,
+                   Labels(data.pairs, columns=PS), where=n_arcs > 0, elastic=False)
     else:
-        a = np.arange(nR)
-        b.rows("reach_link", Labels(rch, columns=["municipality_code", "provider_id", "speciale"]),
-               v.coef(a, a), r.coef(a, r_pair, -1.0), upper=0.0, elastic=False)
+        b.add_rows("arc_share_max", v <= r[r_pair], Labels(rch, columns=KPS), elastic=False)
 
 
 @family("advisory_capacity", switch=False, elastic=True,
@@ -92,13 +78,10 @@ def advisory_capacity(data: ModelData, b: ProblemBuilder) -> None:
     v, r = b.var("v"), b.var("r")
     pairs = data.pairs
     v_pair = data.reach["pair"].to_numpy()
-    weight = data.reach["demand"].to_numpy()
+    weight = data.reach["demand"].to_numpy()  # d[k,s] of each reach arc
     acap = pairs["advisory_capacity"].to_numpy()
-    n_arcs = np.bincount(v_pair, minlength=len(pairs))
-    keep = (n_arcs > 0) & np.isfinite(acap)
-    rows, ok, n = group_rows(v_pair, keep)
-    ok &= weight > 0  # a municipality without demand in s adds no load
-    rows_p = np.flatnonzero(keep)
-    b.rows("advisory_capacity", Labels(pairs, positions=rows_p, columns=PS),
-           v.coef(rows[ok], v.index[ok], weight[ok]),
-           r.coef(np.arange(n), rows_p, -acap[rows_p]), upper=0.0)
+    # Σ_k d[k,s]·v[k,p,s]; a municipality without demand in s adds no load
+    load = (weight * v).where(weight > 0).sum(by=v_pair, size=len(pairs))
+    has_arcs = np.bincount(v_pair, minlength=len(pairs)) > 0
+    b.add_rows("advisory_load_max", load <= acap * r, Labels(pairs, columns=PS),
+               where=has_arcs & np.isfinite(acap))

@@ -1,4 +1,4 @@
-"""Rules of advice (``model/families/reach.py``): advice only from advisory designations,
+"""Rules of advice (``model/families/advisory.py``): advice only from advisory designations,
 every municipality within reach, and the advisory capacity."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.checker.report import Collector, g
-from specialeplan.checker.rules.context import EPS_TRAVEL, KS, PS, Context, rule
+from specialeplan.checker.rules.context import EPS_TRAVEL, KP, KS, PS, Context, rule
 
 
 @rule("advisory_link")
@@ -37,7 +37,7 @@ def _reach_rows(x: Context) -> pd.DataFrame:
     r = x.reach.merge(rm, on="speciale", how="left")
     rp = r[x.has_adviser.to_numpy() & r["reach_minutes"].notna().to_numpy()].rename(
         columns={"advisory_provider_id": "provider_id"})
-    return rp.merge(x.pt, on=["municipality_code", "provider_id"], how="left")
+    return rp.merge(x.pt, on=KP, how="left")
 
 
 @rule("reach")

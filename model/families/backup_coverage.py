@@ -8,15 +8,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from specialeplan.model.builder import ProblemBuilder, group_rows
+from specialeplan.model.builder import ProblemBuilder
 from specialeplan.model.instance import PHYSICAL_KINDS
+from specialeplan.model.keys import KS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
-
-KS = ["municipality_code", "speciale"]
 
 
 def backup_candidates(data: ModelData) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
@@ -58,8 +57,8 @@ def backup_coverage(data: ModelData, b: ProblemBuilder) -> None:
     within the outreach radius O_s: the assignment arcs) and S(k,s) = F(k,s) plus the pairs
     with a place within the backup cutoff B_s (``backup_minutes``, default T_s):
 
-        Σ_{p in S(k,s)} y[p,s] ≥ 2        (rows ``backup_second``)
-        Σ_{p in F(k,s)} y[p,s] ≥ 1        (rows ``backup_first``, only where B_s > T_s)
+        Σ_{p in S(k,s)} y[p,s] ≥ 2        (rows ``backup_cover_min``)
+        Σ_{p in F(k,s)} y[p,s] ≥ 1        (rows ``direct_cover_min``, only where B_s > T_s)
 
     for every (k, s) with d[k,s] > 0. Double coverage alone is not robustness (the second
     specialfunktion also needs the capacity to take the citizens: ``specialeplan
@@ -68,12 +67,11 @@ def backup_coverage(data: ModelData, b: ProblemBuilder) -> None:
     infeasible, and the diagnosis names it.
     """
     first, second, longer = backup_candidates(data)
-    y = b.var("y")
-    has_demand = data.dem["demand"].to_numpy() > 0
+    y, dem = b.var("y"), data.dem
+    has_demand = dem["demand"].to_numpy() > 0
     for name, table, need, keep in (
-            ("backup_second", second, 2.0, has_demand),
-            ("backup_first", first, 1.0, has_demand & data.dem["speciale"].isin(longer)
-             .to_numpy())):
-        rows, ok, _ = group_rows(table["dem"].to_numpy(dtype=np.int64), keep)
-        b.rows(name, Labels(data.dem, positions=np.flatnonzero(keep), columns=KS),
-               y.coef(rows[ok], table["pair"].to_numpy(dtype=np.int64)[ok]), lower=need)
+            ("backup_cover_min", second, 2.0, has_demand),
+            ("direct_cover_min", first, 1.0, has_demand & dem["speciale"].isin(longer).to_numpy())):
+        pair, k = table["pair"].to_numpy(dtype=np.int64), table["dem"].to_numpy(dtype=np.int64)
+        covering = y[pair].sum(by=k, size=len(dem))  # Σ_{p in S(k,s)} y[p,s] (F(k,s) for direct)
+        b.add_rows(name, covering >= need, Labels(dem, columns=KS), where=keep)

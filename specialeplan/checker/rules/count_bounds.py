@@ -1,4 +1,4 @@
-"""Rules of counts and fixed designations (``model/families/counts.py``): count bounds per
+"""Rules of counts and fixed designations (``model/families/count_bounds.py``): count bounds per
 speciale and per region, specialer per provider, fixed/kept/forbidden designations and the
 change limit."""
 

@@ -1,0 +1,20 @@
+"""Index keys: the label columns that name an element of the model's sets, defined once.
+
+Every table of :mod:`specialeplan.model.sets` (and every results table built from them)
+identifies its rows by one of these column lists; families label their variable and row
+blocks with them, and the solution, the analyses and the checker merge on them. They are
+lists because pandas selects and merges columns by list; never change one in place (build a
+new list, ``[*PS, "cases"]``).
+"""
+
+#: a competence pair (p, s): provider p and speciale s (``pairs``; y, r, X, m)
+PS = ["provider_id", "speciale"]
+#: municipality k and speciale s (``dem``, ``need``; u, q, z)
+KS = ["municipality_code", "speciale"]
+#: a travel pair (k, p): municipality k and provider p (``provider_travel``)
+KP = ["municipality_code", "provider_id"]
+#: (k, p, s): a reach arc, a local tilbud l in k, a coaching arc (``reach``, ``local``,
+#: ``coach``; v, g, h)
+KPS = ["municipality_code", "provider_id", "speciale"]
+#: an assignment arc (k, p, s, mode): physical or outreach delivery (``arcs``; x)
+KPSM = [*KPS, "mode"]
