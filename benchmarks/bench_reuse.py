@@ -4,8 +4,8 @@ One sweep run twice through the sweep engine, sequentially, each time in a fresh
 once rebuilding every run from scratch, once re-using earlier runs (plan as start, bounds
 kept).
 
-The same sweep (``specialeplan.analyses.sweep.run_sweep``, sequential, ``highs-direct``, one core per
-run) is run twice, each time in a fresh process:
+The same sweep (``specialeplan.analyses.sweep.run_sweep``, sequential, ``highs-direct``, one
+core per run) is run twice, each time in a fresh process:
 
 * ``rebuild``: ``reuse: false``: every run is built and solved from scratch (load once,
   build, start heuristic, HiGHS);

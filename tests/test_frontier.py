@@ -24,11 +24,11 @@ import pytest
 from conftest import write_tiny
 from typer.testing import CliRunner
 
+from specialeplan.analyses.frontier import TIE_BREAK, run_frontier
 from specialeplan.api import build, load_dataset, solve
 from specialeplan.checker import check_results
 from specialeplan.cli.main import app
 from specialeplan.errors import SpecialeplanError
-from specialeplan.analyses.frontier import TIE_BREAK, run_frontier
 from specialeplan.scenarios.schema import load_scenario
 
 runner = CliRunner()

@@ -19,6 +19,7 @@ from matplotlib.collections import PolyCollection
 from typer.testing import CliRunner
 
 from specialeplan.cli.main import app
+from specialeplan.maps.interactive import speciale_html, vulnerability_html
 from specialeplan.maps.static import (
     BORNHOLM_LON,
     LOST,
@@ -31,7 +32,6 @@ from specialeplan.maps.static import (
     plot_speciale,
     plot_vulnerability,
 )
-from specialeplan.maps.interactive import speciale_html, vulnerability_html
 
 
 @pytest.fixture(scope="module")

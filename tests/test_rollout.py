@@ -22,9 +22,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from specialeplan.analyses.rollout import ALL_AT_ONCE, run_rollout
 from specialeplan.cli.main import app
 from specialeplan.model.examples import tiny_instance, write_dataset
-from specialeplan.analyses.rollout import ALL_AT_ONCE, run_rollout
 from specialeplan.scenarios.schema import load_scenario
 
 LINE = [[5, 30, 60], [30, 5, 30], [60, 30, 5]]

@@ -11,14 +11,14 @@ import pytest
 from conftest import write_tiny
 from typer.testing import CliRunner
 
+from specialeplan.analyses.sweep import load_sweep
 from specialeplan.cli.main import app
-from specialeplan.results.contract import RESULT_TABLES
 from specialeplan.data import load_denmark
 from specialeplan.errors import ScenarioError
 from specialeplan.model.examples import tiny_instance, write_dataset
 from specialeplan.model.sets import check_names
+from specialeplan.results.contract import RESULT_TABLES
 from specialeplan.scenarios.schema import bundled_scenario_dir, load_scenario
-from specialeplan.analyses.sweep import load_sweep
 
 runner = CliRunner()
 SCENARIOS = sorted(p.name for p in bundled_scenario_dir().glob("*.yaml"))

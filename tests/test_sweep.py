@@ -16,11 +16,11 @@ from conftest import tree_digest, write_tiny
 from typer.testing import CliRunner
 
 from specialeplan.analyses import sweep as sweep_module
+from specialeplan.analyses.sweep import grid_runs, load_sweep, run_sweep, write_summary
+from specialeplan.analyses.sweep_report import TIMING_COLUMNS, pareto_front, weighted_quantile
 from specialeplan.checker import check_results
 from specialeplan.cli.main import app
 from specialeplan.errors import ScenarioError
-from specialeplan.analyses.sweep import grid_runs, load_sweep, run_sweep, write_summary
-from specialeplan.analyses.sweep_report import TIMING_COLUMNS, pareto_front, weighted_quantile
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[1]

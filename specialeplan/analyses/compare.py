@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from specialeplan.results.reading import read_csv, read_kpis_object
-from specialeplan.results.contract import INSTANCE_TABLES, RESULT_TABLES, SOLUTION_STATUSES
 from specialeplan.errors import DataValidationError, SpecialeplanError
 from specialeplan.model.families import TERMS
+from specialeplan.results.contract import INSTANCE_TABLES, RESULT_TABLES, SOLUTION_STATUSES
+from specialeplan.results.reading import read_csv, read_kpis_object
 
 KPIS = ("specialfunktioner", "raadgivningsfunktioner", "mean_travel_minutes",
         "max_travel_minutes", "share_outside_home_municipality", "total_demand",

@@ -38,13 +38,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from specialeplan.analyses.sweep import FORCED, SweepSpec, make_sweep, run_sweep
+from specialeplan.analyses.sweep_report import pareto_front
 from specialeplan.errors import InfeasibleError, SpecialeplanError, did_you_mean
 from specialeplan.model.families import TERMS
 from specialeplan.model.families.limits import COUNTS
 from specialeplan.results.runfolder import write_atomic
 from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
-from specialeplan.analyses.sweep import FORCED, SweepSpec, make_sweep, run_sweep
-from specialeplan.analyses.sweep_report import pareto_front
 
 CRITERIA = (*TERMS, *COUNTS)
 TIE_BREAK = 1e-6
@@ -230,8 +230,8 @@ def frontier_table(root: Path, sweep: Any, bound: str, minimise: str,
     """One row per point from its run folder: the limit, f2 (raw, from the files), f1 (the
     objective without the tie-break), status, gap and the non-dominated flag."""
     from specialeplan.checker import raw_terms
-    from specialeplan.results.reading import read_kpis_object
     from specialeplan.results.contract import SOLUTION_STATUSES
+    from specialeplan.results.reading import read_kpis_object
 
     rows = []
     for run, e in zip(sweep.runs, eps, strict=True):

@@ -55,7 +55,6 @@ from specialeplan.model.sets import ModelData
 from specialeplan.model.solution import Solution
 from specialeplan.results.readable import write_sheets
 from specialeplan.results.reload import load_run
-from specialeplan.results.writer import json_safe, write_results
 from specialeplan.results.runfolder import (
     RunFolder,
     RunFolderExists,
@@ -64,6 +63,7 @@ from specialeplan.results.runfolder import (
     write_atomic,
     writing,
 )
+from specialeplan.results.writer import json_safe, write_results
 from specialeplan.scenarios.rollout import Rollout
 from specialeplan.scenarios.schema import ResolvedScenario, Scenario
 from specialeplan.solvers.base import Deadline, SolverOptions, Status, interrupt_requested

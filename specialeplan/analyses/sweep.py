@@ -67,10 +67,10 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from specialeplan.results.contract import SOLUTION_STATUSES
 from specialeplan.errors import InfeasibleError, ScenarioError, SpecialeplanError
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
+from specialeplan.results.contract import SOLUTION_STATUSES
 from specialeplan.results.runfolder import (
     RunFolder,
     RunFolderError,
@@ -430,8 +430,8 @@ class ParentState:
     @classmethod
     def from_folder(cls, folder: Path, params: ModelParams) -> ParentState | None:
         """From a finished run's folder (None without a solution)."""
-        from specialeplan.results.reading import read_csv, read_kpis_object
         from specialeplan.results.contract import RESULT_TABLES, SOLUTION_STATUSES
+        from specialeplan.results.reading import read_csv, read_kpis_object
 
         kpis = read_kpis_object(folder)
         if kpis.get("status") not in SOLUTION_STATUSES:
@@ -797,7 +797,6 @@ def run_sweep(
     ``tick`` (progress displays). An interrupt (Ctrl-C, SIGTERM) stops after writing what is
     complete and raises :class:`SweepInterrupted`.
     """
-    from specialeplan.solvers.base import interrupt_requested
     from specialeplan.analyses.sweep_report import (
         STATUS_COLUMNS,
         SUMMARY_ORDER,
@@ -808,6 +807,7 @@ def run_sweep(
         write_pareto,
         write_stability,
     )
+    from specialeplan.solvers.base import interrupt_requested
 
     if workers is not None and scheduler is not None:
         raise SpecialeplanError("give --workers or --scheduler, not both")

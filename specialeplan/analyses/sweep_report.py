@@ -15,14 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from specialeplan.results.reading import read_csv, read_kpis_object
+from specialeplan.model.families import TERMS
 from specialeplan.results.contract import (
     INFEASIBILITY,
     INSTANCE_TABLES,
     RESULT_TABLES,
     SOLUTION_STATUSES,
 )
-from specialeplan.model.families import TERMS
+from specialeplan.results.reading import read_csv, read_kpis_object
 
 #: statuses of runs with a solution (the rows stability and Pareto fronts use)
 STATUS_COLUMNS = SOLUTION_STATUSES

@@ -16,14 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from specialeplan.checker.quality import QualityLimits, quality_warnings
-from specialeplan.results.reading import (
-    read_instance,
-    read_kpis,
-    read_kpis_object,
-    read_params,
-    read_results,
-    read_solver,
-)
 from specialeplan.checker.report import CheckReport, Collector, Violation
 from specialeplan.checker.rules import (
     RULES,
@@ -35,9 +27,17 @@ from specialeplan.checker.rules import (
     check_regions,
     recompute_terms,
 )
-from specialeplan.results.contract import KPIS, NO_SOLUTION_STATUSES, RESULT_TABLES
 from specialeplan.errors import DataValidationError
 from specialeplan.model.families import FAMILIES
+from specialeplan.results.contract import KPIS, NO_SOLUTION_STATUSES, RESULT_TABLES
+from specialeplan.results.reading import (
+    read_instance,
+    read_kpis,
+    read_kpis_object,
+    read_params,
+    read_results,
+    read_solver,
+)
 
 __all__ = ["RULES", "CheckReport", "QualityLimits", "Violation", "check_results", "raw_terms",
            "read_context"]

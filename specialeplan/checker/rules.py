@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.checker.report import Collector, g
-from specialeplan.results.contract import MODES, RESULT_TABLES, SOLUTION_STATUSES
 from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS
 from specialeplan.model.params import ModelParams
+from specialeplan.results.contract import MODES, RESULT_TABLES, SOLUTION_STATUSES
 
 KS = ["municipality_code", "speciale"]
 PS = ["provider_id", "speciale"]

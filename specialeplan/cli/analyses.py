@@ -161,8 +161,8 @@ def vulnerability(
     cli = _cli()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from specialeplan.solvers.base import interruptible
     from specialeplan.analyses.vulnerability import run_vulnerability
+    from specialeplan.solvers.base import interruptible
 
     console = cli.console
     bar = Progress("[progress.description]{task.description}", BarColumn(),

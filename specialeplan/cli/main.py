@@ -199,8 +199,8 @@ def _write(rf: RunFolder, outcome: RunOutcome, resolved: ResolvedScenario, *, ex
            maps: bool) -> Path:
     """Write the run into the temp folder and publish it; on a write error put it into a
     rescue folder under the system temp dir and exit 4 (the solution is never lost)."""
-    from specialeplan.results.writer import write_results
     from specialeplan.results.runfolder import rescue_folder
+    from specialeplan.results.writer import write_results
 
     try:
         write_results(outcome, resolved, rf.tmp, excel=excel)
@@ -287,8 +287,8 @@ def map_(
 ) -> None:
     """Draw maps/<speciale>.png (and .html) for a results folder: placements, rådgivning,
     travel; with --compare, what changes towards another plan."""
-    from specialeplan.maps.static import write_difference_maps
     from specialeplan.maps.interactive import write_all_maps
+    from specialeplan.maps.static import write_difference_maps
 
     try:
         if compare is not None:

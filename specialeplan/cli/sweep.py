@@ -1,6 +1,7 @@
 """Commands for sensitivity work: ``sweep``, ``compare``, ``frontier``, ``show`` and
 ``data providers``. Registered on the main app by :func:`register`; thin wrappers around
-:mod:`specialeplan.analyses.sweep`, :mod:`specialeplan.analyses.compare` and :mod:`specialeplan.analyses.frontier`.
+:mod:`specialeplan.analyses.sweep`, :mod:`specialeplan.analyses.compare` and
+:mod:`specialeplan.analyses.frontier`.
 
 Exit codes as for ``run``: 0 ok, 1 a run of the sweep failed with an error (not an
 infeasible or unsolved scenario: those are results), 2 bad input, 130 interrupted (what was
@@ -337,8 +338,8 @@ def compare(
 def _print_comparison(c: object) -> None:
     import pandas as pd
 
-    from specialeplan.cli.data import _console
     from specialeplan.analyses.compare import NOT_SIGNIFICANT, SIGNIFICANT, Comparison
+    from specialeplan.cli.data import _console
 
     assert isinstance(c, Comparison)
     con = _console()

@@ -16,6 +16,10 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
+from specialeplan.errors import DataValidationError
+from specialeplan.model.families import TERMS
+from specialeplan.model.instance import parse_bool
+from specialeplan.model.params import ModelParams
 from specialeplan.results.contract import (
     INSTANCE_TABLES,
     KPIS,
@@ -24,10 +28,6 @@ from specialeplan.results.contract import (
     SPECIALE_PARAMS_OPTIONAL,
     TableContract,
 )
-from specialeplan.errors import DataValidationError
-from specialeplan.model.families import TERMS
-from specialeplan.model.instance import parse_bool
-from specialeplan.model.params import ModelParams
 
 
 def _first_bad(mask: pd.Series) -> int:

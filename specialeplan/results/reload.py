@@ -17,6 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from specialeplan.errors import DataValidationError
+from specialeplan.model.instance import Instance
+from specialeplan.model.params import ModelParams
+from specialeplan.results.contract import KPIS, SOLUTION_STATUSES
 from specialeplan.results.reading import (
     read_instance,
     read_kpis_object,
@@ -24,10 +28,6 @@ from specialeplan.results.reading import (
     read_results,
     read_solver,
 )
-from specialeplan.results.contract import KPIS, SOLUTION_STATUSES
-from specialeplan.errors import DataValidationError
-from specialeplan.model.instance import Instance
-from specialeplan.model.params import ModelParams
 
 
 @dataclass
