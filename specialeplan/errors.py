@@ -52,6 +52,11 @@ class ResultsNotWritten(SpecialeplanError):
     exit_code = 4
 
 
+class RunFolderError(SpecialeplanError):
+    """A results folder cannot be used (not writable, a file, a bad name); see
+    :mod:`specialeplan.results.runfolder`."""
+
+
 class WorkerFailed(SpecialeplanError):
     """A worker process of a parallel analysis died (killed, out of memory); the CLI exits
     with code 1."""

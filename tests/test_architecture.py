@@ -65,3 +65,15 @@ def test_solver_layer_knows_no_domain() -> None:
             bad = [t for t in graph.successors(name) if not t.startswith("specialeplan.solvers")
                    and t != "specialeplan.errors"]
             assert not bad, f"{name} imports {bad}"
+
+
+def test_scenario_layer_knows_no_application() -> None:
+    """scenarios/ (the scenario and sweep schemas) imports nothing from the results folders,
+    the analyses, the API or the command line: those read scenarios, not the other way."""
+    graph = import_graph()
+    above = ("specialeplan.results", "specialeplan.analyses", "specialeplan.cli",
+             "specialeplan.api", "specialeplan.checker", "specialeplan.maps")
+    for name in graph:
+        if name.startswith("specialeplan.scenarios"):
+            bad = [t for t in graph.successors(name) if t.startswith(above)]
+            assert not bad, f"{name} imports {bad}"

@@ -29,7 +29,6 @@ import datetime as dt
 import errno
 import json
 import os
-import re
 import secrets
 import shutil
 import time
@@ -38,21 +37,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from specialeplan.errors import ResultsNotWritten, SpecialeplanError
+from specialeplan.errors import ResultsNotWritten, RunFolderError
+from specialeplan.scenarios.names import NAME_PATTERN, check_folder_name
+
+__all__ = ["NAME_PATTERN", "RunFolder", "RunFolderBusy", "RunFolderError", "RunFolderExists",
+           "RunLock", "check_folder_name", "describe_run", "is_run_folder", "rescue_folder",
+           "write_atomic", "writing"]
 
 try:  # POSIX; on Windows the lock file is exclusive-create only (see RunLock)
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-#: ``=`` and ``,`` are allowed after the first character so that sweep runs can be named after
-#: their values (``min_cases=30,max_travel_minutes=150``); both are plain in every shell and OS
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.,=-]{0,99}$")
 PROBE_BYTES = 1 << 16  # the writability probe: a full disk fails on this, not after the solve
-
-
-class RunFolderError(SpecialeplanError):
-    """The results folder cannot be used (not writable, a file, a bad name)."""
 
 
 class RunFolderBusy(RunFolderError):
@@ -65,17 +62,6 @@ class RunFolderBusy(RunFolderError):
 
 class RunFolderExists(RunFolderError):
     """The target already holds a run and ``overwrite`` was not given."""
-
-
-def check_folder_name(name: str, what: str = "name") -> str:
-    """``name`` if it is a safe folder name: letters, digits, ``_ . -`` (and ``= ,`` after
-    the first character), at most 100 characters, no leading dot (so never ``.`` or ``..``),
-    no path separators."""
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise RunFolderError(
-            f"{what} {name!r} is not a safe folder name: use letters, digits, '_', '-' and "
-            "'.', '=', ',' (not first), at most 100 characters")
-    return name
 
 
 def is_run_folder(folder: Path, marker: str = "kpis.json") -> bool:
