@@ -1,15 +1,7 @@
 """Sweeps: many variations of one scenario, run sequentially or on a Dask cluster.
 
-A sweep file (YAML, validated strictly) names a base scenario and either a **grid** (the
-cartesian product of ``--set``-style keys and value lists) or named **runs** (each a mapping
-of overrides)::
-
-    name: volume-x-travel
-    scenario: small.yaml            # relative to this file, or a bundled scenario
-    set: {solver.time_limit: 60}    # applied to every run
-    grid:                           # cartesian product, the last key varying fastest
-      model.defaults.min_cases: [15, 20, 25]
-      model.defaults.max_travel_minutes: [210, 150]
+A sweep file (:mod:`specialeplan.scenarios.sweep`: the schema, validated strictly) names a
+base scenario and either a grid of ``--set``-style keys and values or named runs.
 
 Every run gets a readable name (``min_cases=20,max_travel_minutes=150``, or the name given
 under ``runs:``), a **key** (a hash of its resolved scenario and the dataset's file hashes)
@@ -52,7 +44,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import itertools
 import json
 import os
 import tempfile
@@ -65,7 +56,6 @@ from typing import Any
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from specialeplan.errors import InfeasibleError, ScenarioError, SpecialeplanError
 from specialeplan.model.instance import Instance
@@ -75,16 +65,11 @@ from specialeplan.results.runfolder import (
     RunFolder,
     RunFolderError,
     RunLock,
-    check_folder_name,
     is_run_folder,
     write_atomic,
 )
-from specialeplan.scenarios.schema import (
-    ResolvedScenario,
-    load_scenario,
-    locate_scenario,
-    yaml_load,
-)
+from specialeplan.scenarios.schema import ResolvedScenario, load_scenario, locate_scenario
+from specialeplan.scenarios.sweep import SweepSpec, bundled_sweep, grid_runs, read_sweep_spec
 
 RUN_RECORD = "sweep_run.json"
 SWEEP_RECORD = "sweep.yaml"
@@ -94,86 +79,7 @@ RUNS = "runs"
 FORCED = ("solver.parallel=false", "solver.verbose=false")
 
 
-# ----------------------------------------------------------------------------- the file
-class SweepSpec(BaseModel):
-    """A sweep file (see the module docstring). Exactly one of ``grid`` and ``runs``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(..., description="results go to OUT/<name>/")
-    description: str = ""
-    scenario: str = Field(..., description="the base scenario: a file relative to the sweep "
-                          "file, or a bundled scenario name")
-    set: dict[str, Any] = Field(default_factory=dict, description="key.path: value, applied "
-                                "to every run")
-    grid: dict[str, list[Any]] | None = Field(
-        None, description="key.path: [values]; the cartesian product, last key fastest")
-    runs: dict[str, dict[str, Any]] | None = Field(
-        None, description="run name: {key.path: value}; the runs, in this order")
-    reuse: bool = Field(True, description="solve a run that restricts an earlier one from "
-                        "that run's plan and bound (api.resolve)")
-    excel: bool = Field(True, description="write results.xlsx in every run folder")
-
-    @field_validator("name")
-    @classmethod
-    def _safe_name(cls, value: str) -> str:
-        try:
-            return check_folder_name(value, "sweep name")
-        except RunFolderError as exc:
-            raise ValueError(str(exc)) from None
-
-    @field_validator("grid")
-    @classmethod
-    def _grid(cls, value: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
-        if value is None:
-            return value
-        if not value:
-            raise ValueError("lists no key; give at least one key with a list of values")
-        for key, values in value.items():
-            _check_key(key)
-            if not values:
-                raise ValueError(f"{key}: the list of values is empty")
-        return value
-
-    @field_validator("set")
-    @classmethod
-    def _set(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key in value:
-            _check_key(key)
-        return value
-
-    @field_validator("runs")
-    @classmethod
-    def _runs(cls, value: dict[str, dict[str, Any]] | None
-              ) -> dict[str, dict[str, Any]] | None:
-        if value is None:
-            return value
-        if not value:
-            raise ValueError("lists no run")
-        for name, overrides in value.items():
-            try:
-                check_folder_name(str(name), "run name")
-            except RunFolderError as exc:
-                raise ValueError(str(exc)) from None
-            for key in overrides or {}:
-                _check_key(key)
-        return value
-
-    @model_validator(mode="after")
-    def _one_of(self) -> SweepSpec:
-        if (self.grid is None) == (self.runs is None):
-            raise ValueError("give either 'grid' (a cartesian product) or 'runs' (named "
-                             "overrides), not both and not neither")
-        return self
-
-
-def _check_key(key: str) -> None:
-    parts = str(key).split(".")
-    if not all(parts) or parts[0] not in ("model", "solver", "dataset", "description"):
-        raise ValueError(f"{key!r} is not a scenario key path (e.g. model.defaults.min_cases "
-                         "or solver.time_limit)")
-
-
+# ----------------------------------------------------------------------------- the runs
 @dataclass(frozen=True)
 class SweepRun:
     """One run of a sweep: its name, swept values, resolved scenario, key and reuse parent."""
@@ -206,62 +112,6 @@ class Sweep:
     def name(self) -> str:
         """The sweep's name (its folder under ``OUT``)."""
         return self.spec.name
-
-
-def _format_value(value: Any) -> str | None:
-    """A value as it appears in a run name; None when it has no short readable form."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, str) and value and all(c.isascii() and (c.isalnum() or c in "_.-")
-                                                for c in value):
-        return value
-    return None
-
-
-def _labels(keys: list[str]) -> dict[str, str]:
-    """The shortest unambiguous label per key: its last part, else more of the path."""
-    out: dict[str, str] = {}
-    for key in keys:
-        parts = key.split(".")
-        for n in range(1, len(parts) + 1):
-            label = ".".join(parts[-n:])
-            if sum(k.split(".")[-n:] == parts[-n:] for k in keys) == 1:
-                out[key] = label
-                break
-        else:  # pragma: no cover - keys are unique
-            out[key] = key
-    return out
-
-
-def grid_runs(grid: dict[str, list[Any]]) -> list[tuple[str, dict[str, Any]]]:
-    """(name, values) of every grid point, in order; names ``label=value,...`` (a value
-    without a short form is shown by its position, ``v2``)."""
-    keys = list(grid)
-    labels = _labels(keys)
-    out, seen = [], set()
-    for combo in itertools.product(*(list(enumerate(grid[k])) for k in keys)):
-        parts = []
-        for key, (i, value) in zip(keys, combo, strict=True):
-            shown = _format_value(value)
-            parts.append(f"{labels[key]}={shown if shown is not None else f'v{i + 1}'}")
-        name = ",".join(parts)
-        try:
-            check_folder_name(name)
-        except RunFolderError:
-            name = f"run{len(out) + 1:03d}"
-        base, n = name, 1
-        while name in seen:
-            n += 1
-            name = f"{base}-{n}"
-        seen.add(name)
-        out.append((name, {k: v for k, (_, v) in zip(keys, combo, strict=True)}))
-    return out
 
 
 def _override(key: str, value: Any) -> str:
@@ -311,41 +161,11 @@ def reuse_parent(runs: list[SweepRun], run: SweepRun, instance: Instance) -> str
     return found[0] if found else None
 
 
-def bundled_sweep(path: str | Path) -> Path:
-    """``path`` when it is a file, else the bundled sweep of that name (``demand_growth`` or
-    ``demand_growth.yaml`` in ``scenarios/sweeps/``); a clear error otherwise."""
-    from specialeplan.errors import did_you_mean
-    from specialeplan.scenarios.schema import bundled_scenario_dir
-
-    path = Path(path)
-    if path.is_file():
-        return path
-    folder = bundled_scenario_dir() / "sweeps"
-    bundled = folder / f"{path.stem}.yaml"
-    if path.parent == Path(".") and bundled.is_file():
-        return bundled
-    names = sorted(p.stem for p in folder.glob("*.yaml"))
-    raise ScenarioError(f"sweep file not found: {path} (bundled sweeps: {', '.join(names)})."
-                        + did_you_mean(path.stem, names))
-
-
 def load_sweep(path: str | Path, extra_set: list[str] | None = None) -> Sweep:
     """Read and validate a sweep file, resolve every run's scenario, load the dataset once
     and check every run against it (unknown specialer, providers, ...: :class:`ScenarioError`
     naming the run). ``extra_set``: ``key=value`` overrides for every run (after ``set:``)."""
-    path = bundled_sweep(path)
-    try:
-        raw = yaml_load(path.read_text(encoding="utf-8-sig"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: not a readable YAML file: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{path}: top level must be a mapping")
-    try:
-        spec = SweepSpec.model_validate(raw)
-    except ValidationError as exc:
-        lines = [f"  {'.'.join(str(x) for x in e['loc']) or '(top)'}: "
-                 f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors()]
-        raise ScenarioError(f"{path}: invalid sweep file\n" + "\n".join(lines)) from None
+    spec, path = read_sweep_spec(path)
     return make_sweep(spec, path, extra_set)
 
 
@@ -935,4 +755,4 @@ def _check_pareto(pareto: tuple[str, str]) -> None:
 
 
 __all__ = ["ParentState", "RunResult", "Sweep", "SweepInterrupted", "SweepRun", "SweepSpec",
-           "execute_run", "grid_runs", "load_sweep", "run_key", "run_sweep"]
+           "bundled_sweep", "execute_run", "grid_runs", "load_sweep", "run_key", "run_sweep"]
