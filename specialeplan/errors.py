@@ -47,9 +47,13 @@ class SolverError(SpecialeplanError):
 
 class ResultsNotWritten(SpecialeplanError):
     """Results could not be written where asked (disk full, read-only, no permission); the
-    CLI exits with code 4."""
+    CLI exits with code 4. ``rescue``: the folder the result was saved to instead, if any."""
 
     exit_code = 4
+
+    def __init__(self, message: str, rescue: object | None = None) -> None:
+        super().__init__(message)
+        self.rescue = rescue
 
 
 class RunFolderError(SpecialeplanError):

@@ -41,8 +41,8 @@ from specialeplan.errors import ResultsNotWritten, RunFolderError
 from specialeplan.scenarios.names import NAME_PATTERN, check_folder_name
 
 __all__ = ["NAME_PATTERN", "RunFolder", "RunFolderBusy", "RunFolderError", "RunFolderExists",
-           "RunLock", "check_folder_name", "describe_run", "is_run_folder", "rescue_folder",
-           "write_atomic", "writing"]
+           "RunLock", "check_folder_name", "describe_run", "is_run_folder", "os_reason",
+           "rescue_folder", "write_atomic", "writing"]
 
 try:  # POSIX; on Windows the lock file is exclusive-create only (see RunLock)
     import fcntl
@@ -102,12 +102,20 @@ def _created(folder: Path) -> str | None:
         return None
 
 
-def _os_error(exc: OSError, path: Path, doing: str) -> RunFolderError:
+def os_reason(exc: BaseException) -> str:
+    """Why a write failed, for a planner: an ``OSError``'s reason with a hint in words
+    (``No space left on device (the disk is full)``), else the error's text."""
+    if not isinstance(exc, OSError):
+        return str(exc)
     reason = exc.strerror or str(exc)
     hint = {errno.ENOSPC: " (the disk is full)", errno.EROFS: " (read-only file system)",
             errno.EACCES: " (permission denied)", errno.ENOTDIR: " (a part of it is a file)",
             errno.EEXIST: " (a file is in the way)"}.get(exc.errno or 0, "")
-    return RunFolderError(f"cannot {doing} {path}: {reason}{hint}")
+    return f"{reason}{hint}"
+
+
+def _os_error(exc: OSError, path: Path, doing: str) -> RunFolderError:
+    return RunFolderError(f"cannot {doing} {path}: {os_reason(exc)}")
 
 
 @contextmanager
