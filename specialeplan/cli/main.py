@@ -9,7 +9,6 @@ printed), 130 interrupted with nothing feasible to keep (nothing written).
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 import warnings
@@ -27,9 +26,9 @@ from specialeplan import __version__
 from specialeplan.errors import InfeasibleError, OptionalFileIgnored, SpecialeplanError
 
 if TYPE_CHECKING:
-    from specialeplan.api import RunOutcome
-    from specialeplan.checker import QualityLimits
-    from specialeplan.results.runfolder import RunFolder
+    from specialeplan.api import Built
+    from specialeplan.checker import CheckReport, QualityLimits
+    from specialeplan.results.run import RunRecord
     from specialeplan.scenarios.schema import ResolvedScenario
     from specialeplan.solvers.base import Deadline
 
@@ -68,13 +67,14 @@ def version() -> None:
 
 
 def _kpi_table(kpis: dict) -> Table:
+    from specialeplan.results.contract import KPI_TIMINGS
+
     table = Table(title="Result", show_header=False)
     for key in ("status", "objective", "best_bound", "mip_gap", "specialfunktioner",
                 "raadgivningsfunktioner", "total_demand", "total_unmet", "reach_shortfalls",
                 "outreach_borgerforloeb", "near_family_borgerforloeb", "moved_borgerforloeb",
                 "dropped_designations", "share_outside_home_municipality",
-                "mean_travel_minutes", "max_travel_minutes", "build_seconds",
-                "solve_seconds", "total_seconds"):
+                "mean_travel_minutes", "max_travel_minutes", *KPI_TIMINGS):
         if key in kpis and kpis[key] is not None:
             v = kpis[key]
             table.add_row(key, f"{v:,.4g}" if isinstance(v, float) else str(v))
@@ -114,7 +114,7 @@ def run(
     (status interrupted, exit 0), or writes nothing (exit 130) when there is none yet.
     """
     t0 = time.perf_counter()
-    from specialeplan.results.runfolder import RunFolder
+    from specialeplan.results.run import solve_into_folder
     from specialeplan.scenarios.schema import load_scenario
     from specialeplan.solvers.base import Deadline
     from specialeplan.solvers.registry import check_solver_options
@@ -127,14 +127,42 @@ def run(
             console.print("[yellow]note:[/] this scenario has rollout waves; `run` plans its "
                           "model.specialer at once (`specialeplan rollout` plans the waves)")
         deadline = Deadline.after(sc.solver.time_limit, t0)
-        with RunFolder(out, sc.name, overwrite=overwrite) as rf:
-            folder, outcome = _solve_and_write(rf, resolved, deadline, quiet=quiet,
-                                               excel=excel, maps=maps)
+        record = solve_into_folder(
+            resolved, out, overwrite=overwrite, deadline=deadline, excel=excel, maps=maps,
+            verbose=not quiet, check=check,
+            on_start=lambda: console.print(f"[bold]{sc.name}[/]: loading dataset "
+                                           f"{sc.dataset!r}"),
+            on_built=lambda built: _announce(built, resolved, deadline),
+            on_warning=lambda text: err_console.print(f"[yellow]warning:[/] {escape(text)}",
+                                                      highlight=False))
     except SpecialeplanError as exc:
         fail(exc)
         return
     except KeyboardInterrupt:  # a second Ctrl-C / SIGTERM: stop at once, write nothing
         _stop(130, "interrupted again: stopped at once; nothing was written")
+        return
+    _report_run(record, maps=maps)
+
+
+def _announce(built: Built, resolved: ResolvedScenario, deadline: Deadline) -> None:
+    """The model's size and the solve's limits, between build and solve."""
+    sc = resolved.scenario
+    sizes = ", ".join(f"{k} {v:,}" for k, v in built.data.sizes.items())
+    limit = (f"{sc.solver.time_limit:g} s for the whole run, {deadline.remaining():.0f} s "
+             "left" if sc.solver.time_limit is not None else "none")
+    console.print(f"built model in {built.build_seconds:.1f} s ({sizes}); solving "
+                  f"(time limit {limit}, gap {sc.solver.mip_rel_gap:.2%}; Ctrl-C stops "
+                  "and keeps the best solution)")
+
+
+def _report_run(record: RunRecord, *, maps: bool) -> None:
+    """KPIs, what was written and the check; exit 130 (interrupted, nothing written), 3
+    (infeasible), 1 (no solution, or the check failed)."""
+    outcome, folder = record.outcome, record.folder
+    if folder is None:
+        _stop(130, "[bold yellow]interrupted[/] before a solution feasible for the whole "
+                   "model was found (e.g. during the start heuristic, before every "
+                   "speciale had a feasible part): nothing was written")
         return
     kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
     console.print(_kpi_table(kpis))
@@ -155,90 +183,25 @@ def run(
     if maps:
         console.print(f"drew {len(list((folder / 'maps').glob('*.png')))} map(s) (PNG and "
                       f"HTML) in {folder / 'maps'}")
-    if check:
-        _run_check(folder, after_run=True)
-
-
-def _solve_and_write(rf: RunFolder, resolved: ResolvedScenario, deadline: Deadline, *,
-                     quiet: bool, excel: bool, maps: bool) -> tuple[Path, RunOutcome]:
-    """Solve into ``rf.tmp`` and publish; exits 130 when interrupted with nothing feasible
-    to keep, 4 when the folder cannot be written (the result then goes to a rescue
-    folder)."""
-    from specialeplan.api import Built, RunOutcome
-    from specialeplan.api import run as run_scenario
-    from specialeplan.solvers.base import Status, interruptible
-
-    sc = resolved.scenario
-    console.print(f"[bold]{sc.name}[/]: loading dataset {sc.dataset!r}")
-
-    def announce(built: Built) -> None:
-        sizes = ", ".join(f"{k} {v:,}" for k, v in built.data.sizes.items())
-        limit = (f"{sc.solver.time_limit:g} s for the whole run, {deadline.remaining():.0f} s "
-                 "left" if sc.solver.time_limit is not None else "none")
-        console.print(f"built model in {built.build_seconds:.1f} s ({sizes}); solving "
-                      f"(time limit {limit}, gap {sc.solver.mip_rel_gap:.2%}; Ctrl-C stops "
-                      "and keeps the best solution)")
-
-    with interruptible():  # Ctrl-C and SIGTERM: from here on they stop the solve, not us
-        try:
-            outcome = run_scenario(resolved, verbose=not quiet,
-                                   log_file=str(rf.tmp / "solver.log"), on_built=announce,
-                                   deadline=deadline)
-        except InfeasibleError as exc:
-            if not isinstance(exc.outcome, RunOutcome):  # pragma: no cover - api contract
-                raise
-            outcome = exc.outcome
-        if outcome.result.status == Status.INTERRUPTED and outcome.solution is None:
-            _stop(130, "[bold yellow]interrupted[/] before a solution feasible for the whole "
-                       "model was found (e.g. during the start heuristic, before every "
-                       "speciale had a feasible part): nothing was written")
-        return _write(rf, outcome, resolved, excel=excel, maps=maps), outcome
-
-
-def _write(rf: RunFolder, outcome: RunOutcome, resolved: ResolvedScenario, *, excel: bool,
-           maps: bool) -> Path:
-    """Write the run into the temp folder and publish it; on a write error put it into a
-    rescue folder under the system temp dir and exit 4 (the solution is never lost)."""
-    from specialeplan.results.runfolder import rescue_folder
-    from specialeplan.results.writer import write_results
-
-    try:
-        write_results(outcome, resolved, rf.tmp, excel=excel)
-        if maps and outcome.solution is not None:
-            try:
-                from specialeplan.maps.interactive import write_all_maps  # only now: matplotlib,
-                                                                    # folium take a second
-                write_all_maps(rf.tmp)
-            except Exception as exc:  # noqa: BLE001 - a map is no reason to lose a result
-                err_console.print(f"[yellow]warning:[/] could not draw the maps: "
-                                  f"{escape(str(exc))}", highlight=False)
-        return rf.publish()
-    except Exception as exc:  # noqa: BLE001 - whatever went wrong, keep the solution
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        first = f"cannot write the results to {rf.target}: {reason}"
-    try:
-        rescue = rescue_folder(rf.name)
-        log = rf.tmp / "solver.log"
-        if log.is_file():
-            shutil.copy2(log, rescue / "solver.log")
-        write_results(outcome, resolved, rescue, excel=False)
-    except Exception as exc:  # noqa: BLE001
-        _stop(4, f"[bold red]error:[/] {escape(first)}; and the rescue copy failed too: "
-                 f"{escape(str(exc))}")
-    _stop(4, f"[bold red]error:[/] {escape(first)}.\nThe result was saved to "
-             f"[bold]{escape(str(rescue))}[/] instead (check it with specialeplan check).")
-    raise AssertionError("unreachable")  # pragma: no cover
+    if record.check_error is not None:  # a folder we just wrote must read back: 1, not 2
+        fail(record.check_error, 1)
+    if record.check is not None:
+        _report_check(record.check)
 
 
 def _run_check(folder: Path, limits: QualityLimits | None = None, *,
-               strict: bool = False, after_run: bool = False) -> None:
+               strict: bool = False) -> None:
     from specialeplan.checker import check_results
 
     try:
         report = check_results(folder, limits=limits)
-    except SpecialeplanError as exc:  # a folder we just wrote must read back: 1, not 2
-        fail(exc, 1 if after_run else 2)
+    except SpecialeplanError as exc:
+        fail(exc)
         return
+    _report_check(report, strict=strict)
+
+
+def _report_check(report: CheckReport, *, strict: bool = False) -> None:
     if not report.ok:
         err_console.print(report.to_text(), highlight=False, markup=False)
         raise typer.Exit(1)
