@@ -23,7 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from specialeplan.analyses.rollout import ALL_AT_ONCE, run_rollout
-from specialeplan.cli.main import app
+from specialeplan.cli import app
 from specialeplan.model.examples import tiny_instance, write_dataset
 from specialeplan.scenarios.schema import load_scenario
 
