@@ -44,7 +44,8 @@ QUICK = {"scenario": "scenarios/small.yaml",
 def run_mode(reuse: bool, scenario: str, grid: dict[str, list[Any]],
              sets: dict[str, Any]) -> dict[str, Any]:
     """Run the sweep once (in this process) and return its summary rows."""
-    from specialeplan.analyses.sweep import SweepSpec, make_sweep, run_sweep
+    from specialeplan.analyses.sweep import make_sweep, run_sweep
+    from specialeplan.scenarios.sweep import SweepSpec
 
     path = (REPO / scenario).resolve()
     spec = SweepSpec(name="bench-reuse" if reuse else "bench-rebuild", scenario=str(path),

@@ -25,9 +25,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from specialeplan.errors import ScenarioError, did_you_mean
+from specialeplan.errors import RunFolderError, ScenarioError, did_you_mean
 from specialeplan.model.params import ModelParams
-from specialeplan.results.runfolder import RunFolderError, check_folder_name
+from specialeplan.scenarios.names import check_folder_name
 from specialeplan.scenarios.rollout import Rollout
 from specialeplan.solvers.base import SolverOptions
 

@@ -118,7 +118,7 @@ class RunOutcome:
     data: ModelData
     build_seconds: float
     diagnosis: Diagnosis | None = None
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float | None] = field(default_factory=dict)
 
 
 FEASIBILITY_TOL = 1e-6  # a kept solution violates no row or bound of the full model by more
@@ -279,6 +279,8 @@ def run(
     log_file: str | None = None,
     on_built: Callable[[Built], None] | None = None,
     deadline: Deadline | None = None,
+    instance: Instance | None = None,
+    previous: RunOutcome | None = None,
 ) -> RunOutcome:
     """Load the scenario's dataset, build, solve; timings recorded in ``outcome.timings``.
 
@@ -286,6 +288,16 @@ def run(
     between build and solve (the CLI prints the model size there). ``deadline`` (default:
     ``solver.time_limit`` from now) covers loading and building too. The solver options are
     checked first, so a bad one fails before any long work.
+
+    ``instance``: the scenario's dataset, already loaded (a sweep or a rollout loads it once
+    for all its runs; ``load_seconds`` is then None). ``previous``: an earlier result on the
+    same dataset to start from (:func:`resolve`: its plan repaired to the new rules, its bound
+    where it still holds); ``resolve`` builds the model itself, so ``on_built`` is not called.
+
+    ``outcome.timings`` (also on the outcome of an :class:`InfeasibleError`): ``load_seconds``,
+    ``build_seconds``, ``solve_seconds`` and ``total_seconds`` (wall time of all three), as
+    named in :data:`specialeplan.results.contract.TIMINGS`;
+    :func:`specialeplan.results.run.solve_into_folder` adds the writing and the check.
     """
     sc = resolved.scenario
     t0 = time.perf_counter()
@@ -297,14 +309,28 @@ def run(
         update["log_file"] = log_file
     options = sc.solver.model_copy(update=update)
     check_solver_options(options)
-    with interruptible():
-        instance = load_dataset(sc.dataset, resolved.base_dir)
-        t_load = time.perf_counter() - t0
-        built = build(instance, sc.model)
-        if on_built is not None:
-            on_built(built)
-        outcome = solve(built, options, deadline=deadline)
-    outcome.timings = {"load_seconds": t_load, "build_seconds": built.build_seconds,
-                       "solve_seconds": outcome.result.solve_seconds,
-                       "total_seconds": time.perf_counter() - t0}
+    t_load: float | None = None
+    try:
+        with interruptible():
+            if previous is not None:
+                outcome = resolve(previous, sc.model, options, deadline=deadline)
+            else:
+                if instance is None:
+                    instance = load_dataset(sc.dataset, resolved.base_dir)
+                    t_load = time.perf_counter() - t0
+                built = build(instance, sc.model)
+                if on_built is not None:
+                    on_built(built)
+                outcome = solve(built, options, deadline=deadline)
+    except InfeasibleError as exc:
+        if isinstance(exc.outcome, RunOutcome):
+            exc.outcome.timings = _timings(exc.outcome, t_load, t0)
+        raise
+    outcome.timings = _timings(outcome, t_load, t0)
     return outcome
+
+
+def _timings(outcome: RunOutcome, load: float | None, t0: float) -> dict[str, float | None]:
+    return {"load_seconds": load, "build_seconds": outcome.build_seconds,
+            "solve_seconds": outcome.result.solve_seconds,
+            "total_seconds": time.perf_counter() - t0}

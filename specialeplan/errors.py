@@ -51,9 +51,18 @@ class FolderRejected(SpecialeplanError):
 
 class ResultsNotWritten(SpecialeplanError):
     """Results could not be written where asked (disk full, read-only, no permission); the
-    CLI exits with code 4."""
+    CLI exits with code 4. ``rescue``: the folder the result was saved to instead, if any."""
 
     exit_code = 4
+
+    def __init__(self, message: str, rescue: object | None = None) -> None:
+        super().__init__(message)
+        self.rescue = rescue
+
+
+class RunFolderError(SpecialeplanError):
+    """A results folder cannot be used (not writable, a file, a bad name); see
+    :mod:`specialeplan.results.runfolder`."""
 
 
 class WorkerFailed(SpecialeplanError):

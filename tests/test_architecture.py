@@ -65,3 +65,28 @@ def test_solver_layer_knows_no_domain() -> None:
             bad = [t for t in graph.successors(name) if not t.startswith("specialeplan.solvers")
                    and t != "specialeplan.errors"]
             assert not bad, f"{name} imports {bad}"
+
+
+def test_scenario_layer_knows_no_application() -> None:
+    """scenarios/ (the scenario and sweep schemas) imports nothing from the results folders,
+    the analyses, the API or the command line: those read scenarios, not the other way."""
+    graph = import_graph()
+    above = ("specialeplan.results", "specialeplan.analyses", "specialeplan.cli",
+             "specialeplan.api", "specialeplan.checker", "specialeplan.maps")
+    for name in graph:
+        if name.startswith("specialeplan.scenarios"):
+            bad = [t for t in graph.successors(name) if t.startswith(above)]
+            assert not bad, f"{name} imports {bad}"
+
+
+def test_cli_stays_a_thin_wrapper() -> None:
+    """No function of the command line is longer than 80 lines (signature included): a
+    command parses, calls the API or an analysis, and prints; anything longer is split."""
+    long = []
+    for path in sorted((ROOT / "specialeplan" / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > 80:
+                    long.append(f"{path.name}:{node.name} ({lines} lines)")
+    assert not long, "split these: " + ", ".join(long)

@@ -601,7 +601,7 @@ def test_quality_warnings_name_gap_unmet_and_reach(folder: Path) -> None:
 def test_check_strict_fails_on_quality_warnings(folder: Path) -> None:
     from typer.testing import CliRunner
 
-    from specialeplan.cli.main import app
+    from specialeplan.cli import app
 
     runner = CliRunner()
     plain = runner.invoke(app, ["check", str(folder)])

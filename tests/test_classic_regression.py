@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from specialeplan.classic import solve_classic
-from specialeplan.cli.main import app
+from specialeplan.cli import app
 from specialeplan.data.orlib import BENCHMARK_DIR, read_classic
 from specialeplan.solvers.base import SolverOptions
 

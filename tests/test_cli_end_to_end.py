@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from specialeplan.cli.main import app
+from specialeplan.cli import app
 from specialeplan.model.examples import tiny_instance, write_dataset
 
 runner = CliRunner()

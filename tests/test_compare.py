@@ -26,7 +26,7 @@ from test_checker import write_tiny_results
 from typer.testing import CliRunner
 
 from specialeplan.analyses.compare import NOT_SIGNIFICANT, SIGNIFICANT, compare_folders
-from specialeplan.cli.main import app
+from specialeplan.cli import app
 from specialeplan.errors import DataValidationError
 
 runner = CliRunner()

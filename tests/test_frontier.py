@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from specialeplan.analyses.frontier import TIE_BREAK, run_frontier
 from specialeplan.api import build, load_dataset, solve
 from specialeplan.checker import check_results
-from specialeplan.cli.main import app
+from specialeplan.cli import app
 from specialeplan.errors import SpecialeplanError
 from specialeplan.scenarios.schema import load_scenario
 

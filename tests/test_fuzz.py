@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from specialeplan.cli.main import app
+from specialeplan.cli import app
 from specialeplan.results.contract import NO_SOLUTION_STATUSES, SOLUTION_STATUSES
 
 runner = CliRunner()

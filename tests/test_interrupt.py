@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from specialeplan.api import build, solve
-from specialeplan.cli.main import app
+from specialeplan.cli import app
 from specialeplan.model.examples import tiny_instance
 from specialeplan.model.params import ModelParams
 from specialeplan.solvers.base import (
@@ -202,7 +202,7 @@ def test_interrupt_before_anything_feasible_writes_no_folder(
 # ----------------------------------------------------------------- real processes
 def _run_and_signal(tmp_path: Path, scenario: str, wait_for: str, sig: signal.Signals,
                     *sets: str, delay: float = 1.0) -> tuple[int, str]:
-    cmd = [sys.executable, "-m", "specialeplan.cli.main", "run",
+    cmd = [sys.executable, "-m", "specialeplan.cli", "run",
            str(ROOT / "scenarios" / f"{scenario}.yaml"), "--out", str(tmp_path), "--no-excel",
            *(a for s in sets for a in ("--set", s))]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

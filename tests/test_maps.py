@@ -18,7 +18,7 @@ from matplotlib import colormaps
 from matplotlib.collections import PolyCollection
 from typer.testing import CliRunner
 
-from specialeplan.cli.main import app
+from specialeplan.cli import app
 from specialeplan.maps.interactive import speciale_html, vulnerability_html
 from specialeplan.maps.static import (
     BORNHOLM_LON,

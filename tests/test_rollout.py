@@ -23,7 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from specialeplan.analyses.rollout import ALL_AT_ONCE, run_rollout
-from specialeplan.cli.main import app
+from specialeplan.cli import app
 from specialeplan.model.examples import tiny_instance, write_dataset
 from specialeplan.scenarios.schema import load_scenario
 
@@ -241,10 +241,10 @@ def test_interrupt_after_a_wave_keeps_the_complete_waves(
     """Ctrl-C while wave 2027 solves: its plan is kept (complete, checked folder), wave 2028
     never starts, and rollout.json says the rollout is incomplete and why. It overwrites a
     complete rollout, whose 2028/ and all_at_once/ go (they would mix with this one)."""
-    import specialeplan.analyses.rollout as rollout_module
+    import specialeplan.api as api_module
     from specialeplan.solvers.base import clear_interrupt, request_interrupt
 
-    real_solve = rollout_module.solve
+    real_solve = api_module.solve
 
     def solve_then_ctrl_c(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         outcome = real_solve(*args, **kwargs)
@@ -253,7 +253,7 @@ def test_interrupt_after_a_wave_keeps_the_complete_waves(
 
     scenario = load_scenario(write_case(tmp_path))
     assert run_rollout(scenario, tmp_path / "out", excel=False).complete
-    monkeypatch.setattr(rollout_module, "solve", solve_then_ctrl_c)
+    monkeypatch.setattr(api_module, "solve", solve_then_ctrl_c)
     try:
         result = run_rollout(scenario, tmp_path / "out", overwrite=True)
     finally:
@@ -277,10 +277,10 @@ def test_interrupt_in_the_last_wave_or_the_comparison_is_no_complete_rollout(
         compared: bool) -> None:
     """Ctrl-C in the last wave (which keeps its plan) or in the all-at-once plan: every wave
     is written, but the rollout says it was interrupted (exit 130), not complete."""
-    import specialeplan.analyses.rollout as rollout_module
+    import specialeplan.api as api_module
     from specialeplan.solvers.base import clear_interrupt, request_interrupt
 
-    real_solve = rollout_module.solve
+    real_solve = api_module.solve
     calls = []
 
     def solve_then_ctrl_c(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
@@ -290,7 +290,7 @@ def test_interrupt_in_the_last_wave_or_the_comparison_is_no_complete_rollout(
             request_interrupt()  # as the signal handler does
         return outcome
 
-    monkeypatch.setattr(rollout_module, "solve", solve_then_ctrl_c)
+    monkeypatch.setattr(api_module, "solve", solve_then_ctrl_c)
     try:
         res = CliRunner().invoke(app, ["rollout", str(write_case(tmp_path)), "--out",
                                        str(tmp_path / "out"), "--no-excel"])
@@ -328,16 +328,16 @@ def test_a_write_error_is_a_clear_message_with_exit_4(
     traceback; wave 2027's folder stays."""
     import errno
 
-    import specialeplan.analyses.rollout as rollout_module
+    import specialeplan.results.writer as writer_module
 
-    real = rollout_module.write_results
+    real = writer_module.write_results
 
     def full_disk(outcome, resolved, folder, **kw):  # noqa: ANN001, ANN003, ANN202
         if "2028" in str(resolved.chain[-1]):
             raise OSError(errno.ENOSPC, "No space left on device", str(folder / "x.csv"))
         return real(outcome, resolved, folder, **kw)
 
-    monkeypatch.setattr(rollout_module, "write_results", full_disk)
+    monkeypatch.setattr(writer_module, "write_results", full_disk)
     res = CliRunner().invoke(app, ["rollout", str(write_case(tmp_path)), "--out",
                                    str(tmp_path / "out"), "--no-excel"])
     assert res.exit_code == 4, res.output

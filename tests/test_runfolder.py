@@ -19,7 +19,7 @@ import pytest
 from conftest import tree_digest
 from typer.testing import CliRunner
 
-from specialeplan.cli.main import app
+from specialeplan.cli import app
 from specialeplan.results.runfolder import (
     RunFolder,
     RunFolderBusy,
@@ -290,7 +290,7 @@ def test_second_concurrent_run_refuses_naming_the_first(tmp_path: Path) -> None:
     """A long first run holds the lock; a second run on the same target refuses at once
     naming the first's PID; the first one's result is complete and checkable."""
     scenario = ROOT / "scenarios" / "base.yaml"
-    cmd = [sys.executable, "-m", "specialeplan.cli.main", "run", str(scenario), "--out",
+    cmd = [sys.executable, "-m", "specialeplan.cli", "run", str(scenario), "--out",
            str(tmp_path), "--no-excel", "--set", "solver.time_limit=60", "--set",
            "solver.mip_rel_gap=0"]
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

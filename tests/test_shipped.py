@@ -12,7 +12,7 @@ from conftest import write_tiny
 from typer.testing import CliRunner
 
 from specialeplan.analyses.sweep import load_sweep
-from specialeplan.cli.main import app
+from specialeplan.cli import app
 from specialeplan.data import load_denmark
 from specialeplan.errors import ScenarioError
 from specialeplan.model.examples import tiny_instance, write_dataset

@@ -19,7 +19,7 @@ from specialeplan.analyses import sweep as sweep_module
 from specialeplan.analyses.sweep import grid_runs, load_sweep, run_sweep, write_summary
 from specialeplan.analyses.sweep_report import TIMING_COLUMNS, pareto_front, weighted_quantile
 from specialeplan.checker import check_results
-from specialeplan.cli.main import app
+from specialeplan.cli import app
 from specialeplan.errors import ScenarioError
 
 runner = CliRunner()
@@ -262,7 +262,7 @@ def test_twelve_runs_identical_sequential_workers_and_scheduler(tmp_path: Path) 
 
 
 def _sweep_process(path: Path, out: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "specialeplan.cli.main", "sweep", str(path),
+    return subprocess.Popen([sys.executable, "-m", "specialeplan.cli", "sweep", str(path),
                              "--out", str(out), *extra], cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from specialeplan.api import build, load_dataset, solve
-from specialeplan.cli.main import app
+from specialeplan.cli import app
 from specialeplan.scenarios.schema import load_scenario
 from specialeplan.solvers.base import Deadline, SolverOptions, Status
 from specialeplan.solvers.registry import get_backend
@@ -96,7 +96,7 @@ def test_run_ends_within_its_time_limit(tmp_path: Path, scenario: str, limit: in
     seconds (start-up, HiGHS's own overshoot, process exit). The scenarios are ones HiGHS
     cannot prove optimal (gap 0) inside the limit, so the limit is what stops them."""
     scenario_file = ROOT / "scenarios" / f"{scenario}.yaml"
-    cmd = [sys.executable, "-m", "specialeplan.cli.main", "run", str(scenario_file),
+    cmd = [sys.executable, "-m", "specialeplan.cli", "run", str(scenario_file),
            "--out", str(tmp_path), "--quiet", "--set", f"solver.time_limit={limit}",
            "--set", "solver.mip_rel_gap=0"]  # never done early: the limit must stop it
     t0 = time.perf_counter()

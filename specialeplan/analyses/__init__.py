@@ -1,7 +1,7 @@
 """Analyses beyond one plan, each built on runs of the model.
 
-- :mod:`~specialeplan.analyses.sweep` (and ``sweep_report``): many scenarios, summary and
-  stability;
+- :mod:`~specialeplan.analyses.sweep` (with ``sweep_exec``, which runs the runs, and
+  ``sweep_report``): many scenarios, summary and stability;
 - :mod:`~specialeplan.analyses.compare`: differences between results folders, judged
   against the runs' gaps;
 - :mod:`~specialeplan.analyses.frontier`: trade-off fronts by the epsilon-constraint method;

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from specialeplan.analyses.sweep import FORCED, SweepSpec, make_sweep, run_sweep
+from specialeplan.analyses.sweep import FORCED, make_sweep, run_sweep
 from specialeplan.analyses.sweep_report import pareto_front
 from specialeplan.errors import InfeasibleError, SpecialeplanError, did_you_mean
 from specialeplan.model.families import TERMS
@@ -47,6 +47,7 @@ from specialeplan.model.families.limits import COUNTS
 from specialeplan.model.params import LEGACY_CRITERIA
 from specialeplan.results.runfolder import write_atomic
 from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
+from specialeplan.scenarios.sweep import SweepSpec
 
 CRITERIA = (*TERMS, *COUNTS)
 TIE_BREAK = 1e-6

@@ -43,12 +43,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from specialeplan.api import RunOutcome, build, load_dataset, solve
-from specialeplan.errors import InfeasibleError, ScenarioError, did_you_mean
+from specialeplan.api import RunOutcome, build, load_dataset
+from specialeplan.errors import ScenarioError, SpecialeplanError, did_you_mean
 from specialeplan.model.instance import Instance
 from specialeplan.model.keys import PS
 from specialeplan.model.params import ModelParams
@@ -56,6 +56,7 @@ from specialeplan.model.sets import ModelData
 from specialeplan.model.solution import Solution
 from specialeplan.results.readable import write_sheets
 from specialeplan.results.reload import load_run
+from specialeplan.results.run import solve_into_folder
 from specialeplan.results.runfolder import (
     RunFolder,
     RunFolderExists,
@@ -67,10 +68,13 @@ from specialeplan.results.runfolder import (
     write_folder_record,
     writing,
 )
-from specialeplan.results.writer import json_safe, write_results
+from specialeplan.results.writer import json_safe
 from specialeplan.scenarios.rollout import Rollout
 from specialeplan.scenarios.schema import ResolvedScenario, Scenario
-from specialeplan.solvers.base import Deadline, SolverOptions, Status, interrupt_requested
+from specialeplan.solvers.base import interrupt_requested
+
+if TYPE_CHECKING:
+    from specialeplan.checker import CheckReport
 
 ALL_AT_ONCE = "all_at_once"
 _KEPT = "the year folders written before are kept"
@@ -300,49 +304,36 @@ class RolloutRunner:
         self.checks: dict[str, bool] = {}
 
     # -------------------------------------------------------------- one plan
-    def _options(self, folder: Path, time_limit: float | None = None) -> SolverOptions:
-        update: dict[str, Any] = {"verbose": self.verbose, "log_file": str(folder / "solver.log")}
-        if time_limit is not None:
-            update["time_limit"] = time_limit
-        return self.sc.solver.model_copy(update=update)
-
     def _solve_into(self, name: str, year: int | str, new: list[str], params: ModelParams,
                     instance: Instance, description: str, time_limit: float | None = None,
                     ) -> tuple[WaveRecord, RunOutcome | None]:
-        """Solve one plan and write its folder ``root/<name>/`` atomically."""
+        """Solve one plan into ``root/<name>/`` (written atomically and checked:
+        :func:`~specialeplan.results.run.solve_into_folder`); ``time_limit`` replaces the
+        scenario's for this plan. The outcome is None when nothing was written (interrupted
+        before a solution)."""
         t0 = time.perf_counter()
+        solver = (self.sc.solver if time_limit is None
+                  else self.sc.solver.model_copy(update={"time_limit": time_limit}))
         scenario = Scenario(name=name, description=description, dataset=self.sc.dataset,
-                            model=params, solver=self.sc.solver)
+                            model=params, solver=solver)
         resolved = ResolvedScenario(scenario=scenario, path=self.resolved.path,
                                     chain=[*self.resolved.chain, f"rollout: {description}"])
-        with RunFolder(self.root, name, overwrite=self.overwrite, within=("rollout",)) as rf:
-            options = self._options(rf.tmp, time_limit)
-            deadline = Deadline.after(options.time_limit, t0)
-            outcome: RunOutcome | None
-            try:
-                outcome = solve(build(instance, params), options, deadline=deadline)
-            except InfeasibleError as exc:
-                outcome = exc.outcome if isinstance(exc.outcome, RunOutcome) else None
-                if outcome is None:  # pragma: no cover - api contract
-                    raise
-            if outcome.solution is None and outcome.result.status == Status.INTERRUPTED:
-                return WaveRecord(year, new, params.specialer or [], None,
-                                  "interrupted"), None
-            outcome.timings = {"total_seconds": time.perf_counter() - t0}
-            with writing(rf.target, _KEPT):
-                write_results(outcome, resolved, rf.tmp, excel=self.excel)
-                if self.maps and outcome.solution is not None:
-                    from specialeplan.maps.interactive import write_all_maps
-
-                    write_all_maps(rf.tmp)
-                folder = rf.publish()
-        res = outcome.result
-        record = WaveRecord(year, new, list(params.specialer or []), folder, str(res.status),
-                            res.objective, res.best_bound, res.mip_gap,
-                            time.perf_counter() - t0)
+        run = solve_into_folder(
+            resolved, self.root, overwrite=self.overwrite, within=("rollout",),
+            excel=self.excel, maps=self.maps, verbose=self.verbose, check=self.check,
+            instance=instance, rescue=False, kept=_KEPT,
+            on_warning=lambda text: self.progress(f"[yellow]warning:[/] {text}"))
+        planned = list(params.specialer or [])
+        if run.folder is None:
+            return WaveRecord(year, new, planned, None, "interrupted"), None
+        outcome, res = run.outcome, run.outcome.result
+        record = WaveRecord(year, new, planned, run.folder, str(res.status), res.objective,
+                            res.best_bound, res.mip_gap,
+                            time.perf_counter() - t0 - (run.timings["check_seconds"] or 0.0))
         if outcome.solution is not None:
             record.rows = speciale_rows(outcome.data, outcome.solution)
-            self._check(folder)
+            if run.check_ok is not None:
+                self._note_check(run.folder, run.check, run.check_error)
         return record, outcome
 
     def _check(self, folder: Path) -> None:
@@ -350,9 +341,15 @@ class RolloutRunner:
             return
         from specialeplan.checker import check_results
 
-        report = check_results(folder)
-        self.checks[folder.name] = report.ok
-        if not report.ok:
+        self._note_check(folder, check_results(folder), None)
+
+    def _note_check(self, folder: Path, report: CheckReport | None,
+                    error: SpecialeplanError | None) -> None:
+        """Record a wave's check; a failed one is reported through ``progress``."""
+        self.checks[folder.name] = error is None and report is not None and report.ok
+        if error is not None:
+            self.progress(f"[red]check failed[/] for {folder}: {error}")
+        elif report is not None and not report.ok:
             self.progress(f"[red]check failed[/] for {folder}:\n{report.to_text()}")
 
     def _from_folder(self, year: int, new: list[str], instance: Instance) -> WaveRecord:

@@ -1,25 +1,19 @@
 """Sweeps: many variations of one scenario, run sequentially or on a Dask cluster.
 
-A sweep file (YAML, validated strictly) names a base scenario and either a **grid** (the
-cartesian product of ``--set``-style keys and value lists) or named **runs** (each a mapping
-of overrides)::
-
-    name: volume-x-travel
-    scenario: small.yaml            # relative to this file, or a bundled scenario
-    set: {solver.time_limit: 60}    # applied to every run
-    grid:                           # cartesian product, the last key varying fastest
-      model.defaults.min_cases: [15, 20, 25]
-      model.defaults.max_travel_minutes: [210, 150]
+A sweep file (:mod:`specialeplan.scenarios.sweep`: the schema, validated strictly) names a
+base scenario and either a grid of ``--set``-style keys and values or named runs.
 
 Every run gets a readable name (``min_cases=20,max_travel_minutes=150``, or the name given
 under ``runs:``), a **key** (a hash of its resolved scenario and the dataset's file hashes)
-and its own results folder ``OUT/<sweep name>/runs/<run name>/``, written atomically through
-:class:`~specialeplan.results.runfolder.RunFolder` (with ``sweep_run.json``: name, key, swept
-values, what was reused). ``OUT/<sweep name>/summary.csv`` (and ``summary.parquet``) has one
-row per finished run (:mod:`specialeplan.analyses.sweep_report`) and is rewritten atomically after
-each one; ``stability.csv``/``stability.png`` follow at the end.
+and its own results folder ``OUT/<sweep name>/runs/<run name>/``, written atomically by
+:func:`~specialeplan.results.run.solve_into_folder` as ``specialeplan run`` writes its folder
+(with ``sweep_run.json``: name, key, swept values, what was reused).
+``OUT/<sweep name>/summary.csv`` (and ``summary.parquet``) has one row per finished run
+(:mod:`specialeplan.analyses.sweep_report`) and is rewritten atomically after each one;
+``stability.csv``/``stability.png`` follow at the end.
 
-**Execution** (:func:`run_sweep`): in this process (default), on a local Dask cluster
+**Execution** (:func:`run_sweep`, with the executors of
+:mod:`specialeplan.analyses.sweep_exec`): in this process (default), on a local Dask cluster
 (``workers=N``: ``LocalCluster(n_workers=N, threads_per_worker=1, processes=True)``) or on
 an existing one (``scheduler=ADDRESS``). The dataset is loaded once by the client and handed
 to every worker once (``scatter``); each task solves one run with ``solver.parallel: false``
@@ -49,138 +43,51 @@ an interrupted one (Ctrl-C, SIGTERM) discards the run in progress, so resuming l
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import hashlib
-import itertools
 import json
-import os
-import tempfile
-import time
 import warnings
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from specialeplan.errors import InfeasibleError, ScenarioError, SpecialeplanError
+from specialeplan.analyses.sweep_exec import (
+    RUN_RECORD,
+    DaskExecutor,
+    ParentState,
+    RunResult,
+    Sequential,
+    execute_run,
+)
+from specialeplan.errors import ScenarioError, SpecialeplanError
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
 from specialeplan.results.contract import SOLUTION_STATUSES
 from specialeplan.results.runfolder import (
     SEP,
-    RunFolder,
     RunFolderError,
     RunFolderExists,
     RunLock,
-    check_folder_name,
     check_output_root,
     folder_kind,
     is_run_folder,
     write_atomic,
     write_folder_record,
 )
-from specialeplan.scenarios.schema import (
-    ResolvedScenario,
-    load_scenario,
-    locate_scenario,
-    yaml_load,
-)
+from specialeplan.scenarios.schema import ResolvedScenario, load_scenario, locate_scenario
+from specialeplan.scenarios.sweep import SweepSpec, bundled_sweep, grid_runs, read_sweep_spec
 
-RUN_RECORD = "sweep_run.json"
 SWEEP_RECORD = "sweep.yaml"
 SUMMARY = "summary.csv"
 RUNS = "runs"
-#: The kinds of results folder a sweep's run folders may lie inside
-WITHIN = ("sweep", "frontier", "alternatives")
 #: Solver options a sweep forces on every run: one core per run, no log on stdout.
 FORCED = ("solver.parallel=false", "solver.verbose=false")
 
 
-# ----------------------------------------------------------------------------- the file
-class SweepSpec(BaseModel):
-    """A sweep file (see the module docstring). Exactly one of ``grid`` and ``runs``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(..., description="results go to OUT/<name>/")
-    description: str = ""
-    scenario: str = Field(..., description="the base scenario: a file relative to the sweep "
-                          "file, or a bundled scenario name")
-    set: dict[str, Any] = Field(default_factory=dict, description="key.path: value, applied "
-                                "to every run")
-    grid: dict[str, list[Any]] | None = Field(
-        None, description="key.path: [values]; the cartesian product, last key fastest")
-    runs: dict[str, dict[str, Any]] | None = Field(
-        None, description="run name: {key.path: value}; the runs, in this order")
-    reuse: bool = Field(True, description="solve a run that restricts an earlier one from "
-                        "that run's plan and bound (api.resolve)")
-    excel: bool = Field(True, description="write results.xlsx in every run folder")
-
-    @field_validator("name")
-    @classmethod
-    def _safe_name(cls, value: str) -> str:
-        try:
-            return check_folder_name(value, "sweep name")
-        except RunFolderError as exc:
-            raise ValueError(str(exc)) from None
-
-    @field_validator("grid")
-    @classmethod
-    def _grid(cls, value: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
-        if value is None:
-            return value
-        if not value:
-            raise ValueError("lists no key; give at least one key with a list of values")
-        for key, values in value.items():
-            _check_key(key)
-            if not values:
-                raise ValueError(f"{key}: the list of values is empty")
-        return value
-
-    @field_validator("set")
-    @classmethod
-    def _set(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key in value:
-            _check_key(key)
-        return value
-
-    @field_validator("runs")
-    @classmethod
-    def _runs(cls, value: dict[str, dict[str, Any]] | None
-              ) -> dict[str, dict[str, Any]] | None:
-        if value is None:
-            return value
-        if not value:
-            raise ValueError("lists no run")
-        for name, overrides in value.items():
-            try:
-                check_folder_name(str(name), "run name")
-            except RunFolderError as exc:
-                raise ValueError(str(exc)) from None
-            for key in overrides or {}:
-                _check_key(key)
-        return value
-
-    @model_validator(mode="after")
-    def _one_of(self) -> SweepSpec:
-        if (self.grid is None) == (self.runs is None):
-            raise ValueError("give either 'grid' (a cartesian product) or 'runs' (named "
-                             "overrides), not both and not neither")
-        return self
-
-
-def _check_key(key: str) -> None:
-    parts = str(key).split(".")
-    if not all(parts) or parts[0] not in ("model", "solver", "dataset", "description"):
-        raise ValueError(f"{key!r} is not a scenario key path (e.g. model.defaults.min_cases "
-                         "or solver.time_limit)")
-
-
+# ----------------------------------------------------------------------------- the runs
 @dataclass(frozen=True)
 class SweepRun:
     """One run of a sweep: its name, swept values, resolved scenario, key and reuse parent."""
@@ -213,62 +120,6 @@ class Sweep:
     def name(self) -> str:
         """The sweep's name (its folder under ``OUT``)."""
         return self.spec.name
-
-
-def _format_value(value: Any) -> str | None:
-    """A value as it appears in a run name; None when it has no short readable form."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, str) and value and all(c.isascii() and (c.isalnum() or c in "_.-")
-                                                for c in value):
-        return value
-    return None
-
-
-def _labels(keys: list[str]) -> dict[str, str]:
-    """The shortest unambiguous label per key: its last part, else more of the path."""
-    out: dict[str, str] = {}
-    for key in keys:
-        parts = key.split(".")
-        for n in range(1, len(parts) + 1):
-            label = ".".join(parts[-n:])
-            if sum(k.split(".")[-n:] == parts[-n:] for k in keys) == 1:
-                out[key] = label
-                break
-        else:  # pragma: no cover - keys are unique
-            out[key] = key
-    return out
-
-
-def grid_runs(grid: dict[str, list[Any]]) -> list[tuple[str, dict[str, Any]]]:
-    """(name, values) of every grid point, in order; names ``label=value,...`` (a value
-    without a short form is shown by its position, ``v2``)."""
-    keys = list(grid)
-    labels = _labels(keys)
-    out, seen = [], set()
-    for combo in itertools.product(*(list(enumerate(grid[k])) for k in keys)):
-        parts = []
-        for key, (i, value) in zip(keys, combo, strict=True):
-            shown = _format_value(value)
-            parts.append(f"{labels[key]}={shown if shown is not None else f'v{i + 1}'}")
-        name = ",".join(parts)
-        try:
-            check_folder_name(name)
-        except RunFolderError:
-            name = f"run{len(out) + 1:03d}"
-        base, n = name, 1
-        while name in seen:
-            n += 1
-            name = f"{base}-{n}"
-        seen.add(name)
-        out.append((name, {k: v for k, (_, v) in zip(keys, combo, strict=True)}))
-    return out
 
 
 def _override(key: str, value: Any) -> str:
@@ -318,41 +169,11 @@ def reuse_parent(runs: list[SweepRun], run: SweepRun, instance: Instance) -> str
     return found[0] if found else None
 
 
-def bundled_sweep(path: str | Path) -> Path:
-    """``path`` when it is a file, else the bundled sweep of that name (``demand_growth`` or
-    ``demand_growth.yaml`` in ``scenarios/sweeps/``); a clear error otherwise."""
-    from specialeplan.errors import did_you_mean
-    from specialeplan.scenarios.schema import bundled_scenario_dir
-
-    path = Path(path)
-    if path.is_file():
-        return path
-    folder = bundled_scenario_dir() / "sweeps"
-    bundled = folder / f"{path.stem}.yaml"
-    if path.parent == Path(".") and bundled.is_file():
-        return bundled
-    names = sorted(p.stem for p in folder.glob("*.yaml"))
-    raise ScenarioError(f"sweep file not found: {path} (bundled sweeps: {', '.join(names)})."
-                        + did_you_mean(path.stem, names))
-
-
 def load_sweep(path: str | Path, extra_set: list[str] | None = None) -> Sweep:
     """Read and validate a sweep file, resolve every run's scenario, load the dataset once
     and check every run against it (unknown specialer, providers, ...: :class:`ScenarioError`
     naming the run). ``extra_set``: ``key=value`` overrides for every run (after ``set:``)."""
-    path = bundled_sweep(path)
-    try:
-        raw = yaml_load(path.read_text(encoding="utf-8-sig"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: not a readable YAML file: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{path}: top level must be a mapping")
-    try:
-        spec = SweepSpec.model_validate(raw)
-    except ValidationError as exc:
-        lines = [f"  {'.'.join(str(x) for x in e['loc']) or '(top)'}: "
-                 f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors()]
-        raise ScenarioError(f"{path}: invalid sweep file\n" + "\n".join(lines)) from None
+    spec, path = read_sweep_spec(path)
     return make_sweep(spec, path, extra_set)
 
 
@@ -405,308 +226,6 @@ def make_sweep(spec: SweepSpec, path: Path, extra_set: list[str] | None = None) 
     assert instance is not None  # a sweep has at least one run (validated)
     return Sweep(spec=spec, path=path.resolve(), runs=runs, columns=columns,
                  instance=instance, scenario_path=scenario_path.resolve())
-
-
-# ----------------------------------------------------------------------------- one run
-@dataclass
-class ParentState:
-    """What a later run re-uses from an earlier one: its rules, its designations and its
-    lower bound (small: it travels between Dask workers)."""
-
-    params: ModelParams
-    designations: pd.DataFrame  # provider_id, speciale, is_advisory
-    best_bound: float | None
-
-    def outcome(self, instance: Instance) -> Any:
-        """A :class:`~specialeplan.api.RunOutcome` that :func:`specialeplan.api.resolve` can
-        start from (the designations and bound; no other tables)."""
-        from specialeplan.api import RunOutcome
-        from specialeplan.model.sets import build_model_data
-        from specialeplan.model.solution import Solution
-        from specialeplan.solvers.base import SolveResult, Status
-
-        data = build_model_data(instance, self.params)
-        empty = pd.DataFrame()
-        solution = Solution(designations=self.designations, assignments=empty,
-                            coverage=empty, reach=empty, near_family=empty, regions=empty)
-        result = SolveResult(status=Status.FEASIBLE, objective=None,
-                             best_bound=self.best_bound, solver="", solver_version="",
-                             solve_seconds=0.0)
-        return RunOutcome(solution=solution, result=result, data=data, build_seconds=0.0)
-
-    @classmethod
-    def from_folder(cls, folder: Path, params: ModelParams) -> ParentState | None:
-        """From a finished run's folder (None without a solution)."""
-        from specialeplan.results.contract import RESULT_TABLES, SOLUTION_STATUSES
-        from specialeplan.results.reading import read_csv, read_kpis_object
-
-        kpis = read_kpis_object(folder)
-        if kpis.get("status") not in SOLUTION_STATUSES:
-            return None
-        des = read_csv(folder, RESULT_TABLES["designations"])
-        bound = kpis.get("best_bound")
-        return cls(params=params,
-                   designations=des[["provider_id", "speciale", "is_advisory"]].copy(),
-                   best_bound=float(bound) if isinstance(bound, int | float) else None)
-
-
-@dataclass
-class RunTask:
-    """What a worker needs to solve one run."""
-
-    name: str
-    key: str
-    values: dict[str, Any]
-    resolved: ResolvedScenario
-    parent: str | None
-    excel: bool
-
-
-@dataclass
-class RunResult:
-    """What a worker returns: the run's status and folder (as files, unless it was written
-    in place), and what a later run may re-use."""
-
-    name: str
-    status: str
-    reason: str | None = None
-    files: dict[str, bytes] | None = None
-    state: ParentState | None = None
-    seconds: float = 0.0
-    reused_from: str | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def written(self) -> bool:
-        """True when the run has a results folder to publish (also infeasible runs)."""
-        return self.status not in ("error", "interrupted")
-
-
-def execute_run(task: RunTask, instance: Instance, parent: ParentState | RunResult | None,
-                into: Path | None = None,
-                bounds: list[ParentState | RunResult | None] | None = None) -> RunResult:
-    """Solve one run (in a worker process or in this one) and write its results folder into
-    ``into``, or into a temporary folder whose files are returned. ``parent``: the run whose
-    plan is the start; ``bounds``: every earlier run this one restricts, whose best bound
-    (the highest) is the re-solve's known bound. Never raises for a run that fails: the
-    result says ``error`` and why."""
-    from specialeplan.api import build, resolve, solve
-    from specialeplan.results.writer import write_results
-    from specialeplan.solvers.base import Deadline, interrupt_requested
-
-    t0 = time.perf_counter()
-    state = parent.state if isinstance(parent, RunResult) else parent
-    if state is not None:
-        known = [b.state if isinstance(b, RunResult) else b for b in bounds or []]
-        values = [k.best_bound for k in known if k is not None and k.best_bound is not None]
-        if state.best_bound is not None:
-            values.append(state.best_bound)
-        state = dataclasses.replace(state, best_bound=max(values) if values else None)
-    sc = task.resolved.scenario
-    try:
-        with contextlib.ExitStack() as stack:
-            folder = into if into is not None else Path(
-                stack.enter_context(tempfile.TemporaryDirectory(prefix="specialeplan-run-")))
-            options = sc.solver.model_copy(update={"verbose": False,
-                                                   "log_file": str(folder / "solver.log")})
-            deadline = Deadline.after(options.time_limit, t0)
-            reused = None
-            try:
-                if state is not None:
-                    previous = state.outcome(instance)
-                    outcome = resolve(previous, sc.model, options, deadline=deadline)
-                    reused = task.parent
-                else:
-                    outcome = solve(build(instance, sc.model), options, deadline=deadline)
-            except InfeasibleError as exc:
-                outcome = exc.outcome
-            res = outcome.result
-            if interrupt_requested() and str(res.status) != "optimal":
-                return RunResult(task.name, "interrupted", "interrupted by a signal",
-                                 seconds=time.perf_counter() - t0)
-            outcome.timings = {"build_seconds": outcome.build_seconds,
-                               "solve_seconds": res.solve_seconds,
-                               "total_seconds": time.perf_counter() - t0}
-            write_results(outcome, task.resolved, folder, excel=task.excel)
-            info = {"repair": res.extra.get("repair"),
-                    "bound_reused": bool(res.extra.get("bound_reused", False))}
-            record = {"sweep_run": task.name, "key": task.key, "values": task.values,
-                      "reuse_parent": task.parent, "reused_from": reused, **info}
-            (folder / RUN_RECORD).write_text(json.dumps(record, indent=2, ensure_ascii=False,
-                                                        default=str), encoding="utf-8")
-            files = None if into is not None else {
-                str(p.relative_to(folder)): p.read_bytes()
-                for p in sorted(folder.rglob("*")) if p.is_file()}
-            new_state = None
-            if outcome.solution is not None:
-                des = outcome.solution.designations
-                new_state = ParentState(
-                    params=sc.model, best_bound=res.best_bound,
-                    designations=des[["provider_id", "speciale", "is_advisory"]].copy())
-            return RunResult(task.name, str(res.status), res.extra.get("note"), files,
-                             new_state, time.perf_counter() - t0, reused, info)
-    except SpecialeplanError as exc:
-        return RunResult(task.name, "error", str(exc), seconds=time.perf_counter() - t0)
-    except Exception as exc:  # noqa: BLE001 - one run's failure never stops a sweep
-        return RunResult(task.name, "error", f"{type(exc).__name__}: {exc}",
-                         seconds=time.perf_counter() - t0)
-
-
-def _state_of(result: RunResult) -> ParentState | None:
-    """The part of a finished run that a later one re-uses (a small Dask task)."""
-    return result.state
-
-
-# ----------------------------------------------------------------------------- executors
-Callback = Callable[[SweepRun, RunResult], None]
-
-
-class _Sequential:
-    """Runs in this process, in sweep order, each written straight into its run folder."""
-
-    def __init__(self, sweep: Sweep, runs_dir: Path) -> None:
-        self.sweep, self.runs_dir = sweep, runs_dir
-        self.running = 0
-
-    def run(self, todo: list[SweepRun], states: dict[str, ParentState | None],
-            done: Callback, stop: Callable[[], bool], tick: Callable[[], None]) -> None:
-        from specialeplan.solvers.base import interruptible
-
-        with interruptible():
-            for run in todo:
-                if stop():
-                    return
-                self.running = 1
-                tick()
-                parent = states.get(run.parent) if run.parent else None
-                bounds = [states.get(b) for b in run.bounds_from]
-                task = _task(self.sweep, run)
-                try:
-                    with RunFolder(self.runs_dir, run.name, overwrite=True, within=WITHIN) as rf:
-                        result = execute_run(task, self.sweep.instance, parent, into=rf.tmp,
-                                             bounds=bounds)
-                        if result.written:
-                            rf.publish()
-                except RunFolderError as exc:
-                    result = RunResult(run.name, "error", str(exc))
-                self.running = 0
-                if result.status == "interrupted":  # not a result: redone by --resume
-                    return
-                states[run.name] = result.state
-                done(run, result)
-
-
-class _Dask:
-    """Runs as Dask tasks (a local cluster or an existing scheduler); the client writes."""
-
-    def __init__(self, sweep: Sweep, runs_dir: Path, *, workers: int | None,
-                 scheduler: str | None) -> None:
-        self.sweep, self.runs_dir = sweep, runs_dir
-        self.workers, self.scheduler = workers, scheduler
-        self.running = 0
-
-    @contextlib.contextmanager
-    def _client(self) -> Iterator[Any]:
-        import logging
-
-        from dask.distributed import Client, LocalCluster
-
-        if self.scheduler is not None:
-            try:
-                client = Client(self.scheduler, timeout="20s")
-            except (OSError, TimeoutError) as exc:
-                raise SpecialeplanError(f"cannot reach the Dask scheduler at "
-                                        f"{self.scheduler}: {exc}") from None
-            try:
-                yield client
-            finally:
-                client.close()
-            return
-        cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
-        client = Client(cluster)
-        try:
-            yield client
-        finally:
-            client.close()
-            cluster.close()
-
-    def run(self, todo: list[SweepRun], states: dict[str, ParentState | None],
-            done: Callback, stop: Callable[[], bool], tick: Callable[[], None]) -> None:
-        from dask.distributed import wait
-
-        from specialeplan.solvers.base import interruptible
-
-        with interruptible(), self._client() as client:
-            inst = client.scatter(self.sweep.instance, broadcast=True)
-            futures: dict[Any, SweepRun] = {}
-            parents: dict[str, Any] = {}
-            needed = {p for r in todo for p in (r.parent, *r.bounds_from) if p}
-
-            def state(name: str | None) -> Any:
-                if name is None:
-                    return None
-                return parents[name] if name in parents else states.get(name)
-
-            for run in todo:
-                fut = client.submit(execute_run, _task(self.sweep, run), inst,
-                                    state(run.parent), None,
-                                    [state(b) for b in run.bounds_from],
-                                    pure=False, key=f"sweep-{run.key}-{os.urandom(4).hex()}")
-                futures[fut] = run
-                if run.name in needed:
-                    parents[run.name] = client.submit(_state_of, fut, pure=False)
-            pending = set(futures)
-            while pending:
-                if stop():
-                    client.cancel(list(pending) + list(parents.values()))
-                    return
-                try:
-                    finished, pending = wait(pending, timeout=0.5,
-                                             return_when="FIRST_COMPLETED")
-                except TimeoutError:  # nothing finished in this half second
-                    finished = set()
-                self.running = _processing(client, pending)
-                for fut in finished:
-                    run = futures[fut]
-                    try:
-                        result = fut.result()
-                    except Exception as exc:  # noqa: BLE001 - e.g. the worker died
-                        result = RunResult(run.name, "error", f"{type(exc).__name__}: {exc}")
-                    fut.release()
-                    if result.status == "interrupted":  # as in _Sequential: redone by --resume
-                        continue
-                    self._publish(run, result)
-                    done(run, result)
-                tick()
-
-    def _publish(self, run: SweepRun, result: RunResult) -> None:
-        if not result.written or result.files is None:
-            return
-        try:
-            with RunFolder(self.runs_dir, run.name, overwrite=True, within=WITHIN) as rf:
-                for rel, data in result.files.items():
-                    target = rf.tmp / rel
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(data)
-                rf.publish()
-        except (RunFolderError, OSError) as exc:
-            result.status, result.reason = "error", f"cannot write the run folder: {exc}"
-        result.files = None
-
-
-def _processing(client: Any, pending: set[Any]) -> int:
-    """How many of ``pending`` are on a worker right now."""
-    try:
-        keys = {k for ks in client.processing().values() for k in ks}
-    except Exception:  # noqa: BLE001 - progress only
-        return 0
-    return sum(f.key in keys for f in pending)
-
-
-def _task(sweep: Sweep, run: SweepRun) -> RunTask:
-    return RunTask(name=run.name, key=run.key, values=run.values, resolved=run.resolved,
-                   parent=run.parent, excel=sweep.spec.excel)
 
 
 # ----------------------------------------------------------------------------- the sweep
@@ -899,11 +418,11 @@ def run_sweep(
             progress.running = executor.running
             event("tick", progress, None, None)
 
-        executor: _Sequential | _Dask
+        executor: Sequential | DaskExecutor
         if workers is None and scheduler is None:
-            executor = _Sequential(sweep, runs_dir)
+            executor = Sequential(sweep, runs_dir)
         else:
-            executor = _Dask(sweep, runs_dir, workers=workers, scheduler=scheduler)
+            executor = DaskExecutor(sweep, runs_dir, workers=workers, scheduler=scheduler)
         event("start", progress, None, None)
         if todo:
             executor.run(todo, states, done, interrupt_requested, tick)
@@ -956,4 +475,4 @@ def _check_pareto(pareto: tuple[str, str]) -> tuple[str, str]:
 
 
 __all__ = ["ParentState", "RunResult", "Sweep", "SweepInterrupted", "SweepRun", "SweepSpec",
-           "execute_run", "grid_runs", "load_sweep", "run_key", "run_sweep"]
+           "bundled_sweep", "execute_run", "grid_runs", "load_sweep", "run_key", "run_sweep"]

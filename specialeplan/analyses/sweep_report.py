@@ -28,7 +28,7 @@ from specialeplan.results.reading import read_csv, read_kpis_object
 STATUS_COLUMNS = SOLUTION_STATUSES
 #: columns that measure time: they differ between runs of the same scenario, and are left
 #: out when two summaries are compared for equality
-TIMING_COLUMNS = ("seconds", "build_seconds", "solve_seconds")
+TIMING_COLUMNS = ("seconds", "build_seconds", "solve_seconds", "write_seconds")
 #: the KPI columns of a summary, in order (docs/results-format.md, "Sweeps")
 KPI_COLUMNS = ("designations", "advisory_designations", "mean_travel_minutes",
                "p95_travel_minutes", "max_travel_minutes", "total_unmet", "reach_shortfalls",
@@ -125,8 +125,8 @@ def summary_row(folder: Path, values: dict[str, Any] | None = None,
                    changes_from_today=new + dropped)
     row.update(reused_from=record.get("reused_from"),
                bound_reused=record.get("bound_reused"), key=record.get("key"),
-               seconds=kpis.get("total_seconds"), build_seconds=kpis.get("build_seconds"),
-               solve_seconds=kpis.get("solve_seconds"))
+               seconds=kpis.get("total_seconds"),
+               **{k: kpis.get(k) for k in TIMING_COLUMNS if k != "seconds"})
     return {k: _round(v) for k, v in row.items()}
 
 

@@ -1,5 +1,5 @@
 """``python -m specialeplan.cli``: the same as the ``specialeplan`` command."""
 
-from specialeplan.cli.main import main
+from specialeplan.cli import main
 
 main()

@@ -1,35 +1,28 @@
-"""Command line for the planner analyses: ``rollout`` (phased rollout to 2030) and
-``vulnerability`` (N-1: what if a specialfunktion closes?). Registered on the main app by
-:func:`register`; the engines are :mod:`specialeplan.analyses.rollout` and
-:mod:`specialeplan.analyses.vulnerability`."""
+"""Commands for the planner analyses: ``rollout`` (phased rollout to 2030) and
+``vulnerability`` (N-1: what if a specialfunktion closes?). Thin wrappers around
+:mod:`specialeplan.analyses.rollout` and :mod:`specialeplan.analyses.vulnerability`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from specialeplan.cli.common import app, console, fail
 from specialeplan.errors import SpecialeplanError
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-class _UI:
-    """The main CLI's console and exits (given by :func:`register`; this module does not
-    import the main CLI, which imports it)."""
-
-    console: Console = Console()
-    fail: Callable[..., None] = staticmethod(lambda exc, code=2: None)
-    _stop: Callable[[int, str], None] = staticmethod(lambda code, message: None)
+    from specialeplan.analyses.rollout import RolloutOutcome
+    from specialeplan.analyses.vulnerability import Analysis
 
 
-def _cli() -> type[_UI]:
-    return _UI
-
-
+@app.command()
 def rollout(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file with a rollout: section")],
     out: Annotated[Path, typer.Option(help="results root; writes OUT/<scenario name>/<year>/")
@@ -62,13 +55,11 @@ def rollout(
     OUT/<name>/<year>/ per wave, all_at_once/, timeline.csv, rollout.json and rollout.xlsx,
     and prints the price of phasing (phased vs all specialer at once, with both gaps).
     """
-    cli = _cli()
-    from specialeplan.analyses.rollout import phasing_sentence, run_rollout
+    from specialeplan.analyses.rollout import run_rollout
     from specialeplan.scenarios.schema import load_scenario
     from specialeplan.solvers.base import interruptible
     from specialeplan.solvers.registry import check_solver_options
 
-    console = cli.console
     try:
         resolved = load_scenario(scenario, set_ or [])
         check_solver_options(resolved.scenario.solver)
@@ -79,15 +70,18 @@ def rollout(
                                  progress=lambda m: console.print(m, highlight=False),
                                  verbose=verbose, verify=verify)
     except SpecialeplanError as exc:  # exit code by kind: 4 not written, 1 worker died
-        cli.fail(exc)
-        return
+        fail(exc)
     except KeyboardInterrupt:
-        cli._stop(130, "interrupted again: stopped at once")
-        return
-    from rich import box
+        fail("interrupted again: stopped at once", 130, markup=True)
+    _report_rollout(result, resolved.scenario.name)
 
-    table = Table(title=f"Rollout {resolved.scenario.name}", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
+
+def _report_rollout(result: RolloutOutcome, name: str) -> None:
+    """The timeline per year and the price of phasing; exit 3 (a wave infeasible), 130
+    (interrupted), 1 (stopped otherwise, or a check failed)."""
+    from specialeplan.analyses.rollout import phasing_sentence
+
+    table = Table(title=f"Rollout {name}", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("year", "spec.", "sf", "rf", "demand", "unmet", "travel", "cost", "gap"):
         table.add_column(col, justify="right", no_wrap=True,
                          min_width={"cost": 9, "demand": 6, "gap": 6}.get(col, 3))
@@ -110,13 +104,13 @@ def rollout(
     if result.stopped:
         code = 3 if "infeasible" in result.stopped else (130 if "interrupt" in result.stopped
                                                          else 1)
-        cli._stop(code, f"[bold red]rollout stopped[/]: {escape(result.stopped)}")
+        fail(f"[bold red]rollout stopped[/]: {escape(result.stopped)}", code, markup=True)
     if not all(result.checks.values()):
-        cli._stop(1, "[bold red]check failed[/] for " + ", ".join(
-            k for k, ok in result.checks.items() if not ok))
+        fail("[bold red]check failed[/] for " + ", ".join(
+            k for k, ok in result.checks.items() if not ok), 1, markup=True)
 
 
-def _mean_travel(rows) -> str:  # noqa: ANN001 - a timeline slice
+def _mean_travel(rows: pd.DataFrame) -> str:
     served = rows["served"].sum()
     if served <= 0:
         return "-"
@@ -124,6 +118,7 @@ def _mean_travel(rows) -> str:  # noqa: ANN001 - a timeline slice
     return f"{minutes / served:.1f}"
 
 
+@app.command()
 def vulnerability(
     folder: Annotated[Path, typer.Argument(help="a results folder (specialeplan run)")],
     allow_new: Annotated[bool, typer.Option(
@@ -162,13 +157,11 @@ def vulnerability(
     that must give way. Writes vulnerability.csv, vulnerability.xlsx, summary.json and maps
     into a new folder next to FOLDER.
     """
-    cli = _cli()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from specialeplan.analyses.vulnerability import run_vulnerability
     from specialeplan.solvers.base import interruptible
 
-    console = cli.console
     bar = Progress("[progress.description]{task.description}", BarColumn(),
                    MofNCompleteColumn(), TimeElapsedColumn(), console=console,
                    transient=True)
@@ -183,15 +176,20 @@ def vulnerability(
                 progress=lambda m: console.print(m, highlight=False),
                 on_closure=lambda done, total: bar.update(task, completed=done, total=total))
     except SpecialeplanError as exc:  # exit code by kind: 4 not written, 1 worker died
-        cli.fail(exc)
-        return
+        fail(exc)
     except KeyboardInterrupt:
-        cli._stop(130, "interrupted again: stopped at once; nothing was written")
-        return
-    t = analysis.table
-    from rich import box
+        fail("interrupted again: stopped at once; nothing was written", 130, markup=True)
+    _print_closures(analysis, folder.name, top)
+    _print_backup(backup_summary)
+    console.print(f"written to [bold]{escape(str(target))}[/]")
+    if not analysis.complete:
+        fail("[yellow]interrupted[/]: the closures done so far were written", 130, markup=True)
 
-    table = Table(title=f"Most damaging closures of {folder.name} ({len(t)} in all)",
+
+def _print_closures(analysis: Analysis, name: str, top: int) -> None:
+    """The ``top`` most damaging closures, the rules they break and the totals."""
+    t = analysis.table
+    table = Table(title=f"Most damaging closures of {name} ({len(t)} in all)",
                   box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("#", "closure", "moved", "unmet", "+min", "reach", "full", "damage"):
         table.add_column(col, justify="left" if col == "closure" else "right", no_wrap=True,
@@ -216,33 +214,24 @@ def vulnerability(
                   f"({s['seconds_per_closure_mean'] or 0:.3f} s per closure); "
                   f"{s['closures_with_unmet']} leave borgerforløb unmet, "
                   f"{s['closures_breaking_rules']} break a rule", highlight=False)
-    if backup_summary is not None and "error" in backup_summary:
+
+
+def _print_backup(b: dict[str, Any] | None) -> None:
+    """The price of backup coverage and its effect on the ranking (``--backup``)."""
+    if b is None:
+        return
+    if "error" in b:
         console.print("[yellow]backup coverage[/]: no plan (see above; a longer "
                       "--backup-minutes may help); the closures above are written")
-    elif backup_summary is not None:
-        b = backup_summary
-        if b.get("price") is not None:
-            console.print(f"backup coverage costs {b['price']:,.0f} ({b['relative']:.2%}; "
-                          f"objective {b['objective_with']:,.0f} with, "
-                          f"{b['objective_without']:,.0f} without)", highlight=False)
-        rk = b.get("ranking")
-        if rk:
-            console.print(
-                f"worst closure damage: {rk['without']['max_damage'] or 0:,.0f} without, "
-                f"{rk['with']['max_damage'] or 0:,.0f} with backup coverage; closures leaving "
-                f"demand unmet: {rk['without']['closures_with_unmet']} without, "
-                f"{rk['with']['closures_with_unmet']} with", highlight=False)
-    console.print(f"written to [bold]{escape(str(target))}[/]")
-    if not analysis.complete:
-        cli._stop(130, "[yellow]interrupted[/]: the closures done so far were written")
-
-
-def register(app: typer.Typer, *, console: Console, fail: Callable[..., None],
-             stop: Callable[[int, str], None]) -> None:
-    """Add the analysis commands to the main ``specialeplan`` app, printing on its
-    ``console`` and exiting through its ``fail`` (errors) and ``stop`` (exit codes)."""
-    _UI.console = console
-    _UI.fail = staticmethod(fail)
-    _UI._stop = staticmethod(stop)
-    app.command(name="rollout")(rollout)
-    app.command(name="vulnerability")(vulnerability)
+        return
+    if b.get("price") is not None:
+        console.print(f"backup coverage costs {b['price']:,.0f} ({b['relative']:.2%}; "
+                      f"objective {b['objective_with']:,.0f} with, "
+                      f"{b['objective_without']:,.0f} without)", highlight=False)
+    rk = b.get("ranking")
+    if rk:
+        console.print(
+            f"worst closure damage: {rk['without']['max_damage'] or 0:,.0f} without, "
+            f"{rk['with']['max_damage'] or 0:,.0f} with backup coverage; closures leaving "
+            f"demand unmet: {rk['without']['closures_with_unmet']} without, "
+            f"{rk['with']['closures_with_unmet']} with", highlight=False)

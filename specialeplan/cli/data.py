@@ -1,8 +1,9 @@
 """``specialeplan data …``: look at a dataset (default: the bundled Denmark data).
 
-Commands: ``summary`` (counts and totals per speciale and region) and
-``travel KOMMUNE1 KOMMUNE2 [--json]`` (minutes and route between two municipalities).
-Exit code 2 on bad input (unknown municipality, invalid data).
+Commands: ``travel KOMMUNE1 KOMMUNE2 [--json]`` (minutes and route between two
+municipalities), ``summary`` (counts and totals per speciale and region) and ``providers``
+(the providers, by speciale or municipality). Exit code 2 on bad input (unknown
+municipality, invalid data).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import difflib
 import json
 import unicodedata
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import networkx as nx
 import pandas as pd
@@ -19,10 +20,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from specialeplan.cli.common import data_app, fail, table_console
 from specialeplan.errors import SpecialeplanError
 
-data_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                       help="Look at a dataset (default: the bundled Denmark data).")
+if TYPE_CHECKING:
+    from specialeplan.model.instance import Instance
+
+__all__ = ["TOWNS", "data_app", "providers", "resolve_municipality", "summary", "travel"]
 
 DataOption = Annotated[
     Path | None,
@@ -41,12 +45,6 @@ TOWNS: dict[str, str] = {
     "Nakskov": "360", "Korsør": "330", "Rudkøbing": "482", "Ærøskøbing": "492",
     "Marstal": "492", "Nørresundby": "851", "Nordby": "563",
 }
-
-
-def _fail(message: str, code: int = 2) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False,
-                               soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _keys(text: str) -> set[str]:
@@ -113,7 +111,7 @@ def travel(
         graph, munis = load_travel_graph(data)
         a, b = (resolve_municipality(q, munis) for q in (kommune1, kommune2))
     except SpecialeplanError as exc:
-        _fail(str(exc))
+        fail(exc)
     minutes, route = shortest_route(graph, a, b)
     name = nx.get_node_attributes(graph, "name")
     legs = _route_legs(graph, route)
@@ -143,12 +141,6 @@ def travel(
                   "see data/README.md)", style="dim", highlight=False)
 
 
-def _console() -> Console:
-    """Console for tables; piped output (not a terminal) gets room for the widest table."""
-    console = Console()
-    return console if console.is_terminal else Console(width=max(console.width, 120))
-
-
 def _num(v: float) -> str:
     return f"{v:,.0f}"
 
@@ -156,19 +148,32 @@ def _num(v: float) -> str:
 @data_app.command()
 def summary(data: DataOption = None) -> None:
     """Counts, and totals of demand and capacity per speciale and per region."""
+    inst = _load(data)
+    console = table_console()
+    console.print(_overview(inst))
+    console.print(_per_speciale(inst))
+    console.print(_per_region(inst))
+
+
+def _load(data: Path | None) -> Instance:
+    """The dataset in ``data`` (default: the bundled one); exit 2 when it is invalid."""
     from specialeplan.data.loader import load_denmark, load_instance_dir
-    from specialeplan.data.population import CHILD_SHARE, group_population
 
     try:
-        inst = load_denmark() if data is None else load_instance_dir(data)
+        return load_denmark() if data is None else load_instance_dir(data)
     except SpecialeplanError as exc:
-        _fail(str(exc))
-    console = _console()
-    region = inst.municipalities.set_index("code")["region"]
-    prov = inst.providers.assign(region=inst.providers["municipality_code"].map(region))
-    comp, dem = inst.competence, inst.demand.assign(
-        region=inst.demand["municipality_code"].map(region))
+        fail(exc)
 
+
+def _by_region(inst: Instance, table: pd.DataFrame) -> pd.DataFrame:
+    region = inst.municipalities.set_index("code")["region"]
+    return table.assign(region=table["municipality_code"].map(region))
+
+
+def _overview(inst: Instance) -> Table:
+    from specialeplan.data.population import CHILD_SHARE, group_population
+
+    prov, comp, dem = inst.providers, inst.competence, inst.demand
     head = Table(title=f"Dataset {inst.name}", show_header=False)
     head.add_column("item", no_wrap=True)
     head.add_column("value", justify="right")
@@ -194,8 +199,11 @@ def summary(data: DataOption = None) -> None:
         f"{_num(groups['0-17'].sum())} / {_num(groups['18+'].sum())} (population_by_age.csv)")
     for k, v in rows.items():
         head.add_row(k, v)
-    console.print(head)
+    return head
 
+
+def _per_speciale(inst: Instance) -> Table:
+    comp, dem = inst.competence, inst.demand
     per_s = comp.groupby("speciale").agg(
         providers=("provider_id", "size"), designated=("designated_today", "sum"),
         max_cases=("max_cases", "sum"), current=("current_cases", "sum"))
@@ -216,8 +224,11 @@ def summary(data: DataOption = None) -> None:
                   _num(r["current"]), str(int(r["providers"])), str(int(r["designated"])))
     t.add_row("total", "", _num(per_s["demand"].sum()), _num(per_s["max_cases"].sum()), "",
               _num(per_s["current"].sum()), "", "", style="bold")
-    console.print(t)
+    return t
 
+
+def _per_region(inst: Instance) -> Table:
+    prov, dem = _by_region(inst, inst.providers), _by_region(inst, inst.demand)
     per_r = pd.DataFrame({
         "municipalities": inst.municipalities.groupby("region").size(),
         "population": inst.municipalities.groupby("region")["population"].sum(),
@@ -232,4 +243,65 @@ def summary(data: DataOption = None) -> None:
     for reg, r in per_r.iterrows():
         t.add_row(str(reg), *(_num(v) for v in r))
     t.add_row("total", *(_num(v) for v in per_r.sum()), style="bold")
-    console.print(t)
+    return t
+
+
+@data_app.command()
+def providers(
+    speciale: Annotated[str | None, typer.Option(help="only providers competent in it")] = None,
+    municipality: Annotated[str | None, typer.Option(
+        help="only providers in this municipality (code or name)")] = None,
+    data: DataOption = None,
+) -> None:
+    """List providers (tilbud): id, name, municipality, owner, kind, capacity, specialer."""
+    inst = _load(data)
+    try:
+        prov, comp = _select_providers(inst, speciale, municipality)
+    except SpecialeplanError as exc:
+        fail(exc)
+    per = comp.groupby("provider_id").agg(
+        specialer=("speciale", lambda s: ", ".join(sorted(s))),
+        today=("designated_today", "sum"))
+    # a provider without competence rows (custom data) is competent in nothing, not NaN
+    prov = prov.join(per, on="provider_id")
+    prov["specialer"] = prov["specialer"].fillna("")
+    prov["today"] = prov["today"].fillna(0).astype(int)
+    title = "Providers" + (f" competent in {speciale}" if speciale else "") + (
+        f" in {municipality}" if municipality else "")
+    t = Table(title=f"{title} ({len(prov)})")
+    for c in ("provider_id", "name", "municipality", "owner", "kind", "capacity",
+              "designated today", "specialer" if speciale is None else "max_cases"):
+        t.add_column(c, justify="right" if c in ("capacity", "designated today",
+                                                  "max_cases") else "left")
+    maxc = comp.set_index("provider_id")["max_cases"] if speciale else None
+    for _, r in prov.sort_values("provider_id").iterrows():
+        last = (str(r["specialer"]) if maxc is None
+                else f"{maxc.get(r['provider_id'], 0):,.0f}")
+        t.add_row(r["provider_id"], str(r["name"]), f"{r['municipality']} "
+                  f"({r['municipality_code']})", str(r["owner"]), str(r["kind"]),
+                  f"{r['capacity']:,.0f}", str(r["today"]), last)
+    table_console().print(t)
+
+
+def _select_providers(inst: Instance, speciale: str | None, municipality: str | None,
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The providers (with their municipality's name) and competence rows that match."""
+    from specialeplan.errors import did_you_mean
+
+    prov = inst.providers.merge(
+        inst.municipalities[["code", "name"]].rename(
+            columns={"code": "municipality_code", "name": "municipality"}),
+        on="municipality_code", how="left")
+    comp = inst.competence
+    if speciale is not None:
+        known = inst.speciale_ids
+        if speciale not in known:
+            raise SpecialeplanError(f"unknown speciale {speciale!r}."
+                                    f"{did_you_mean(speciale, known)} Known: "
+                                    f"{', '.join(known)}")
+        comp = comp[comp["speciale"] == speciale]
+        prov = prov[prov["provider_id"].isin(set(comp["provider_id"]))]
+    if municipality is not None:
+        code = resolve_municipality(municipality, inst.municipalities)
+        prov = prov[prov["municipality_code"] == code]
+    return prov, comp

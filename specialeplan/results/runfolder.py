@@ -42,7 +42,6 @@ import datetime as dt
 import errno
 import json
 import os
-import re
 import secrets
 import shutil
 import time
@@ -52,18 +51,20 @@ from pathlib import Path
 from types import TracebackType
 
 from specialeplan import __version__
-from specialeplan.errors import ResultsNotWritten, SpecialeplanError
+from specialeplan.errors import ResultsNotWritten, RunFolderError
+from specialeplan.scenarios.names import NAME_PATTERN, check_folder_name, derived_name
+
+__all__ = ["NAME_PATTERN", "RunFolder", "RunFolderBusy", "RunFolderError", "RunFolderExists",
+           "RunLock", "check_folder_name", "check_output_root", "claim_folder",
+           "derived_name", "describe_run", "enclosing_result", "folder_kind",
+           "is_run_folder", "os_reason", "recover_aside", "rescue_folder", "write_atomic",
+           "write_folder_record", "writing"]
 
 try:  # POSIX; on Windows the lock file is exclusive-create only (see RunLock)
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-#: Letters (æ, ø, å and other Unicode letters too), digits, ``_`` and ``-``; ``.``, ``,``,
-#: ``=`` and spaces inside (sweep runs are named after their values, ``min_cases=30``; a
-#: user's ``--out`` may be "Plan for Nordjylland"). Never ``@`` (it separates a name from its
-#: lock and temp suffixes), a path separator, a leading dot or a trailing dot or space.
-NAME_PATTERN = re.compile(r"^[\w-](?:[\w.,= -]{0,98}[\w,=-])?$")
 PROBE_BYTES = 1 << 16  # the writability probe: a full disk fails on this, not after the solve
 #: Between a name and the suffix of its lock, temp and aside entries: never in a name
 SEP = "@"
@@ -76,10 +77,6 @@ KIND_MARKERS = {"run": "kpis.json", "vulnerability": "vulnerability.csv",
                 "alternatives": "alternatives.csv", "sweep": "sweep.yaml"}
 
 
-class RunFolderError(SpecialeplanError):
-    """The results folder cannot be used (not writable, a file, a bad name)."""
-
-
 class RunFolderBusy(RunFolderError):
     """Another run is writing the same target right now (``pid`` when known)."""
 
@@ -90,35 +87,6 @@ class RunFolderBusy(RunFolderError):
 
 class RunFolderExists(RunFolderError):
     """The target already holds a run and ``overwrite`` was not given."""
-
-
-def check_folder_name(name: str, what: str = "name") -> str:
-    """``name`` if it is a safe folder name (:data:`NAME_PATTERN`): letters, digits, ``_``
-    and ``-``, with ``.``, ``,``, ``=`` and spaces inside, at most 100 characters, no ``@``,
-    no path separators, no leading dot (so never ``.`` or ``..``)."""
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise RunFolderError(
-            f"{what} {name!r} is not a safe folder name: use letters, digits, '_' and '-', "
-            "with '.', ',', '=' or spaces inside, at most 100 characters (no '@', '/' or "
-            "leading dot)")
-    return name
-
-
-def derived_name(base: str, suffix: str = "") -> str:
-    """A valid folder name made by the tool from ``base`` (a run's name) and ``suffix``:
-    characters a name may not hold become ``_``, and a name longer than 100 characters is
-    shortened with a hash of the whole, so the user never meets a refusal for a name they
-    did not choose."""
-    import hashlib
-
-    clean = re.sub(r"[^\w.,= -]", "_", base).strip(" .") or "run"
-    if not re.match(r"[\w-]", clean[0]):
-        clean = "_" + clean
-    name = clean + suffix
-    if len(name) > 100:
-        digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-        name = clean[: 100 - len(suffix) - 9].rstrip(" .") + "-" + digest + suffix
-    return check_folder_name(name)
 
 
 def is_run_folder(folder: Path, marker: str = "kpis.json") -> bool:
@@ -240,12 +208,20 @@ def _created(folder: Path) -> str | None:
         return None
 
 
-def _os_error(exc: OSError, path: Path, doing: str) -> RunFolderError:
+def os_reason(exc: BaseException) -> str:
+    """Why a write failed, for a planner: an ``OSError``'s reason with a hint in words
+    (``No space left on device (the disk is full)``), else the error's text."""
+    if not isinstance(exc, OSError):
+        return str(exc)
     reason = exc.strerror or str(exc)
     hint = {errno.ENOSPC: " (the disk is full)", errno.EROFS: " (read-only file system)",
             errno.EACCES: " (permission denied)", errno.ENOTDIR: " (a part of it is a file)",
             errno.EEXIST: " (a file is in the way)"}.get(exc.errno or 0, "")
-    return RunFolderError(f"cannot {doing} {path}: {reason}{hint}")
+    return f"{reason}{hint}"
+
+
+def _os_error(exc: OSError, path: Path, doing: str) -> RunFolderError:
+    return RunFolderError(f"cannot {doing} {path}: {os_reason(exc)}")
 
 
 @contextmanager

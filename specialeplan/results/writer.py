@@ -25,6 +25,7 @@ from specialeplan.results.contract import (
     FILE_HASHES,
     INFEASIBILITY,
     INSTANCE_TABLES,
+    KPI_TIMINGS,
     KPIS,
     RESOLVED_SCENARIO,
     RESULT_TABLES,
@@ -49,6 +50,15 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
+def timing_record(outcome: RunOutcome) -> dict[str, float | None]:
+    """The run's timings in :data:`~specialeplan.results.contract.KPI_TIMINGS` order: those
+    in ``outcome.timings`` (:func:`specialeplan.api.run`), else at least the build and solve
+    seconds every outcome knows."""
+    known = {"build_seconds": outcome.build_seconds,
+             "solve_seconds": outcome.result.solve_seconds, **outcome.timings}
+    return {k: known[k] for k in KPI_TIMINGS if k in known}
+
+
 def kpis_record(outcome: RunOutcome) -> dict[str, Any]:
     """kpis.json content: solver outcome, timings, sizes and the solution's KPIs."""
     res = outcome.result
@@ -59,10 +69,7 @@ def kpis_record(outcome: RunOutcome) -> dict[str, Any]:
         "mip_gap": res.mip_gap,
         "solver": res.solver,
         "solver_version": res.solver_version,
-        "build_seconds": outcome.build_seconds,
-        "solve_seconds": res.solve_seconds,
-        **{k: v for k, v in outcome.timings.items() if k not in ("build_seconds",
-                                                                  "solve_seconds")},
+        **timing_record(outcome),
         "n_variables": res.n_variables,
         "n_constraints": res.n_constraints,
         "n_binaries": res.n_binaries,
