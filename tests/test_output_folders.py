@@ -324,3 +324,31 @@ def test_no_verify_analyses_a_rejected_folder_anyway(tiny_scenario: Path,
     assert cli("compare", str(other), str(run))[0] == 2
     code, output = cli("compare", str(other), str(run), "--no-verify")
     assert code == 0, output
+
+
+def test_ctrl_c_after_the_results_are_published_says_where_they_are(
+        tiny_scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import specialeplan.results.run as run_module
+
+    def interrupted_check(record, folder):  # noqa: ANN001, ANN202 - Ctrl-C in the check
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "_check", interrupted_check)
+    code, output = cli("run", str(tiny_scenario), "--out", str(tmp_path / "out"), "--quiet",
+                       "--no-excel")
+    assert code == 130, output
+    assert "complete in" in " ".join(output.split())
+    assert str(tmp_path / "out" / "tiny") in output.replace("\n", "")  # where they are
+    assert cli("check", str(tmp_path / "out" / "tiny"))[0] == 0
+
+
+def test_a_large_grid_sweep_says_what_it_does_at_once(tiny_scenario: Path,
+                                                      tmp_path: Path) -> None:
+    from specialeplan.analyses.sweep import load_sweep
+
+    path = tmp_path / "grid.yaml"
+    path.write_text("name: grid\nscenario: tiny.yaml\ngrid:\n  model.weights.travel: "
+                    f"{list(range(1, 41))}\n", encoding="utf-8")
+    calls: list[tuple[int, int]] = []
+    sweep = load_sweep(path, progress=lambda done, total: calls.append((done, total)))
+    assert len(sweep.runs) == 40 and calls[0] == (1, 40) and calls[-1] == (40, 40)

@@ -187,6 +187,12 @@ def run_frontier(
     ``non_dominated``, the run folder), best f1 first."""
     from specialeplan.api import load_dataset
 
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise SpecialeplanError(f"--steps must be a whole number ≥ 1, got {steps!r}")
+    if workers is not None or scheduler is not None:  # before any solve, not after
+        from specialeplan.analyses.sweep_exec import check_cluster_options
+
+        check_cluster_options(workers, scheduler)
     bound = LEGACY_CRITERIA.get(bound, bound)  # the counts' earlier names still work
     _check(bound, "--bound")
     _check(minimise, "--minimise", ("objective",))

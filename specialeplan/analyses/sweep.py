@@ -60,6 +60,7 @@ from specialeplan.analyses.sweep_exec import (
     ParentState,
     RunResult,
     Sequential,
+    check_cluster_options,
     execute_run,
 )
 from specialeplan.errors import ScenarioError, SpecialeplanError
@@ -169,15 +170,18 @@ def reuse_parent(runs: list[SweepRun], run: SweepRun, instance: Instance) -> str
     return found[0] if found else None
 
 
-def load_sweep(path: str | Path, extra_set: list[str] | None = None) -> Sweep:
+def load_sweep(path: str | Path, extra_set: list[str] | None = None,
+               progress: Callable[[int, int], None] | None = None) -> Sweep:
     """Read and validate a sweep file, resolve every run's scenario, load the dataset once
     and check every run against it (unknown specialer, providers, ...: :class:`ScenarioError`
-    naming the run). ``extra_set``: ``key=value`` overrides for every run (after ``set:``)."""
+    naming the run). ``extra_set``: ``key=value`` overrides for every run (after ``set:``).
+    ``progress(done, total)`` is told after each resolved run (a large grid takes a while)."""
     spec, path = read_sweep_spec(path)
-    return make_sweep(spec, path, extra_set)
+    return make_sweep(spec, path, extra_set, progress)
 
 
-def make_sweep(spec: SweepSpec, path: Path, extra_set: list[str] | None = None) -> Sweep:
+def make_sweep(spec: SweepSpec, path: Path, extra_set: list[str] | None = None,
+               progress: Callable[[int, int], None] | None = None) -> Sweep:
     """Resolve every run of ``spec`` (its ``scenario`` relative to ``path``'s folder), load
     the dataset once and check every run against it (see :func:`load_sweep`)."""
     from specialeplan.api import load_dataset
@@ -223,6 +227,8 @@ def make_sweep(spec: SweepSpec, path: Path, extra_set: list[str] | None = None) 
             run = SweepRun(name, values, resolved, run.key, earlier[0] if earlier else None,
                            tuple(earlier))
         runs.append(run)
+        if progress is not None:
+            progress(len(runs), len(points))
     assert instance is not None  # a sweep has at least one run (validated)
     return Sweep(spec=spec, path=path.resolve(), runs=runs, columns=columns,
                  instance=instance, scenario_path=scenario_path.resolve())
@@ -336,10 +342,7 @@ def run_sweep(
     )
     from specialeplan.solvers.base import interrupt_requested
 
-    if workers is not None and scheduler is not None:
-        raise SpecialeplanError("give --workers or --scheduler, not both")
-    if workers is not None and workers < 1:
-        raise SpecialeplanError(f"--workers must be at least 1, got {workers}")
+    check_cluster_options(workers, scheduler)
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep)
     out = Path(out)

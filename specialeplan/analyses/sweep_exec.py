@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +31,31 @@ from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
 from specialeplan.results.runfolder import RunFolder, RunFolderError
 from specialeplan.scenarios.schema import ResolvedScenario
+
+#: A Dask scheduler address: ``tcp://host:port`` (or ``tls://``, ``ws://``, ``wss://``,
+#: ``ucx://``), or ``host:port``
+SCHEDULER_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")
+
+
+def check_cluster_options(workers: int | None, scheduler: str | None) -> None:
+    """``--workers`` and ``--scheduler`` checked before any work: not both, at least one
+    worker, and an address of the form Dask's client takes (``tcp://HOST:PORT``); a
+    dashboard address (``http://…:8787``) is named as such."""
+    if workers is not None and scheduler is not None:
+        raise SpecialeplanError("give --workers or --scheduler, not both")
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        raise SpecialeplanError(f"--workers must be at least 1, got {workers}")
+    if scheduler is None:
+        return
+    if scheduler.lower().startswith(("http://", "https://")):
+        raise SpecialeplanError(
+            f"--scheduler {scheduler}: that is a web (dashboard) address; the scheduler's is "
+            "tcp://HOST:PORT (port 8786 by default), as `dask scheduler` prints it")
+    if not SCHEDULER_ADDRESS.fullmatch(scheduler.strip()):
+        raise SpecialeplanError(
+            f"--scheduler {scheduler!r} is not a Dask scheduler address: use tcp://HOST:PORT "
+            "(e.g. tcp://127.0.0.1:8786, as `dask scheduler` prints it)")
+
 
 #: The kinds of results folder a sweep's run folders may lie inside
 WITHIN = ("sweep", "frontier", "alternatives")
@@ -256,7 +282,7 @@ class DaskExecutor:
         if self.scheduler is not None:
             try:
                 client = Client(self.scheduler, timeout="20s")
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ValueError) as exc:
                 raise SpecialeplanError(f"cannot reach the Dask scheduler at "
                                         f"{self.scheduler}: {exc}") from None
             try:

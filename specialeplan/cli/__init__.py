@@ -12,10 +12,43 @@ imported here in the order of ``specialeplan --help``:
 - :mod:`~specialeplan.cli.data`: ``data travel``, ``data summary``, ``data providers``.
 """
 
-# The modules register their commands when imported: this order is the order of --help.
-# isort: off
-from specialeplan.cli import plan, sensitivity, scenarios, analyses, data  # noqa: F401
-# isort: on
-from specialeplan.cli.common import app, main
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+#: The command modules: each registers its commands when imported, in this (--help) order
+COMMAND_MODULES = ("plan", "sensitivity", "scenarios", "analyses", "data")
 
 __all__ = ["app", "main"]
+
+
+def _app() -> Any:
+    """Import the command modules (Typer, pandas, …: the slow part of start-up) and return
+    the application."""
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    from specialeplan.cli.common import app
+
+    return app
+
+
+def main() -> None:
+    """Entry point of the ``specialeplan`` command. The heavy imports happen in here, so a
+    Ctrl-C in the first moments of start-up ends with a message and exit 130, not a
+    traceback."""
+    try:
+        _app()
+        from specialeplan.cli.common import main as run_app
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        raise SystemExit(130) from None
+    run_app()
+
+
+def __getattr__(name: str) -> Any:
+    """``specialeplan.cli.app``: the application, loaded on first use."""
+    if name == "app":
+        return _app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,7 @@ import time
 import warnings
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -87,7 +87,19 @@ def run(
         fail(exc)
     except KeyboardInterrupt:  # a second Ctrl-C / SIGTERM: stop at once, write nothing
         fail("interrupted again: stopped at once; nothing was written", 130, markup=True)
-    _report_run(record, maps=maps)
+    try:
+        _report_run(record, maps=maps)
+    except KeyboardInterrupt:  # the folder is published: never leave the user guessing
+        _interrupted_after_publish(record.folder)
+
+
+def _interrupted_after_publish(folder: Path | None) -> NoReturn:
+    """Exit 130 after a Ctrl-C that came once the results were in place, saying where."""
+    if folder is None:
+        fail("[bold yellow]interrupted[/]: nothing was written", 130, markup=True)
+    fail(f"[bold yellow]interrupted[/] after the results were written: they are complete in "
+         f"[bold]{escape(str(folder))}[/] (check them with `specialeplan check "
+         f"{escape(str(folder))}`)", 130, markup=True)
 
 
 def _announce(built: Built, resolved: ResolvedScenario, deadline: Deadline) -> None:
@@ -147,6 +159,8 @@ def _report_run(record: RunRecord, *, maps: bool) -> None:
     if maps:
         console.print(f"drew {len(list((folder / 'maps').glob('*.png')))} map(s) (PNG and "
                       f"HTML) in {folder / 'maps'}")
+    if record.check_interrupted:
+        _interrupted_after_publish(folder)
     if record.check_error is not None:  # a folder we just wrote must read back: 1, not 2
         fail(record.check_error, 1)
     if record.check is not None:

@@ -74,10 +74,13 @@ def sweep(
     after writing what is complete; --resume finishes the sweep.
     """
     from specialeplan.analyses.sweep import SweepInterrupted, load_sweep, run_sweep
+    from specialeplan.analyses.sweep_exec import check_cluster_options
 
     t0 = time.perf_counter()
     try:
-        spec = load_sweep(sweep_file, set_ or [])
+        check_cluster_options(workers, scheduler)  # cheap checks before any work
+        console.print(f"reading {sweep_file} and resolving its runs …", highlight=False)
+        spec = load_sweep(sweep_file, set_ or [], progress=_every_few_seconds(t0))
     except SpecialeplanError as exc:
         fail(exc)
     mode = (f"Dask scheduler {scheduler}" if scheduler else
@@ -96,6 +99,20 @@ def sweep(
     except SpecialeplanError as exc:
         fail(exc)
     _sweep_done(spec, table, out, seconds=time.perf_counter() - t0, pareto=pareto)
+
+
+def _every_few_seconds(t0: float, every: float = 2.0) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` that prints a plain line at most every ``every`` seconds
+    (readable in a terminal and in a log file alike)."""
+    last = [time.perf_counter()]
+
+    def say(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= every or (done == total and now - t0 >= every):
+            last[0] = now
+            console.print(f"  resolved {done:,} of {total:,} runs ({now - t0:.0f} s)",
+                          highlight=False)
+    return say
 
 
 def _sweep_progress(total: int) -> tuple[Progress, OnEvent]:

@@ -61,6 +61,7 @@ class RunRecord:
     timings: dict[str, float | None] = field(default_factory=dict)
     check: CheckReport | None = None
     check_error: SpecialeplanError | None = None
+    check_interrupted: bool = False  # Ctrl-C during the check of the published folder
 
     @property
     def status(self) -> str:
@@ -119,7 +120,10 @@ def solve_into_folder(
         record.timings["write_seconds"] = time.perf_counter() - t_write
     record.timings["check_seconds"] = None
     if check and record.folder is not None and outcome.solution is not None:
-        _check(record, record.folder)
+        try:
+            _check(record, record.folder)
+        except KeyboardInterrupt:  # the result is complete and in place: say so
+            record.check_interrupted = True
     return record
 
 
