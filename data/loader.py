@@ -133,7 +133,8 @@ def _check_field_counts(text: str, file: str) -> None:
             hint = (" (a decimal comma? write numbers with a decimal point, e.g. 12.5)"
                     if len(fields) > len(header) else "")
             raise DataValidationError(
-                f"{len(fields)} fields where the header has {len(header)}{hint}", file=file,
+                f"not a valid CSV: {len(fields)} fields where the header has {len(header)}"
+                f"{hint}", file=file,
                 row=rows.line_num)
 
 
