@@ -56,6 +56,32 @@ def test_switches_come_from_the_registry() -> None:
     assert {"allow_unmet", "allow_reach_shortfall"} <= fields
 
 
+def test_switches_follow_a_family_registered_later() -> None:
+    """``model.families`` is validated against the registry as it is now, so a family
+    registered after import (a plug-in, a test's throwaway family) gets its switch and
+    options, and loses them when it is removed."""
+    from pydantic import ValidationError
+
+    registry.family("test_late", default=False, on="restricts", reads={},
+                    explain="a late family",
+                    options={"allow_late": (True, "slack for the late family", "relaxes")}
+                    )(_y_only)
+    try:
+        on = ModelParams(families={"test_late": True})
+        assert on.families.test_late is True and on.families.allow_late is True
+        assert ModelParams().families.test_late is False
+        dumped = on.model_dump()
+        assert dumped["families"]["test_late"] is True
+        assert ModelParams.model_validate(dumped).model_dump() == dumped
+        with pytest.raises(ValidationError, match="test_lat\n"):
+            ModelParams(families={"test_lat": True})
+    finally:
+        registry.unregister_family("test_late")
+    assert "test_late" not in ModelParams().families.model_dump()
+    with pytest.raises(ValidationError, match="test_late"):
+        ModelParams(families={"test_late": True})
+
+
 def test_rows_and_columns_are_labelled_with_registry_names() -> None:
     data_problem = build(tiny_instance(LINE, PROVIDERS, EVEN, COMP),
                          ModelParams(defaults={"reach_minutes": 40, "min_cases": 5}))
