@@ -8,6 +8,7 @@ builder only ever sees this resolved object.
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
 import pandas as pd
@@ -16,6 +17,8 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeInt,
+    SerializeAsAny,
+    ValidatorFunctionWrapHandler,
     create_model,
     field_validator,
 )
@@ -113,19 +116,25 @@ class Weights(BaseModel):
         "municipalities, so their travel counts about twice")
 
 
-def _families_model() -> type[BaseModel]:
-    """The ``model.families`` switches, made from the family registry (one per switchable
-    family plus the families' options), all booleans with the registry's defaults."""
+@functools.cache
+def _families_model(spec: tuple[tuple[str, bool, str], ...]) -> type[BaseModel]:
     fields: dict[str, Any] = {
-        name: (bool, Field(default, description=doc))
-        for name, (default, doc) in switches().items()}
+        name: (bool, Field(default, description=doc)) for name, default, doc in spec}
     model = create_model("Families", __config__=_STRICT, **fields)
     model.__doc__ = ("Switches for the constraint families (``model.families``), one per "
                      "registered family; see :mod:`specialeplan.model.registry`.")
     return model
 
 
-Families = _families_model()
+def families_model() -> type[BaseModel]:
+    """The ``model.families`` switches, made from the family registry as it is now (one per
+    switchable family plus the families' options), all booleans with the registry's
+    defaults. :class:`ModelParams` validates its ``families`` with it, so a family registered
+    after this module was imported (a test's throwaway family) gets its switch too."""
+    return _families_model(tuple((k, d, doc) for k, (d, doc) in switches().items()))
+
+
+Families = families_model()
 
 
 class Designation(BaseModel):
@@ -208,7 +217,8 @@ class ModelParams(BaseModel):
     per_speciale: dict[str, SpecialeParams] = Field(default_factory=dict)
     demand_growth: NonNegativeFloat = Field(1.0, description="multiplier on all demand")
     weights: Weights = Field(default_factory=Weights)
-    families: Families = Field(default_factory=Families)  # type: ignore[valid-type]
+    families: SerializeAsAny[Families] = Field(  # type: ignore[valid-type]
+        default_factory=dict, validate_default=True)
     fixed: list[Designation] = Field(default_factory=list, description="must be designated")
     forbidden: list[Designation] = Field(default_factory=list, description="must not be")
     committed: list[Commitment] = Field(
@@ -254,6 +264,15 @@ class ModelParams(BaseModel):
         "compact", description="'strong': v <= r per reach arc (tight LP, ~half of all rows on "
         "national instances); 'compact': covering rows Σ r + q >= 1 per municipality plus "
         "Σ_k v <= min(A_p, #arcs)·r — same integer solutions, LP 5x faster")
+
+    @field_validator("families", mode="wrap")
+    @classmethod
+    def _registered_switches(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        model = families_model()
+        if model is Families:
+            return handler(value)
+        return model.model_validate(value.model_dump() if isinstance(value, BaseModel)
+                                    else value)
 
     @field_validator("capacity_changes")
     @classmethod

@@ -13,34 +13,56 @@ the minimum volume, change a weight, grow demand). Two facts make such re-solves
   new solution was possible before and costs at least as much, so the old lower bound is a
   lower bound now. With a repaired start within the gap of that bound the re-solve is done
   without proving anything again.
+
+Which change restricts is recorded where each family is registered (``on=`` for its switch,
+``reads=`` for the parameters it reads; :class:`specialeplan.model.registry.Change`), and in
+:data:`OWN` for the few parameters no family reads; :func:`loosening` says which changes
+stand in the way.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from specialeplan.model.families import FAMILIES
 from specialeplan.model.keys import PS
 from specialeplan.model.params import ModelParams
+from specialeplan.model.registry import Change
 from specialeplan.model.sets import ModelData
 from specialeplan.solvers.base import Backend, Deadline, SolverOptions
 from specialeplan.solvers.problem import LinearProblem
 
-# per-speciale limits: +1 when a larger value restricts, -1 when a smaller one does
-_TIGHTER = {"min_cases": 1, "max_travel_minutes": -1, "reach_minutes": -1, "min_count": 1,
-            "max_count": -1, "min_advisory": 1, "max_advisory": -1, "backup_minutes": -1}
+#: The scenario parameters no family reads, and which of their changes only restrict. Every
+#: other parameter is classified where the family that reads it is registered
+#: (``reads=`` and ``on=`` of :func:`specialeplan.model.registry.family`).
+OWN: dict[str, Change] = {
+    "specialer": Change("same"),
+    "demand_growth": Change("same"),  # the global multiplier and the per-speciale one
+    "weights": Change("lower_limit"),  # every objective term is non-negative
+    "capacity_changes": Change("same"),
+    # formulations of the same maths
+    "assignment_formulation": Change("any"),
+    "volume_formulation": Change("any"),
+    "reach_formulation": Change("any"),
+}
 
 
-def _no_looser(old: float | None, new: float | None, sign: int) -> bool:
-    """Whether ``new`` is at least as strict as ``old``: a lower limit (``sign`` +1) not
-    lower, an upper limit (-1) not higher; None/NaN means no limit."""
-    unset = -math.inf if sign > 0 else math.inf
-    o = unset if old is None or (isinstance(old, float) and math.isnan(old)) else old
-    n = unset if new is None or (isinstance(new, float) and math.isnan(new)) else new
-    return n >= o if sign > 0 else n <= o
+def classification() -> dict[str, list[tuple[str, Change]]]:
+    """Every classified scenario value → who classifies it (a family's name, or
+    ``resolve`` for :data:`OWN`) and how. Keys are ``ModelParams`` fields, per-speciale
+    fields (``SpecialeParams``, compared speciale by speciale) and ``families.<switch>``."""
+    out: dict[str, list[tuple[str, Change]]] = {k: [("resolve", c)] for k, c in OWN.items()}
+    for fam in FAMILIES.values():
+        if fam.switch and fam.on is not None:
+            out.setdefault(f"families.{fam.name}", []).append((fam.name, fam.on))
+        for opt, o in fam.options.items():
+            out.setdefault(f"families.{opt}", []).append((fam.name, o.on))
+        for key, change in fam.reads.items():
+            out.setdefault(key, []).append((fam.name, change))
+    return out
 
 
 def _tables(old: ModelParams, new: ModelParams, specialer: list[str]
@@ -51,43 +73,53 @@ def _tables(old: ModelParams, new: ModelParams, specialer: list[str]
             new.speciale_table(specialer, known).set_index("speciale"))
 
 
-#: fields compared as restrictions below; the formulations are the same maths either way
-_HANDLED = {"specialer", "defaults", "per_speciale", "demand_growth", "weights", "families",
-            "fixed", "forbidden", "keep_today", "max_specialer_per_provider", "max_changes",
-            "assignment_formulation", "volume_formulation", "reach_formulation", "limits"}
+def loosening(old: ModelParams, new: ModelParams, specialer: list[str]) -> list[str]:
+    """The changes from ``old`` to ``new`` not known to only restrict, each as
+    ``"<value> (<who>: <change>)"``; empty when every change restricts (so an old lower bound
+    is valid for ``new``). A family's ``reads`` count while it is active in either scenario;
+    a value nobody classifies must stay the same (conservative)."""
+    a, b = old.model_dump(), new.model_dump()
+    sa, sb = _tables(old, new, specialer)
+    rules = classification()
+    active = {name for name, fam in FAMILIES.items()
+              if not fam.switch or a["families"].get(name) or b["families"].get(name)}
+
+    def values(key: str) -> list[tuple[Any, Any]]:
+        if key.startswith("families."):
+            k = key.removeprefix("families.")
+            return [(a["families"].get(k), b["families"].get(k))]
+        out = []
+        if key in a and key not in ("defaults", "per_speciale", "families"):
+            out.append((a[key], b[key]))
+        if key in sa.columns:
+            out += list(zip(sa[key].tolist(), sb[key].tolist(), strict=True))
+        return out
+
+    keys = [k for k in a if k not in ("defaults", "per_speciale", "families")]
+    keys += [c for c in sa.columns if c not in keys]
+    keys += [f"families.{k}" for k in a["families"]]
+    found = []
+    for key in keys:
+        pairs = values(key)
+        if all(Change("same").restricts(o, n) for o, n in pairs):
+            continue
+        who = [(w, c) for w, c in rules.get(key, [("nobody", Change("same"))])
+               if w == "resolve" or w == "nobody" or w in active]
+        for w, change in who:
+            if change.with_ and not (a.get(change.with_) or b.get(change.with_)):
+                continue
+            if not all(change.restricts(o, n) for o, n in pairs):
+                found.append(f"{key} ({w}: {change})")
+    return found
 
 
 def bound_carries_over(old: ModelParams, new: ModelParams, specialer: list[str]) -> bool:
     """True when every solution of ``new`` is feasible for ``old`` at no lower cost (so an old
-    lower bound is valid for ``new``). Conservative: a change it does not recognise as a
-    restriction (demand growth, region bounds, any new parameter) answers False."""
-    a, b = old.model_dump(), new.model_dump()
-    if any(a[k] != b[k] for k in a if k not in _HANDLED):
-        return False
-    if old.specialer != new.specialer or a["demand_growth"] != b["demand_growth"]:
-        return False
-    sa, sb = _tables(old, new, specialer)
-    if not np.allclose(sa["demand_growth"], sb["demand_growth"]):
-        return False
-    for col, sign in _TIGHTER.items():
-        if not all(_no_looser(o, n, sign) for o, n in zip(sa[col], sb[col], strict=True)):
-            return False
-    if any(b["weights"][k] < a["weights"][k] for k in a["weights"]):
-        return False
-    for k, on in a["families"].items():  # a rule switched off, or soft slack allowed: looser
-        now = b["families"][k]
-        if (k.startswith("allow_") and now and not on) or (
-                not k.startswith("allow_") and on and not now):
-            return False
-    pairs = lambda items: {(d["provider_id"], d["speciale"]) for d in items}  # noqa: E731
-    if not (pairs(a["fixed"]) <= pairs(b["fixed"])
-            and pairs(a["forbidden"]) <= pairs(b["forbidden"])
-            and set(a["keep_today"]) <= set(b["keep_today"])):
-        return False
-    if any(k not in b["limits"] or b["limits"][k] > v for k, v in a["limits"].items()):
-        return False  # a limit dropped or raised: looser
-    return all(_no_looser(a[k], b[k], -1) for k in ("max_specialer_per_provider",
-                                                    "max_changes"))
+    lower bound is valid for ``new``): every change between them only restricts, as the
+    registry classifies it (:func:`loosening`). Conservative: a change it does not recognise
+    as a restriction (demand growth, region bounds, any unclassified parameter) answers
+    False."""
+    return not loosening(old, new, specialer)
 
 
 def affected_specialer(old: ModelParams, new: ModelParams, specialer: list[str]) -> set[str]:

@@ -24,8 +24,24 @@ EVEN = {(0, "A"): 10, (1, "A"): 10, (2, "A"): 10}
 COMP = [{"id": p["id"], "speciale": "A", "designation_cost": 400} for p in PROVIDERS]
 
 
-def test_every_family_has_a_checker_rule_and_a_docstring() -> None:
-    assert set(RULES) == set(FAMILIES), "checker rules and registry families differ"
+def test_every_family_has_a_checker_rule_or_says_why_not() -> None:
+    """A family has a checker rule of its name, or is registered with ``unchecked=`` (why no
+    rule is needed), never both; the checker has no rule for an unknown family."""
+    assert set(RULES) <= set(FAMILIES), f"rules for no family: {set(RULES) - set(FAMILIES)}"
+    for fam in FAMILIES.values():
+        module = fam.build.__module__.rsplit(".", 1)[-1]
+        assert (fam.name in RULES) != bool(fam.unchecked), (
+            f"{fam.name}: add @rule({fam.name!r}) to specialeplan/checker/rules/{module}.py, "
+            "or say why none is needed with unchecked='...' where the family is registered")
+
+
+def test_checker_recomputes_exactly_the_registered_terms() -> None:
+    from specialeplan.checker.rules import TERM_RULES
+
+    assert set(TERM_RULES) == set(TERMS), "add a @term_rule for each objective term"
+
+
+def test_every_family_and_term_has_a_docstring() -> None:
     for fam in FAMILIES.values():
         assert fam.doc, fam.name
         assert fam.explain, fam.name
@@ -38,6 +54,32 @@ def test_switches_come_from_the_registry() -> None:
     assert fields == set(switches())
     assert {f.name for f in FAMILIES.values() if f.switch} <= fields
     assert {"allow_unmet", "allow_reach_shortfall"} <= fields
+
+
+def test_switches_follow_a_family_registered_later() -> None:
+    """``model.families`` is validated against the registry as it is now, so a family
+    registered after import (a plug-in, a test's throwaway family) gets its switch and
+    options, and loses them when it is removed."""
+    from pydantic import ValidationError
+
+    registry.family("test_late", default=False, on="restricts", reads={},
+                    explain="a late family",
+                    options={"allow_late": (True, "slack for the late family", "relaxes")}
+                    )(_y_only)
+    try:
+        on = ModelParams(families={"test_late": True})
+        assert on.families.test_late is True and on.families.allow_late is True
+        assert ModelParams().families.test_late is False
+        dumped = on.model_dump()
+        assert dumped["families"]["test_late"] is True
+        assert ModelParams.model_validate(dumped).model_dump() == dumped
+        with pytest.raises(ValidationError, match="test_lat\n"):
+            ModelParams(families={"test_lat": True})
+    finally:
+        registry.unregister_family("test_late")
+    assert "test_late" not in ModelParams().families.model_dump()
+    with pytest.raises(ValidationError, match="test_late"):
+        ModelParams(families={"test_late": True})
 
 
 def test_rows_and_columns_are_labelled_with_registry_names() -> None:
@@ -84,12 +126,12 @@ def _max_open(data: ModelData, b: ProblemBuilder) -> None:
 @pytest.fixture
 def extra_family():  # noqa: ANN201
     """Register one more family for a test, as a modeller would, and remove it after."""
-    registry.family("test_max_open", switch=False, elastic=True,
+    registry.family("test_max_open", switch=False, elastic=True, reads={},
                     explain="too few specialfunktioner allowed in total")(_max_open)
     try:
         yield FAMILIES["test_max_open"]
     finally:
-        FAMILIES.pop("test_max_open")
+        registry.unregister_family("test_max_open")
 
 
 @pytest.mark.parametrize("backend", ["highs", "highs-direct"])
@@ -169,3 +211,56 @@ def test_row_blocks_are_named_quantity_and_bound() -> None:
         if block.family == "limits":
             key = "<criterion>" + key[key.index("_total_max"):]
         assert table.get(key) == block.family, (block.name, block.family)
+
+
+# ----------------------------------------------------- what the registry must record
+def _y_only(data: ModelData, b: ProblemBuilder) -> None:
+    """A family for the registration errors below (never built)."""
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"reads": {}}, ValueError, "say what switching it on does"),
+    ({"on": "restricts"}, TypeError, "reads"),
+    ({"on": "upper_limit", "reads": {}}, ValueError, "must be one of restricts, relaxes"),
+    ({"on": "restricts", "reads": {"min_cases": "bigger"}}, ValueError, "unknown change"),
+    ({"on": "restricts", "reads": {"families.test_new": "restricts"}}, ValueError,
+     "its own switch is on="),
+    ({"switch": False, "on": "restricts", "reads": {}}, ValueError, "always on"),
+    ({"on": "restricts", "reads": {}, "options": {"allow_x": (True, "slack")}}, ValueError,
+     r"\(default, description, on\)"),
+])
+def test_registering_without_what_resolve_needs_is_an_error(kwargs, error, match) -> None:  # noqa: ANN001
+    with pytest.raises(error, match=match):
+        registry.family("test_new", explain="never registered", **kwargs)(_y_only)
+    assert "test_new" not in FAMILIES
+
+
+def test_every_scenario_parameter_is_classified_for_the_resolve() -> None:
+    """Each field of ``model`` (and of its per-speciale rules) and each switch says which of
+    its changes only restrict, in a family's registration or in resolve's own table (OWN).
+    A new parameter without one fails here (the re-solve would treat it as 'must be the
+    same', which is safe but slow)."""
+    from specialeplan.model.params import SpecialeParams
+    from specialeplan.model.resolve import OWN, classification
+
+    top = set(ModelParams.model_fields) - {"defaults", "per_speciale", "families"}
+    per_speciale = set(SpecialeParams.model_fields)
+    switch_keys = {f"families.{k}" for k in switches()}
+    rules = classification()
+    missing = (top | per_speciale | switch_keys) - set(rules)
+    assert not missing, f"not classified for the re-solve: {sorted(missing)}"
+    known = top | per_speciale | switch_keys
+    for fam in FAMILIES.values():
+        assert set(fam.reads) <= known, (fam.name, set(fam.reads) - known)
+        for change in [*fam.reads.values(), *(o.on for o in fam.options.values())]:
+            assert change.with_ is None or change.with_ in top, (fam.name, change)
+        if fam.switch:
+            assert (fam.name, fam.on) in rules[f"families.{fam.name}"]
+    read = {k for fam in FAMILIES.values() for k in fam.reads}
+    assert not set(OWN) & read, "a parameter a family reads is classified by that family"
+
+
+def test_every_objective_term_has_a_weight() -> None:
+    from specialeplan.model.params import Weights
+
+    assert list(Weights.model_fields) == list(TERMS)

@@ -10,7 +10,7 @@ import pytest
 from specialeplan.api import build, load_dataset, resolve, solve
 from specialeplan.model.examples import tiny_instance
 from specialeplan.model.params import Designation, ModelParams
-from specialeplan.model.resolve import affected_specialer, bound_carries_over
+from specialeplan.model.resolve import affected_specialer, bound_carries_over, loosening
 from specialeplan.scenarios.schema import load_scenario
 from specialeplan.solvers.base import SolverOptions
 
@@ -99,3 +99,88 @@ def test_resolve_national_change_matches_a_cold_solve() -> None:
                          again.solution.designations["speciale"], strict=True))
     assert (des.provider_id, des.speciale) not in designated
     assert np.isfinite(res.objective)
+
+
+# ------------------------------------------------------------ what counts as a restriction
+# The classification lives in the family registry (``on=`` and ``reads=`` of each family).
+# Each case is solved on both sides: a change classified as a restriction must never lower the
+# optimum, and the listed loosenings are real (the optimum falls) — each was once reported
+# as a restriction, so a re-solve reused a bound above the new optimum.
+FAR = [[5, 30, 200], [30, 5, 200], [200, 200, 5]]  # m2 is far from everything
+NEAR_FAMILY = tiny_instance(FAR, [{"id": "P0", "at": 0, "kind": "both"}, {"id": "L2", "at": 2}],
+                            {(0, "A"): 10, (1, "A"): 10, (2, "A"): 10},
+                            [{"id": "P0", "speciale": "A", "designation_cost": 100}])
+KEPT = tiny_instance(LINE, [{"id": "P0", "at": 0}, {"id": "P1", "at": 1, "owner": "regional"},
+                            {"id": "P2", "at": 2}],
+                     {(0, "A"): 10, (1, "A"): 10, (2, "A"): 10},
+                     [{"id": "P0", "speciale": "A", "designation_cost": 100},
+                      {"id": "P1", "speciale": "A", "designation_cost": 5000,
+                       "designated_today": True, "max_cases": 8},
+                      {"id": "P2", "speciale": "A", "designation_cost": 100}])
+CUT = {"reach_minutes": 300, "max_travel_minutes": 60}
+KEEP = {"keep_today": ["regional"]}
+P1 = [{"provider_id": "P1", "speciale": "A"}]
+
+LOOSENINGS = {  # name: (instance, old, new, what loosens)
+    "outreach switched on": (NEAR_FAMILY, {"families": {"outreach": False}}, {},
+                             "families.outreach"),
+    "near_family switched on": (NEAR_FAMILY, {"families": {"near_family": False},
+                                              "defaults": CUT}, {"defaults": CUT},
+                                "families.near_family"),
+    "reach radius set (coaching)": (NEAR_FAMILY, {"defaults": {"max_travel_minutes": 60}},
+                                    {"defaults": CUT}, "reach_minutes"),
+    "larger outreach radius": (NEAR_FAMILY, {"defaults": {"outreach_minutes": 20}},
+                               {"defaults": {"outreach_minutes": 90}}, "outreach_minutes"),
+    "larger near-family share": (NEAR_FAMILY, {"defaults": {**CUT, "near_family_share": 0.1}},
+                                 {"defaults": {**CUT, "near_family_share": 0.5}},
+                                 "near_family_share"),
+    "forbidding a kept designation": (KEPT, KEEP, {**KEEP, "forbidden": P1}, "forbidden"),
+    "min_cases above a kept one's places": (KEPT, {**KEEP, "defaults": {"min_cases": 5}},
+                                            {**KEEP, "defaults": {"min_cases": 9}},
+                                            "min_cases"),
+    "min_volume on with keep_today": (KEPT, {**KEEP, "defaults": {"min_cases": 9},
+                                             "families": {"min_volume": False}},
+                                      {**KEEP, "defaults": {"min_cases": 9}},
+                                      "families.min_volume"),
+}
+RESTRICTIONS = {  # name: (instance, old, new)
+    "near_family switched off": (NEAR_FAMILY, {"defaults": CUT},
+                                 {"families": {"near_family": False}, "defaults": CUT}),
+    "smaller outreach radius": (NEAR_FAMILY, {"defaults": {"outreach_minutes": 90}},
+                                {"defaults": {"outreach_minutes": 20}}),
+    "smaller near-family share": (NEAR_FAMILY, {"defaults": {**CUT, "near_family_share": 0.5}},
+                                  {"defaults": {**CUT, "near_family_share": 0.1}}),
+    "smaller reach radius": (NEAR_FAMILY, {"defaults": CUT},
+                             {"defaults": {**CUT, "reach_minutes": 100}}),
+    "reach radius set, near_family off": (
+        NEAR_FAMILY, {"defaults": {"max_travel_minutes": 60}, "families": {"near_family": False}},
+        {"defaults": CUT, "families": {"near_family": False}}),
+    "forbidding without keep_today": (KEPT, {}, {"forbidden": P1}),
+    "keeping today's regional designations": (KEPT, {}, KEEP),
+    "higher min_cases without keep_today": (KEPT, {"defaults": {"min_cases": 5}},
+                                            {"defaults": {"min_cases": 9}}),
+    "keep_advisory_today": (KEPT, {}, {"keep_advisory_today": True}),
+}
+
+
+def _optimum(instance, params: ModelParams) -> float:  # noqa: ANN001
+    return solve(build(instance, params),
+                 SolverOptions(name="highs-direct", mip_rel_gap=0.0)).result.objective
+
+
+@pytest.mark.parametrize("case", LOOSENINGS)
+def test_loosenings_do_not_carry_the_bound(case: str) -> None:
+    instance, old, new, what = LOOSENINGS[case]
+    a, b = ModelParams(**old), ModelParams(**new)
+    assert not bound_carries_over(a, b, ["A"])
+    assert any(reason.startswith(what) for reason in loosening(a, b, ["A"])), \
+        loosening(a, b, ["A"])
+    assert _optimum(instance, b) < _optimum(instance, a) - 1.0  # a real loosening
+
+
+@pytest.mark.parametrize("case", RESTRICTIONS)
+def test_restrictions_carry_the_bound(case: str) -> None:
+    instance, old, new = RESTRICTIONS[case]
+    a, b = ModelParams(**old), ModelParams(**new)
+    assert bound_carries_over(a, b, ["A"]), loosening(a, b, ["A"])
+    assert _optimum(instance, b) >= _optimum(instance, a) - 1e-6

@@ -15,15 +15,17 @@ if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
 
 
-@family("advisory_link", switch=False, explain="a rådgivningsfunktion must be a specialfunktion")
+@family("advisory_link", switch=False, reads={},
+        explain="a rådgivningsfunktion must be a specialfunktion")
 def advisory_link(data: ModelData, b: ProblemBuilder) -> None:
     """A rådgivningsfunktion is a specialfunktion: r[p,s] − y[p,s] ≤ 0."""
     b.add_rows("pair_advisory_max", b.var("r") <= b.var("y"), Labels(data.pairs, columns=PS))
 
 
-@family("reach", elastic=True,
+@family("reach", elastic=True, on="restricts", reads={"reach_minutes": "upper_limit"},
         explain="a municipality has no reachable rådgivningsfunktion (shortfall switched off)",
-        options={"allow_reach_shortfall": (True, "penalised reach slack (else reach is hard)")})
+        options={"allow_reach_shortfall": (True, "penalised reach slack (else reach is hard)",
+                                           "relaxes")})
 def reach(data: ModelData, b: ProblemBuilder) -> None:
     """Rådgivning reach for specialer with a reach limit R_s (v only on arcs t[k,p] ≤ R_s):
 
@@ -62,7 +64,7 @@ def reach(data: ModelData, b: ProblemBuilder) -> None:
         b.add_rows("arc_share_max", v <= r[r_pair], Labels(rch, columns=KPS), elastic=False)
 
 
-@family("advisory_capacity", switch=False, elastic=True,
+@family("advisory_capacity", switch=False, elastic=True, reads={},
         explain="advisory capacity is too small")
 def advisory_capacity(data: ModelData, b: ProblemBuilder) -> None:
     """A rådgivningsfunktion advises at most A_p borgerforløb a year (providers with a finite

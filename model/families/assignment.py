@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
 
 
-@family("variables", switch=False, explain="the decision variables")
+@family("variables", switch=False, reads={"forbidden": "more"},
+        explain="the decision variables")
 def variables(data: ModelData, b: ProblemBuilder) -> None:
     """Decisions per competence pair and per travel arc:
 
@@ -33,9 +34,10 @@ def variables(data: ModelData, b: ProblemBuilder) -> None:
         b.variables("x", Labels(data.arcs, columns=KPSM), doc="borgerforløb x[k,p,s,mode]")
 
 
-@family("demand_balance", switch=False, elastic=True,
+@family("demand_balance", switch=False, elastic=True, reads={},
         explain="demand cannot be fully served (unmet demand is switched off)",
-        options={"allow_unmet": (True, "penalised unmet demand u (else demand is hard)")})
+        options={"allow_unmet": (True, "penalised unmet demand u (else demand is hard)",
+                                 "relaxes")})
 def demand_balance(data: ModelData, b: ProblemBuilder) -> None:
     """Every borgerforløb is served or counted unmet: Σ_p x[k,p,s] + u[k,s] = d[k,s].
 
@@ -55,7 +57,7 @@ def demand_balance(data: ModelData, b: ProblemBuilder) -> None:
                Labels(dem, columns=KS))
 
 
-@family("linking", switch=False,
+@family("linking", switch=False, reads={},
         explain="borgerforløb only at designated providers")
 def linking(data: ModelData, b: ProblemBuilder) -> None:
     """Strong linking: flow only to designated providers, x[k,p,s] − d[k,s]·y[p,s] ≤ 0.
@@ -71,7 +73,7 @@ def linking(data: ModelData, b: ProblemBuilder) -> None:
     b.add_rows("arc_volume_max", x <= d * y_arc, Labels(arcs, columns=KPSM))
 
 
-@family("travel_cutoff",
+@family("travel_cutoff", on="restricts", reads={"max_travel_minutes": "upper_limit"},
         explain="the family-travel cutoff leaves some demand without a competent provider")
 def travel_cutoff(data: ModelData, b: ProblemBuilder) -> None:
     """Family-travel cutoff: a physical arc x[k,p,s,physical] exists only where t[k,p] ≤ T_s.

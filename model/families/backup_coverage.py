@@ -47,7 +47,8 @@ def backup_candidates(data: ModelData) -> tuple[pd.DataFrame, pd.DataFrame, list
     return first, second.sort_values(["dem", "pair"]).reset_index(drop=True), longer
 
 
-@family("backup_coverage", default=False, elastic=True,
+@family("backup_coverage", default=False, elastic=True, on="restricts",
+        reads={"backup_minutes": "upper_limit", "families.outreach": "changes"},
         explain="a municipality with demand cannot have two specialfunktioner within reach "
                 "(backup coverage)")
 def backup_coverage(data: ModelData, b: ProblemBuilder) -> None:

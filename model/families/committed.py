@@ -43,7 +43,7 @@ def committed_pairs(data: ModelData) -> pd.DataFrame:
     return m.sort_values("pair").reset_index(drop=True)  # row order = pair order
 
 
-@family("committed", elastic=True,
+@family("committed", elastic=True, on="restricts", reads={"committed": "same"},
         explain="a commitment of an earlier rollout wave (its rådgivning duty or the "
                 "borgerforløb placed there) cannot be kept")
 def committed(data: ModelData, b: ProblemBuilder) -> None:

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
 
 
-@family("moved", explain="citizens already placed would have to move")
+@family("moved", on="restricts", reads={},
+        explain="citizens already placed would have to move")
 def moved(data: ModelData, b: ProblemBuilder) -> None:
     """Citizens already placed (c[p,s] = ``competence.current_cases``) who cannot stay with
     their provider are moved, and moving them is costed:
@@ -38,7 +39,8 @@ def moved(data: ModelData, b: ProblemBuilder) -> None:
     b.add_rows("moved_min", m + pair_volume_expr(data, b).take(today) >= c[today], labels)
 
 
-@family("keep_advisory_today", elastic=True,
+@family("keep_advisory_today", elastic=True, on="restricts",
+        reads={"keep_advisory_today": "restricts"},
         explain="today's rådgivningsfunktioner cannot all be kept (keep_advisory_today)")
 def keep_advisory_today(data: ModelData, b: ProblemBuilder) -> None:
     """The rådgivning duty is tendered for eight years at a time, so with

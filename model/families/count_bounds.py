@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
 
 
-@family("count_bounds", elastic=True,
+@family("count_bounds", elastic=True, on="restricts",
+        reads={"min_count": "lower_limit", "max_count": "upper_limit",
+               "min_advisory": "lower_limit", "max_advisory": "upper_limit"},
         explain="the national count bounds on specialfunktioner or rådgivningsfunktioner "
                 "cannot be met")
 def count_bounds(data: ModelData, b: ProblemBuilder) -> None:
@@ -37,7 +39,8 @@ def count_bounds(data: ModelData, b: ProblemBuilder) -> None:
                    where=~(np.isnan(lo) & np.isnan(hi)))
 
 
-@family("region_bounds", elastic=True, explain="the regional count bounds cannot be met")
+@family("region_bounds", elastic=True, on="restricts", reads={"region_bounds": "same"},
+        explain="the regional count bounds cannot be met")
 def region_bounds(data: ModelData, b: ProblemBuilder) -> None:
     """Regional count bounds for listed (speciale s, region g):
     min_{s,g} ≤ Σ_{p in g} y[p,s] ≤ max_{s,g}."""
@@ -56,7 +59,9 @@ def region_bounds(data: ModelData, b: ProblemBuilder) -> None:
                                     "region": [bd.region for bd in bounds]})))
 
 
-@family("max_specialer", elastic=True, explain="the limit on specialer per provider is too tight")
+@family("max_specialer", elastic=True, on="restricts",
+        reads={"max_specialer_per_provider": "upper_limit"},
+        explain="the limit on specialer per provider is too tight")
 def max_specialer(data: ModelData, b: ProblemBuilder) -> None:
     """A provider holds at most M specialer: Σ_s y[p,s] ≤ M
     (``model.max_specialer_per_provider``)."""
@@ -69,7 +74,13 @@ def max_specialer(data: ModelData, b: ProblemBuilder) -> None:
                Labels(pd.DataFrame({"provider_id": providers})))
 
 
-@family("fixed", elastic=True, explain="a fixed (or kept) designation cannot be kept")
+@family("fixed", elastic=True, on="restricts",
+        # keep_today keeps a designation only where it can meet the rules: forbidding it,
+        # a higher minimum volume or the minimum volume switched on may drop the keeping
+        reads={"fixed": "more", "keep_today": "more", "forbidden": "same with keep_today",
+               "min_cases": "same with keep_today",
+               "families.min_volume": "same with keep_today"},
+        explain="a fixed (or kept) designation cannot be kept")
 def fixed(data: ModelData, b: ProblemBuilder) -> None:
     """Fixed designations (scenario ``fixed`` and today's designations of ``keep_today``
     owners): y[p,s] ≥ 1. Forbidden ones have y = 0 as a bound (``variables``)."""
@@ -77,7 +88,7 @@ def fixed(data: ModelData, b: ProblemBuilder) -> None:
                where=data.pairs["fixed"].to_numpy())
 
 
-@family("change_limit", elastic=True,
+@family("change_limit", elastic=True, on="restricts", reads={"max_changes": "upper_limit"},
         explain="the limit on changes from today's designations is too tight")
 def change_limit(data: ModelData, b: ProblemBuilder) -> None:
     """At most K designations differ from today's y0:

@@ -22,7 +22,7 @@ def tail_weight(n: np.ndarray, alpha: float) -> np.ndarray:
     return 1.0 / np.maximum(alpha * np.asarray(n, dtype=float), 1.0)
 
 
-@family("equity", default=False, elastic=True,
+@family("equity", default=False, elastic=True, on="restricts", reads={"equity": "same"},
         explain="the cap on the worst-off municipalities' mean travel (equity.limit_minutes) "
                 "cannot be met")
 def equity(data: ModelData, b: ProblemBuilder) -> None:

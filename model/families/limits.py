@@ -48,7 +48,7 @@ def raw_term(data: ModelData, b: ProblemBuilder, name: str) -> Expr:
     return Expr(1, tuple(cap.coefs), cap.constant)
 
 
-@family("limits", elastic=True,
+@family("limits", elastic=True, on="restricts", reads={"limits": "upper_limit"},
         explain="a limit on a criterion (model.limits, e.g. a frontier's bound) cannot be met")
 def limits(data: ModelData, b: ProblemBuilder) -> None:
     """Upper limits L_c from ``model.limits`` (none by default), one row each:

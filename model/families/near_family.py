@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
 
 
-@family("near_family", elastic=False,
+@family("near_family", elastic=False, on="relaxes",
+        reads={"near_family_share": "upper_limit", "near_family_advisory_load": "same",
+               "reach_minutes": "radius", "families.reach": "relaxes",
+               "families.capacity": "restricts"},
         explain="help near the family is not possible")
 def near_family(data: ModelData, b: ProblemBuilder) -> None:
     """A third way to meet demand, next to a specialfunktion and unmet: a citizen who does

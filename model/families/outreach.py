@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
 
 
-@family("outreach",
+@family("outreach", on="changes", reads={"outreach_minutes": "upper_limit"},
         explain="the outreach radius leaves some demand without a competent provider")
 def outreach(data: ModelData, b: ProblemBuilder) -> None:
     """Matrikelløse specialfunktioner deliver in the citizen's home municipality.

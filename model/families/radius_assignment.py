@@ -58,6 +58,7 @@ def radius_levels(data: ModelData) -> dict[str, np.ndarray]:
 
 
 @family("radius_assignment", switch=False, elastic=True,
+        reads={"min_count": "lower_limit", "families.count_bounds": "restricts"},
         explain="a client has no provider within the travel cutoff that can serve it")
 def radius_assignment(data: ModelData, b: ProblemBuilder) -> None:
     """Every client (k,s) is served by its nearest open provider (``assignment`` radius).

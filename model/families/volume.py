@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
 
 
-@family("pair_volume", switch=False,
+@family("pair_volume", switch=False, reads={},
         explain="the borgerforløb of a provider–speciale pair")
 def pair_volume(data: ModelData, b: ProblemBuilder) -> None:
     """The volume of each competence pair as one column (``volume_formulation: aggregate``):
@@ -44,7 +44,7 @@ def pair_volume_expr(data: ModelData, b: ProblemBuilder) -> Expr:
     return b.var("x").sum(by=data.arcs["pair"].to_numpy(), size=len(data.pairs))
 
 
-@family("min_volume", elastic=True,
+@family("min_volume", elastic=True, on="restricts", reads={"min_cases": "lower_limit"},
         explain="a designated specialfunktion cannot reach the minimum borgerforløb")
 def min_volume(data: ModelData, b: ProblemBuilder) -> None:
     """Øvelse gør mester: a specialfunktion serves at least m_s borgerforløb,
@@ -57,7 +57,8 @@ def min_volume(data: ModelData, b: ProblemBuilder) -> None:
                where=(ms > 0) & pairs["usable"].to_numpy())
 
 
-@family("capacity", elastic=True, explain="provider capacity is too small")
+@family("capacity", elastic=True, on="restricts", reads={},
+        explain="provider capacity is too small")
 def capacity(data: ModelData, b: ProblemBuilder) -> None:
     """Provider capacity shared by all its specialer: Σ_{k,s} x[k,p,s] ≤ C_p (Σ_s X[p,s] in
     the aggregate volume formulation).
@@ -74,7 +75,8 @@ def capacity(data: ModelData, b: ProblemBuilder) -> None:
                where=np.bincount(provider[has_arcs], minlength=len(prov)) > 0)
 
 
-@family("speciale_capacity", elastic=True, explain="per-speciale capacity is too small")
+@family("speciale_capacity", elastic=True, on="restricts", reads={},
+        explain="per-speciale capacity is too small")
 def speciale_capacity(data: ModelData, b: ProblemBuilder) -> None:
     """Per-speciale capacity of a designated provider: Σ_k x[k,p,s] − V[p,s]·y[p,s] ≤ 0 with
     V[p,s] = min(C[p,s], C_p, Σ_{k in the pair's arcs} d[k,s]) (``pair_volume_cap``; C_p only

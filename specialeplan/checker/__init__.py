@@ -4,12 +4,13 @@ The contract is ``docs/results-format.md`` (in code: :mod:`specialeplan.results.
 checker reads the result tables and the solved inputs under ``instance/`` with pandas, yaml
 and json, and re-checks every constraint family plus the objective and the KPIs. It shares
 no maths with the model builder: from :mod:`specialeplan.model` it takes only the names of
-the registered families (:mod:`specialeplan.model.registry`, to run one rule per family in
-the same order and skip what the scenario switched off) and :class:`ModelParams` to read
+the registered families and terms (:mod:`specialeplan.model.registry`, to run one rule per
+family in the same order, skip what the scenario switched off or the registry marks
+``unchecked=``, and recompute every objective term) and :class:`ModelParams` to read
 the ``model`` section of ``scenario.resolved.yaml``. So a bug in the formulation or in the
 solution export shows up as a violation here. The rules are in
 :mod:`specialeplan.checker.rules`, one module per module of ``model/families`` (the rule of
-a family in ``model/families/reach.py`` is in ``checker/rules/reach.py``) plus ``folder``
+a family in ``model/families/advisory.py`` is in ``checker/rules/advisory.py``) plus ``folder``
 for the checks of the folder as a whole.
 """
 
@@ -83,7 +84,8 @@ def check_results(folder: Path, tol: float = 1e-6,
         if fam.switch and not getattr(params.families, name):
             skipped.append(name)
             continue
-        RULES[name](ctx, c)
+        if fam.unchecked is None:  # else the registry says why no rule is needed
+            RULES[name](ctx, c)
     terms = recompute_terms(ctx)
     obj = kpis["objective"]
     reported = float("nan") if obj is None else float(obj)

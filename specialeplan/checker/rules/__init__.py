@@ -3,8 +3,10 @@
 Each rule re-derives its family from the files alone (pandas on the result tables and the
 solved inputs); none of them uses the model's formulation, which is the point of an
 independent check. :func:`specialeplan.checker.check_results` runs the rule of every family
-of the registry, in the registry's order, skipping the families the scenario switched off;
-``tests/test_registry.py`` asserts that every registered family has a rule.
+of the registry, in the registry's order, skipping the families the scenario switched off
+and those registered with ``unchecked=`` (a reason why no rule is needed);
+``tests/test_registry.py`` asserts that every other registered family has a rule, and that
+every objective term of the registry has a :func:`term_rule` that recomputes it.
 
 Where a rule lives: **the rule of a family defined in ``model/families/<module>.py`` is in
 ``checker/rules/<module>.py``** (``tests/test_checker_layout.py`` holds the two layouts
@@ -14,6 +16,7 @@ together):
 module              rules
 =================== ==========================================================
 ``context``         :class:`Context`, the :data:`RULES` registry and :func:`rule`,
+                    the :data:`TERM_RULES` registry and :func:`term_rule`,
                     shared helpers (:func:`reported`, :func:`can_serve`)
 ``assignment``      variables, demand_balance, linking, travel_cutoff
 ``volume``          pair_volume, min_volume, capacity, speciale_capacity
@@ -26,8 +29,9 @@ module              rules
 ``backup_coverage`` backup_coverage
 ``committed``       committed
 ``equity``          equity
-``objective``       the objective terms recomputed (:func:`recompute_terms`) and
-                    held against ``kpis.json`` (:func:`check_objective`)
+``objective``       the objective terms, one :func:`term_rule` each, recomputed
+                    (:func:`recompute_terms`) and held against ``kpis.json``
+                    (:func:`check_objective`)
 ``limits``          limits
 ``folder``          the folder as a whole: ``duplicates``, ``kpis``, ``regions``
                     and ``claims`` (``kpis.json`` held to what it says about the
@@ -45,11 +49,14 @@ from specialeplan.checker.rules.context import (
     PS,
     RS,
     RULES,
+    TERM_RULES,
     Context,
     Rule,
+    TermRule,
     can_serve,
     reported,
     rule,
+    term_rule,
 )
 
 #: the rule modules, in the order of ``model/families`` (plus the whole-folder checks);
@@ -70,6 +77,7 @@ from specialeplan.checker.rules.folder import (  # noqa: E402  (after the rules 
 )
 from specialeplan.checker.rules.objective import check_objective, recompute_terms  # noqa: E402
 
-__all__ = ["EPS_TRAVEL", "KS", "MODULES", "PS", "RS", "RULES", "Context", "Rule", "can_serve",
-           "check_claims", "check_duplicates", "check_kpis", "check_objective",
-           "check_regions", "recompute_terms", "regions_from_files", "reported", "rule"]
+__all__ = ["EPS_TRAVEL", "KS", "MODULES", "PS", "RS", "RULES", "TERM_RULES", "Context", "Rule",
+           "TermRule", "can_serve", "check_claims", "check_duplicates", "check_kpis",
+           "check_objective", "check_regions", "recompute_terms", "regions_from_files",
+           "reported", "rule", "term_rule"]

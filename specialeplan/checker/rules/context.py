@@ -1,6 +1,7 @@
 """What every rule reads and how rules are registered: the :class:`Context` (a results
 folder's inputs, tables and KPIs), the :data:`RULES` registry with its :func:`rule`
-decorator, and helpers more than one rule module uses."""
+decorator, the :data:`TERM_RULES` registry with its :func:`term_rule` decorator (one per
+objective term), and helpers more than one rule module uses."""
 
 from __future__ import annotations
 
@@ -48,6 +49,18 @@ class Context:
         speciale)."""
         return self.asg.groupby(PS, as_index=False).agg(assigned=("cases", "sum"),
                                                         n=("cases", "size"))
+
+    @cached_property
+    def case_minutes(self) -> pd.Series:
+        """Per assignment row: cases × travel_minutes."""
+        return self.asg["cases"] * self.asg["travel_minutes"]
+
+    @cached_property
+    def costs(self) -> pd.DataFrame:
+        """Per designation: is_advisory, designation_cost and advisory_cost (0 if unknown)."""
+        return self.des[[*PS, "is_advisory"]].merge(
+            self.comp[[*PS, "designation_cost", "advisory_cost"]], on=PS, how="left").fillna(
+            {"designation_cost": 0.0, "advisory_cost": 0.0})
 
     @cached_property
     def physical(self) -> pd.Series:
@@ -129,6 +142,22 @@ def rule(name: str) -> Callable[[Rule], Rule]:
 
     def deco(fn: Rule) -> Rule:
         RULES[name] = fn
+        return fn
+
+    return deco
+
+
+TermRule = Callable[[Context], float]
+TERM_RULES: dict[str, TermRule] = {}
+
+
+def term_rule(name: str) -> Callable[[TermRule], TermRule]:
+    """Register how the checker recomputes objective term ``name`` from the files (one per
+    term of the registry, in ``checker/rules/objective.py`` next to the others;
+    ``tests/test_registry.py`` holds them equal)."""
+
+    def deco(fn: TermRule) -> TermRule:
+        TERM_RULES[name] = fn
         return fn
 
     return deco

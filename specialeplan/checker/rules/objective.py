@@ -1,35 +1,91 @@
 """The objective (``model/families/objective.py``): every term recomputed from the tables,
-and held against ``kpis.json``."""
+one :func:`~specialeplan.checker.rules.context.term_rule` per term of the registry, and held
+against ``kpis.json``."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from specialeplan.checker.report import Collector, g
-from specialeplan.checker.rules.context import KP, PS, Context
+from specialeplan.checker.rules.context import KP, TERM_RULES, Context, term_rule
+from specialeplan.model.families import TERMS
+
+
+@term_rule("travel")
+def _term_travel(x: Context) -> float:
+    """w_travel · Σ cases · travel_minutes over physical assignments."""
+    return float(x.params.weights.travel * x.case_minutes[x.physical.to_numpy()].sum())
+
+
+@term_rule("designation")
+def _term_designation(x: Context) -> float:
+    """w_designation · Σ designation_cost over designations."""
+    return float(x.params.weights.designation * x.costs["designation_cost"].sum())
+
+
+@term_rule("advisory")
+def _term_advisory(x: Context) -> float:
+    """w_advisory · Σ advisory_cost over rådgivningsfunktioner."""
+    costs = x.costs
+    return float(x.params.weights.advisory
+                 * costs.loc[costs["is_advisory"], "advisory_cost"].sum())
+
+
+@term_rule("unmet")
+def _term_unmet(x: Context) -> float:
+    """w_unmet · Σ unmet borgerforløb (coverage.csv)."""
+    return float(x.params.weights.unmet * x.cov["unmet"].sum())
+
+
+@term_rule("reach_shortfall")
+def _term_reach_shortfall(x: Context) -> float:
+    """w_reach_shortfall · Σ share of the reach rows without an adviser."""
+    return float(x.params.weights.reach_shortfall
+                 * x.reach.loc[~x.has_adviser, "share"].sum())
+
+
+@term_rule("change")
+def _term_change(x: Context) -> float:
+    """w_change · #designations that differ from today's."""
+    return float(x.params.weights.change * x.n_changes)
+
+
+@term_rule("outreach")
+def _term_outreach(x: Context) -> float:
+    """w_outreach · Σ cases · travel_minutes over outreach assignments."""
+    return float(x.params.weights.outreach * x.case_minutes[~x.physical.to_numpy()].sum())
+
+
+@term_rule("near_family")
+def _term_near_family(x: Context) -> float:
+    """w_near_family · Σ near-family borgerforløb."""
+    return float(x.params.weights.near_family * x.nf["cases"].sum())
+
+
+@term_rule("moved")
+def _term_moved(x: Context) -> float:
+    """w_moved · Σ moved (0 with the family off)."""
+    if not x.params.families.moved:
+        return 0.0
+    return float(x.params.weights.moved * x.moved["moved"].sum())
+
+
+@term_rule("equity")
+def _term_equity(x: Context) -> float:
+    """w_equity · Σ_s the worst-off measure (0 with the family off)."""
+    if not x.params.families.equity:
+        return 0.0
+    return float(x.params.weights.equity * x.worst_off().sum())
 
 
 def recompute_terms(x: Context) -> dict[str, float]:
-    """Every objective term from the tables (``docs/results-format.md``)."""
-    w = x.params.weights
-    costs = x.des[[*PS, "is_advisory"]].merge(
-        x.comp[[*PS, "designation_cost", "advisory_cost"]], on=PS, how="left").fillna(
-        {"designation_cost": 0.0, "advisory_cost": 0.0})
-    shortfall = x.reach.loc[~x.has_adviser, "share"].sum()
-    tx = x.asg["cases"] * x.asg["travel_minutes"]
-    fam = x.params.families
-    return {
-        "travel": float(w.travel * tx[x.physical.to_numpy()].sum()),
-        "designation": float(w.designation * costs["designation_cost"].sum()),
-        "advisory": float(w.advisory * costs.loc[costs["is_advisory"], "advisory_cost"].sum()),
-        "unmet": float(w.unmet * x.cov["unmet"].sum()),
-        "reach_shortfall": float(w.reach_shortfall * shortfall),
-        "change": float(w.change * x.n_changes),
-        "outreach": float(w.outreach * tx[~x.physical.to_numpy()].sum()),
-        "near_family": float(w.near_family * x.nf["cases"].sum()),
-        "moved": float(w.moved * x.moved["moved"].sum()) if fam.moved else 0.0,
-        "equity": float(w.equity * x.worst_off().sum()) if fam.equity else 0.0,
-    }
+    """Every objective term of the registry, in its order, from the tables
+    (``docs/results-format.md``)."""
+    missing = [t for t in TERMS if t not in TERM_RULES]
+    if missing:
+        raise KeyError(f"the checker cannot recompute objective term(s) {missing}: add a "
+                       "@term_rule to specialeplan/checker/rules/objective.py")
+    return {t: TERM_RULES[t](x) for t in TERMS}
 
 
 def check_objective(x: Context, c: Collector, terms: dict[str, float], reported: float) -> None:
