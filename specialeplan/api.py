@@ -297,7 +297,7 @@ def run(
     ``outcome.timings`` (also on the outcome of an :class:`InfeasibleError`): ``load_seconds``,
     ``build_seconds``, ``solve_seconds`` and ``total_seconds`` (wall time of all three), as
     named in :data:`specialeplan.results.contract.TIMINGS`;
-    :func:`specialeplan.results.run.solve_into_folder` adds the writing and the check.
+    :func:`specialeplan.pipeline.solve_into_folder` adds the writing and the check.
     """
     sc = resolved.scenario
     t0 = time.perf_counter()

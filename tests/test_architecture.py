@@ -90,3 +90,22 @@ def test_cli_stays_a_thin_wrapper() -> None:
                 if lines > 80:
                     long.append(f"{path.name}:{node.name} ({lines} lines)")
     assert not long, "split these: " + ", ".join(long)
+
+
+#: The layers, lowest first: a module imports only from its own layer or those below it
+#: (no upward arrow). ``base`` is the package itself and ``errors``.
+LAYERS = ("base", "solvers", "model", "data", "scenarios", "api", "results", "checker",
+          "maps", "pipeline", "analyses", "classic", "cli")
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return "base" if len(parts) == 1 or parts[1] == "errors" else parts[1]
+
+
+def test_imports_point_down_the_layers_only() -> None:
+    graph = import_graph()
+    assert {_layer(m) for m in graph} == set(LAYERS), "a module outside the known layers"
+    upward = [f"{a} -> {b}" for a, b in graph.edges()
+              if LAYERS.index(_layer(b)) > LAYERS.index(_layer(a))]
+    assert not upward, "imports up the layers:\n" + "\n".join(upward)

@@ -328,7 +328,7 @@ def test_no_verify_analyses_a_rejected_folder_anyway(tiny_scenario: Path,
 
 def test_ctrl_c_after_the_results_are_published_says_where_they_are(
         tiny_scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import specialeplan.results.run as run_module
+    import specialeplan.pipeline as run_module
 
     def interrupted_check(record, folder):  # noqa: ANN001, ANN202 - Ctrl-C in the check
         raise KeyboardInterrupt

@@ -1,4 +1,4 @@
-"""The one path from a scenario to a checked results folder (results/run.py), shared by
+"""The one path from a scenario to a checked results folder (specialeplan/pipeline.py), shared by
 ``run``, ``sweep`` and ``rollout``: one set of timing keys, no printing, what is written when
 a run is infeasible, interrupted or cannot be written."""
 
@@ -14,8 +14,8 @@ from conftest import write_tiny
 from specialeplan.analyses.sweep import run_sweep
 from specialeplan.api import load_dataset
 from specialeplan.errors import ResultsNotWritten
+from specialeplan.pipeline import solve_into_folder
 from specialeplan.results.contract import KPI_TIMINGS, TIMINGS
-from specialeplan.results.run import solve_into_folder
 from specialeplan.scenarios.schema import load_scenario
 from specialeplan.solvers.base import Status, clear_interrupt, request_interrupt
 

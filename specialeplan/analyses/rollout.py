@@ -54,9 +54,9 @@ from specialeplan.model.keys import PS
 from specialeplan.model.params import ModelParams
 from specialeplan.model.sets import ModelData
 from specialeplan.model.solution import Solution
+from specialeplan.pipeline import solve_into_folder
 from specialeplan.results.readable import write_sheets
 from specialeplan.results.reload import load_run
-from specialeplan.results.run import solve_into_folder
 from specialeplan.results.runfolder import (
     RunFolder,
     RunFolderExists,
@@ -308,7 +308,7 @@ class RolloutRunner:
                     instance: Instance, description: str, time_limit: float | None = None,
                     ) -> tuple[WaveRecord, RunOutcome | None]:
         """Solve one plan into ``root/<name>/`` (written atomically and checked:
-        :func:`~specialeplan.results.run.solve_into_folder`); ``time_limit`` replaces the
+        :func:`~specialeplan.pipeline.solve_into_folder`); ``time_limit`` replaces the
         scenario's for this plan. The outcome is None when nothing was written (interrupted
         before a solution)."""
         t0 = time.perf_counter()

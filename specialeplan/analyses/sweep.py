@@ -6,7 +6,7 @@ base scenario and either a grid of ``--set``-style keys and values or named runs
 Every run gets a readable name (``min_cases=20,max_travel_minutes=150``, or the name given
 under ``runs:``), a **key** (a hash of its resolved scenario and the dataset's file hashes)
 and its own results folder ``OUT/<sweep name>/runs/<run name>/``, written atomically by
-:func:`~specialeplan.results.run.solve_into_folder` as ``specialeplan run`` writes its folder
+:func:`~specialeplan.pipeline.solve_into_folder` as ``specialeplan run`` writes its folder
 (with ``sweep_run.json``: name, key, swept values, what was reused).
 ``OUT/<sweep name>/summary.csv`` (and ``summary.parquet``) has one row per finished run
 (:mod:`specialeplan.analyses.sweep_report`) and is rewritten atomically after each one;

@@ -1,7 +1,7 @@
 """Running a sweep's runs: one run (:func:`execute_run`), in this process or as Dask tasks.
 
 :func:`execute_run` solves one run through
-:func:`~specialeplan.results.run.solve_into_folder` (the path ``specialeplan run`` takes),
+:func:`~specialeplan.pipeline.solve_into_folder` (the path ``specialeplan run`` takes),
 re-using an earlier run's plan and bound when the run restricts it (:class:`ParentState`),
 and never raises: a failed run is a :class:`RunResult` with status ``error``. The executors
 (:class:`Sequential`: in sweep order, each run written straight into its folder;
@@ -147,13 +147,13 @@ def execute_run(task: RunTask, instance: Instance, parent: ParentState | RunResu
                 root: Path | None = None,
                 bounds: list[ParentState | RunResult | None] | None = None) -> RunResult:
     """Solve one run (in a worker process or in this one) into ``root/<run name>/``
-    (:func:`~specialeplan.results.run.solve_into_folder`: atomic, replacing an older folder
+    (:func:`~specialeplan.pipeline.solve_into_folder`: atomic, replacing an older folder
     of the run), or, without ``root``, into a temporary folder whose files are returned.
     ``parent``: the run whose plan is the start; ``bounds``: every earlier run this one
     restricts, whose best bound (the highest) is the re-solve's known bound. Never raises
     for a run that fails: the result says ``error`` and why; a run interrupted before it
     proved optimality writes nothing (``interrupted``: ``--resume`` redoes it)."""
-    from specialeplan.results.run import solve_into_folder
+    from specialeplan.pipeline import solve_into_folder
     from specialeplan.solvers.base import Deadline
 
     t0 = time.perf_counter()

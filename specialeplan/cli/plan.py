@@ -1,6 +1,6 @@
 """Commands for one plan: ``version``, ``run``, ``check``, ``map`` and ``classic``.
 
-``run`` is :func:`specialeplan.results.run.solve_into_folder` with messages; ``check`` the
+``run`` is :func:`specialeplan.pipeline.solve_into_folder` with messages; ``check`` the
 independent checker (:mod:`specialeplan.checker`); ``map`` the map writers
 (:mod:`specialeplan.maps`). Exit codes: see :mod:`specialeplan.cli.common`.
 """
@@ -26,7 +26,7 @@ from specialeplan.errors import InfeasibleError, OptionalFileIgnored, Specialepl
 if TYPE_CHECKING:
     from specialeplan.api import Built
     from specialeplan.checker import CheckReport
-    from specialeplan.results.run import RunRecord
+    from specialeplan.pipeline import RunRecord
     from specialeplan.scenarios.schema import ResolvedScenario
     from specialeplan.solvers.base import Deadline
 
@@ -64,7 +64,7 @@ def run(
     (status interrupted, exit 0), or writes nothing (exit 130) when there is none yet.
     """
     t0 = time.perf_counter()
-    from specialeplan.results.run import solve_into_folder
+    from specialeplan.pipeline import solve_into_folder
     from specialeplan.scenarios.schema import load_scenario
     from specialeplan.solvers.base import Deadline
     from specialeplan.solvers.registry import check_solver_options

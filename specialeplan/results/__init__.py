@@ -6,7 +6,8 @@
 - :mod:`~specialeplan.results.reading`: reads a folder back (tables and ``instance/``);
 - :mod:`~specialeplan.results.readable`: names next to ids, values without float noise;
 - :mod:`~specialeplan.results.reload`: a written plan back as a solution to re-solve from;
-- :mod:`~specialeplan.results.runfolder`: atomic run folders (temporary folder, lock, rename);
-- :mod:`~specialeplan.results.run`: solve a scenario into a checked run folder (the one path
-  ``run``, ``sweep``, ``frontier`` and ``rollout`` share).
+- :mod:`~specialeplan.results.runfolder`: atomic run folders (temporary folder, lock, rename).
+
+Solving a scenario into a checked run folder (writer, maps, checker together) is one layer
+up, in :mod:`specialeplan.pipeline`.
 """

@@ -120,7 +120,7 @@ NO_SOLUTION_STATUSES = ("infeasible", "unbounded", "no_solution", "error")
 #: loading the dataset (null when a sweep or rollout loaded it once for all its runs),
 #: building the model, solving it, all three together (wall time up to the solution), and
 #: writing the folder (tables, Excel, maps). Written by :mod:`specialeplan.results.writer`
-#: and :func:`specialeplan.results.run.solve_into_folder`; read by the sweep summary.
+#: and :func:`specialeplan.pipeline.solve_into_folder`; read by the sweep summary.
 KPI_TIMINGS = ("load_seconds", "build_seconds", "solve_seconds", "total_seconds",
                "write_seconds")
 #: Every timing key of a run: :data:`KPI_TIMINGS` and the automatic check of the published
