@@ -23,6 +23,7 @@ import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -197,13 +198,15 @@ class CostTable:
     costs: pd.DataFrame
     tiers: pd.DataFrame
 
+    @cached_property
+    def _values(self) -> dict[tuple[str, str], float]:
+        return {(p, s): float(v) for p, s, v in self.costs[
+            ["parameter", "speciale", "value"]].itertuples(index=False)}
+
     def value(self, parameter: str, speciale: str = "") -> float:
         """The parameter's value for ``speciale`` (its own row, else the default)."""
-        c = self.costs
-        hit = c[(c["parameter"] == parameter) & (c["speciale"] == speciale)]
-        if hit.empty:
-            hit = c[(c["parameter"] == parameter) & (c["speciale"] == "")]
-        return float(hit["value"].iloc[0])
+        values = self._values
+        return values.get((parameter, speciale), values[(parameter, "")])
 
     def price(self, mode: str, speciale: str) -> float:
         """DKK per borgerforløb per year of ``speciale`` delivered in ``mode``

@@ -10,14 +10,27 @@ rådgivningsfunktion; designation_cost 400 and advisory_cost 10 thousand DKK):
 - Refusion of one case at 2,500,000 kr (tiers 25 % 860,000–1,680,000, 50 % 1,680,000–
   2,120,000, 75 % above): 0.25·820,000 + 0.5·440,000 + 0.75·380,000 = 205,000 + 220,000 +
   285,000 = 710,000 kr. At 1,400,000 kr: 0.25·540,000 = 135,000 kr. At 800,000: 0.
-- With ``costs: {price_residential: 2500000}``: each municipality's 10 residential cases
-  cost 25,000,000 kr, 7,100,000 kr are refunded, net 17,900,000 kr; care in all
-  75,000,000 kr.
+- With ``costs: {price_residential: {default: 1000000, A: 2500000}}`` (A's own price):
+  each municipality's 10 residential cases cost 25,000,000 kr, 7,100,000 kr are refunded,
+  net 17,900,000 kr; care in all 75,000,000 kr.
 - Advisory base funding: P1's advisory_cost 10 × 1,000 = 10,000 kr, split by population
   share 1/3: 3,333.33 kr per municipality; designations 400 × 1,000 = 400,000 kr.
 - Family travel (default 24 visits, 3.81 kr/km, 95 km/h, 100 kr/h): Σ cases·minutes = 10·5
   (147 at home) + 10·30 + 10·30 = 650; 650 × 24 × 2 × (95 × 3.81 + 100) / 60 =
   650 × 0.8 × 461.95 = 240,214 kr.
+
+Outreach instance (:func:`test_outreach_and_today_by_hand`): municipalities 101 and 147, 40
+min apart (5 inside), populations 3000 and 1000; one outreach provider P0 in 101
+(designation_cost 100, advisory_cost 20, 3 current cases, designated and advisory today);
+demand 4 in 101 and 6 in 147; ``costs: {price_outreach: 900000}``:
+
+- care 10 × 900,000 = 9,000,000 kr; refund per case 0.25 × 40,000 = 10,000 kr: 101 pays
+  3,600,000 − 40,000 = 3,560,000, 147 pays 5,400,000 − 60,000 = 5,340,000;
+- base funding 20,000 kr split 3/4 : 1/4 → 15,000 and 5,000 kr;
+- staff travel: Σ cases·minutes = 4·5 + 6·40 = 260; 52 × 2 × (95 × 3.81 + 450) / 60 =
+  1,407.38 kr per case-minute → 365,918.8 kr; family travel 0;
+- today: 3 × 900,000 (an outreach provider's cases at the outreach price) = 2,700,000 kr
+  care, 100,000 designations, 20,000 base funding; change in care +6,300,000.
 """
 
 from __future__ import annotations
@@ -44,11 +57,13 @@ from specialeplan.data.costs import (
 )
 from specialeplan.data.loader import load_instance_dir
 from specialeplan.errors import DataValidationError, ScenarioError
+from specialeplan.model.examples import tiny_instance, write_dataset
 from specialeplan.results.run import solve_into_folder
 from specialeplan.scenarios.schema import load_scenario
 
 SCENARIO = ("name: tiny\ndataset: tiny\nmodel:\n  defaults: {reach_minutes: 40}\n"
-            "solver: {mip_rel_gap: 0}\ncosts: {price_residential: 2500000}\n")
+            "solver: {mip_rel_gap: 0}\n"
+            "costs: {price_residential: {default: 1000000, A: 2500000}}\n")
 
 
 def test_refund_by_hand() -> None:
@@ -90,8 +105,9 @@ def test_cost_block_and_financing_by_hand(costed: Path) -> None:
     assert fin["base_funding_dkk"].tolist() == pytest.approx([10_000 / 3] * 3)
     assert fin["base_funding_dkk"].sum() == pytest.approx(block["advisory_base_funding"])
     costs = pd.read_csv(costed / "instance" / "costs.csv", keep_default_na=False)
-    row = costs[costs["parameter"] == "price_residential"].iloc[0]
-    assert float(row["value"]) == 2_500_000 and "scenario override" in row["source"]
+    prices = costs[costs["parameter"] == "price_residential"].set_index("speciale")
+    assert prices["value"].astype(float).to_dict() == {"": 1_000_000, "A": 2_500_000}
+    assert "scenario override" in prices.at["A", "source"]
     assert (costed / "instance" / "refusion_tiers.csv").is_file()
     assert "costs" in pd.ExcelFile(costed / "results.xlsx").sheet_names
 
@@ -221,14 +237,53 @@ def test_dataset_folder_carries_its_own_cost_table(tmp_path: Path) -> None:
 
 
 def test_scenario_cost_overrides(tmp_path: Path) -> None:
-    bad = SCENARIO.replace("price_residential", "price_residentail")
+    bad = SCENARIO.replace("price_residential", "price_residentail", 1)
     with pytest.raises(ScenarioError, match="Did you mean 'price_residential'"):
         load_scenario(write_tiny(tmp_path, bad))
     with pytest.raises(ScenarioError, match="one number for all specialer"):
         load_scenario(write_tiny(tmp_path, SCENARIO.replace(
-            "{price_residential: 2500000}", "{km_rate: {A: 2}}")))
+            "{price_residential: {default: 1000000, A: 2500000}}", "{km_rate: {A: 2}}")))
     table = with_overrides(load_costs(), {"price_outreach": {"default": 4e5, "A": 6e5}}, {"A"})
     assert table.price("outreach", "A") == 6e5
     assert table.price("outreach", "B") == 4e5
     with pytest.raises(ScenarioError, match="unknown speciale 'Z'"):
         with_overrides(load_costs(), {"price_outreach": {"Z": 1.0}}, {"A"})
+
+
+def test_outreach_and_today_by_hand(tmp_path: Path) -> None:
+    inst = tiny_instance([[5, 40], [40, 5]], [{"id": "P0", "at": 0, "kind": "outreach"}],
+                         {(0, "A"): 4, (1, "A"): 6},
+                         [{"id": "P0", "speciale": "A", "designation_cost": 100,
+                           "advisory_cost": 20, "current_cases": 3, "designated_today": True,
+                           "advisory_today": True}], codes=["101", "147"])
+    write_dataset(inst, tmp_path / "out")
+    munis = pd.read_csv(tmp_path / "out" / "municipalities.csv", dtype=str)
+    munis["population"] = ["3000", "1000"]
+    munis.to_csv(tmp_path / "out" / "municipalities.csv", index=False)
+    scenario = tmp_path / "o.yaml"
+    scenario.write_text("name: o\ndataset: out\nmodel:\n  defaults: {reach_minutes: 60}\n"
+                        "solver: {mip_rel_gap: 0}\ncosts: {price_outreach: 900000}\n",
+                        encoding="utf-8")
+    record = solve_into_folder(load_scenario(scenario), tmp_path / "res")
+    assert record.check is not None and not record.check.violations
+    block = json.loads((record.folder / "kpis.json").read_text(encoding="utf-8"))["cost_dkk"]
+    assert block["care"] == pytest.approx(9_000_000)
+    assert block["refunded"] == pytest.approx(100_000)
+    assert block["family_travel"] == 0
+    assert block["outreach_staff_travel"] == pytest.approx(365_918.8)
+    assert block["total"] == pytest.approx(9_000_000 + 100_000 + 20_000 + 365_918.8)
+    assert block["today"]["care"] == pytest.approx(2_700_000)
+    assert block["today"]["designations"] == pytest.approx(100_000)
+    assert block["today"]["advisory_base_funding"] == pytest.approx(20_000)
+    assert block["change_vs_today"]["care"] == pytest.approx(6_300_000)
+    fin = pd.read_csv(record.folder / "financing.csv", dtype={"municipality_code": str})
+    assert fin["population_share"].tolist() == pytest.approx([0.75, 0.25])
+    assert fin["base_funding_dkk"].tolist() == pytest.approx([15_000, 5_000])
+    assert fin["outreach_cases"].tolist() == pytest.approx([4, 6])
+    assert fin["net_cost_dkk"].tolist() == pytest.approx([3_560_000, 5_340_000])
+    # a wrong today figure is caught
+    kpis = json.loads((record.folder / "kpis.json").read_text(encoding="utf-8"))
+    kpis["cost_dkk"]["today"]["care"] = 4_200_000  # priced as residential places
+    (record.folder / "kpis.json").write_text(json.dumps(kpis), encoding="utf-8")
+    messages = [v.message for v in check_results(record.folder).violations]
+    assert any(m.startswith("cost_dkk.today.care") for m in messages), messages

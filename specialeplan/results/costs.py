@@ -59,10 +59,14 @@ def _fixed(des: pd.DataFrame, comp: pd.DataFrame, costs: CostTable) -> pd.DataFr
     return d
 
 
-def _today(comp: pd.DataFrame, specialer: list[str], costs: CostTable) -> dict[str, Any]:
+def _today(comp: pd.DataFrame, prov: pd.DataFrame, specialer: list[str], costs: CostTable
+           ) -> dict[str, Any]:
     c = comp[comp["speciale"].isin(specialer)]
-    care = float(sum(n * costs.price("physical", s)
-                     for n, s in zip(c["current_cases"], c["speciale"], strict=True)))
+    kind = prov.set_index("provider_id")["kind"].fillna("").astype(str).str.strip().str.lower()
+    modes = ["outreach" if kind.get(p, "") == "outreach" else "physical"
+             for p in c["provider_id"]]
+    care = float(sum(n * costs.price(m, s)
+                     for n, s, m in zip(c["current_cases"], c["speciale"], modes, strict=True)))
     des = float((c["designation_cost"] * c["designated_today"].astype(float)).sum()
                 * costs.value("designation_cost_unit"))
     adv = (float((c["advisory_cost"] * c["advisory_today"].astype(float)).sum()
@@ -70,14 +74,15 @@ def _today(comp: pd.DataFrame, specialer: list[str], costs: CostTable) -> dict[s
     return {"care": care, "designations": des, "advisory_base_funding": adv,
             "family_travel": None, "outreach_staff_travel": None,
             "total_known": care + des + (adv or 0.0),
-            "note": "today = competence.csv: current_cases priced as residential places (their "
+            "note": "today = competence.csv: current_cases priced by the provider's kind "
+                    "(outreach: price_outreach; residential or both: price_residential, the "
                     "delivery mode is not recorded), designated_today and advisory_today at "
                     "their costs; travel is not costed because the home municipalities of "
                     "today's borgerforløb are not known"}
 
 
-def cost_block(tables: dict[str, pd.DataFrame], comp: pd.DataFrame, specialer: list[str],
-               costs: CostTable, *, synthetic: bool) -> dict[str, Any]:
+def cost_block(tables: dict[str, pd.DataFrame], comp: pd.DataFrame, prov: pd.DataFrame,
+               specialer: list[str], costs: CostTable, *, synthetic: bool) -> dict[str, Any]:
     """``kpis.json → cost_dkk`` (docs/results-format.md)."""
     a = _priced(tables["assignments"], costs)
     d = _fixed(tables["designations"], comp, costs)
@@ -99,7 +104,7 @@ def cost_block(tables: dict[str, pd.DataFrame], comp: pd.DataFrame, specialer: l
         rec["refunded"] = float(refunded.get(s, 0.0))
         per[s] = rec
     block["per_speciale"] = per
-    today = _today(comp, specialer, costs)
+    today = _today(comp, prov, specialer, costs)
     block["today"] = today
     block["change_vs_today"] = {
         k: block[k] - today[k] for k in ("care", "designations", "advisory_base_funding")

@@ -188,8 +188,8 @@ def write_results(outcome: RunOutcome, resolved: ResolvedScenario, folder: Path,
     if sol is not None:
         inst, specialer = outcome.data.instance, list(outcome.data.specialer)
         comp = inst.competence[inst.competence["speciale"].isin(specialer)]
-        kpis["cost_dkk"] = json_safe(cost_block(tables, comp, specialer, costs,
-                                                synthetic=inst.synthetic))
+        kpis["cost_dkk"] = json_safe(cost_block(tables, comp, inst.providers, specialer,
+                                                costs, synthetic=inst.synthetic))
         financing = round_table(add_names(financing_table(
             tables, comp, inst.municipalities, specialer, costs), FINANCING, names))
         financing.to_csv(folder / FINANCING.file, index=False)

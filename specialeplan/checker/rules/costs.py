@@ -138,6 +138,7 @@ def check_costs(folder: Path, x: Context, c: Collector) -> list[str]:
         total = sum(block.get(k) or 0.0 for k in _PARTS)
         _close(c, block.get("total") or 0.0, total,
                f"cost_dkk.total {g(block.get('total'))} ≠ Σ components {g(total)}")
+        _check_today(x, c, block.get("today"), read[0])
         for s, rec in (block.get("per_speciale") or {}).items():
             for key, rep in rec.items():
                 if key in per.get(s, {}) and isinstance(rep, int | float):
@@ -152,6 +153,32 @@ def check_costs(folder: Path, x: Context, c: Collector) -> list[str]:
         return []
     _check_financing(x, c, fin, by_home, per, block)
     return []
+
+
+def _check_today(x: Context, c: Collector, today: Any,
+                 par: dict[tuple[str, str], float]) -> None:
+    """``cost_dkk.today`` from competence.csv: current cases priced by the provider's kind
+    (outreach providers at the outreach price), designations and rådgivningsfunktioner of
+    today at their costs."""
+    if not isinstance(today, dict):
+        c.single(RULE, False, "cost_dkk has no today block")
+        return
+    kind = {r["provider_id"]: str(r["kind"] or "").strip().lower()
+            for r in x.prov.fillna({"kind": ""}).to_dict("records")}
+    care = des = adv = 0.0
+    for r in x.comp.to_dict("records"):
+        name = ("price_outreach" if kind.get(r["provider_id"]) == "outreach"
+                else "price_residential")
+        care += float(r["current_cases"]) * par.get((name, r["speciale"]), par[(name, "")])
+        des += float(r["designation_cost"]) * bool(r["designated_today"])
+        adv += float(r["advisory_cost"]) * bool(r.get("advisory_today", False))
+    ref = {"care": care, "designations": des * par[("designation_cost_unit", "")],
+           "advisory_base_funding": adv * par[("advisory_cost_unit", "")]}
+    for key, value in ref.items():
+        rep = today.get(key)
+        if isinstance(rep, int | float):
+            _close(c, rep, value, f"cost_dkk.today.{key}: kpis.json reports {g(rep)}, the "
+                   f"files give {g(value)}")
 
 
 def _check_financing(x: Context, c: Collector, fin: pd.DataFrame, by_home: pd.DataFrame,
