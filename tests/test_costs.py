@@ -110,6 +110,9 @@ def test_cost_block_and_financing_by_hand(costed: Path) -> None:
     assert "scenario override" in prices.at["A", "source"]
     assert (costed / "instance" / "refusion_tiers.csv").is_file()
     assert "costs" in pd.ExcelFile(costed / "results.xlsx").sheet_names
+    resolved = yaml.safe_load((costed / "instance" / "scenario.resolved.yaml").read_text(
+        encoding="utf-8"))
+    assert resolved["costs"] == {"price_residential": {"default": 1e6, "A": 2.5e6}}
 
 
 def _rehash(folder: Path, rel: str) -> None:
@@ -243,6 +246,8 @@ def test_scenario_cost_overrides(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="one number for all specialer"):
         load_scenario(write_tiny(tmp_path, SCENARIO.replace(
             "{price_residential: {default: 1000000, A: 2500000}}", "{km_rate: {A: 2}}")))
+    resolved = load_scenario(write_tiny(tmp_path), ["costs.km_rate=2.5"])
+    assert resolved.scenario.costs == {"km_rate": 2.5}  # --set and sweep axes reach costs
     table = with_overrides(load_costs(), {"price_outreach": {"default": 4e5, "A": 6e5}}, {"A"})
     assert table.price("outreach", "A") == 6e5
     assert table.price("outreach", "B") == 4e5

@@ -105,6 +105,7 @@ def resolved_record(resolved: ResolvedScenario, outcome: RunOutcome) -> dict[str
         "dataset_synthetic": inst.synthetic,
         "model": sc.model.model_dump(mode="json"),
         "solver": sc.solver.model_dump(mode="json"),
+        "costs": dict(sc.costs),  # the scenario's cost overrides (applied: instance/costs.csv)
         "data_hashes": dict(sorted(inst.hashes.items())),
         "package_version": __version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
