@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -278,3 +279,12 @@ def with_overrides(table: CostTable, overrides: Mapping[str, float | Mapping[str
                 c.loc[len(c)] = {"parameter": name, "speciale": s, "value": float(value),
                                  "unit": PARAMETERS[name], "source": src, "note": ""}
     return CostTable(c.reset_index(drop=True), table.tiers)
+
+
+def run_cost_table(sources: Mapping[str, str], overrides: Mapping[str, Any],
+                   specialer: set[str]) -> CostTable:
+    """The cost table of a run: the files an instance's ``sources`` name (``costs``,
+    ``refusion_tiers``; else the bundled ones) with a scenario's ``costs:`` applied.
+    Called before the solve (a bad override fails at once) and by the writer."""
+    table = load_costs(sources.get("costs"), sources.get("refusion_tiers"))
+    return with_overrides(table, overrides, specialer)

@@ -292,3 +292,11 @@ def test_outreach_and_today_by_hand(tmp_path: Path) -> None:
     (record.folder / "kpis.json").write_text(json.dumps(kpis), encoding="utf-8")
     messages = [v.message for v in check_results(record.folder).violations]
     assert any(m.startswith("cost_dkk.today.care") for m in messages), messages
+
+
+def test_bad_override_fails_before_the_solve(tmp_path: Path) -> None:
+    scenario = write_tiny(tmp_path, SCENARIO.replace(
+        "{price_residential: {default: 1000000, A: 2500000}}", "{price_outreach: {Z: 1}}"))
+    with pytest.raises(ScenarioError, match="unknown speciale 'Z'"):
+        solve_into_folder(load_scenario(scenario), tmp_path / "out")
+    assert not (tmp_path / "out" / "tiny").exists()

@@ -21,7 +21,7 @@ import yaml
 
 from specialeplan import __version__
 from specialeplan.api import RunOutcome
-from specialeplan.data.costs import CostTable, load_costs, with_overrides
+from specialeplan.data.costs import CostTable, run_cost_table
 from specialeplan.results.contract import (
     COST_TABLES,
     FILE_HASHES,
@@ -144,8 +144,8 @@ def cost_table(outcome: RunOutcome, resolved: ResolvedScenario) -> CostTable:
     in the instance's sources by the loader) or the bundled ones, with the scenario's
     ``costs:`` overrides applied."""
     inst = outcome.data.instance
-    table = load_costs(inst.sources.get("costs"), inst.sources.get("refusion_tiers"))
-    return with_overrides(table, resolved.scenario.costs, set(outcome.data.specialer))
+    return run_cost_table(inst.sources, resolved.scenario.costs,
+                          set(inst.specialer["speciale"]))
 
 
 def contract_order(df: pd.DataFrame, columns: dict[str, str], what: str) -> pd.DataFrame:
