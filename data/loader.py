@@ -16,6 +16,8 @@ adjacency.csv        from_code, to_code (land neighbours)                       
 crossings.csv        from_code, to_code, mode, name, minutes                    [1]
 travel.csv           from_code, to_code, minutes (door-to-door matrix)          no [1]
 population_by_age.csv code, age_group (0-17 / 18+), persons                     no [2]
+costs.csv            parameter, speciale, value, unit, source, note             no [3]
+refusion_tiers.csv   lower_dkk, upper_dkk, rate, source                         no [3]
 ==================== ========================================================== ========
 
 [1] Travel times come from ``travel.csv`` when the folder has one (e.g. a routing-engine
@@ -24,6 +26,9 @@ extract; each unordered pair may be listed once); otherwise they are computed fr
 [2] Municipal population by age group (Statistics Denmark FOLK1A by age); used by the
 generator to spread children's and adults' specialer and shown by ``data summary``. Not
 bundled: without it the national share of :mod:`specialeplan.data.population` stands in.
+[3] The cost table in kroner and the central refusion tiers (:mod:`specialeplan.data.costs`,
+``docs/costs.md``), for the reported costs of a plan; a folder without them uses the bundled
+ones (each file separately).
 ``specialer.csv`` may carry ``target_group`` (children, adults or all), checked when present.
 
 Any file can be replaced by a real extract with the same columns. Every problem is reported
@@ -46,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.data import travel as tr
+from specialeplan.data.costs import dataset_cost_files, load_costs
 from specialeplan.data.population import TARGET_GROUPS
 from specialeplan.errors import DataValidationError
 from specialeplan.model.instance import DEFAULTS, SCHEMAS, Instance, excel_row, normalise_table
@@ -341,6 +347,12 @@ def load_instance_dir(directory: Path | str, *, name: str | None = None) -> Inst
         "provider_id": np.tile(providers["provider_id"].to_numpy(), len(codes)),
         "minutes": matrix[:, at].ravel(),
     })
+
+    # the cost table (reported costs, docs/costs.md): the folder's own files or the bundled
+    cost_files = dataset_cost_files(directory)
+    load_costs(cost_files["costs"], cost_files["refusion_tiers"],
+               set(spec["speciale"].astype(str)))
+    reader.sources.update(cost_files)
 
     bundled = directory.resolve() == bundled_dir()
     synthetic = bundled or any(reader.hashes.get(f) == h for f, h in _bundled_hashes().items())

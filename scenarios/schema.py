@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from specialeplan.data.costs import check_override_names
 from specialeplan.errors import RunFolderError, ScenarioError, did_you_mean
 from specialeplan.model.params import ModelParams
 from specialeplan.scenarios.names import check_folder_name
@@ -73,6 +74,16 @@ class Scenario(BaseModel):
     rollout: Rollout | None = Field(
         None, description="waves of a phased rollout (year -> specialer), planned by "
         "`specialeplan rollout`; `specialeplan run` ignores it")
+    costs: dict[str, float | dict[str, float]] = Field(
+        default_factory=dict, description="override the cost table (docs/costs.md), e.g. "
+        "{km_rate: 3.5} or {price_residential: {default: 1.4e6, autisme: 1.6e6}}; reported "
+        "costs only, the objective does not use them")
+
+    @field_validator("costs")
+    @classmethod
+    def _known_costs(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_override_names(value)
+        return value
 
     @field_validator("name")
     @classmethod

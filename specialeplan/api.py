@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
+from specialeplan.data.costs import run_cost_table
 from specialeplan.errors import InfeasibleError, ScenarioError
 from specialeplan.model.build import build_problem
 from specialeplan.model.diagnose import Diagnosis, diagnose
@@ -318,6 +319,8 @@ def run(
                 if instance is None:
                     instance = load_dataset(sc.dataset, resolved.base_dir)
                     t_load = time.perf_counter() - t0
+                # the cost table with the scenario's overrides: a bad one fails before the solve
+                run_cost_table(instance.sources, sc.costs, set(instance.specialer["speciale"]))
                 built = build(instance, sc.model)
                 if on_built is not None:
                     on_built(built)

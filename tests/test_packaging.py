@@ -97,6 +97,8 @@ def test_every_module_is_in_the_wheel(wheel_names: set[str]) -> None:
 def test_bundled_data_is_in_the_wheel(wheel_names: set[str]) -> None:
     files = data_files()
     assert "specialeplan/data/denmark/demand.csv" in files
+    assert {"specialeplan/data/denmark/costs.csv",
+            "specialeplan/data/denmark/refusion_tiers.csv"} <= files  # docs/costs.md
     assert "specialeplan/data/orlib_instances/pmed1.txt" in files
     assert "specialeplan/scenarios/small.yaml" in files
     assert files - wheel_names == set()

@@ -25,6 +25,7 @@ from specialeplan.checker.rules import (
     RULES,
     Context,
     check_claims,
+    check_costs,
     check_duplicates,
     check_kpis,
     check_objective,
@@ -93,6 +94,7 @@ def check_results(folder: Path, tol: float = 1e-6,
     check_kpis(ctx, c)
     check_regions(ctx, c)
     check_claims(ctx, c)
+    file_warnings += check_costs(folder, ctx, c)
     warnings = quality_warnings(kpis, solver, ctx.cov, ctx.reach, limits or QualityLimits(),
                                 tol)
     return CheckReport(violations=c.violations, objective_reported=reported,

@@ -70,6 +70,26 @@ RESULT_TABLES: dict[str, TableContract] = {
         ["region", "speciale"]),
 }
 
+#: ``financing.csv`` (who pays, docs/results-format.md and docs/costs.md): per home
+#: municipality and planned speciale. Written with the other tables since the cost table
+#: exists; a folder of an earlier version without it is as valid.
+FINANCING = TableContract("financing.csv", {
+    "municipality_code": "id", "speciale": "id", "population_share": "num",
+    "base_funding_dkk": "num", "residential_cases": "num", "outreach_cases": "num",
+    "care_cost_dkk": "num", "refunded_dkk": "num", "net_cost_dkk": "num", "total_dkk": "num"},
+    ["municipality_code", "speciale"], {"municipality_name": "municipality_code"})
+
+#: The cost table of the run (:mod:`specialeplan.data.costs`, scenario overrides applied),
+#: written under ``instance/`` so that the checker can recompute the costs from the folder
+COST_TABLES: dict[str, TableContract] = {
+    "costs": TableContract("instance/costs.csv", {
+        "parameter": "id", "speciale": "text", "value": "num", "unit": "text",
+        "source": "text", "note": "text"}, ["parameter", "speciale"]),
+    "refusion_tiers": TableContract("instance/refusion_tiers.csv", {
+        "lower_dkk": "num", "upper_dkk": "num?", "rate": "num", "source": "text"},
+        ["lower_dkk"]),
+}
+
 #: assignments.mode values
 MODES = ("physical", "outreach")
 

@@ -28,7 +28,7 @@ DIGITS = 6
 SHARE_DIGITS = 12
 """Shares (reach.csv's ``share``, a fraction of a municipality's demand) keep 12 decimals:
 the checker multiplies them by demand, and 6 decimals of 31 million borgerforløb are 15."""
-SHARE_COLUMNS = frozenset({"share"})
+SHARE_COLUMNS = frozenset({"share", "population_share"})
 
 #: Excel display formats by column meaning (first match on the column name wins)
 FORMATS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -93,7 +93,7 @@ def kpi_sheet(kpis: dict[str, Any]) -> pd.DataFrame:
             rows.append((key, kpis[key]))
     for t, v in (kpis.get("terms") or {}).items():
         rows.append((f"term {t}", v))
-    skip = {"terms", "per_speciale", "regions", "sizes", "keep_today_not_kept"}
+    skip = {"terms", "per_speciale", "regions", "sizes", "keep_today_not_kept", "cost_dkk"}
     for key, v in kpis.items():
         if key in skip or any(key == r[0] for r in rows):
             continue

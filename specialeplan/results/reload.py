@@ -80,7 +80,10 @@ def load_run(folder: Path | str) -> LoadedRun:
         competence=inst["competence"], demand=inst["demand"],
         provider_travel=inst["provider_travel"], travel=travel,
         sources={t: f"{folder / 'instance' / t}.csv" for t in
-                 ("municipalities", "providers", "competence", "demand", "provider_travel")})
+                 ("municipalities", "providers", "competence", "demand", "provider_travel",
+                  "costs", "refusion_tiers")
+                 if t not in ("costs", "refusion_tiers")
+                 or (folder / "instance" / f"{t}.csv").is_file()})
     params = solved_params(read_params(folder), list(sp["speciale"]))
     if params.specialer is not None and set(params.specialer) != set(sp["speciale"]):
         raise DataValidationError("the planned specialer differ from speciale_params.csv",

@@ -21,8 +21,11 @@ import yaml
 
 from specialeplan import __version__
 from specialeplan.api import RunOutcome
+from specialeplan.data.costs import CostTable, run_cost_table
 from specialeplan.results.contract import (
+    COST_TABLES,
     FILE_HASHES,
+    FINANCING,
     INFEASIBILITY,
     INSTANCE_TABLES,
     KPI_TIMINGS,
@@ -30,6 +33,7 @@ from specialeplan.results.contract import (
     RESOLVED_SCENARIO,
     RESULT_TABLES,
 )
+from specialeplan.results.costs import cost_block, cost_sheet, financing_table
 from specialeplan.results.readable import add_names, name_lookups, round_table, write_workbook
 from specialeplan.scenarios.schema import ResolvedScenario
 
@@ -101,6 +105,7 @@ def resolved_record(resolved: ResolvedScenario, outcome: RunOutcome) -> dict[str
         "dataset_synthetic": inst.synthetic,
         "model": sc.model.model_dump(mode="json"),
         "solver": sc.solver.model_dump(mode="json"),
+        "costs": dict(sc.costs),  # the scenario's cost overrides (applied: instance/costs.csv)
         "data_hashes": dict(sorted(inst.hashes.items())),
         "package_version": __version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -111,7 +116,8 @@ def file_hashes(folder: Path) -> dict[str, str]:
     """sha256 of every input table under ``instance/`` and every result table of ``folder``
     (relative path → hex digest), recorded so that a later edit of a file is detected."""
     files = [*sorted((folder / "instance").glob("*.csv")),
-             *(folder / t.file for t in RESULT_TABLES.values() if (folder / t.file).is_file())]
+             *(folder / t.file for t in [*RESULT_TABLES.values(), FINANCING]
+               if (folder / t.file).is_file())]
     return {f.relative_to(folder).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()
             for f in files}
 
@@ -131,6 +137,15 @@ def instance_tables(outcome: RunOutcome) -> dict[str, pd.DataFrame]:
     if inst.travel is not None:
         tables["travel_minutes"] = inst.travel
     return tables
+
+
+def cost_table(outcome: RunOutcome, resolved: ResolvedScenario) -> CostTable:
+    """The run's cost table: the dataset's own ``costs.csv``/``refusion_tiers.csv`` (recorded
+    in the instance's sources by the loader) or the bundled ones, with the scenario's
+    ``costs:`` overrides applied."""
+    inst = outcome.data.instance
+    return run_cost_table(inst.sources, resolved.scenario.costs,
+                          set(inst.specialer["speciale"]))
 
 
 def contract_order(df: pd.DataFrame, columns: dict[str, str], what: str) -> pd.DataFrame:
@@ -167,12 +182,26 @@ def write_results(outcome: RunOutcome, resolved: ResolvedScenario, folder: Path,
             for name, df in sol.tables().items()}
         for name, df in tables.items():
             df.to_csv(folder / RESULT_TABLES[name].file, index=False)
+    costs = cost_table(outcome, resolved)
+    costs.costs.to_csv(folder / COST_TABLES["costs"].file, index=False)
+    costs.tiers.replace(math.inf, None).to_csv(folder / COST_TABLES["refusion_tiers"].file,
+                                               index=False)
+    if sol is not None:
+        inst, specialer = outcome.data.instance, list(outcome.data.specialer)
+        comp = inst.competence[inst.competence["speciale"].isin(specialer)]
+        kpis["cost_dkk"] = json_safe(cost_block(tables, comp, inst.providers, specialer,
+                                                costs, synthetic=inst.synthetic))
+        financing = round_table(add_names(financing_table(
+            tables, comp, inst.municipalities, specialer, costs), FINANCING, names))
+        financing.to_csv(folder / FINANCING.file, index=False)
+        tables["financing"] = financing
     record = resolved_record(resolved, outcome)
     record[FILE_HASHES] = file_hashes(folder)  # what the checker verifies the files against
     with open(folder / RESOLVED_SCENARIO, "w", encoding="utf-8") as fh:
         yaml.safe_dump(record, fh, sort_keys=False, allow_unicode=True)
     if excel and sol is not None:
-        write_workbook(folder / "results.xlsx", tables, kpis)
+        sheets = {**tables, "costs": cost_sheet(kpis["cost_dkk"])}
+        write_workbook(folder / "results.xlsx", sheets, kpis)
     with open(folder / KPIS, "w", encoding="utf-8") as fh:
         json.dump(kpis, fh, indent=2, ensure_ascii=False)
     return folder

@@ -36,6 +36,9 @@ module              rules
 ``folder``          the folder as a whole: ``duplicates``, ``kpis``, ``regions``
                     and ``claims`` (``kpis.json`` held to what it says about the
                     solve: status, bound, gap)
+``costs``           ``costs``: ``financing.csv`` and ``kpis.json → cost_dkk``
+                    recomputed from the files and the run's cost table
+                    (:func:`check_costs`)
 =================== ==========================================================
 """
 
@@ -63,11 +66,12 @@ from specialeplan.checker.rules.context import (
 #: importing one registers its rules in :data:`RULES`
 MODULES = ("assignment", "volume", "radius_assignment", "outreach", "advisory", "near_family",
            "continuity", "count_bounds", "backup_coverage", "committed", "equity", "objective",
-           "limits", "folder")
+           "limits", "folder", "costs")
 
 for _module in MODULES:
     importlib.import_module(f"{__name__}.{_module}")
 
+from specialeplan.checker.rules.costs import check_costs  # noqa: E402
 from specialeplan.checker.rules.folder import (  # noqa: E402  (after the rules registered)
     check_claims,
     check_duplicates,
@@ -78,6 +82,6 @@ from specialeplan.checker.rules.folder import (  # noqa: E402  (after the rules 
 from specialeplan.checker.rules.objective import check_objective, recompute_terms  # noqa: E402
 
 __all__ = ["EPS_TRAVEL", "KS", "MODULES", "PS", "RS", "RULES", "TERM_RULES", "Context", "Rule",
-           "TermRule", "can_serve", "check_claims", "check_duplicates", "check_kpis",
-           "check_objective", "check_regions", "recompute_terms", "regions_from_files",
-           "reported", "rule", "term_rule"]
+           "TermRule", "can_serve", "check_claims", "check_costs", "check_duplicates",
+           "check_kpis", "check_objective", "check_regions", "recompute_terms",
+           "regions_from_files", "reported", "rule", "term_rule"]

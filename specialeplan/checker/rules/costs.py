@@ -1,0 +1,226 @@
+"""The reported costs in kroner, re-derived from the folder's files alone: ``financing.csv``
+and ``kpis.json → cost_dkk`` against the assignments, the designations, the solved inputs
+and the cost table the run used (``instance/costs.csv``, ``instance/refusion_tiers.csv``).
+Shares no code with :mod:`specialeplan.results.costs`, which wrote them.
+
+Reconciled: every financing row (population share, base funding, cases by mode, care cost,
+refunded, net, total); refunded ≤ care cost and net = care − refunded; Σ municipal base
+funding = Σ advisory base funding; Σ care over municipalities = ``cost_dkk.care``; every
+component of ``cost_dkk`` and of its ``per_speciale`` records. A folder written before the
+cost table existed (none of these files) gets a note instead.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from specialeplan.checker.report import Collector, g
+from specialeplan.checker.rules.context import Context
+from specialeplan.errors import DataValidationError
+from specialeplan.results.contract import COST_TABLES, FINANCING
+from specialeplan.results.reading import read_csv
+
+RULE = "costs"
+#: the cost parameters a plan's costs need (docs/costs.md)
+NEEDED = ("price_residential", "price_outreach", "designation_cost_unit",
+          "advisory_cost_unit", "km_rate", "road_speed_kmh", "value_of_time",
+          "family_visits_per_year", "outreach_visits_per_year", "staff_hourly_cost")
+_PARTS = ("care", "designations", "advisory_base_funding", "family_travel",
+          "outreach_staff_travel")
+
+
+def _tier_refund(cost: float, tiers: list[tuple[float, float, float]]) -> float:
+    return sum(rate * max(0.0, min(cost, hi) - lo) for lo, hi, rate in tiers)
+
+
+def _recompute(x: Context, par: dict[tuple[str, str], float],
+               tiers: list[tuple[float, float, float]]) -> tuple[pd.DataFrame, dict]:
+    """Per (municipality, speciale): cases by mode, care, refunded; and the plan's
+    components per speciale."""
+    def p(name: str, s: str = "") -> float:
+        return par.get((name, s), par[(name, "")])
+
+    rows = []
+    per: dict[str, dict[str, float]] = {s: dict.fromkeys(_PARTS, 0.0) | {"refunded": 0.0}
+                                        for s in x.sp["speciale"]}
+    for r in x.asg.to_dict("records"):
+        s, n, minutes = r["speciale"], float(r["cases"]), float(r["travel_minutes"])
+        outreach = r["mode"] == "outreach"
+        price = p("price_outreach" if outreach else "price_residential", s)
+        km = minutes / 60.0 * p("road_speed_kmh")
+        if outreach:
+            trip = km * p("km_rate") + minutes / 60.0 * p("staff_hourly_cost")
+            per.setdefault(s, dict.fromkeys(_PARTS, 0.0) | {"refunded": 0.0})
+            per[s]["outreach_staff_travel"] += n * p("outreach_visits_per_year") * 2 * trip
+        else:
+            trip = km * p("km_rate") + minutes / 60.0 * p("value_of_time")
+            per.setdefault(s, dict.fromkeys(_PARTS, 0.0) | {"refunded": 0.0})
+            per[s]["family_travel"] += n * p("family_visits_per_year") * 2 * trip
+        refund = n * _tier_refund(price, tiers)
+        per[s]["care"] += n * price
+        per[s]["refunded"] += refund
+        rows.append((r["municipality_code"], s, 0.0 if outreach else n, n if outreach else 0.0,
+                     n * price, refund))
+    comp = {(r["provider_id"], r["speciale"]): r for r in x.comp.to_dict("records")}
+    for r in x.des.to_dict("records"):
+        cr = comp.get((r["provider_id"], r["speciale"]))
+        if cr is None:
+            continue
+        s = r["speciale"]
+        per.setdefault(s, dict.fromkeys(_PARTS, 0.0) | {"refunded": 0.0})
+        per[s]["designations"] += float(cr["designation_cost"]) * p("designation_cost_unit")
+        if bool(r["is_advisory"]):
+            per[s]["advisory_base_funding"] += (float(cr["advisory_cost"])
+                                                * p("advisory_cost_unit"))
+    cols = ["municipality_code", "speciale", "residential_cases", "outreach_cases",
+            "care_cost_dkk", "refunded_dkk"]
+    by_home = pd.DataFrame(rows, columns=cols).groupby(cols[:2]).sum()
+    return by_home, per
+
+
+def _read_cost_tables(folder: Path, c: Collector
+                      ) -> tuple[dict[tuple[str, str], float], list] | None:
+    try:
+        costs = read_csv(folder, COST_TABLES["costs"])
+        tiers = read_csv(folder, COST_TABLES["refusion_tiers"])
+    except DataValidationError as exc:
+        c.single(RULE, False, f"the cost table of the run cannot be read: {exc}")
+        return None
+    par = {(r["parameter"], r["speciale"]): float(r["value"]) for r in costs.to_dict("records")}
+    missing = [n for n in NEEDED if (n, "") not in par]
+    c.single(RULE, not missing, f"{COST_TABLES['costs'].file}: no default value for {missing}")
+    c.single(RULE, all(v >= 0 for v in par.values()),
+             f"{COST_TABLES['costs'].file}: a negative cost")
+    t = sorted((float(r["lower_dkk"]),
+                math.inf if pd.isna(r["upper_dkk"]) else float(r["upper_dkk"]),
+                float(r["rate"])) for r in tiers.to_dict("records"))
+    c.single(RULE, all(0 <= rate <= 1 and lo < hi for lo, hi, rate in t),
+             f"{COST_TABLES['refusion_tiers'].file}: a tier with a rate outside [0, 1] or "
+             "an upper bound not above its lower one")
+    c.single(RULE, all(b[0] >= a[1] for a, b in zip(t, t[1:], strict=False)),
+             f"{COST_TABLES['refusion_tiers'].file}: overlapping refusion tiers")
+    return (par, t) if not missing else None
+
+
+def _close(c: Collector, rep: float, value: float, message: str, **where: Any) -> None:
+    c.single(RULE, abs(rep - value) <= float(c.sm(value, 10)), message, **where)
+
+
+def check_costs(folder: Path, x: Context, c: Collector) -> list[str]:
+    """Reconcile ``financing.csv`` and ``kpis.json → cost_dkk`` with the files; return notes
+    (a folder written before the cost table)."""
+    folder = Path(folder)
+    has_fin = (folder / FINANCING.file).is_file()
+    block = x.kpis.get("cost_dkk")
+    has_table = (folder / COST_TABLES["costs"].file).is_file()
+    if not (has_fin or block is not None or has_table):
+        return ["no instance/costs.csv, financing.csv or cost_dkk (written before the cost "
+                "table existed): the costs in kroner were not checked"]
+    c.single(RULE, has_fin, f"{FINANCING.file} is missing: the run costed its plan")
+    c.single(RULE, isinstance(block, dict), "kpis.json has no cost_dkk block: the run costed "
+             "its plan")
+    read = _read_cost_tables(folder, c)
+    if read is None:
+        return []
+    by_home, per = _recompute(x, *read)
+    if isinstance(block, dict):
+        for key in (*_PARTS, "refunded"):
+            value = sum(rec[key] for rec in per.values())
+            rep = block.get(key)
+            c.single(RULE, isinstance(rep, int | float), f"cost_dkk.{key} is missing")
+            if isinstance(rep, int | float):
+                _close(c, rep, value, f"cost_dkk.{key}: kpis.json reports {g(rep)}, the files "
+                       f"give {g(value)}")
+        total = sum(block.get(k) or 0.0 for k in _PARTS)
+        _close(c, block.get("total") or 0.0, total,
+               f"cost_dkk.total {g(block.get('total'))} ≠ Σ components {g(total)}")
+        _check_today(x, c, block.get("today"), read[0])
+        for s, rec in (block.get("per_speciale") or {}).items():
+            for key, rep in rec.items():
+                if key in per.get(s, {}) and isinstance(rep, int | float):
+                    _close(c, rep, per[s][key], f"cost_dkk.per_speciale.{s}.{key}: kpis.json "
+                           f"reports {g(rep)}, the files give {g(per[s][key])}", speciale=s)
+    if not has_fin:
+        return []
+    try:
+        fin = read_csv(folder, FINANCING)
+    except DataValidationError as exc:
+        c.single(RULE, False, f"{FINANCING.file} cannot be read: {exc}")
+        return []
+    _check_financing(x, c, fin, by_home, per, block)
+    return []
+
+
+def _check_today(x: Context, c: Collector, today: Any,
+                 par: dict[tuple[str, str], float]) -> None:
+    """``cost_dkk.today`` from competence.csv: current cases priced by the provider's kind
+    (outreach providers at the outreach price), designations and rådgivningsfunktioner of
+    today at their costs."""
+    if not isinstance(today, dict):
+        c.single(RULE, False, "cost_dkk has no today block")
+        return
+    kind = {r["provider_id"]: str(r["kind"] or "").strip().lower()
+            for r in x.prov.fillna({"kind": ""}).to_dict("records")}
+    care = des = adv = 0.0
+    for r in x.comp.to_dict("records"):
+        name = ("price_outreach" if kind.get(r["provider_id"]) == "outreach"
+                else "price_residential")
+        care += float(r["current_cases"]) * par.get((name, r["speciale"]), par[(name, "")])
+        des += float(r["designation_cost"]) * bool(r["designated_today"])
+        adv += float(r["advisory_cost"]) * bool(r.get("advisory_today", False))
+    ref = {"care": care, "designations": des * par[("designation_cost_unit", "")],
+           "advisory_base_funding": adv * par[("advisory_cost_unit", "")]}
+    for key, value in ref.items():
+        rep = today.get(key)
+        if isinstance(rep, int | float):
+            _close(c, rep, value, f"cost_dkk.today.{key}: kpis.json reports {g(rep)}, the "
+                   f"files give {g(value)}")
+
+
+def _check_financing(x: Context, c: Collector, fin: pd.DataFrame, by_home: pd.DataFrame,
+                     per: dict[str, dict[str, float]], block: Any) -> None:
+    keys = FINANCING.keys
+    pop = x.munis.set_index("code")["population"].astype(float)
+    share = pop / pop.sum() if pop.sum() > 0 else pop * 0 + 1.0 / len(pop)
+    grid = pd.MultiIndex.from_product([list(x.munis["code"]), list(x.sp["speciale"])],
+                                      names=keys)
+    f = fin.set_index(keys)
+    c.single(RULE, not f.index.duplicated().any(), f"{FINANCING.file}: duplicate rows")
+    f = f[~f.index.duplicated()]
+    missing, extra = grid.difference(f.index), f.index.difference(grid)
+    c.single(RULE, len(missing) == 0, f"{FINANCING.file}: no row for {list(missing)[:3]}")
+    c.single(RULE, len(extra) == 0,
+             f"{FINANCING.file}: rows for unknown municipalities or specialer {list(extra)[:3]}")
+    ref = pd.DataFrame(index=grid)
+    ref["population_share"] = share.reindex(grid.get_level_values(0)).to_numpy()
+    ref["base_funding_dkk"] = ref["population_share"] * [
+        per.get(s, {}).get("advisory_base_funding", 0.0) for s in grid.get_level_values(1)]
+    for col in ("residential_cases", "outreach_cases", "care_cost_dkk", "refunded_dkk"):
+        ref[col] = by_home[col].reindex(grid).fillna(0.0) if len(by_home) else 0.0
+    ref["net_cost_dkk"] = ref["care_cost_dkk"] - ref["refunded_dkk"]
+    ref["total_dkk"] = ref["base_funding_dkk"] + ref["net_cost_dkk"]
+    m = ref.reset_index().merge(f.reset_index(), on=keys, suffixes=("", "_file"))
+    for col in ref.columns:
+        c.rule(RULE, m, (m[col] - m[f"{col}_file"]).abs() > c.sm(m[col], 10), lambda r, col=col: (
+            f"{FINANCING.file} municipality {r['municipality_code']}, speciale "
+            f"{r['speciale']}: {col} {g(r[f'{col}_file'])} ≠ {g(r[col])} from the files"))
+    c.rule(RULE, fin, fin["refunded_dkk"] > fin["care_cost_dkk"] + c.sm(fin["care_cost_dkk"]),
+           lambda r: (f"{FINANCING.file} municipality {r['municipality_code']}, speciale "
+                      f"{r['speciale']}: refunded {g(r['refunded_dkk'])} exceeds the cost "
+                      f"{g(r['care_cost_dkk'])}"))
+    net = fin["care_cost_dkk"] - fin["refunded_dkk"]
+    c.rule(RULE, fin, (fin["net_cost_dkk"] - net).abs() > c.sm(net, 3), lambda r: (
+        f"{FINANCING.file} municipality {r['municipality_code']}, speciale {r['speciale']}: "
+        f"net_cost_dkk {g(r['net_cost_dkk'])} ≠ care − refunded"))
+    advisory = sum(rec["advisory_base_funding"] for rec in per.values())
+    _close(c, float(fin["base_funding_dkk"].sum()), advisory,
+           f"{FINANCING.file}: Σ base_funding_dkk {g(fin['base_funding_dkk'].sum())} ≠ Σ "
+           f"advisory base funding {g(advisory)} (objektiv finansiering must cover it)")
+    if isinstance(block, dict) and isinstance(block.get("care"), int | float):
+        _close(c, float(fin["care_cost_dkk"].sum()), block["care"],
+               f"{FINANCING.file}: Σ care_cost_dkk {g(fin['care_cost_dkk'].sum())} ≠ "
+               f"cost_dkk.care {g(block['care'])}")
