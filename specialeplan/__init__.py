@@ -6,11 +6,21 @@ The top-level folders of the repository are installed as sub-packages:
 and ``specialeplan.scenarios`` (scenario schema and YAML files).
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("specialeplan")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unknown"
+from __future__ import annotations
 
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    """``specialeplan.__version__``, looked up on first use: reading the installed metadata
+    takes a moment, and the ``specialeplan`` command must reach its Ctrl-C handler first."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("specialeplan")
+    except PackageNotFoundError:  # running from a source tree without installation
+        value = "0.0.0+unknown"
+    globals()["__version__"] = value
+    return value
