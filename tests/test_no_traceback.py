@@ -89,9 +89,8 @@ LONG = [
 def test_interrupts_at_several_moments_give_no_traceback(place: Path,
                                                          args: list[str]) -> None:
     """SIGINT in the first half second (imports), during set-up and later, then SIGTERM:
-    always a message and
-    0 (a result kept), 1 (no solution), 130 (interrupted) or 2 (refused), never a
-    traceback."""
+    always a message and 0 (a result kept), 1 (no solution), 130 (interrupted) or 2
+    (refused), never a traceback."""
     for sig, delay in ((signal.SIGINT, 0.4), (signal.SIGINT, 0.8), (signal.SIGINT, 1.5),
                        (signal.SIGTERM, 1.0)):
         proc = subprocess.Popen([str(ENTRY), *args], cwd=place, stdout=subprocess.PIPE,
