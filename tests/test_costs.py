@@ -58,7 +58,7 @@ from specialeplan.data.costs import (
 from specialeplan.data.loader import load_instance_dir
 from specialeplan.errors import DataValidationError, ScenarioError
 from specialeplan.model.examples import tiny_instance, write_dataset
-from specialeplan.results.run import solve_into_folder
+from specialeplan.pipeline import solve_into_folder
 from specialeplan.scenarios.schema import load_scenario
 
 SCENARIO = ("name: tiny\ndataset: tiny\nmodel:\n  defaults: {reach_minutes: 40}\n"
