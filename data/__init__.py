@@ -6,6 +6,13 @@ and specialer — see ``data/README.md``). ``load_instance_dir(folder)`` reads t
 schema from any folder, so a planner can replace the files one by one.
 """
 
-from specialeplan.data.loader import bundled_dir, load_denmark, load_instance_dir, load_travel_graph
+from specialeplan.data.loader import (
+    bundled_dir,
+    load_dataset,
+    load_denmark,
+    load_instance_dir,
+    load_travel_graph,
+)
 
-__all__ = ["bundled_dir", "load_denmark", "load_instance_dir", "load_travel_graph"]
+__all__ = ["bundled_dir", "load_dataset", "load_denmark", "load_instance_dir",
+           "load_travel_graph"]

@@ -53,7 +53,7 @@ import pandas as pd
 from specialeplan.data import travel as tr
 from specialeplan.data.costs import dataset_cost_files, load_costs
 from specialeplan.data.population import TARGET_GROUPS
-from specialeplan.errors import DataValidationError
+from specialeplan.errors import DataValidationError, ScenarioError
 from specialeplan.model.instance import DEFAULTS, SCHEMAS, Instance, excel_row, normalise_table
 
 TABLE_FILES: dict[str, str] = {
@@ -294,6 +294,20 @@ def _check_servable(specialer: pd.DataFrame, competence: pd.DataFrame, demand: p
 def _bundled_hashes() -> dict[str, str]:
     return {f: hashlib.sha256((bundled_dir() / f).read_bytes()).hexdigest()
             for f in SYNTHETIC_FILES}
+
+
+def load_dataset(spec: str, base_dir: Path | None = None) -> Instance:
+    """A scenario's ``dataset:``: ``denmark`` → the bundled dataset; otherwise a folder with
+    the same CSV schema (relative paths are taken from ``base_dir``, normally the scenario
+    file's folder)."""
+    if spec == "denmark":
+        return load_denmark()
+    path = Path(spec)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if not path.is_dir():
+        raise ScenarioError(f"dataset {spec!r}: no such folder ({path})")
+    return load_instance_dir(path)
 
 
 def load_instance_dir(directory: Path | str, *, name: str | None = None) -> Instance:

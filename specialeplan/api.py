@@ -11,13 +11,13 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
 
 from specialeplan.data.costs import run_cost_table
+from specialeplan.data.loader import load_dataset
 from specialeplan.errors import InfeasibleError, ScenarioError
 from specialeplan.model.build import build_problem
 from specialeplan.model.diagnose import Diagnosis, diagnose
@@ -48,21 +48,6 @@ from specialeplan.solvers.registry import check_solver_options, get_backend
 
 __all__ = ["Built", "RunOutcome", "build", "load_dataset", "load_scenario", "resolve", "run",
            "solve"]
-
-
-def load_dataset(spec: str, base_dir: Path | None = None) -> Instance:
-    """``denmark`` → the bundled dataset; otherwise a folder with the same CSV schema
-    (relative paths are taken from ``base_dir``, normally the scenario file's folder)."""
-    from specialeplan.data import load_denmark, load_instance_dir
-
-    if spec == "denmark":
-        return load_denmark()
-    path = Path(spec)
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
-    if not path.is_dir():
-        raise ScenarioError(f"dataset {spec!r}: no such folder ({path})")
-    return load_instance_dir(path)
 
 
 @dataclass

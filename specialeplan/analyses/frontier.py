@@ -185,7 +185,7 @@ def run_frontier(
     """Compute the front (module docstring) into ``out/<frontier name>/``; returns
     ``frontier.csv``: one row per point (``limit``, the achieved f2 and f1, status, gap,
     ``non_dominated``, the run folder), best f1 first."""
-    from specialeplan.api import load_dataset
+    from specialeplan.data import load_dataset
 
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise SpecialeplanError(f"--steps must be a whole number ≥ 1, got {steps!r}")

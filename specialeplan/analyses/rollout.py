@@ -47,7 +47,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from specialeplan.api import RunOutcome, build, load_dataset
+from specialeplan.api import RunOutcome, build
+from specialeplan.data import load_dataset
 from specialeplan.errors import ScenarioError, SpecialeplanError, did_you_mean
 from specialeplan.model.instance import Instance
 from specialeplan.model.keys import PS

@@ -184,7 +184,7 @@ def make_sweep(spec: SweepSpec, path: Path, extra_set: list[str] | None = None,
                progress: Callable[[int, int], None] | None = None) -> Sweep:
     """Resolve every run of ``spec`` (its ``scenario`` relative to ``path``'s folder), load
     the dataset once and check every run against it (see :func:`load_sweep`)."""
-    from specialeplan.api import load_dataset
+    from specialeplan.data import load_dataset
     from specialeplan.model.sets import check_names
     from specialeplan.solvers.registry import check_solver_options
 
