@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from specialeplan.checker.report import Collector, g
-from specialeplan.checker.rules.context import EPS_TRAVEL, KP, KS, PS, Context, rule
+from specialeplan.checker.rules.context import (
+    EPS_TRAVEL,
+    KS,
+    PS,
+    Context,
+    rule,
+    with_travel_limit,
+)
 from specialeplan.results.contract import MODES
 
 
@@ -122,11 +129,7 @@ def _linking(x: Context, c: Collector) -> None:
 def _travel_cutoff(x: Context, c: Collector) -> None:
     """t[k,p] ≤ T_s for every physical assignment (travel from
     instance/provider_travel.csv; outreach has its own radius, rule ``outreach``)."""
-    a = x.asg[x.physical.to_numpy()].merge(x.pt, on=KP,
-                                            how="left")
-    a = a.merge(x.sp[["speciale", "max_travel_minutes"]], on="speciale", how="left")
-    a = a[a["max_travel_minutes"].notna()]
-    a = a.assign(t=a["minutes"].fillna(a["travel_minutes"]))
+    a = with_travel_limit(x, x.asg[x.physical.to_numpy()], "max_travel_minutes")
     lim = a["max_travel_minutes"]
     c.rule("travel_cutoff", a, a["t"] > lim + EPS_TRAVEL + c.pt(lim), lambda r: (
         f"municipality {r['municipality_code']} → provider {r['provider_id']} "

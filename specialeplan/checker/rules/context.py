@@ -175,6 +175,16 @@ def reported(kpis: dict[str, Any], *path: str) -> float | None:
     return float(v)
 
 
+def with_travel_limit(x: Context, rows: pd.DataFrame, limit: str) -> pd.DataFrame:
+    """Assignment ``rows`` with their travel minutes ``t`` (``instance/provider_travel.csv``,
+    else the table's own ``travel_minutes``) and the speciale's ``limit`` column, keeping the
+    rows whose speciale sets that limit (the family-travel cutoff, the outreach radius)."""
+    a = rows.merge(x.pt, on=KP, how="left").merge(x.sp[["speciale", limit]], on="speciale",
+                                                  how="left")
+    a = a[a[limit].notna()]
+    return a.assign(t=a["minutes"].fillna(a["travel_minutes"]))
+
+
 def can_serve(x: Context, pairs: pd.DataFrame) -> pd.DataFrame:
     """(municipality_code, provider_id, speciale, minutes) where a pair of ``pairs`` can
     serve the municipality's demand: a place (kind residential/both/empty) within the

@@ -4,7 +4,7 @@ an outreach team, within the outreach radius; places only at providers with a pl
 from __future__ import annotations
 
 from specialeplan.checker.report import Collector, g
-from specialeplan.checker.rules.context import EPS_TRAVEL, KP, Context, rule
+from specialeplan.checker.rules.context import EPS_TRAVEL, Context, rule, with_travel_limit
 from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS
 
 
@@ -21,10 +21,7 @@ def _outreach(x: Context, c: Collector) -> None:
     c.rule("outreach", phys, ~phys["kind"].isin(PHYSICAL_KINDS), lambda r: (
         f"municipality {r['municipality_code']} → provider {r['provider_id']} (speciale "
         f"{r['speciale']}): a physical place at a tilbud of kind {r['kind']!r} (outreach only)"))
-    o = out.merge(x.pt, on=KP, how="left").merge(
-        x.sp[["speciale", "outreach_minutes"]], on="speciale", how="left")
-    o = o[o["outreach_minutes"].notna()]
-    o = o.assign(t=o["minutes"].fillna(o["travel_minutes"]))
+    o = with_travel_limit(x, out, "outreach_minutes")
     lim = o["outreach_minutes"]
     c.rule("outreach", o, o["t"] > lim + EPS_TRAVEL + c.pt(lim), lambda r: (
         f"municipality {r['municipality_code']} ← provider {r['provider_id']} (speciale "
