@@ -80,4 +80,6 @@ def write_dataset(instance: Instance, folder: Path) -> Path:
     if instance.travel is None:
         raise ValueError("write_dataset needs the municipality travel matrix")
     instance.travel.to_csv(folder / "travel.csv", index=False)
+    if instance.delivery_need is not None:
+        instance.delivery_need.to_csv(folder / "delivery_need.csv", index=False)
     return folder

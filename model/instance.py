@@ -20,6 +20,10 @@ provider_travel municipality_code, provider_id, minutes (generalised cost t[k,p]
                per borgerforløb; derived from municipality travel for Denmark)
 travel         from_code, to_code, minutes (municipality matrix; optional)
 population_by_age code, age_group (``0-17`` or ``18+``), persons (optional)
+delivery_need  speciale, residential_share (ρ_s in [0, 1]: the share of the speciale's
+               borgerforløb that need a residential place, not outreach), source, note
+               (optional; every speciale exactly once; without it ρ_s is
+               ``DEFAULT_RESIDENTIAL_SHARE`` of :mod:`specialeplan.model.params`)
 ============== ==================================================================
 """
 
@@ -71,6 +75,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "provider_travel": {"municipality_code": "str", "provider_id": "str", "minutes": "num"},
     "travel": {"from_code": "str", "to_code": "str", "minutes": "num"},
     "population_by_age": {"code": "str", "age_group": "str", "persons": "num"},
+    "delivery_need": {"speciale": "str", "residential_share": "num", "source": "any",
+                      "note": "any"},
 }
 
 KEYS: dict[str, list[str]] = {
@@ -82,6 +88,7 @@ KEYS: dict[str, list[str]] = {
     "provider_travel": KP,
     "travel": ["from_code", "to_code"],
     "population_by_age": ["code", "age_group"],
+    "delivery_need": ["speciale"],
 }
 
 #: providers.kind: how a tilbud delivers. ``residential``: a physical place the citizen moves
@@ -101,6 +108,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                        "area_km2": 0.0},
     "providers": {"name": None, "owner": "", "kind": "", "advisory_capacity": np.inf},
     "specialer": {"name": None},
+    "delivery_need": {"source": "", "note": ""},
     "competence": {"current_cases": 0.0, "designated_today": False, "designation_cost": 0.0,
                    "advisory_cost": 0.0, "advisory_today": False},
 }
@@ -224,6 +232,7 @@ class Instance:
     provider_travel: pd.DataFrame
     travel: pd.DataFrame | None = None
     population_by_age: pd.DataFrame | None = None
+    delivery_need: pd.DataFrame | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
     hashes: Mapping[str, str] = field(default_factory=dict)
     synthetic: bool = False
@@ -271,6 +280,8 @@ class Instance:
             _check_refs(pa, "code", codes, self._src("population_by_age"), "municipality code")
             _check_refs(pa, "age_group", set(AGE_GROUPS), self._src("population_by_age"),
                         f"age group (use {' or '.join(AGE_GROUPS)})")
+        if self.delivery_need is not None:
+            self._check_delivery_need(specs)
         # a speciale with demand but no competent provider can never be served
         served = set(self.competence.loc[self.competence["max_cases"] > 0, "speciale"])
         need = self.demand.groupby("speciale")["demand"].sum()
@@ -291,6 +302,30 @@ class Instance:
                 f"({len(unreachable)} such municipalities)",
                 file=self._src("provider_travel"), field="municipality_code",
             )
+
+    def _check_delivery_need(self, specs: set[str]) -> None:
+        """ρ_s in [0, 1], every speciale of ``specialer`` exactly once and no other."""
+        dn, file = self.delivery_need, self._src("delivery_need")
+        _check_refs(dn, "speciale", specs, file, "speciale")
+        over = (dn["residential_share"] > 1).to_numpy()
+        if over.any():
+            i = int(np.flatnonzero(over)[0])
+            raise DataValidationError(
+                f"residential_share is a share in [0, 1], got {dn['residential_share'].iloc[i]:g}",
+                file=file, row=excel_row(i), field="residential_share")
+        missing = [s for s in self.specialer["speciale"] if s not in set(dn["speciale"])]
+        if missing:
+            raise DataValidationError(
+                f"speciale {missing[0]!r} of the specialer has no row ({len(missing)} "
+                "missing); give every speciale its residential_share", file=file,
+                field="speciale")
+
+    def residential_shares(self) -> dict[str, float]:
+        """ρ_s per speciale from ``delivery_need`` (empty without the table)."""
+        if self.delivery_need is None:
+            return {}
+        return dict(zip(self.delivery_need["speciale"],
+                        self.delivery_need["residential_share"].astype(float), strict=True))
 
     # ----------------------------------------------------------------- conveniences
     @property

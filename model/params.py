@@ -44,6 +44,9 @@ DEFAULT_OUTREACH_MINUTES = 90.0
 #: borgerforløb nationally are helped near the family by a coached local tilbud; the
 #: highly specialised level (specialfunktioner) stays the rule, the local help the exception
 DEFAULT_NEAR_FAMILY_SHARE = 0.1
+#: rho_s when neither the scenario nor the dataset (``delivery_need.csv``) gives one: 0, so
+#: outreach may serve every borgerforløb (a dataset without the table solves as before)
+DEFAULT_RESIDENTIAL_SHARE = 0.0
 #: the earlier names of the count criteria of ``model.limits`` (the ``kpis.json`` keys of
 #: versions before one name per concept); read as today's names, so old scenarios and the
 #: resolved scenarios of old results folders still load
@@ -76,6 +79,11 @@ class SpecialeParams(BaseModel):
         None, description="beta_s: at most this share of the speciale's national demand is "
         f"helped near the family by a coached local tilbud (default "
         f"{DEFAULT_NEAR_FAMILY_SHARE:g})")
+    residential_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = Field(
+        None, description="rho_s: share of the speciale's borgerforløb that need a residential "
+        "place and cannot be served by outreach (family delivery_need: outreach at most "
+        "(1 - rho_s)·d[k,s]); default: the dataset's delivery_need.csv, else "
+        f"{DEFAULT_RESIDENTIAL_SHARE:g}")
     backup_minutes: Finite0 | None = Field(
         None, description="B_s: with families.backup_coverage, the second specialfunktion of "
         "every municipality with demand may be this far away (minutes; default: the "
@@ -309,15 +317,19 @@ class ModelParams(BaseModel):
             raise ValueError("lists no speciale; name at least one, or null for all")
         return value
 
-    def speciale_table(self, specialer: list[str], known: list[str] | None = None
-                       ) -> pd.DataFrame:
+    def speciale_table(self, specialer: list[str], known: list[str] | None = None,
+                       residential: dict[str, float] | None = None) -> pd.DataFrame:
         """Resolved per-speciale parameters, one row per planned speciale.
 
         ``known``: every speciale of the dataset; ``per_speciale`` entries for known but
         unplanned specialer are ignored (a sub-scenario may plan fewer), unknown ones are an
         error. Columns: speciale, min_cases, max_travel_minutes, reach_minutes, min_count,
         max_count, min_advisory, max_advisory, demand_growth, outreach_minutes,
-        near_family_share, backup_minutes (NaN = unbounded/off).
+        near_family_share, backup_minutes, residential_share (NaN = unbounded/off).
+
+        ``residential``: ρ_s of the dataset (``Instance.residential_shares``). One path for
+        ``residential_share``: ``per_speciale`` wins, then ``defaults`` (``None`` in
+        ``base.yaml``), then the dataset's value, then :data:`DEFAULT_RESIDENTIAL_SHARE`.
         """
         unknown = sorted(set(self.per_speciale) - set(known if known is not None else specialer))
         if unknown:
@@ -339,10 +351,12 @@ class ModelParams(BaseModel):
                 row["outreach_minutes"] = DEFAULT_OUTREACH_MINUTES
             if row["near_family_share"] is None:
                 row["near_family_share"] = DEFAULT_NEAR_FAMILY_SHARE
+            if row["residential_share"] is None:
+                row["residential_share"] = (residential or {}).get(s, DEFAULT_RESIDENTIAL_SHARE)
             if row["backup_minutes"] is None:  # two within the family-travel cutoff
                 row["backup_minutes"] = row["max_travel_minutes"]
             rows.append({"speciale": s, **row})
         cols = ["speciale", "min_cases", "max_travel_minutes", "reach_minutes", "min_count",
                 "max_count", "min_advisory", "max_advisory", "demand_growth",
-                "outreach_minutes", "near_family_share", "backup_minutes"]
+                "outreach_minutes", "near_family_share", "backup_minutes", "residential_share"]
         return pd.DataFrame(rows, columns=cols).astype({c: float for c in cols[1:]})

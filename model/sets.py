@@ -151,7 +151,8 @@ def check_names(instance: Instance, params: ModelParams) -> list[str]:
     planned specialer. :class:`ScenarioError` (with "did you mean") on an unknown name."""
     specialer = _resolve_specialer(instance, params)
     _check_designations(instance, params, specialer)
-    params.speciale_table(specialer, instance.speciale_ids)
+    params.speciale_table(specialer, instance.speciale_ids,
+                                instance.residential_shares())
     _capacity_mask(instance, params)
     return specialer
 
@@ -233,7 +234,8 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     instance = apply_capacity_changes(instance, params)
     specialer = _resolve_specialer(instance, params)
     _check_designations(instance, params, specialer)
-    sp = params.speciale_table(specialer, instance.speciale_ids).set_index("speciale")
+    sp = params.speciale_table(specialer, instance.speciale_ids,
+                                instance.residential_shares()).set_index("speciale")
     fam = params.families
 
     demand = instance.demand[instance.demand["speciale"].isin(specialer)].copy()

@@ -265,6 +265,8 @@ def _kpis(
     phys = assignments[assignments["mode"] == "physical"]
     outside = phys["municipality_code"] != phys["provider_id"].map(prov_muni)
     family_minutes = float((phys["cases"] * phys["travel_minutes"]).sum())
+    physical_cases = float(phys["cases"].sum())
+    outreach_cases = float(coverage["outreach"].sum())
     eq = data.params.equity
     a = family_travel(data, x)
     sid = data.dem["speciale"].to_numpy()
@@ -278,6 +280,9 @@ def _kpis(
                "advisory_designations": int(d["is_advisory"].sum())}
         for col in cov.columns:
             rec[col] = float(cov.at[s, col]) if s in cov.index else 0.0
+        rec["physical"] = rec["served"] - rec["outreach"]  # at a specialfunktion's place
+        rec["outreach_share"] = rec["outreach"] / rec["served"] if rec["served"] else 0.0
+        rec["residential_share"] = float(data.speciale_params.at[s, "residential_share"])
         on_s = (pairs["speciale"] == s).to_numpy()
         rec["moved"] = float(pairs.loc[on_s, "moved"].sum())
         rec["dropped_designations"] = int(dropped[on_s].sum())
@@ -296,7 +301,9 @@ def _kpis(
         "total_demand": float(coverage["demand"].sum()),
         "total_served": total_cases,
         "total_unmet": float(coverage["unmet"].sum()),
-        "outreach_cases": float(coverage["outreach"].sum()),
+        "outreach_cases": outreach_cases,
+        "physical_cases": physical_cases,
+        "outreach_share": outreach_cases / total_cases if total_cases else 0.0,
         "near_family_cases": float(coverage["near_family"].sum()),
         "moved_cases": float(pairs["moved"].sum()),
         "designations_today": int(pairs["designated_today"].sum()),
@@ -304,7 +311,12 @@ def _kpis(
         "reach_shortfalls": float(short["share"].sum()),
         "share_outside_home_municipality": (
             float(phys.loc[outside, "cases"].sum() / total_cases) if total_cases else 0.0),
+        "share_outside_home_municipality_physical": (
+            float(phys.loc[outside, "cases"].sum() / physical_cases) if physical_cases
+            else 0.0),
         "mean_travel_minutes": family_minutes / total_cases if total_cases else 0.0,
+        "mean_travel_minutes_physical": (family_minutes / physical_cases if physical_cases
+                                         else 0.0),
         "max_travel_minutes": (float(phys["travel_minutes"].max()) if len(phys) else 0.0),
         "keep_today_not_kept": data.not_kept.to_dict("records"),
         "regions": regions_kpi,

@@ -342,6 +342,11 @@ CASES = [
     ("outreach_radius", set_cell("instance/speciale_params.csv", {"speciale": M},
                                  "outreach_minutes", 10.0),
      "outreach", ["751", "P3", "outreach radius"], {"municipality_code": "751"}),
+    # delivery need: ρ = 0.6 allows (1 − 0.6)·7 = 2.8 of 751's misbrug by outreach, not 4
+    ("delivery_need", set_cell("instance/speciale_params.csv", {"speciale": M},
+                               "residential_share", 0.6),
+     "delivery_need", ["751", M, "residential place"], {"municipality_code": "751",
+                                                        "speciale": M}),
     ("outreach_switched_off", edit_model(families={"outreach": False}),
      "variables", ["P3", "families.outreach"], {"provider_id": "P3"}),
     ("outreach_cases_column", set_cell("designations.csv", {"provider_id": "P3", "speciale": M},

@@ -3,9 +3,11 @@ folders that break them."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from test_checker import A, edit_model, set_cell, write_tiny_results
 from test_model_families import EVEN, LINE, PROVIDERS, comp
@@ -14,6 +16,7 @@ from specialeplan.api import build, solve
 from specialeplan.checker import check_results
 from specialeplan.model.examples import tiny_instance
 from specialeplan.model.params import ModelParams
+from specialeplan.results.reload import load_run
 from specialeplan.results.writer import write_results
 from specialeplan.scenarios.schema import ResolvedScenario, Scenario
 from specialeplan.solvers.base import SolverOptions
@@ -89,3 +92,29 @@ def test_committed_rule(folder: Path, committed: list[dict], names: list[str] | 
         assert not hits, hits
     else:
         assert any(all(n in v.message for n in names) for v in hits), hits
+
+
+def test_delivery_need_folder_checks_reloads_and_is_caught(tmp_path: Path) -> None:
+    """The hand-solved delivery-need instance (``test_model_fidelity``): ρ_A = 0.4 from the
+    dataset, demand 10 in m1, 6 by T1's outreach team and 4 at P0's place. The folder
+    writes ρ into ``speciale_params.csv`` and the table into ``instance/delivery_need.csv``,
+    checks clean with the rule run, reloads with the same ρ; with ρ raised to 0.5 in the
+    folder, 6 > (1 − 0.5)·10 = 5 by outreach is a violation."""
+    providers = [{"id": "P0", "at": 0}, {"id": "T1", "at": 1, "kind": "outreach"}]
+    inst = tiny_instance(LINE, providers, {(1, "A"): 10},
+                         [{"id": "P0", "speciale": "A"}, {"id": "T1", "speciale": "A"}])
+    inst = dataclasses.replace(inst, delivery_need=pd.DataFrame(
+        {"speciale": ["A"], "residential_share": [0.4], "source": ["test"], "note": [""]}))
+    params = ModelParams(weights={"outreach": 0.5})
+    outcome = solve(build(inst, params), SolverOptions(mip_rel_gap=0.0))
+    folder = write_results(outcome, ResolvedScenario(Scenario(name="need", model=params),
+                                                     None), tmp_path / "need", excel=False)
+    assert (folder / "instance" / "delivery_need.csv").is_file()
+    report = check_results(folder)
+    assert report.ok, report.to_text()
+    assert "delivery_need" not in report.skipped
+    assert load_run(folder).instance.residential_shares() == {"A": 0.4}
+    set_cell("instance/speciale_params.csv", {"speciale": "A"}, "residential_share", 0.5)(folder)
+    hits = _violations(folder, "delivery_need")
+    assert [(v.municipality_code, v.speciale) for v in hits] == [("m1", "A")], hits
+    assert "6 borgerforløb by outreach" in hits[0].message

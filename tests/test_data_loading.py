@@ -51,7 +51,7 @@ def test_sources_and_hashes(inst: Instance) -> None:
     for table in ("municipalities", "providers", "specialer", "competence", "demand"):
         assert inst.sources[table].endswith(f"{table}.csv")
     assert set(inst.hashes) == set(SYNTHETIC) | {"municipalities.csv", "adjacency.csv",
-                                                 "crossings.csv"}
+                                                 "crossings.csv", "delivery_need.csv"}
     for file, digest in inst.hashes.items():
         assert hashlib.sha256((bundled_dir() / file).read_bytes()).hexdigest() == digest
 

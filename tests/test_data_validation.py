@@ -83,6 +83,17 @@ CELL_CASES = [
      "municipalities.csv", 2, "code", "3 digits"),
     ("non-numeric-population", *set_cell("municipalities.csv", 3, "population", "n/a"),
      "municipalities.csv", 5, "population", "finite number"),
+    ("residential-share-above-one", *set_cell("delivery_need.csv", 4, "residential_share",
+                                              "1.5"),
+     "delivery_need.csv", 6, "residential_share", "[0, 1]"),
+    ("residential-share-negative", *set_cell("delivery_need.csv", 2, "residential_share",
+                                             "-0.1"),
+     "delivery_need.csv", 4, "residential_share", ">= 0"),
+    ("residential-share-empty", *set_cell("delivery_need.csv", 1, "residential_share", ""),
+     "delivery_need.csv", 3, "residential_share", "finite number"),
+    ("delivery-need-unknown-speciale", *set_cell("delivery_need.csv", 0, "speciale",
+                                                 "astrologi"),
+     "delivery_need.csv", 2, "speciale", "unknown speciale 'astrologi'"),
 ]
 
 
@@ -96,6 +107,28 @@ def test_broken_cell(folder: Path, file: str, change: Callable[[pd.DataFrame], p
     assert words in str(info.value)
     assert (Path(info.value.file or "").name, info.value.row, info.value.field) == (
         exp_file, row, field)
+
+
+def test_delivery_need_lists_every_speciale(folder: Path) -> None:
+    """A speciale of specialer.csv without a row is named (there is no silent default)."""
+    edit(folder, "delivery_need.csv", lambda df: df[df["speciale"] != "epilepsi"])
+    err = load_error(folder)
+    assert (Path(err.file or "").name, err.field) == ("delivery_need.csv", "speciale")
+    assert "'epilepsi'" in str(err)
+
+
+def test_without_delivery_need_every_share_is_the_default(folder: Path) -> None:
+    """A dataset without delivery_need.csv loads; ρ_s is then DEFAULT_RESIDENTIAL_SHARE."""
+    from specialeplan.model.params import DEFAULT_RESIDENTIAL_SHARE, ModelParams
+
+    (folder / "delivery_need.csv").unlink()
+    inst = load_instance_dir(folder)
+    assert inst.delivery_need is None and inst.residential_shares() == {}
+    table = ModelParams().speciale_table(inst.speciale_ids, inst.speciale_ids,
+                                         inst.residential_shares())
+    assert (table["residential_share"] == DEFAULT_RESIDENTIAL_SHARE).all()
+    bundled = load_instance_dir(bundled_dir())
+    assert bundled.residential_shares()["doevblindhed"] == pytest.approx(0.8)
 
 
 def test_missing_column(folder: Path) -> None:

@@ -8,6 +8,9 @@ between neighbours, 60 min end to end, 5 min inside a municipality; one speciale
 
 from __future__ import annotations
 
+import dataclasses
+
+import pandas as pd
 import pytest
 
 from specialeplan.api import build, solve
@@ -69,6 +72,75 @@ def test_outreach_delivers_at_home(backend: str) -> None:
     obj, _, sol = solve_tiny(inst, backend, weights=w, families={"outreach": False})
     assert obj == pytest.approx(650)
     assert set(sol.assignments["mode"]) == {"physical"}
+
+
+def _need(inst, share: float):  # noqa: ANN001, ANN202
+    """``inst`` with a ``delivery_need`` table giving speciale A ρ = ``share``."""
+    table = pd.DataFrame({"speciale": ["A"], "residential_share": [share],
+                          "source": ["test"], "note": [""]})
+    return dataclasses.replace(inst, delivery_need=table)
+
+
+def test_delivery_need_keeps_residential_borgerforloeb_at_a_place(backend: str) -> None:
+    """Demand 10 in m1 only. T1 in m1 is a matrikelløs team (kind outreach, staff 5 min);
+    P0 in m0 has places (30 min family travel). Outreach weight 0.5, so outreach costs
+    0.5·5 = 2.5 per borgerforløb and a place 30.
+
+    - Without a delivery need (ρ = 0, the default without ``delivery_need``): all 10 by
+      outreach, 10·2.5 = 25.
+    - The dataset says ρ_A = 0.4: outreach ≤ (1 − 0.4)·10 = 6, so 6·2.5 + 4·30 = 135; the 4
+      travel to P0 (mean travel of those who travel 30 min, of all 4·30/10 = 12 min).
+    - The scenario overrides it: ``per_speciale: {A: {residential_share: 0}}`` → 25;
+      ``defaults: {residential_share: 1}`` (the scenario's default wins over the dataset)
+      → all 10 at P0, 10·30 = 300.
+    - ``families.delivery_need`` off: 25 again.
+    """
+    w = {"outreach": 0.5}
+    providers = [{"id": "P0", "at": 0}, {"id": "T1", "at": 1, "kind": "outreach"}]
+    comp = [{"id": "P0", "speciale": "A"}, {"id": "T1", "speciale": "A"}]
+    inst = tiny_instance(LINE, providers, {(1, "A"): 10}, comp)
+    obj, _, sol = solve_tiny(inst, backend, weights=w)
+    assert obj == pytest.approx(25)
+    assert sol.kpis["outreach_share"] == pytest.approx(1.0)
+    need = _need(inst, 0.4)
+    obj, des, sol = solve_tiny(need, backend, weights=w)
+    assert obj == pytest.approx(135) and des == {"P0", "T1"}
+    modes = sol.assignments.groupby("mode")["cases"].sum().to_dict()
+    assert modes == pytest.approx({"outreach": 6, "physical": 4})
+    k = sol.kpis
+    assert k["outreach_share"] == pytest.approx(0.6)
+    assert k["physical_cases"] == pytest.approx(4)
+    assert k["mean_travel_minutes_physical"] == pytest.approx(30)
+    assert k["mean_travel_minutes"] == pytest.approx(12)
+    assert k["share_outside_home_municipality_physical"] == pytest.approx(1.0)
+    assert k["share_outside_home_municipality"] == pytest.approx(0.4)
+    a = k["per_speciale"]["A"]
+    assert (a["physical"], a["outreach"], a["near_family"]) == pytest.approx((4, 6, 0))
+    assert a["residential_share"] == pytest.approx(0.4)
+    obj, _, _ = solve_tiny(need, backend, weights=w,
+                           per_speciale={"A": {"residential_share": 0.0}})
+    assert obj == pytest.approx(25)
+    obj, _, _ = solve_tiny(need, backend, weights=w, defaults={"residential_share": 1.0})
+    assert obj == pytest.approx(300)
+    obj, _, _ = solve_tiny(need, backend, weights=w, families={"delivery_need": False})
+    assert obj == pytest.approx(25)
+
+
+def test_delivery_need_infeasible_is_explained() -> None:
+    """As above with ρ_A = 0.4, but the family-travel cutoff is 20 min, so P0's places
+    (30 min) are out of reach, and unmet demand is off: 4 borgerforløb need a place that
+    no tilbud in reach has. The diagnosis names delivery_need and speciale A."""
+    providers = [{"id": "P0", "at": 0}, {"id": "T1", "at": 1, "kind": "outreach"}]
+    comp = [{"id": "P0", "speciale": "A"}, {"id": "T1", "speciale": "A"}]
+    inst = _need(tiny_instance(LINE, providers, {(1, "A"): 10}, comp), 0.4)
+    params = ModelParams(defaults={"max_travel_minutes": 20},
+                         families={"allow_unmet": False})
+    with pytest.raises(InfeasibleError, match="delivery_need") as info:
+        solve(build(inst, params), SolverOptions())
+    diag = info.value.diagnosis
+    rows = diag.table[diag.table["family"] == "delivery_need"]
+    assert set(rows["speciale"]) == {"A"} and set(rows["municipality_code"]) == {"m1"}
+    assert "residential place" in str(info.value)
 
 
 # ----------------------------------------------------------------------- 2. near family

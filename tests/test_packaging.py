@@ -99,6 +99,7 @@ def test_bundled_data_is_in_the_wheel(wheel_names: set[str]) -> None:
     assert "specialeplan/data/denmark/demand.csv" in files
     assert {"specialeplan/data/denmark/costs.csv",
             "specialeplan/data/denmark/refusion_tiers.csv"} <= files  # docs/costs.md
+    assert "specialeplan/data/denmark/delivery_need.csv" in files
     assert "specialeplan/data/orlib_instances/pmed1.txt" in files
     assert "specialeplan/scenarios/small.yaml" in files
     assert files - wheel_names == set()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from specialeplan.api import build, load_dataset, resolve, solve
@@ -117,6 +119,10 @@ KEPT = tiny_instance(LINE, [{"id": "P0", "at": 0}, {"id": "P1", "at": 1, "owner"
                       {"id": "P1", "speciale": "A", "designation_cost": 5000,
                        "designated_today": True, "max_cases": 8},
                       {"id": "P2", "speciale": "A", "designation_cost": 100}])
+#: NEAR_FAMILY whose dataset says ρ_A = 0.8 (delivery_need.csv): P0's outreach team is
+#: cheaper than its place for m0 and m1, so a smaller ρ lowers the optimum
+NEED = dataclasses.replace(NEAR_FAMILY, delivery_need=pd.DataFrame(
+    {"speciale": ["A"], "residential_share": [0.8]}))
 CUT = {"reach_minutes": 300, "max_travel_minutes": 60}
 KEEP = {"keep_today": ["regional"]}
 P1 = [{"provider_id": "P1", "speciale": "A"}]
@@ -134,6 +140,9 @@ LOOSENINGS = {  # name: (instance, old, new, what loosens)
     "larger near-family share": (NEAR_FAMILY, {"defaults": {**CUT, "near_family_share": 0.1}},
                                  {"defaults": {**CUT, "near_family_share": 0.5}},
                                  "near_family_share"),
+    # unset means the dataset's ρ, which a comparison of two scenarios cannot see: 0.8 → 0.3
+    "residential_share set below the dataset's": (NEED, {}, {"defaults": {
+        "residential_share": 0.3}}, "residential_share"),
     "forbidding a kept designation": (KEPT, KEEP, {**KEEP, "forbidden": P1}, "forbidden"),
     "min_cases above a kept one's places": (KEPT, {**KEEP, "defaults": {"min_cases": 5}},
                                             {**KEEP, "defaults": {"min_cases": 9}},
@@ -155,6 +164,7 @@ RESTRICTIONS = {  # name: (instance, old, new)
     "reach radius set, near_family off": (
         NEAR_FAMILY, {"defaults": {"max_travel_minutes": 60}, "families": {"near_family": False}},
         {"defaults": CUT, "families": {"near_family": False}}),
+    "delivery_need switched on": (NEED, {"families": {"delivery_need": False}}, {}),
     "forbidding without keep_today": (KEPT, {}, {"forbidden": P1}),
     "keeping today's regional designations": (KEPT, {}, KEEP),
     "higher min_cases without keep_today": (KEPT, {"defaults": {"min_cases": 5}},

@@ -29,7 +29,7 @@ module                families (in registration order)
 ``assignment``        variables, demand_balance, linking, travel_cutoff
 ``volume``            pair_volume, min_volume, capacity, speciale_capacity
 ``radius_assignment`` radius_assignment
-``outreach``          outreach
+``outreach``          outreach, delivery_need
 ``advisory``          advisory_link, reach, advisory_capacity
 ``near_family``       near_family
 ``continuity``        moved, keep_advisory_today
@@ -60,6 +60,7 @@ row block                          family              rows
 ``provider_volume_max``            capacity            Σ_{k,s} x (+ Σ g) ≤ C_p
 ``pair_volume_max``                speciale_capacity   Σ_k x ≤ V·y
 ``level_cover_min``                radius_assignment   z^l − z^{l−1} + Σ_{p at D^l} y ≥ [l = 1]
+``outreach_volume_max``            delivery_need       Σ_p x[k,p,s,outreach] ≤ (1 − ρ_s)·d
 ``pair_advisory_max``              advisory_link       r ≤ y
 ``reach_balance``                  reach               Σ_p v + q = 1
 ``reach_cover_min``                reach               Σ_{p in reach} r + q ≥ 1 (compact)

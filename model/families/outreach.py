@@ -1,11 +1,16 @@
-"""Outreach (matrikelløse) specialfunktioner: delivery in the citizen's home municipality."""
+"""Outreach (matrikelløse) specialfunktioner: delivery in the citizen's home municipality,
+and only where the need allows (``delivery_need``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from specialeplan.model.builder import ProblemBuilder
+from specialeplan.model.keys import KS
 from specialeplan.model.registry import family
+from specialeplan.solvers.problem import Labels
 
 if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
@@ -29,3 +34,37 @@ def outreach(data: ModelData, b: ProblemBuilder) -> None:
     derives the arcs with their mode. Switched off, every provider delivers physically, as
     if its kind were ``residential``.
     """
+
+
+@family("delivery_need", elastic=True, on="restricts", reads={"residential_share": "same"},
+        explain="the borgerforløb that need a residential place exceed the places in reach: "
+        "outreach cannot serve them")
+def delivery_need(data: ModelData, b: ProblemBuilder) -> None:
+    """«For nogle borgere er den sociale indsats et sted, man bor»: outreach only where the
+    need allows. A share ρ_s (``residential_share``) of a speciale's borgerforløb need a
+    residential place (or a day/residential setting), so per municipality and speciale
+    with demand
+
+    Σ_p x[k,p,s,outreach] ≤ (1 − ρ_s)·d[k,s]   (row block ``outreach_volume_max``)
+
+    and the other ρ_s·d[k,s] go to a physical place (x[k,p,s,physical]), near-family help
+    or unmet demand. Near-family help g[k,l,s] (a coached local tilbud in the home
+    municipality) is neither outreach nor a specialfunktion's place: it is not bounded
+    here, like unmet demand. ρ_s comes from the scenario (``per_speciale``, then
+    ``defaults``), else from the dataset's ``delivery_need.csv``, else 0 (no row). Rows only
+    where ρ_s > 0 and (k, s) has an outreach arc; nothing to do in the radius formulation
+    (it has no outreach arcs).
+
+    Re-solve: ``residential_share`` is classified ``same`` (a larger ρ_s restricts, but an
+    unset value stands for the dataset's, which the comparison of two scenarios cannot see).
+    """
+    if data.assignment != "arcs":
+        return
+    arcs, dem = data.arcs, data.dem
+    rho = dem["speciale"].map(data.speciale_params["residential_share"]).astype(float).to_numpy()
+    out = (arcs["mode"] == "outreach").to_numpy()
+    by = arcs["dem"].to_numpy()
+    has_out = np.bincount(by[out], minlength=len(dem)) > 0
+    outreach = b.var("x").where(out).sum(by=by, size=len(dem))  # Σ_p x[k,p,s,outreach]
+    b.add_rows("outreach_volume_max", outreach <= (1.0 - rho) * dem["demand"].to_numpy(),
+               Labels(dem, columns=KS), where=(rho > 0) & has_out)

@@ -102,14 +102,25 @@ SPECIALE_PARAMS = TableContract("instance/speciale_params.csv", {
     "max_advisory": "num?", "demand_growth": "num?", "outreach_minutes": "num?",
     "near_family_share": "num?"}, ["speciale"])
 #: optional columns of ``instance/speciale_params.csv`` (written since they exist; a folder
-#: without them reads as their default): ``backup_minutes`` (empty = max_travel_minutes)
-SPECIALE_PARAMS_OPTIONAL = {"backup_minutes": "num?"}
+#: without them reads as their default): ``backup_minutes`` (empty = max_travel_minutes),
+#: ``residential_share`` (ρ_s of family ``delivery_need``, the value solved: scenario override
+#: or the dataset's ``delivery_need.csv``; absent = 0, no bound on outreach)
+SPECIALE_PARAMS_OPTIONAL = {"backup_minutes": "num?", "residential_share": "num?"}
 
 INSTANCE_TABLES: dict[str, TableContract] = {
     **{name: TableContract(f"instance/{name}.csv",
                            {c: _KIND[k] for c, k in SCHEMAS[name].items()}, KEYS[name])
        for name in ("municipalities", "providers", "competence", "demand", "provider_travel")},
     "speciale_params": SPECIALE_PARAMS,
+}
+
+#: inputs under ``instance/`` written when the dataset has them (read when present): the
+#: dataset's ``delivery_need.csv`` for the planned specialer (where ρ_s came from, with its
+#: source and note; the value solved is ``speciale_params.csv`` ``residential_share``)
+OPTIONAL_INSTANCE_TABLES: dict[str, TableContract] = {
+    "delivery_need": TableContract("instance/delivery_need.csv",
+                                   {c: _KIND[k] for c, k in SCHEMAS["delivery_need"].items()},
+                                   KEYS["delivery_need"]),
 }
 
 RESOLVED_SCENARIO = "instance/scenario.resolved.yaml"

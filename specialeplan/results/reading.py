@@ -24,6 +24,7 @@ from specialeplan.results.contract import (
     INSTANCE_TABLES,
     KPI_ALIASES,
     KPIS,
+    OPTIONAL_INSTANCE_TABLES,
     RESOLVED_SCENARIO,
     RESULT_TABLES,
     SPECIALE_PARAMS_OPTIONAL,
@@ -88,9 +89,11 @@ def read_results(folder: Path) -> dict[str, pd.DataFrame]:
 
 def read_instance(folder: Path) -> dict[str, pd.DataFrame]:
     """The solved inputs under ``instance/``; duplicate keys are an error. Optional columns
-    of ``speciale_params.csv`` (``backup_minutes``) are read as numbers when present."""
+    of ``speciale_params.csv`` (``backup_minutes``, ``residential_share``) are read as
+    numbers when present; the optional tables (``delivery_need``) when their file is there."""
     out = {}
-    for name, contract in INSTANCE_TABLES.items():
+    optional = {n: c for n, c in OPTIONAL_INSTANCE_TABLES.items() if (folder / c.file).is_file()}
+    for name, contract in {**INSTANCE_TABLES, **optional}.items():
         df = read_csv(folder, contract)
         if name == "speciale_params":
             for col in SPECIALE_PARAMS_OPTIONAL:

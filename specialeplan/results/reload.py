@@ -79,10 +79,11 @@ def load_run(folder: Path | str) -> LoadedRun:
         specialer=pd.DataFrame({"speciale": sp["speciale"], "name": sp["speciale"]}),
         competence=inst["competence"], demand=inst["demand"],
         provider_travel=inst["provider_travel"], travel=travel,
+        delivery_need=inst.get("delivery_need"),
         sources={t: f"{folder / 'instance' / t}.csv" for t in
                  ("municipalities", "providers", "competence", "demand", "provider_travel",
-                  "costs", "refusion_tiers")
-                 if t not in ("costs", "refusion_tiers")
+                  "costs", "refusion_tiers", "delivery_need")
+                 if t not in ("costs", "refusion_tiers", "delivery_need")
                  or (folder / "instance" / f"{t}.csv").is_file()})
     params = solved_params(read_params(folder), list(sp["speciale"]))
     if params.specialer is not None and set(params.specialer) != set(sp["speciale"]):

@@ -30,6 +30,7 @@ from specialeplan.results.contract import (
     INSTANCE_TABLES,
     KPI_TIMINGS,
     KPIS,
+    OPTIONAL_INSTANCE_TABLES,
     RESOLVED_SCENARIO,
     RESULT_TABLES,
 )
@@ -136,6 +137,9 @@ def instance_tables(outcome: RunOutcome) -> dict[str, pd.DataFrame]:
     }
     if inst.travel is not None:
         tables["travel_minutes"] = inst.travel
+    if inst.delivery_need is not None:
+        dn = inst.delivery_need
+        tables["delivery_need"] = dn[dn["speciale"].isin(data.specialer)]
     return tables
 
 
@@ -168,8 +172,9 @@ def write_results(outcome: RunOutcome, resolved: ResolvedScenario, folder: Path,
         diagnosis.table.to_csv(folder / INFEASIBILITY, index=False)
     (folder / "instance").mkdir(exist_ok=True)
     for name, df in instance_tables(outcome).items():
-        if name in INSTANCE_TABLES:
-            df = contract_order(df, INSTANCE_TABLES[name].columns, name)
+        contract = INSTANCE_TABLES.get(name) or OPTIONAL_INSTANCE_TABLES.get(name)
+        if contract is not None:
+            df = contract_order(df, contract.columns, name)
         df.to_csv(folder / "instance" / f"{name}.csv", index=False)
     sol = outcome.solution
     kpis = kpis_record(outcome)

@@ -21,7 +21,7 @@ module              rules
 ``assignment``      variables, demand_balance, linking, travel_cutoff
 ``volume``          pair_volume, min_volume, capacity, speciale_capacity
 ``radius_assignment`` radius_assignment
-``outreach``        outreach
+``outreach``        outreach, delivery_need
 ``advisory``        advisory_link, reach, advisory_capacity
 ``near_family``     near_family
 ``continuity``      moved, keep_advisory_today

@@ -39,6 +39,7 @@ def check_kpis(x: Context, c: Collector) -> None:
         "designations": float(len(x.des)),
         "advisory_designations": float(x.des["is_advisory"].sum()),
         "outreach_cases": float(x.asg.loc[~x.physical.to_numpy(), "cases"].sum()),
+        "physical_cases": float(x.asg.loc[x.physical.to_numpy(), "cases"].sum()),
         "near_family_cases": float(x.nf["cases"].sum()),
         "dropped_designations": float(x.n_dropped),
     }
@@ -52,6 +53,7 @@ def check_kpis(x: Context, c: Collector) -> None:
         return
     cs = x.cov.groupby("speciale")[["demand", "served", "outreach", "near_family",
                                     "unmet"]].sum()
+    cs["physical"] = cs["served"] - cs["outreach"]
     ds = x.des.groupby("speciale").agg(designations=("provider_id", "size"),
                                        advisory_designations=("is_advisory", "sum"))
     tab = cs.join(ds, how="outer").join(

@@ -1,10 +1,17 @@
-"""Rule of outreach (``model/families/outreach.py``): outreach only from providers with
-an outreach team, within the outreach radius; places only at providers with a place."""
+"""Rules of outreach and delivery_need (``model/families/outreach.py``): outreach only from
+providers with an outreach team, within the outreach radius; places only at providers with a
+place; outreach at most (1 − ρ_s) of a municipality's demand."""
 
 from __future__ import annotations
 
 from specialeplan.checker.report import Collector, g
-from specialeplan.checker.rules.context import EPS_TRAVEL, Context, rule, with_travel_limit
+from specialeplan.checker.rules.context import (
+    EPS_TRAVEL,
+    KS,
+    Context,
+    rule,
+    with_travel_limit,
+)
 from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS
 
 
@@ -27,3 +34,23 @@ def _outreach(x: Context, c: Collector) -> None:
         f"municipality {r['municipality_code']} ← provider {r['provider_id']} (speciale "
         f"{r['speciale']}): outreach over {g(r['t'])} minutes exceeds the outreach radius "
         f"{g(r['outreach_minutes'])}"))
+
+
+@rule("delivery_need")
+def _delivery_need(x: Context, c: Collector) -> None:
+    """Per municipality and speciale with demand: outreach borgerforløb ≤ (1 − ρ_s)·d, ρ_s
+    the ``residential_share`` of ``instance/speciale_params.csv`` (a folder without the
+    column has no such rule)."""
+    if "residential_share" not in x.sp.columns:
+        return
+    out = x.asg[~x.physical.to_numpy()].groupby(KS, as_index=False).agg(
+        outreach=("cases", "sum"), n=("cases", "size"))
+    d = x.dem[x.dem["demand"] > 0][[*KS, "demand"]].merge(out, on=KS, how="inner").merge(
+        x.sp[["speciale", "residential_share"]], on="speciale", how="left")
+    d = d[d["residential_share"].fillna(0.0) > 0]
+    d = d.assign(limit=(1.0 - d["residential_share"]) * d["demand"])
+    c.rule("delivery_need", d, d["outreach"] > d["limit"] + c.sm(d["demand"], d["n"]),
+           lambda r: (f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
+                      f"{g(r['outreach'])} borgerforløb by outreach exceed (1 − "
+                      f"{g(r['residential_share'])}) × demand {g(r['demand'])} = "
+                      f"{g(r['limit'])}; the rest need a residential place"))
