@@ -3,8 +3,9 @@
 
 Both files are bundled with the Denmark dataset (``data/denmark/``); a dataset folder may
 carry its own (each file separately: one it lacks is taken from the bundle). Every value,
-its unit and its source are listed in ``docs/costs.md``. The costs are REPORTED
-(``kpis.json → cost_dkk``, ``financing.csv``); they do not enter the objective.
+its unit and its source are listed in ``docs/costs.md``. They price the objective in DKK
+per year (:mod:`specialeplan.model.pricing`) and the reported costs (``kpis.json →
+cost_dkk``, ``financing.csv``).
 
 ``costs.csv``: ``parameter, speciale, value, unit, source, note``. ``speciale`` is optional
 (column or cell empty = the default row); only :data:`PER_SPECIALE` parameters may have
@@ -48,7 +49,17 @@ PARAMETERS: dict[str, str] = {
     "family_visits_per_year": "visits per borgerforløb per year",
     "outreach_visits_per_year": "staff visits per borgerforløb per year",
     "staff_hourly_cost": "DKK per staff hour",
+    "unmet_alternative_cost": "DKK per borgerforløb per year",
+    "unmet_quality_penalty": "DKK per borgerforløb per year",
+    "reach_shortfall_penalty": "DKK per municipality and speciale per year",
+    "change_cost": "DKK per designation that differs from today's",
+    "near_family_cost": "DKK per borgerforløb helped near the family per year",
+    "move_cost": "DKK per borgerforløb of today's caseload moved",
+    "equity_value_per_minute": "DKK per minute of the worst-off municipalities' mean family "
+                               "travel per year",
 }
+#: parameters that are stated value judgements, not costs anyone pays (reported apart)
+PENALTIES = ("unmet_quality_penalty", "reach_shortfall_penalty", "equity_value_per_minute")
 #: parameters that may have per-speciale rows (the price by delivery mode)
 PER_SPECIALE = ("price_residential", "price_outreach")
 #: assignments.mode → the price parameter of that delivery mode
@@ -116,9 +127,12 @@ def _text(df: pd.DataFrame, i: int, col: str) -> str:
     return "" if pd.isna(raw) else str(raw).strip()
 
 
-def read_costs(path: Path | str, specialer: set[str] | None = None) -> pd.DataFrame:
+def read_costs(path: Path | str, specialer: set[str] | None = None, *,
+               complete: bool = True) -> pd.DataFrame:
     """``costs.csv`` validated, as :data:`COST_COLUMNS` (``speciale`` "" on default rows).
-    ``specialer``: the known specialer (a per-speciale row for another one is an error)."""
+    ``specialer``: the known specialer (a per-speciale row for another one is an error).
+    ``complete=False`` accepts a table without some parameters (a results folder of an
+    earlier version, read by the checker)."""
     path = Path(path)
     where = str(path)
     df = _read(path, ["parameter", "value", "unit", "source"])
@@ -157,7 +171,7 @@ def read_costs(path: Path | str, specialer: set[str] | None = None) -> pd.DataFr
                      "unit": _text(df, i, "unit"), "source": _text(df, i, "source"),
                      "note": _text(df, i, "note")})
     missing = [p for p in PARAMETERS if (p, "") not in seen]
-    if missing:
+    if missing and complete:
         raise DataValidationError(
             f"no default row (speciale empty) for parameter(s) {missing}", file=where,
             field="parameter")

@@ -374,10 +374,11 @@ def load_instance_dir(directory: Path | str, *, name: str | None = None) -> Inst
         "minutes": matrix[:, at].ravel(),
     })
 
-    # the cost table (reported costs, docs/costs.md): the folder's own files or the bundled
+    # the cost table (the objective's prices, docs/costs.md): the folder's own files or the
+    # bundled ones; a scenario's costs: overrides are applied per run (specialeplan.api.run)
     cost_files = dataset_cost_files(directory)
-    load_costs(cost_files["costs"], cost_files["refusion_tiers"],
-               set(spec["speciale"].astype(str)))
+    costs = load_costs(cost_files["costs"], cost_files["refusion_tiers"],
+                       set(spec["speciale"].astype(str))).costs
     reader.sources.update(cost_files)
 
     bundled = directory.resolve() == bundled_dir()
@@ -385,7 +386,7 @@ def load_instance_dir(directory: Path | str, *, name: str | None = None) -> Inst
     return Instance(
         name=name or ("denmark" if bundled else directory.resolve().name),
         provider_travel=provider_travel, travel=travel, population_by_age=by_age,
-        delivery_need=delivery_need, sources=dict(reader.sources),
+        delivery_need=delivery_need, costs=costs, sources=dict(reader.sources),
         hashes=dict(sorted(reader.hashes.items())), synthetic=synthetic, **tables,
     )
 

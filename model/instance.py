@@ -233,6 +233,10 @@ class Instance:
     travel: pd.DataFrame | None = None
     population_by_age: pd.DataFrame | None = None
     delivery_need: pd.DataFrame | None = None
+    #: the run's cost table (``parameter, speciale, value, unit, source, note``; validated by
+    #: :mod:`specialeplan.data.costs`): prices the objective in DKK (:mod:`~specialeplan.
+    #: model.pricing`); None = no kroner (unit-less legacy weights, no care term)
+    costs: pd.DataFrame | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
     hashes: Mapping[str, str] = field(default_factory=dict)
     synthetic: bool = False

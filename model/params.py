@@ -91,37 +91,41 @@ class SpecialeParams(BaseModel):
 
 
 class Weights(BaseModel):
-    """Objective weights. Each term is reported separately in ``kpis.json``."""
+    """Objective prices in DKK per year, one per weighted term (each term is reported
+    separately in ``kpis.json``). None (the default) = derived from the run's cost table
+    (``costs.csv`` and the scenario's ``costs:``; :mod:`specialeplan.model.pricing`); a
+    number overrides the cost table for that term, in the same unit. Prefer ``costs:``: it
+    keeps the source of every price in the results."""
 
     model_config = _STRICT
 
-    travel: NonNegativeFloat = Field(1.0, description="per borgerforløb-minute of travel")
-    designation: NonNegativeFloat = Field(
-        1.0, description="multiplier on designation_cost f[p,s] (competence table)")
-    advisory: NonNegativeFloat = Field(
-        1.0, description="multiplier on advisory_cost g[p,s] (competence table)")
-    unmet: NonNegativeFloat = Field(10_000.0, description="per borgerforløb of unmet demand")
-    reach_shortfall: NonNegativeFloat = Field(
-        50_000.0, description="per municipality and speciale without rådgivning in reach")
-    change: NonNegativeFloat = Field(
-        0.0, description="per designation that differs from today's (y0)")
-    outreach: Finite0 = Field(
-        0.5, description="per borgerforløb-minute of staff travel to an outreach "
-        "(matrikelløs) borgerforløb: half a family-travel minute, because the citizen and the "
-        "family stay at home but the staff's time on the road is paid and lost to care")
-    near_family: Finite0 = Field(
-        60.0, description="per borgerforløb helped near the family at a coached local tilbud: "
-        "as much as one hour of one-way family travel, so local help is chosen only for "
-        "citizens who would otherwise travel about an hour or more")
-    moved: Finite0 = Field(
-        30.0, description="per borgerforløb of today's caseload (competence.current_cases) "
-        "that the plan moves away from its provider: about the mean one-way family travel of "
-        "a borgerforløb, so a citizen is moved only where that saves at least as much travel "
-        "elsewhere")
-    equity: Finite0 = Field(
-        100.0, description="per minute of the worst-off municipalities' mean family travel "
-        "(per speciale, families.equity on): about the demand of the worst 10 % of "
-        "municipalities, so their travel counts about twice")
+    travel: NonNegativeFloat | None = Field(
+        None, description="DKK per borgerforløb-minute of one-way family travel per year "
+        "(from family_visits_per_year, km_rate, road_speed_kmh, value_of_time)")
+    designation: NonNegativeFloat | None = Field(
+        None, description="DKK per unit of competence.designation_cost (designation_cost_unit)")
+    advisory: NonNegativeFloat | None = Field(
+        None, description="DKK per unit of competence.advisory_cost (advisory_cost_unit)")
+    unmet: NonNegativeFloat | None = Field(
+        None, description="DKK per unmet borgerforløb per year: the alternative's cost "
+        "(unmet_alternative_cost) plus the stated quality penalty (unmet_quality_penalty)")
+    reach_shortfall: NonNegativeFloat | None = Field(
+        None, description="DKK per municipality and speciale without rådgivning in reach per "
+        "year (reach_shortfall_penalty, a stated value judgement)")
+    change: NonNegativeFloat | None = Field(
+        None, description="DKK per designation that differs from today's (change_cost)")
+    outreach: NonNegativeFloat | None = Field(
+        None, description="DKK per borgerforløb-minute of one-way outreach staff travel per "
+        "year (from outreach_visits_per_year, km_rate, road_speed_kmh, staff_hourly_cost)")
+    near_family: NonNegativeFloat | None = Field(
+        None, description="DKK per borgerforløb helped near the family per year, on top of "
+        "its care price (near_family_cost: coaching of the local tilbud)")
+    moved: NonNegativeFloat | None = Field(
+        None, description="DKK per borgerforløb of today's caseload moved (move_cost; only "
+        "with families.allow_moves: today's residents stay by default)")
+    equity: NonNegativeFloat | None = Field(
+        None, description="DKK per minute of the worst-off municipalities' mean family "
+        "travel per year (equity_value_per_minute; only with families.equity on)")
 
 
 @functools.cache

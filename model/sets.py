@@ -35,7 +35,9 @@ import pandas as pd
 from specialeplan.errors import ScenarioError, did_you_mean
 from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS, Instance
 from specialeplan.model.keys import KP, KS, PS
-from specialeplan.model.params import ModelParams
+from specialeplan.model.params import ModelParams, Weights
+from specialeplan.model.pricing import care_floor as floor_of_care
+from specialeplan.model.pricing import care_prices, resolved_weights
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class ModelData:
     not_kept: pd.DataFrame  # today's designations of keep_today owners that cannot be kept
     assignment: str = "arcs"  # "arcs" or "radius" (see assignment_formulation)
     source: Instance | None = None  # the dataset before capacity_changes (None: unchanged)
+    weights_given: Weights | None = None  # model.weights as the scenario set them (None = priced)
 
     @property
     def original(self) -> Instance:
@@ -77,6 +80,43 @@ class ModelData:
         if self.params.families.capacity:
             cap = np.minimum(cap, self.pairs["capacity"].to_numpy())
         return cap
+
+    def care_prices(self) -> pd.DataFrame:
+        """Per speciale: ``residential`` and ``outreach`` price, DKK per borgerforløb per
+        year (0 without a cost table)."""
+        return care_prices(self.instance.costs, self.specialer)
+
+    def outreach_protected(self) -> pd.Series:
+        """Per speciale: today's residents of outreach-only teams (P_s of ``delivery_need``),
+        who stay with their team (0 with family ``moved`` off)."""
+        p = self.pairs
+        only = (p["kind"] == "outreach").to_numpy() & self.params.families.outreach
+        return (p.loc[only, ["speciale", "transitional_cases"]].groupby("speciale")[
+            "transitional_cases"].sum().reindex(self.specialer, fill_value=0.0))
+
+    def outreach_limit(self) -> pd.Series:
+        """Per speciale: the most borgerforløb outreach may serve, max((1 − ρ_s)·D_s, P_s)
+        (family ``delivery_need``; D_s with the family off)."""
+        total = self.dem.groupby("speciale")["demand"].sum().reindex(self.specialer,
+                                                                     fill_value=0.0)
+        if not self.params.families.delivery_need:
+            return total
+        rho = self.speciale_params["residential_share"].reindex(self.specialer).astype(float)
+        return np.maximum((1.0 - rho) * total, self.outreach_protected())
+
+    def care_floor(self) -> pd.Series:
+        """Per speciale: the care cost no plan can avoid (:func:`specialeplan.model.pricing.
+        care_floor`, with O_s = :meth:`outreach_limit`, 0 with the outreach family off), 0
+        without a cost table."""
+        price = self.care_prices()
+        total = self.dem.groupby("speciale")["demand"].sum().reindex(self.specialer,
+                                                                     fill_value=0.0)
+        limit = (self.outreach_limit() if self.params.families.outreach
+                 else total * 0.0)
+        return pd.Series(floor_of_care(
+            total.to_numpy(dtype=float), limit.to_numpy(dtype=float),
+            price["residential"].to_numpy(dtype=float), price["outreach"].to_numpy(dtype=float),
+            float(self.params.weights.unmet or 0.0)), index=self.specialer)
 
     def provider_index(self, provider_ids: pd.Series) -> np.ndarray:
         """Positions in ``instance.providers`` of the given provider ids (int64, also when
@@ -232,6 +272,9 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     """
     source = instance
     instance = apply_capacity_changes(instance, params)
+    # the objective's prices in DKK (or the legacy unit-less ones without a cost table)
+    given = params.weights
+    params = params.model_copy(update={"weights": resolved_weights(given, instance.costs)})
     specialer = _resolve_specialer(instance, params)
     _check_designations(instance, params, specialer)
     sp = params.speciale_table(specialer, instance.speciale_ids,
@@ -278,16 +321,23 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     dem = demand[demand["demand"] > 0].reset_index(drop=True)
     dem["dem"] = np.arange(len(dem))
 
+    # today's residents stay (family moved): a pair with current cases keeps its arcs even
+    # where it cannot be designated, to serve them as a transitional arrangement
+    pairs["transitional_cases"] = np.where(
+        fam.moved & (pairs["max_cases"] > 0).to_numpy(),
+        pairs["current_cases"].to_numpy(dtype=float), 0.0)
     usable = pairs[pairs["usable"]][["provider_id", "speciale", "pair"]]
     pt = instance.provider_travel
-    arcs = _arcs(dem, pairs[pairs["usable"]][["provider_id", "speciale", "pair", "kind"]],
+    hosts = pairs["usable"] | (pairs["transitional_cases"] > 0)
+    arcs = _arcs(dem, pairs[hosts][["provider_id", "speciale", "pair", "kind"]],
                  pt, sp, params)
     pairs["below_min_volume"] = (_below_min_volume(pairs, arcs, sp, params) if reduce
                                  else np.zeros(len(pairs), dtype=bool))
     if pairs["below_min_volume"].any():  # they can never be designated: drop them up front
         pairs.loc[pairs["below_min_volume"], "usable"] = False
         usable = pairs[pairs["usable"]][["provider_id", "speciale", "pair"]]
-        arcs = arcs[arcs["pair"].isin(usable["pair"])].reset_index(drop=True)
+        hosts = pairs["usable"] | (pairs["transitional_cases"] > 0)
+        arcs = arcs[arcs["pair"].isin(pairs.loc[hosts, "pair"])].reset_index(drop=True)
 
     reach_specs = [s for s in specialer if fam.reach and not np.isnan(sp.at[s, "reach_minutes"])]
     munis = instance.municipalities[["code"]].rename(columns={"code": "municipality_code"})
@@ -314,7 +364,7 @@ def build_model_data(instance: Instance, params: ModelParams, *,
         demand=demand, pairs=pairs, dem=dem, arcs=arcs, reach=reach, need=need,
         local=local, coach=coach, not_kept=not_kept,
         assignment=_assignment(params, pairs, arcs, local),
-        source=source if instance is not source else None,
+        source=source if instance is not source else None, weights_given=given,
     )
 
 

@@ -21,12 +21,21 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.model.keys import KS, PS
+from specialeplan.model.pricing import price_sources
 from specialeplan.model.sets import ModelData
 from specialeplan.solvers.problem import Values
 
 TOL = 1e-6
 RS = ["region", "speciale"]
 #: columns of regions.csv after region and speciale (docs/results-format.md)
+#: transitional.csv: a provider–speciale pair that is not (re)designated and keeps serving
+#: today's residents (family ``moved``)
+TRANSITIONAL_COLUMNS = ["provider_id", "municipality_code", "speciale", "current_cases",
+                        "transitional_borgerforloeb"]
+#: seed 000: 39 % of botilbud residents live outside their handlekommune (the calibration
+#: figure ``share_outside_home_municipality_physical`` is read against)
+SEED_SHARE_OUTSIDE_HOME = 0.39
+
 REGION_COLUMNS = ["demand", "served_home", "exported", "imported", "served_in_region",
                   "near_family", "unmet", "designated_capacity", "capacity_shortfall"]
 
@@ -42,12 +51,16 @@ class Solution:
     near_family: pd.DataFrame
     regions: pd.DataFrame
     kpis: dict[str, Any] = field(default_factory=dict)
+    #: providers not (re)designated that keep today's residents (transitional arrangement)
+    transitional: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=TRANSITIONAL_COLUMNS))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The result tables by name (the names of ``specialeplan.results.contract``)."""
         return {"designations": self.designations, "assignments": self.assignments,
                 "coverage": self.coverage, "reach": self.reach,
-                "near_family": self.near_family, "regions": self.regions}
+                "near_family": self.near_family, "regions": self.regions,
+                "transitional": self.transitional}
 
 
 def _clean(a: np.ndarray) -> np.ndarray:
@@ -177,9 +190,13 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
 
     regions = regional_balance(data, designations, assignments, coverage)
     moved = np.maximum(0.0, pairs["current_cases"].to_numpy(dtype=float) - cases)
+    kept = np.where((y < 0.5) & (cases > 0), cases, 0.0)  # served without a designation
+    transitional = des[kept > 0].assign(transitional_borgerforloeb=kept[kept > 0])[
+        TRANSITIONAL_COLUMNS].reset_index(drop=True)
     kpis = _kpis(data, terms, designations, assignments, coverage, short, regions,
-                 pairs.assign(moved=moved), y, val.x)
-    return Solution(designations, assignments, coverage, reach, near_family, regions, kpis)
+                 pairs.assign(moved=moved, transitional=kept), y, val.x)
+    return Solution(designations, assignments, coverage, reach, near_family, regions, kpis,
+                    transitional)
 
 
 def _near_family_table(data: ModelData, g: np.ndarray, h: np.ndarray) -> pd.DataFrame:
@@ -263,6 +280,7 @@ def _kpis(
     prov_muni = data.instance.providers.set_index("provider_id")["municipality_code"]
     total_cases = float(assignments["cases"].sum())
     phys = assignments[assignments["mode"] == "physical"]
+    out = assignments[assignments["mode"] == "outreach"]
     outside = phys["municipality_code"] != phys["provider_id"].map(prov_muni)
     family_minutes = float((phys["cases"] * phys["travel_minutes"]).sum())
     physical_cases = float(phys["cases"].sum())
@@ -285,6 +303,7 @@ def _kpis(
         rec["residential_share"] = float(data.speciale_params.at[s, "residential_share"])
         on_s = (pairs["speciale"] == s).to_numpy()
         rec["moved"] = float(pairs.loc[on_s, "moved"].sum())
+        rec["transitional"] = float(pairs.loc[on_s, "transitional"].sum())
         rec["dropped_designations"] = int(dropped[on_s].sum())
         rec["worst_off_travel_minutes"] = worst_off(a[sid == s], eq.measure, eq.alpha)[1]
         per[s] = rec
@@ -306,6 +325,8 @@ def _kpis(
         "outreach_share": outreach_cases / total_cases if total_cases else 0.0,
         "near_family_cases": float(coverage["near_family"].sum()),
         "moved_cases": float(pairs["moved"].sum()),
+        "transitional_borgerforloeb": float(pairs["transitional"].sum()),
+        "current_cases": float(pairs["current_cases"].sum()),
         "designations_today": int(pairs["designated_today"].sum()),
         "dropped_designations": int(dropped.sum()),
         "reach_shortfalls": float(short["share"].sum()),
@@ -318,6 +339,25 @@ def _kpis(
         "mean_travel_minutes_physical": (family_minutes / physical_cases if physical_cases
                                          else 0.0),
         "max_travel_minutes": (float(phys["travel_minutes"].max()) if len(phys) else 0.0),
+        "mean_staff_travel_minutes_outreach": (
+            float((out["cases"] * out["travel_minutes"]).sum() / outreach_cases)
+            if outreach_cases else 0.0),
+        **objective_record(data),
         "keep_today_not_kept": data.not_kept.to_dict("records"),
         "regions": regions_kpi,
+    }
+
+
+def objective_record(data: ModelData) -> dict[str, Any]:
+    """The objective's unit, the price of every weighted term and where it comes from, and
+    the care floor (``kpis.json``; docs/results-format.md)."""
+    priced = data.instance.costs is not None
+    floor = float(data.care_floor().sum()) if data.assignment == "arcs" else 0.0
+    return {
+        "objective_unit": ("DKK per year above the care floor (quality penalties included)"
+                           if priced else "unit-less (no cost table)"),
+        "objective_prices": price_sources(data.weights_given or data.params.weights,
+                                          data.instance.costs),
+        "care_floor_dkk": floor,
+        "share_outside_home_municipality_seed": SEED_SHARE_OUTSIDE_HOME,
     }

@@ -7,16 +7,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 
-from specialeplan.data.costs import run_cost_table
+from specialeplan.data.costs import CostTable, with_overrides
 from specialeplan.data.loader import load_dataset
 from specialeplan.errors import InfeasibleError, ScenarioError
 from specialeplan.model.build import build_problem
@@ -221,12 +223,13 @@ def resolve(previous: RunOutcome, params: ModelParams, options: SolverOptions, *
     with interruptible():
         if previous.solution is not None:
             binaries = previous_binaries(built.data, previous.solution.designations)
-            affected = affected_specialer(previous.data.params, params, built.data.specialer)
+            affected = affected_specialer(previous.data.params, built.data.params,
+                                          built.data.specialer)
             start, repaired = repair_start(built.data, built.problem, binaries, affected,
                                            solver, options, deadline)
             info.update(repaired, repair_seconds=time.perf_counter() - t0)
             if (previous.data.specialer == built.data.specialer
-                    and bound_carries_over(previous.data.params, params,
+                    and bound_carries_over(previous.data.params, built.data.params,
                                            built.data.specialer)):
                 known = previous.result.best_bound
                 info["bound_reused"] = known is not None
@@ -256,6 +259,21 @@ def _outcome(built: Built, result: SolveResult, z: np.ndarray | None, info: dict
                 if z is not None else None)
     return RunOutcome(solution=solution, result=result, data=built.data,
                       build_seconds=built.build_seconds)
+
+
+def priced(instance: Instance, overrides: Mapping[str, Any]) -> Instance:
+    """``instance`` with a scenario's ``costs:`` applied to its cost table (the objective's
+    prices, :mod:`specialeplan.model.pricing`); a bad override fails here, before the solve.
+    An instance without a cost table (a hand-built one, OR-Library) takes no overrides."""
+    if instance.costs is None:
+        if overrides:
+            raise ScenarioError("costs: the dataset has no cost table (costs.csv) to override")
+        return instance
+    if not overrides:
+        return instance
+    table = with_overrides(CostTable(instance.costs, pd.DataFrame()), overrides,
+                           set(instance.specialer["speciale"]))
+    return dataclasses.replace(instance, costs=table.costs)
 
 
 def run(
@@ -304,8 +322,7 @@ def run(
                 if instance is None:
                     instance = load_dataset(sc.dataset, resolved.base_dir)
                     t_load = time.perf_counter() - t0
-                # the cost table with the scenario's overrides: a bad one fails before the solve
-                run_cost_table(instance.sources, sc.costs, set(instance.specialer["speciale"]))
+                instance = priced(instance, sc.costs)
                 built = build(instance, sc.model)
                 if on_built is not None:
                     on_built(built)

@@ -60,7 +60,10 @@ def demand_balance(data: ModelData, b: ProblemBuilder) -> None:
 @family("linking", switch=False, reads={},
         explain="borgerforløb only at designated providers")
 def linking(data: ModelData, b: ProblemBuilder) -> None:
-    """Strong linking: flow only to designated providers, x[k,p,s] − d[k,s]·y[p,s] ≤ 0.
+    """Strong linking: flow only to designated providers, x[k,p,s] ≤ d[k,s]·y[p,s] — except
+    today's residents, who stay where they live as a transitional arrangement (family
+    ``moved``): x[k,p,s] ≤ d[k,s]·y[p,s] + a[k,p,s]·(1 − y[p,s]), a = min(d[k,s], c[p,s])
+    with c[p,s] the pair's ``transitional_cases`` (0 with ``moved`` off).
 
     The disaggregated (per-arc) form gives a much tighter LP bound than the aggregated
     Σ_k x ≤ C·y; it is most of the rows, and HiGHS handles them well.
@@ -70,7 +73,9 @@ def linking(data: ModelData, b: ProblemBuilder) -> None:
     arcs = data.arcs
     x, y = b.var("x"), b.var("y")
     d, y_arc = arcs["demand"].to_numpy(), y[arcs["pair"].to_numpy()]  # d[k,s], y[p,s] per arc
-    b.add_rows("arc_volume_max", x <= d * y_arc, Labels(arcs, columns=KPSM))
+    a = np.minimum(d, data.pairs["transitional_cases"].to_numpy(dtype=float)[
+        arcs["pair"].to_numpy()])
+    b.add_rows("arc_volume_max", x <= (d - a) * y_arc + a, Labels(arcs, columns=KPSM))
 
 
 @family("travel_cutoff", on="restricts", reads={"max_travel_minutes": "upper_limit"},

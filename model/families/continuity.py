@@ -16,24 +16,29 @@ if TYPE_CHECKING:
     from specialeplan.model.sets import ModelData
 
 
-@family("moved", on="restricts", reads={},
-        explain="citizens already placed would have to move")
+@family("moved", elastic=True, on="restricts", reads={},
+        explain="today's residents cannot all stay with their provider",
+        options={"allow_moves": (False, "today's residents may be moved, at weights.moved "
+                                 "each (else they stay where they live)", "relaxes")})
 def moved(data: ModelData, b: ProblemBuilder) -> None:
-    """Citizens already placed (c[p,s] = ``competence.current_cases``) who cannot stay with
-    their provider are moved, and moving them is costed:
+    """Today's residents (c[p,s] = ``competence.current_cases``) stay where they live:
 
-        m[p,s] + Σ_k x[k,p,s] ≥ c[p,s],  m[p,s] ≥ 0   (pairs with c[p,s] > 0),
+        Σ_k x[k,p,s] + m[p,s] ≥ c[p,s],   0 ≤ m[p,s] ≤ (c[p,s] if allow_moves else 0)
 
-    so m[p,s] = max(0, c[p,s] − Σ_k x[k,p,s]) at the optimum: all of them where p is no
-    longer a specialfunktion for s (x = 0), the excess where it keeps fewer borgerforløb than
-    today. Cost w_moved per borgerforløb moved (objective term ``moved``). Switched off,
-    moving is free (the ``moved_cases`` KPI is still reported).
+    for pairs with c[p,s] > 0. A provider that is not (re)designated keeps them as a
+    transitional arrangement (``linking`` and ``speciale_capacity`` let it serve up to
+    c[p,s] with y = 0; seed 002: «Det skal ikke ændres med specialeplanlægningen»). With
+    ``allow_moves`` a plan may move them, at w_moved per borgerforløb (objective term
+    ``moved``): m = max(0, c − Σ_k x) at the optimum. Switched off, moving is free and there
+    is no transitional arrangement (the ``moved_cases`` KPI is still reported).
     """
     pairs = data.pairs
     c = pairs["current_cases"].to_numpy(dtype=float)
     today = np.flatnonzero(c > 0)  # the pairs with current cases (and an m column)
     labels = Labels(pairs, columns=PS).take(today)
-    m = b.variables("m", labels, doc="moved borgerforløb m[p,s]")
+    allow = data.params.families.allow_moves
+    m = b.variables("m", labels, upper=c[today] if allow else 0.0,
+                    doc="moved borgerforløb m[p,s]")
     if len(today) == 0:
         return
     b.add_rows("moved_min", m + pair_volume_expr(data, b).take(today) >= c[today], labels)

@@ -1,4 +1,7 @@
-"""Objective terms; each is reported separately in ``kpis.json`` (weights ``model.weights``)."""
+"""Objective terms; each is reported separately in ``kpis.json``. With a cost table every
+term is in DKK per year (prices ``model.weights``, derived from ``costs.csv`` by
+:mod:`specialeplan.model.pricing`); the objective is the plan's annual cost above the care
+floor no plan can avoid (``care_floor``), quality penalties included."""
 
 from __future__ import annotations
 
@@ -42,7 +45,39 @@ def advisory(data: ModelData, b: ProblemBuilder) -> None:
                                 * data.pairs["advisory_cost"].to_numpy()))
 
 
-@term("unmet", explain="penalty per unmet borgerforløb")
+@term("care", explain="care: price per borgerforløb by speciale and delivery mode")
+def care(data: ModelData, b: ProblemBuilder) -> None:
+    """Care = Σ_{arcs} p_mode[s]·x[k,p,s,mode] + Σ p_r[s]·g[k,l,s]: the price of every
+    borgerforløb served, at a place (and near the family, at a local tilbud's place) p_r[s] =
+    ``price_residential``, by an outreach team p_o[s] = ``price_outreach`` (DKK per year;
+    0 without a cost table)."""
+    if not b.has("x"):
+        return
+    price = data.care_prices()
+    x = b.var("x")
+    s_arc = data.arcs["speciale"]
+    mode_price = np.where((data.arcs["mode"] == "outreach").to_numpy(),
+                          s_arc.map(price["outreach"]).to_numpy(dtype=float),
+                          s_arc.map(price["residential"]).to_numpy(dtype=float))
+    parts = [x.linear(x.index, mode_price)]
+    if b.has("g"):
+        g = b.var("g")
+        parts.append(g.linear(g.index, data.local["speciale"].map(
+            price["residential"]).to_numpy(dtype=float)))
+    b.cost("care", *parts)
+
+
+@term("care_floor", explain="minus the care cost no plan can avoid (a constant)")
+def care_floor(data: ModelData, b: ProblemBuilder) -> None:
+    """care_floor = −Σ_{k,s} d[k,s]·[(1 − ρ')·min(p_o, m) + ρ'·m], m = min(p_r, w_unmet),
+    ρ' = ρ_s where (k, s) has an outreach arc, else 1 (:func:`specialeplan.model.pricing.
+    care_floor`): a constant, so the proven gap is measured on what a plan can change."""
+    if data.assignment != "arcs":
+        return
+    b.cost("care_floor", constant=-float(data.care_floor().sum()))
+
+
+@term("unmet", explain="per unmet borgerforløb: the alternative's cost plus a quality penalty")
 def unmet(data: ModelData, b: ProblemBuilder) -> None:
     """Unmet = w_unmet · Σ u[k,s] (none in the radius formulation: everyone is served)."""
     if not b.has("u"):

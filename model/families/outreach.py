@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from specialeplan.model.builder import ProblemBuilder
-from specialeplan.model.keys import KS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
@@ -42,29 +42,31 @@ def outreach(data: ModelData, b: ProblemBuilder) -> None:
 def delivery_need(data: ModelData, b: ProblemBuilder) -> None:
     """«For nogle borgere er den sociale indsats et sted, man bor»: outreach only where the
     need allows. A share ρ_s (``residential_share``) of a speciale's borgerforløb need a
-    residential place (or a day/residential setting), so per municipality and speciale
-    with demand
+    residential place (or a day/residential setting), so per speciale
 
-    Σ_p x[k,p,s,outreach] ≤ (1 − ρ_s)·d[k,s]   (row block ``outreach_volume_max``)
+    Σ_{k,p} x[k,p,s,outreach] ≤ max((1 − ρ_s)·D_s, P_s)   (row block ``outreach_volume_max``)
 
-    and the other ρ_s·d[k,s] go to a physical place (x[k,p,s,physical]), near-family help
-    or unmet demand. Near-family help g[k,l,s] (a coached local tilbud in the home
-    municipality) is neither outreach nor a specialfunktion's place: it is not bounded
-    here, like unmet demand. ρ_s comes from the scenario (``per_speciale``, then
-    ``defaults``), else from the dataset's ``delivery_need.csv``, else 0 (no row). Rows only
-    where ρ_s > 0 and (k, s) has an outreach arc; nothing to do in the radius formulation
-    (it has no outreach arcs).
+    with D_s = Σ_k d[k,s] and P_s today's residents of outreach-only teams, who stay with
+    their team (family ``moved``; ``outreach_protected``): where today's outreach caseload
+    already exceeds the need-based share, the plan adds no outreach beyond it. The other
+    borgerforløb go to a physical place, near-family help or unmet demand (neither bounded
+    here). ρ_s comes from the scenario (``per_speciale``, then ``defaults``), else from the
+    dataset's ``delivery_need.csv``, else 0 (no row). Rows only where ρ_s > 0 and the
+    speciale has an outreach arc; nothing to do in the radius formulation.
 
     Re-solve: ``residential_share`` is classified ``same`` (a larger ρ_s restricts, but an
     unset value stands for the dataset's, which the comparison of two scenarios cannot see).
     """
     if data.assignment != "arcs":
         return
-    arcs, dem = data.arcs, data.dem
-    rho = dem["speciale"].map(data.speciale_params["residential_share"]).astype(float).to_numpy()
+    arcs = data.arcs
+    sp = pd.Series(np.arange(len(data.specialer)), index=data.specialer)
     out = (arcs["mode"] == "outreach").to_numpy()
-    by = arcs["dem"].to_numpy()
-    has_out = np.bincount(by[out], minlength=len(dem)) > 0
-    outreach = b.var("x").where(out).sum(by=by, size=len(dem))  # Σ_p x[k,p,s,outreach]
-    b.add_rows("outreach_volume_max", outreach <= (1.0 - rho) * dem["demand"].to_numpy(),
-               Labels(dem, columns=KS), where=(rho > 0) & has_out)
+    by = arcs["speciale"].map(sp).to_numpy(dtype=np.int64)
+    has_out = np.bincount(by[out], minlength=len(sp)) > 0
+    outreach = b.var("x").where(out).sum(by=by, size=len(sp))  # Σ_{k,p} x[k,p,s,outreach]
+    limit = data.outreach_limit().reindex(data.specialer).to_numpy(dtype=float)
+    rho = data.speciale_params["residential_share"].reindex(data.specialer).astype(float)
+    b.add_rows("outreach_volume_max", outreach <= limit,
+               Labels(pd.DataFrame({"speciale": data.specialer}), columns=["speciale"]),
+               where=(rho.to_numpy() > 0) & has_out)

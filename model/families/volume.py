@@ -78,10 +78,14 @@ def capacity(data: ModelData, b: ProblemBuilder) -> None:
 @family("speciale_capacity", elastic=True, on="restricts", reads={},
         explain="per-speciale capacity is too small")
 def speciale_capacity(data: ModelData, b: ProblemBuilder) -> None:
-    """Per-speciale capacity of a designated provider: Σ_k x[k,p,s] − V[p,s]·y[p,s] ≤ 0 with
-    V[p,s] = min(C[p,s], C_p, Σ_{k in the pair's arcs} d[k,s]) (``pair_volume_cap``; C_p only
-    while provider capacity is on): tighter than C[p,s] and equally valid."""
+    """Per-speciale capacity of a designated provider: Σ_k x[k,p,s] ≤ V[p,s]·y[p,s] +
+    c[p,s]·(1 − y[p,s]) with V[p,s] = min(C[p,s], C_p, Σ_{k in the pair's arcs} d[k,s])
+    (``pair_volume_cap``; C_p only while provider capacity is on: tighter than C[p,s] and
+    equally valid) and c[p,s] the residents a provider that is not designated keeps as a
+    transitional arrangement (``transitional_cases``, family ``moved``; else 0)."""
     pairs = data.pairs
     volume, cap = pair_volume_expr(data, b), data.pair_volume_cap()
-    b.add_rows("pair_volume_max", volume <= cap * b.var("y"), Labels(pairs, columns=PS),
+    c = pairs["transitional_cases"].to_numpy(dtype=float)
+    b.add_rows("pair_volume_max", volume <= (cap - c) * b.var("y") + c,
+               Labels(pairs, columns=PS),
                where=np.bincount(data.arcs["pair"].to_numpy(), minlength=len(pairs)) > 0)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from specialeplan.checker.files import check_files
 from specialeplan.checker.quality import QualityLimits, quality_warnings
 from specialeplan.checker.report import CheckReport, Collector, Violation
@@ -32,8 +34,10 @@ from specialeplan.checker.rules import (
     check_regions,
     recompute_terms,
 )
+from specialeplan.data.costs import read_costs
 from specialeplan.errors import DataValidationError, FolderRejected
 from specialeplan.model.families import FAMILIES
+from specialeplan.model.params import ModelParams
 from specialeplan.results.contract import KPIS, NO_SOLUTION_STATUSES, RESULT_TABLES
 from specialeplan.results.reading import (
     read_instance,
@@ -75,11 +79,7 @@ def check_results(folder: Path, tol: float = 1e-6,
     file_warnings = check_files(folder, c, has_solution=True)
     tables = check_duplicates(c, tables)
     solver = read_solver(folder)
-    ctx = Context(params=params, munis=inst["municipalities"], prov=inst["providers"],
-                  comp=inst["competence"], dem=inst["demand"], pt=inst["provider_travel"],
-                  sp=inst["speciale_params"], des=tables["designations"],
-                  asg=tables["assignments"], cov=tables["coverage"], reach=tables["reach"],
-                  nf=tables["near_family"], regions=tables["regions"], kpis=kpis, solver=solver)
+    ctx = _context(folder, params, inst, tables, kpis, solver)
     skipped = []
     for name, fam in FAMILIES.items():
         if fam.switch and not getattr(params.families, name):
@@ -134,12 +134,19 @@ def read_context(folder: Path) -> Context:
     params = read_params(folder)
     inst = read_instance(folder)
     tables = check_duplicates(Collector(1e-6), read_results(folder))
+    return _context(folder, params, inst, tables, read_kpis(folder), read_solver(folder))
+
+
+def _context(folder: Path, params: ModelParams, inst: dict[str, pd.DataFrame],
+             tables: dict[str, pd.DataFrame], kpis: dict, solver: dict) -> Context:
+    costs = folder / "instance" / "costs.csv"
     return Context(params=params, munis=inst["municipalities"], prov=inst["providers"],
                    comp=inst["competence"], dem=inst["demand"], pt=inst["provider_travel"],
                    sp=inst["speciale_params"], des=tables["designations"],
                    asg=tables["assignments"], cov=tables["coverage"], reach=tables["reach"],
-                   nf=tables["near_family"], regions=tables["regions"],
-                   kpis=read_kpis(folder), solver=read_solver(folder))
+                   nf=tables["near_family"], regions=tables["regions"], kpis=kpis,
+                   solver=solver, trans=tables["transitional"],
+                   cost_rows=read_costs(costs, complete=False) if costs.is_file() else None)
 
 
 def raw_terms(folder: Path) -> dict[str, float]:

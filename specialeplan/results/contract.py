@@ -31,6 +31,8 @@ class TableContract:
     columns: dict[str, str]
     keys: list[str]
     names: dict[str, str] = field(default_factory=dict)
+    #: a folder of an earlier version may lack the file (read as an empty table)
+    optional: bool = False
 
 
 RESULT_TABLES: dict[str, TableContract] = {
@@ -68,6 +70,12 @@ RESULT_TABLES: dict[str, TableContract] = {
         "near_family": "num", "unmet": "num", "designated_capacity": "num",
         "capacity_shortfall": "num"},
         ["region", "speciale"]),
+    "transitional": TableContract("transitional.csv", {
+        "provider_id": "id", "municipality_code": "text", "speciale": "id",
+        "current_cases": "num", "transitional_borgerforloeb": "num"},
+        ["provider_id", "speciale"],
+        {"provider_name": "provider_id", "municipality_name": "municipality_code"},
+        optional=True),
 }
 
 #: ``financing.csv`` (who pays, docs/results-format.md and docs/costs.md): per home

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from specialeplan.data.costs import read_costs
 from specialeplan.errors import DataValidationError
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
@@ -80,6 +81,8 @@ def load_run(folder: Path | str) -> LoadedRun:
         competence=inst["competence"], demand=inst["demand"],
         provider_travel=inst["provider_travel"], travel=travel,
         delivery_need=inst.get("delivery_need"),
+        costs=(read_costs(folder / "instance" / "costs.csv")
+               if (folder / "instance" / "costs.csv").is_file() else None),
         sources={t: f"{folder / 'instance' / t}.csv" for t in
                  ("municipalities", "providers", "competence", "demand", "provider_travel",
                   "costs", "refusion_tiers", "delivery_need")

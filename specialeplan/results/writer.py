@@ -104,7 +104,9 @@ def resolved_record(resolved: ResolvedScenario, outcome: RunOutcome) -> dict[str
         "extends_chain": list(resolved.chain),
         "dataset": sc.dataset,
         "dataset_synthetic": inst.synthetic,
-        "model": sc.model.model_dump(mode="json"),
+        # the weights as solved: the prices in DKK derived from instance/costs.csv (or given)
+        "model": {**sc.model.model_dump(mode="json"),
+                  "weights": outcome.data.params.weights.model_dump(mode="json")},
         "solver": sc.solver.model_dump(mode="json"),
         "costs": dict(sc.costs),  # the scenario's cost overrides (applied: instance/costs.csv)
         "data_hashes": dict(sorted(inst.hashes.items())),
@@ -148,8 +150,10 @@ def cost_table(outcome: RunOutcome, resolved: ResolvedScenario) -> CostTable:
     in the instance's sources by the loader) or the bundled ones, with the scenario's
     ``costs:`` overrides applied."""
     inst = outcome.data.instance
-    return run_cost_table(inst.sources, resolved.scenario.costs,
-                          set(inst.specialer["speciale"]))
+    table = run_cost_table(inst.sources, resolved.scenario.costs,
+                           set(inst.specialer["speciale"]))
+    # the table the objective was priced with (overrides applied once, by specialeplan.api)
+    return table if inst.costs is None else CostTable(inst.costs, table.tiers)
 
 
 def contract_order(df: pd.DataFrame, columns: dict[str, str], what: str) -> pd.DataFrame:

@@ -110,12 +110,36 @@ def _demand_balance(x: Context, c: Collector) -> None:
 
 @rule("linking")
 def _linking(x: Context, c: Collector) -> None:
-    """Assignments only to designated, competent pairs."""
+    """Assignments only to designated, competent pairs — or, with family ``moved`` on, to a
+    pair that is not designated up to its current cases (today's residents kept as a
+    transitional arrangement, listed in transitional.csv)."""
     a = x.asg.merge(x.des[PS].assign(_des=True), on=PS, how="left")
-    c.rule("linking", a, a["_des"].isna(), lambda r: (
+    keep = x.transitional_allowed
+    a = a.merge(keep, on=PS, how="left").fillna({"allowed": 0.0})
+    c.rule("linking", a, a["_des"].isna() & (a["allowed"] <= 0), lambda r: (
         f"{g(r['cases'])} cases from municipality {r['municipality_code']} assigned to "
         f"provider {r['provider_id']} for speciale {r['speciale']}, which is not designated "
-        "(no row in designations.csv)"))
+        "(no row in designations.csv) and has no residents today to keep"))
+    t = x.pair_sum.merge(x.des[PS].assign(_des=True), on=PS, how="left")
+    t = t[t["_des"].isna()].merge(keep, on=PS, how="left").fillna({"allowed": 0.0})
+    c.rule("linking", t, (t["allowed"] > 0) & (t["assigned"] > t["allowed"]
+                                               + c.sm(t["allowed"], t["n"])), lambda r: (
+        f"provider {r['provider_id']}, speciale {r['speciale']} is not designated but serves "
+        f"{g(r['assigned'])} borgerforløb, more than its {g(r['allowed'])} residents of "
+        "today (the transitional arrangement keeps them, no more)"))
+    tr = x.trans.merge(t[[*PS, "assigned"]], on=PS, how="outer", indicator="_m").fillna(
+        {"assigned": 0.0, "transitional_borgerforloeb": 0.0})
+    c.rule("linking", tr, np.abs(tr["transitional_borgerforloeb"] - tr["assigned"])
+           > c.sm(tr["assigned"], 1), lambda r: (
+        f"transitional.csv: provider {r['provider_id']}, speciale {r['speciale']} keeps "
+        f"{g(r['transitional_borgerforloeb'])} borgerforløb, but the assignments to this pair "
+        f"without a designation sum to {g(r['assigned'])}"))
+    total = float(tr["assigned"].sum())
+    rep = x.kpis.get("transitional_borgerforloeb")
+    if isinstance(rep, int | float):
+        c.single("linking", abs(rep - total) <= c.sm(total, max(len(tr), 1)),
+                 f"transitional_borgerforloeb: kpis.json reports {rep:.10g}, the assignments "
+                 f"to pairs without a designation give {total:.10g}")
     d = x.des.merge(x.comp[[*PS, "max_cases"]], on=PS, how="left")
     c.rule("linking", d, d["max_cases"].isna(), lambda r: (
         f"provider {r['provider_id']} is designated for speciale {r['speciale']} but has no "

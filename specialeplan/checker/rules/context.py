@@ -17,6 +17,7 @@ from specialeplan.checker.report import Collector
 from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS
 from specialeplan.model.keys import KP, KS, PS
 from specialeplan.model.params import ModelParams
+from specialeplan.model.pricing import care_prices
 
 RS = ["region", "speciale"]
 EPS_TRAVEL = 1e-9  # the model builder's own slack on travel/reach cutoffs
@@ -42,6 +43,44 @@ class Context:
     regions: pd.DataFrame
     kpis: dict[str, Any]
     solver: dict[str, Any] = field(default_factory=dict)  # resolved scenario's solver section
+    #: instance/costs.csv (the objective's prices); None in a folder written before it
+    cost_rows: pd.DataFrame | None = None
+    #: transitional.csv (empty in a folder written before it)
+    trans: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=[*PS, "transitional_borgerforloeb"]))
+
+    @cached_property
+    def transitional_allowed(self) -> pd.DataFrame:
+        """Per competence pair: the borgerforløb it may serve without a designation
+        (``allowed``): its current cases with family ``moved`` on (and max_cases > 0),
+        else 0."""
+        comp = self.comp[[*PS, "current_cases", "max_cases"]]
+        on = bool(self.params.families.moved)
+        return comp[PS].assign(allowed=np.where(
+            on & (comp["max_cases"] > 0).to_numpy(), comp["current_cases"].astype(float), 0.0))
+
+    @cached_property
+    def care_prices(self) -> pd.DataFrame:
+        """Per planned speciale: ``residential`` and ``outreach`` price from
+        instance/costs.csv (``model.pricing.care_prices``)."""
+        return care_prices(self.cost_rows, list(self.sp["speciale"]))
+
+    @cached_property
+    def outreach_limit(self) -> pd.Series:
+        """Per speciale: max((1 − ρ_s)·D_s, P_s) (family ``delivery_need``), D_s without it
+        (``model.sets.ModelData.outreach_limit``)."""
+        total = self.dem.groupby("speciale")["demand"].sum().reindex(
+            self.sp["speciale"], fill_value=0.0)
+        if not self.params.families.delivery_need or "residential_share" not in self.sp:
+            return total
+        rho = self.sp.set_index("speciale")["residential_share"].astype(float).fillna(0.0)
+        pk = self.comp.merge(self.prov[["provider_id"]].assign(
+            kind=self.prov["provider_id"].map(self.kind)), on="provider_id", how="left")
+        only = (pk["kind"] == "outreach") & bool(self.params.families.outreach)
+        allowed = pk[[*PS]].merge(self.transitional_allowed, on=PS, how="left")["allowed"]
+        protected = allowed[only.to_numpy()].groupby(pk.loc[only, "speciale"]).sum().reindex(
+            total.index, fill_value=0.0)
+        return np.maximum((1.0 - rho.reindex(total.index)) * total, protected)
 
     @cached_property
     def pair_sum(self) -> pd.DataFrame:

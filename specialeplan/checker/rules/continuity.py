@@ -3,15 +3,21 @@ designations."""
 
 from __future__ import annotations
 
-from specialeplan.checker.report import Collector
+from specialeplan.checker.report import Collector, g
 from specialeplan.checker.rules.context import PS, Context, reported, rule
 
 
 @rule("moved")
 def _moved(x: Context, c: Collector) -> None:
     """Moved borgerforløb = Σ max(0, current_cases − Σ assigned) over competence rows;
-    kpis.json's moved_cases (and per speciale) agree."""
+    kpis.json's moved_cases (and per speciale) agree. Without ``families.allow_moves``
+    today's residents stay: nothing is moved."""
     m = x.moved
+    if not getattr(x.params.families, "allow_moves", True):
+        c.rule("moved", m, m["moved"] > c.sm(m["current_cases"], m["n"].clip(lower=1)),
+               lambda r: (f"provider {r['provider_id']}, speciale {r['speciale']}: "
+                          f"{g(r['moved'])} of its {g(r['current_cases'])} residents of today "
+                          "are moved, but families.allow_moves is off (they stay)"))
     per = m.groupby("speciale")["moved"].sum()
     checks = [("moved_cases", ("moved_cases",), float(per.sum()))]
     checks += [(f"per_speciale.{s}.moved", ("per_speciale", s, "moved"),

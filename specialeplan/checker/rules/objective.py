@@ -5,10 +5,12 @@ against ``kpis.json``."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from specialeplan.checker.report import Collector, g
 from specialeplan.checker.rules.context import KP, TERM_RULES, Context, term_rule
 from specialeplan.model.families import TERMS
+from specialeplan.model.pricing import care_floor
 
 
 @term_rule("travel")
@@ -29,6 +31,37 @@ def _term_advisory(x: Context) -> float:
     costs = x.costs
     return float(x.params.weights.advisory
                  * costs.loc[costs["is_advisory"], "advisory_cost"].sum())
+
+
+@term_rule("care")
+def _term_care(x: Context) -> float:
+    """Σ cases × the price of their speciale and mode (instance/costs.csv) + Σ near-family
+    cases × the residential price; 0 in a folder without the term (an earlier version)."""
+    if "care" not in x.kpis.get("terms", {}) or x.cost_rows is None:
+        return 0.0
+    price = x.care_prices
+    mode = np.where(x.physical.to_numpy(), "residential", "outreach")
+    p_asg = price.stack().reindex(pd.MultiIndex.from_arrays(
+        [x.asg["speciale"], mode])).to_numpy(dtype=float)
+    p_nf = x.nf["speciale"].map(price["residential"]).to_numpy(dtype=float)
+    return float((x.asg["cases"].to_numpy() * p_asg).sum()
+                 + (x.nf["cases"].to_numpy() * p_nf).sum())
+
+
+@term_rule("care_floor")
+def _term_care_floor(x: Context) -> float:
+    """−Σ_s [m·D_s − max(0, m − p_o)·O_s], m = min(p_r, w_unmet), O_s the outreach limit
+    (``model.pricing.care_floor``); 0 in a folder without the term."""
+    if "care_floor" not in x.kpis.get("terms", {}) or x.cost_rows is None:
+        return 0.0
+    price = x.care_prices
+    total = x.dem.groupby("speciale")["demand"].sum().reindex(price.index, fill_value=0.0)
+    limit = (x.outreach_limit.reindex(price.index, fill_value=0.0)
+             if x.params.families.outreach else total * 0.0)
+    return -float(care_floor(total.to_numpy(dtype=float), limit.to_numpy(dtype=float),
+                             price["residential"].to_numpy(dtype=float),
+                             price["outreach"].to_numpy(dtype=float),
+                             float(x.params.weights.unmet or 0.0)).sum())
 
 
 @term_rule("unmet")

@@ -38,19 +38,19 @@ def _outreach(x: Context, c: Collector) -> None:
 
 @rule("delivery_need")
 def _delivery_need(x: Context, c: Collector) -> None:
-    """Per municipality and speciale with demand: outreach borgerforløb ≤ (1 − ρ_s)·d, ρ_s
-    the ``residential_share`` of ``instance/speciale_params.csv`` (a folder without the
-    column has no such rule)."""
+    """Per speciale: outreach borgerforløb ≤ max((1 − ρ_s)·D_s, P_s), ρ_s the
+    ``residential_share`` of ``instance/speciale_params.csv``, D_s the speciale's demand and
+    P_s today's residents of outreach-only teams (with family ``moved`` on). A folder without
+    the column has no such rule."""
     if "residential_share" not in x.sp.columns:
         return
-    out = x.asg[~x.physical.to_numpy()].groupby(KS, as_index=False).agg(
+    out = x.asg[~x.physical.to_numpy()].groupby("speciale").agg(
         outreach=("cases", "sum"), n=("cases", "size"))
-    d = x.dem[x.dem["demand"] > 0][[*KS, "demand"]].merge(out, on=KS, how="inner").merge(
-        x.sp[["speciale", "residential_share"]], on="speciale", how="left")
-    d = d[d["residential_share"].fillna(0.0) > 0]
-    d = d.assign(limit=(1.0 - d["residential_share"]) * d["demand"])
-    c.rule("delivery_need", d, d["outreach"] > d["limit"] + c.sm(d["demand"], d["n"]),
-           lambda r: (f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
-                      f"{g(r['outreach'])} borgerforløb by outreach exceed (1 − "
-                      f"{g(r['residential_share'])}) × demand {g(r['demand'])} = "
-                      f"{g(r['limit'])}; the rest need a residential place"))
+    d = x.sp[["speciale", "residential_share"]].set_index("speciale").join(out, how="inner")
+    d = d[d["residential_share"].fillna(0.0) > 0].join(x.outreach_limit.rename("limit"))
+    d = d.reset_index()
+    c.rule("delivery_need", d, d["outreach"] > d["limit"] + c.sm(d["limit"], d["n"]),
+           lambda r: (f"speciale {r['speciale']}: {g(r['outreach'])} borgerforløb by outreach "
+                      f"exceed max((1 − {g(r['residential_share'])}) × demand, today's "
+                      f"outreach residents) = {g(r['limit'])}; the rest need a residential "
+                      "place"))
