@@ -29,6 +29,7 @@ from pathlib import Path
 from specialeplan.model import families as families_package
 from specialeplan.model.families import FAMILIES, TERMS, Family, Term
 from specialeplan.model.params import Weights
+from specialeplan.model.pricing import LEGACY_WEIGHTS, PRICE_RECIPES
 
 #: where the page lives, relative to the repository root
 TARGET = Path("docs/model.md")
@@ -70,7 +71,12 @@ def render() -> str:
         "## Objective terms",
         "",
         "The objective is the sum of these terms (each reported separately in `kpis.json`), "
-        "each with its weight `model.weights.<name>`; every term is non-negative.",
+        "in DKK per year: each weighted term's price `model.weights.<name>` comes from the "
+        "cost table (`data/denmark/costs.csv`, `docs/costs.md`, "
+        "`specialeplan.model.pricing`), `care` prices every borgerforløb by speciale and "
+        "delivery mode, and `care_floor` (a negative constant) subtracts the care no plan can "
+        "avoid, so the objective is the annual cost a plan can change and the proven gap is "
+        "measured on it. Every other term is non-negative.",
         "",
         *(line for t in TERMS.values() for line in _term_section(t)),
     ]
@@ -122,10 +128,12 @@ def _family_section(fam: Family) -> list[str]:
 def _term_section(t: Term) -> list[str]:
     field = Weights.model_fields.get(t.name)
     if field is not None:
-        weight = (f"`model.weights.{t.name}`, default {field.default:g}: "
-                  f"{_inline(field.description or '')}")
+        unit, rows = PRICE_RECIPES[t.name]
+        weight = (f"`model.weights.{t.name}`, {_inline(field.description or '')}; default "
+                  f"from `costs.csv` ({', '.join(f'`{r}`' for r in rows)}), "
+                  f"{LEGACY_WEIGHTS[t.name]:g} without a cost table")
     else:
-        weight = "none in `model.weights`"
+        weight = "none in `model.weights` (prices from `costs.csv`)"
     return [f"### {t.name} (term)", "",
             f"- **Costs:** {_inline(t.explain)}.",
             f"- **Weight:** {weight}.",

@@ -91,7 +91,7 @@ class SpecialeParams(BaseModel):
 
 
 class Weights(BaseModel):
-    """Objective prices in DKK per year, one per weighted term (each term is reported
+    """Objective prices in thousand DKK per year, one per weighted term (each term is reported
     separately in ``kpis.json``). None (the default) = derived from the run's cost table
     (``costs.csv`` and the scenario's ``costs:``; :mod:`specialeplan.model.pricing`); a
     number overrides the cost table for that term, in the same unit. Prefer ``costs:``: it
@@ -100,31 +100,33 @@ class Weights(BaseModel):
     model_config = _STRICT
 
     travel: NonNegativeFloat | None = Field(
-        None, description="DKK per borgerforløb-minute of one-way family travel per year "
+        None, description="thousand DKK per borgerforløb-minute of one-way family travel per year "
         "(from family_visits_per_year, km_rate, road_speed_kmh, value_of_time)")
     designation: NonNegativeFloat | None = Field(
-        None, description="DKK per unit of competence.designation_cost (designation_cost_unit)")
+        None, description="thousand DKK per unit of competence.designation_cost "
+        "(designation_cost_unit)")
     advisory: NonNegativeFloat | None = Field(
-        None, description="DKK per unit of competence.advisory_cost (advisory_cost_unit)")
+        None, description="thousand DKK per unit of competence.advisory_cost (advisory_cost_unit)")
     unmet: NonNegativeFloat | None = Field(
-        None, description="DKK per unmet borgerforløb per year: the alternative's cost "
+        None, description="thousand DKK per unmet borgerforløb per year: the alternative's cost "
         "(unmet_alternative_cost) plus the stated quality penalty (unmet_quality_penalty)")
     reach_shortfall: NonNegativeFloat | None = Field(
-        None, description="DKK per municipality and speciale without rådgivning in reach per "
-        "year (reach_shortfall_penalty, a stated value judgement)")
+        None, description="thousand DKK per municipality and speciale without rådgivning in "
+        "reach per year (reach_shortfall_penalty, a stated value judgement)")
     change: NonNegativeFloat | None = Field(
-        None, description="DKK per designation that differs from today's (change_cost)")
+        None, description="thousand DKK per designation that differs from today's (change_cost)")
     outreach: NonNegativeFloat | None = Field(
-        None, description="DKK per borgerforløb-minute of one-way outreach staff travel per "
-        "year (from outreach_visits_per_year, km_rate, road_speed_kmh, staff_hourly_cost)")
+        None, description="thousand DKK per borgerforløb-minute of one-way outreach staff "
+        "travel per year (from outreach_visits_per_year, km_rate, road_speed_kmh, "
+        "staff_hourly_cost)")
     near_family: NonNegativeFloat | None = Field(
-        None, description="DKK per borgerforløb helped near the family per year, on top of "
-        "its care price (near_family_cost: coaching of the local tilbud)")
+        None, description="thousand DKK per borgerforløb helped near the family per year, on "
+        "top of its care price (near_family_cost: coaching of the local tilbud)")
     moved: NonNegativeFloat | None = Field(
-        None, description="DKK per borgerforløb of today's caseload moved (move_cost; only "
-        "with families.allow_moves: today's residents stay by default)")
+        None, description="thousand DKK per borgerforløb of today's caseload moved (move_cost; "
+        "only with families.allow_moves: today's residents stay by default)")
     equity: NonNegativeFloat | None = Field(
-        None, description="DKK per minute of the worst-off municipalities' mean family "
+        None, description="thousand DKK per minute of the worst-off municipalities' mean family "
         "travel per year (equity_value_per_minute; only with families.equity on)")
 
 

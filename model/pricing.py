@@ -3,7 +3,9 @@
 The formulation never reads files: the data layer puts the run's cost table (``costs.csv``
 with the scenario's ``costs:`` applied, ``docs/costs.md``) on the instance
 (``Instance.costs``), and :func:`resolved_weights` turns it into the per-unit prices of the
-objective terms (``model.weights``), all in DKK per year:
+objective terms (``model.weights``), all in **thousand DKK (t.kr.) per year** (:data:`UNIT`:
+kroner would put HiGHS's cost coefficients near 10⁶, which it solves markedly worse;
+measured on national_2030 in BENCHMARKS.md):
 
 ==================== ====================================================================
 term                 price per unit (rows of costs.csv)
@@ -24,8 +26,8 @@ care (no weight)     price_residential[s] per borgerforløb at a place or helped
                      family, price_outreach[s] per outreach borgerforløb
 ==================== ====================================================================
 
-A weight the scenario sets explicitly (``model.weights.<term>``) is used as given, in DKK
-per unit. An instance without a cost table (a hand-built one, the OR-Library p-median
+A weight the scenario sets explicitly (``model.weights.<term>``) is used as given, in
+thousand DKK per unit. An instance without a cost table (a hand-built one, the OR-Library p-median
 instances) has no kroner: its weights are the unit-less :data:`LEGACY_WEIGHTS` and it has
 no care term.
 """
@@ -37,6 +39,11 @@ import pandas as pd
 
 from specialeplan.model.params import Weights
 
+#: DKK per objective unit: the objective and its prices are in thousand DKK per year
+UNIT = 1000.0
+#: the objective's unit as kpis.json states it (with a cost table)
+UNIT_NAME = "thousand DKK per year"
+
 #: the weights of an instance without a cost table (unit-less, as before the cost table)
 LEGACY_WEIGHTS: dict[str, float] = {
     "travel": 1.0, "designation": 1.0, "advisory": 1.0, "unmet": 10_000.0,
@@ -45,22 +52,23 @@ LEGACY_WEIGHTS: dict[str, float] = {
 
 #: term → (unit of its price, the costs.csv rows it is derived from)
 PRICE_RECIPES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "travel": ("DKK per borgerforløb-minute of one-way family travel per year",
+    "travel": ("thousand DKK per borgerforløb-minute of one-way family travel per year",
                ("family_visits_per_year", "road_speed_kmh", "km_rate", "value_of_time")),
-    "designation": ("DKK per unit of competence.designation_cost", ("designation_cost_unit",)),
-    "advisory": ("DKK per unit of competence.advisory_cost", ("advisory_cost_unit",)),
-    "unmet": ("DKK per unmet borgerforløb per year",
+    "designation": ("thousand DKK per unit of competence.designation_cost",
+                    ("designation_cost_unit",)),
+    "advisory": ("thousand DKK per unit of competence.advisory_cost", ("advisory_cost_unit",)),
+    "unmet": ("thousand DKK per unmet borgerforløb per year",
               ("unmet_alternative_cost", "unmet_quality_penalty")),
-    "reach_shortfall": ("DKK per municipality and speciale without rådgivning per year",
+    "reach_shortfall": ("thousand DKK per municipality and speciale without rådgivning per year",
                         ("reach_shortfall_penalty",)),
-    "change": ("DKK per designation that differs from today's", ("change_cost",)),
-    "outreach": ("DKK per borgerforløb-minute of one-way outreach staff travel per year",
+    "change": ("thousand DKK per designation that differs from today's", ("change_cost",)),
+    "outreach": ("thousand DKK per borgerforløb-minute of one-way outreach staff travel per year",
                  ("outreach_visits_per_year", "road_speed_kmh", "km_rate",
                   "staff_hourly_cost")),
-    "near_family": ("DKK per borgerforløb helped near the family per year",
+    "near_family": ("thousand DKK per borgerforløb helped near the family per year",
                     ("near_family_cost",)),
-    "moved": ("DKK per borgerforløb of today's caseload moved", ("move_cost",)),
-    "equity": ("DKK per minute of the worst-off mean family travel per year",
+    "moved": ("thousand DKK per borgerforløb of today's caseload moved", ("move_cost",)),
+    "equity": ("thousand DKK per minute of the worst-off mean family travel per year",
                ("equity_value_per_minute",)),
 }
 
@@ -78,11 +86,11 @@ def cost_value(costs: pd.DataFrame, parameter: str, speciale: str = "") -> float
 
 
 def term_prices(costs: pd.DataFrame) -> dict[str, float]:
-    """Every weighted term's price per unit in DKK per year (module table)."""
+    """Every weighted term's price per unit in thousand DKK per year (module table)."""
     v = {p: cost_value(costs, p) for p in {r for _, rows in PRICE_RECIPES.values()
                                            for r in rows}}
     km_per_minute = v["road_speed_kmh"] / 60.0
-    return {
+    dkk = {
         "travel": v["family_visits_per_year"] * 2 * (km_per_minute * v["km_rate"]
                                                      + v["value_of_time"] / 60.0),
         "designation": v["designation_cost_unit"],
@@ -96,6 +104,7 @@ def term_prices(costs: pd.DataFrame) -> dict[str, float]:
         "moved": v["move_cost"],
         "equity": v["equity_value_per_minute"],
     }
+    return {term: value / UNIT for term, value in dkk.items()}
 
 
 def resolved_weights(weights: Weights, costs: pd.DataFrame | None) -> Weights:
@@ -126,14 +135,14 @@ def price_sources(weights: Weights, costs: pd.DataFrame | None) -> dict[str, dic
 
 
 def care_prices(costs: pd.DataFrame | None, specialer: list[str]) -> pd.DataFrame:
-    """Per speciale (index): ``residential`` and ``outreach`` price in DKK per borgerforløb
-    per year (0 without a cost table)."""
+    """Per speciale (index): ``residential`` and ``outreach`` price in thousand DKK per
+    borgerforløb per year (0 without a cost table)."""
     if costs is None:
         return pd.DataFrame({"residential": 0.0, "outreach": 0.0},
                             index=pd.Index(specialer, name="speciale"))
     return pd.DataFrame({
-        "residential": [cost_value(costs, "price_residential", s) for s in specialer],
-        "outreach": [cost_value(costs, "price_outreach", s) for s in specialer]},
+        "residential": [cost_value(costs, "price_residential", s) / UNIT for s in specialer],
+        "outreach": [cost_value(costs, "price_outreach", s) / UNIT for s in specialer]},
         index=pd.Index(specialer, name="speciale"))
 
 

@@ -414,10 +414,20 @@ def _keep_today(pairs: pd.DataFrame, sp: pd.DataFrame, params: ModelParams
     floor = (pairs["speciale"].map(sp["min_cases"]).astype(float).fillna(0.0).to_numpy()
              if fam.min_volume else np.zeros(len(pairs)))
     max_cases = pairs["max_cases"].to_numpy()
+    # places left for this speciale once the provider's residents of its other specialer,
+    # who stay (family moved without allow_moves), are housed
+    stay = (pairs["current_cases"].to_numpy(dtype=float) if fam.moved and not fam.allow_moves
+            else np.zeros(len(pairs)))
+    others = pairs.assign(_c=stay).groupby("provider_id")["_c"].transform("sum").to_numpy() - stay
+    left = (pairs["capacity"].to_numpy(dtype=float) - others if fam.capacity
+            else np.full(len(pairs), np.inf))
     reason = np.select(
-        [pairs["forbidden"].to_numpy(), max_cases <= 0, max_cases < floor - 1e-9],
+        [pairs["forbidden"].to_numpy(), max_cases <= 0, max_cases < floor - 1e-9,
+         left < floor - 1e-9],
         ["forbidden in the scenario", "max_cases = 0",
-         "max_cases below the minimum volume min_cases"], default="")
+         "max_cases below the minimum volume min_cases",
+         "capacity left after today's residents of its other specialer is below min_cases"],
+        default="")
     out = kept & (reason != "")
     not_kept = pairs.loc[out, ["provider_id", "speciale", "owner", "max_cases"]].assign(
         min_cases=floor[out], reason=reason[out]).reset_index(drop=True)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.model.keys import KS, PS
-from specialeplan.model.pricing import price_sources
+from specialeplan.model.pricing import UNIT, UNIT_NAME, price_sources
 from specialeplan.model.sets import ModelData
 from specialeplan.solvers.problem import Values
 
@@ -354,10 +354,10 @@ def objective_record(data: ModelData) -> dict[str, Any]:
     priced = data.instance.costs is not None
     floor = float(data.care_floor().sum()) if data.assignment == "arcs" else 0.0
     return {
-        "objective_unit": ("DKK per year above the care floor (quality penalties included)"
+        "objective_unit": (f"{UNIT_NAME} above the care floor (quality penalties included)"
                            if priced else "unit-less (no cost table)"),
         "objective_prices": price_sources(data.weights_given or data.params.weights,
                                           data.instance.costs),
-        "care_floor_dkk": floor,
+        "care_floor_dkk": floor * UNIT,
         "share_outside_home_municipality_seed": SEED_SHARE_OUTSIDE_HOME,
     }

@@ -139,7 +139,7 @@ def test_delivery_need_infeasible_is_explained() -> None:
         solve(build(inst, params), SolverOptions())
     diag = info.value.diagnosis
     rows = diag.table[diag.table["family"] == "delivery_need"]
-    assert set(rows["speciale"]) == {"A"} and set(rows["municipality_code"]) == {"m1"}
+    assert set(rows["speciale"]) == {"A"}  # one row per speciale
     assert "residential place" in str(info.value)
 
 
@@ -226,30 +226,63 @@ def test_near_family_not_at_a_designation(backend: str) -> None:
 
 # ----------------------------------------------------------------------- 3. continuity
 def test_moving_citizens_is_costed(backend: str) -> None:
-    """Designation 400, demand 10 everywhere; P0 serves 10 citizens today (current_cases).
-    Free optimum {P1}: 1050, but it moves P0's 10 citizens.
-
-    - moved weight 30: {P1} 1050 + 300 = 1350; {P0,P1} or {P0,P2} 1200 with nobody moved;
-      {P0} 1350 → 1200, 0 moved;
-    - moved weight 10: {P1} 1050 + 100 = 1150 < 1200 → {P1}, 10 moved;
-    - ``families.moved`` off: {P1}, 1050, and the KPI still counts 10 moved."""
+    """Designation 400, demand 10 everywhere; P0 serves 10 citizens today (current_cases)
+    and may not be designated (forbidden). With ``families.allow_moves`` a plan may move
+    them at weights.moved each, or keep them at P0 as a transitional arrangement (800, see
+    below): with moves allowed it keeps them (moving them to {P1} costs 1050 + 10·w).
+    ``families.moved`` off: no protection, no transitional arrangement: {P1}, 1050, and the
+    KPI still counts 10 moved."""
     comp = [{"id": p["id"], "speciale": "A", "designation_cost": 400,
              "current_cases": 10 if p["id"] == "P0" else 0, "designated_today": p["id"] == "P0"}
             for p in PROVIDERS]
     inst = tiny_instance(LINE, PROVIDERS, EVEN, comp)
-    obj, des, sol = solve_tiny(inst, backend, weights={"moved": 30})
-    assert obj == pytest.approx(1200) and "P0" in des
-    assert sol.kpis["moved_cases"] == pytest.approx(0)
-    assert sol.kpis["dropped_designations"] == 0
-    obj, des, sol = solve_tiny(inst, backend, weights={"moved": 10})
-    assert (obj, des) == (pytest.approx(1150), {"P1"})
-    assert sol.kpis["moved_cases"] == pytest.approx(10)
-    assert sol.kpis["terms"]["moved"] == pytest.approx(100)
-    assert sol.kpis["dropped_designations"] == 1
+    obj, des, sol = solve_tiny(inst, backend, weights={"moved": 10},
+                               families={"allow_moves": True})
+    assert obj == pytest.approx(800) and sol.kpis["moved_cases"] == pytest.approx(0)
+    assert sol.kpis["transitional_borgerforloeb"] == pytest.approx(10)
     obj, des, sol = solve_tiny(inst, backend, weights={"moved": 10}, families={"moved": False})
     assert (obj, des) == (pytest.approx(1050), {"P1"})
     assert sol.kpis["moved_cases"] == pytest.approx(10)
     assert sol.kpis["terms"]["moved"] == 0
+    assert sol.kpis["transitional_borgerforloeb"] == 0
+
+
+def test_protected_residents_stay_as_a_transitional_arrangement(backend: str) -> None:
+    """The same instance with today's residents protected (the default): P0's 10 citizens
+    stay at P0 without a designation (a transitional arrangement), P1 serves m1 and m2
+    (m1 10·5 min, m2 10·30) as the only specialfunktion: 400 + 10·5 (P0's residents, from
+    m0) + 10·5 + 10·30 = 800 (P2 ties). Nobody moves."""
+    comp = [{"id": p["id"], "speciale": "A", "designation_cost": 400,
+             "current_cases": 10 if p["id"] == "P0" else 0, "designated_today": p["id"] == "P0"}
+            for p in PROVIDERS]
+    inst = tiny_instance(LINE, PROVIDERS, EVEN, comp)
+    obj, des, sol = solve_tiny(inst, backend)
+    assert obj == pytest.approx(800) and des in ({"P1"}, {"P2"})  # P2 ties with P1
+    assert sol.kpis["moved_cases"] == pytest.approx(0)
+    assert sol.kpis["transitional_borgerforloeb"] == pytest.approx(10)
+    t = sol.transitional
+    assert list(t["provider_id"]) == ["P0"] and t["transitional_borgerforloeb"].sum() == 10
+    # the transitional arrangement keeps today's residents, no more: P0 serves exactly 10
+    asg = sol.assignments
+    assert asg.loc[asg["provider_id"] == "P0", "cases"].sum() == pytest.approx(10)
+
+
+def test_protected_residents_beyond_capacity_are_explained() -> None:
+    """P0 keeps 10 residents today but the scenario halves its places (capacity 10 → 5):
+    they cannot all stay. The diagnosis names family moved and P0; with moves allowed the
+    plan moves 5 of them."""
+    providers = [{"id": "P0", "at": 0, "capacity": 10}, {"id": "P1", "at": 1}]
+    comp = [{"id": "P0", "speciale": "A", "current_cases": 10, "max_cases": 10},
+            {"id": "P1", "speciale": "A"}]
+    inst = tiny_instance(LINE, providers, EVEN, comp)
+    cut = [{"factor": 0.5, "provider_id": "P0"}]
+    with pytest.raises(InfeasibleError, match="moved") as info:
+        solve(build(inst, ModelParams(capacity_changes=cut)), SolverOptions())
+    text = str(info.value)  # the capacity at P0, or else today's residents moving
+    assert "provider_id=P0" in text and "today's residents cannot all stay" in text
+    _, _, sol = solve_tiny(inst, "highs", capacity_changes=cut,
+                           families={"allow_moves": True})
+    assert sol.kpis["moved_cases"] == pytest.approx(5)
 
 
 def test_keep_advisory_today(backend: str) -> None:

@@ -18,7 +18,8 @@ from specialeplan.solvers.base import SolverOptions
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SPEC = ["A", "B"]
-BASE = ModelParams(defaults={"min_cases": 5, "max_travel_minutes": 100, "min_count": 1})
+BASE = ModelParams(defaults={"min_cases": 5, "max_travel_minutes": 100, "min_count": 1},
+                   weights={"travel": 1.0})  # as resolved: a number (api passes priced ones)
 
 
 def _with(**update: object) -> ModelParams:
@@ -95,8 +96,9 @@ def test_resolve_national_change_matches_a_cold_solve() -> None:
     assert res.extra["bound_reused"] is True
     assert res.best_bound >= first.result.best_bound - 1e-6
     assert res.objective >= res.best_bound - 1e-6
-    gap = sc.solver.mip_rel_gap
-    assert abs(res.objective - cold.result.objective) <= 2 * gap * cold.result.objective
+    # within the two runs' proven gaps (the re-solve may stop at its time limit)
+    slack = (res.objective - res.best_bound) + (cold.result.objective - cold.result.best_bound)
+    assert abs(res.objective - cold.result.objective) <= slack + 1e-6
     designated = set(zip(again.solution.designations["provider_id"],
                          again.solution.designations["speciale"], strict=True))
     assert (des.provider_id, des.speciale) not in designated

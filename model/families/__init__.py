@@ -54,13 +54,13 @@ the Pyomo constraint names and the ``rows`` column of ``infeasibility.csv``.
 row block                          family              rows
 ================================== =================== ========================================
 ``demand_balance``                 demand_balance      Σ_p x + u (+ Σ_l g) = d
-``arc_volume_max``                 linking             x ≤ d·y per arc
+``arc_volume_max``                 linking             x ≤ d·y + a·(1 − y) per arc
 ``pair_volume_balance``            pair_volume         X − Σ_k x = 0 per pair (aggregate)
 ``pair_volume_min``                min_volume          Σ_k x ≥ m_s·y
 ``provider_volume_max``            capacity            Σ_{k,s} x (+ Σ g) ≤ C_p
-``pair_volume_max``                speciale_capacity   Σ_k x ≤ V·y
+``pair_volume_max``                speciale_capacity   Σ_k x ≤ V·y + c·(1 − y)
 ``level_cover_min``                radius_assignment   z^l − z^{l−1} + Σ_{p at D^l} y ≥ [l = 1]
-``outreach_volume_max``            delivery_need       Σ_p x[k,p,s,outreach] ≤ (1 − ρ_s)·d
+``outreach_volume_max``            delivery_need       Σ_{k,p} x[·,outreach] ≤ max((1−ρ)D, P)
 ``pair_advisory_max``              advisory_link       r ≤ y
 ``reach_balance``                  reach               Σ_p v + q = 1
 ``reach_cover_min``                reach               Σ_{p in reach} r + q ≥ 1 (compact)

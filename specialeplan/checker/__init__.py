@@ -38,6 +38,7 @@ from specialeplan.data.costs import read_costs
 from specialeplan.errors import DataValidationError, FolderRejected
 from specialeplan.model.families import FAMILIES
 from specialeplan.model.params import ModelParams
+from specialeplan.model.pricing import resolved_weights
 from specialeplan.results.contract import KPIS, NO_SOLUTION_STATUSES, RESULT_TABLES
 from specialeplan.results.reading import (
     read_instance,
@@ -139,14 +140,20 @@ def read_context(folder: Path) -> Context:
 
 def _context(folder: Path, params: ModelParams, inst: dict[str, pd.DataFrame],
              tables: dict[str, pd.DataFrame], kpis: dict, solver: dict) -> Context:
-    costs = folder / "instance" / "costs.csv"
+    path = folder / "instance" / "costs.csv"
+    costs = read_costs(path, complete=False) if path.is_file() else None
+    try:  # a weight the resolved scenario leaves unset: priced as the model did
+        weights = resolved_weights(params.weights, costs)
+    except KeyError:  # a cost table of an earlier version: its weights are all numbers
+        weights = resolved_weights(params.weights, None)
+    params = params.model_copy(update={"weights": weights})
     return Context(params=params, munis=inst["municipalities"], prov=inst["providers"],
                    comp=inst["competence"], dem=inst["demand"], pt=inst["provider_travel"],
                    sp=inst["speciale_params"], des=tables["designations"],
                    asg=tables["assignments"], cov=tables["coverage"], reach=tables["reach"],
                    nf=tables["near_family"], regions=tables["regions"], kpis=kpis,
                    solver=solver, trans=tables["transitional"],
-                   cost_rows=read_costs(costs, complete=False) if costs.is_file() else None)
+                   cost_rows=costs)
 
 
 def raw_terms(folder: Path) -> dict[str, float]:

@@ -181,11 +181,17 @@ def read_kpis(folder: Path) -> dict[str, Any]:
     if not isinstance(terms, dict):
         raise DataValidationError("missing or not an object", file=KPIS, field="terms")
     for t in TERMS:
+        if t in TERMS_SINCE_KRONER and t not in terms:
+            continue  # a folder written before the objective was priced in kroner
         v = terms.get(t)
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise DataValidationError(f"expected a number, got {v!r}", file=KPIS,
                                       field=f"terms.{t}")
     return kpis
+
+
+#: terms added with the objective in kroner: a folder of an earlier version lacks them
+TERMS_SINCE_KRONER = ("care", "care_floor")
 
 
 def read_solver(folder: Path) -> dict[str, Any]:

@@ -127,7 +127,9 @@ def _linking(x: Context, c: Collector) -> None:
         f"provider {r['provider_id']}, speciale {r['speciale']} is not designated but serves "
         f"{g(r['assigned'])} borgerforløb, more than its {g(r['allowed'])} residents of "
         "today (the transitional arrangement keeps them, no more)"))
-    tr = x.trans.merge(t[[*PS, "assigned"]], on=PS, how="outer", indicator="_m").fillna(
+    keys = dict.fromkeys(PS, object)  # an empty transitional.csv has untyped keys
+    tr = x.trans.astype(keys).merge(t[[*PS, "assigned"]].astype(keys), on=PS,
+                                    how="outer").fillna(
         {"assigned": 0.0, "transitional_borgerforloeb": 0.0})
     c.rule("linking", tr, np.abs(tr["transitional_borgerforloeb"] - tr["assigned"])
            > c.sm(tr["assigned"], 1), lambda r: (

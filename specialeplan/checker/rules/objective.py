@@ -135,7 +135,7 @@ def check_objective(x: Context, c: Collector, terms: dict[str, float], reported:
         f"provider_travel {g(r['minutes'])}"))
     rtol = 10 * c.tol
     for t, value in terms.items():
-        rep = float(x.kpis["terms"][t])
+        rep = float(x.kpis["terms"].get(t, 0.0))  # an earlier version's folder lacks care
         c.single("objective", abs(rep - value) <= rtol * max(1.0, abs(value)),
                  f"term {t}: kpis.json reports {rep:.10g}, recomputed {value:.10g}")
     total = sum(terms.values())

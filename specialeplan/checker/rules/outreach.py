@@ -7,7 +7,6 @@ from __future__ import annotations
 from specialeplan.checker.report import Collector, g
 from specialeplan.checker.rules.context import (
     EPS_TRAVEL,
-    KS,
     Context,
     rule,
     with_travel_limit,
