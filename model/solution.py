@@ -31,7 +31,7 @@ RS = ["region", "speciale"]
 #: transitional.csv: a provider–speciale pair that is not (re)designated and keeps serving
 #: today's residents (family ``moved``)
 TRANSITIONAL_COLUMNS = ["provider_id", "municipality_code", "speciale", "current_cases",
-                        "transitional_borgerforloeb"]
+                        "transitional_cases"]
 #: seed 000: 39 % of botilbud residents live outside their handlekommune (the calibration
 #: figure ``share_outside_home_municipality_physical`` is read against)
 SEED_SHARE_OUTSIDE_HOME = 0.39
@@ -189,9 +189,10 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
         ["speciale", "municipality_code", "advisory_provider_id"]).reset_index(drop=True)
 
     regions = regional_balance(data, designations, assignments, coverage)
-    moved = np.maximum(0.0, pairs["current_cases"].to_numpy(dtype=float) - cases)
+    moved = pairs["current_cases"].to_numpy(dtype=float) - cases
+    moved = np.where(moved > 1e-7, moved, 0.0)  # solver noise is not a move
     kept = np.where((y < 0.5) & (cases > 0), cases, 0.0)  # served without a designation
-    transitional = des[kept > 0].assign(transitional_borgerforloeb=kept[kept > 0])[
+    transitional = des[kept > 0].assign(transitional_cases=kept[kept > 0])[
         TRANSITIONAL_COLUMNS].reset_index(drop=True)
     kpis = _kpis(data, terms, designations, assignments, coverage, short, regions,
                  pairs.assign(moved=moved, transitional=kept), y, val.x)
@@ -325,7 +326,7 @@ def _kpis(
         "outreach_share": outreach_cases / total_cases if total_cases else 0.0,
         "near_family_cases": float(coverage["near_family"].sum()),
         "moved_cases": float(pairs["moved"].sum()),
-        "transitional_borgerforloeb": float(pairs["transitional"].sum()),
+        "transitional_cases": float(pairs["transitional"].sum()),
         "current_cases": float(pairs["current_cases"].sum()),
         "designations_today": int(pairs["designated_today"].sum()),
         "dropped_designations": int(dropped.sum()),

@@ -239,12 +239,12 @@ def test_moving_citizens_is_costed(backend: str) -> None:
     obj, des, sol = solve_tiny(inst, backend, weights={"moved": 10},
                                families={"allow_moves": True})
     assert obj == pytest.approx(800) and sol.kpis["moved_cases"] == pytest.approx(0)
-    assert sol.kpis["transitional_borgerforloeb"] == pytest.approx(10)
+    assert sol.kpis["transitional_cases"] == pytest.approx(10)
     obj, des, sol = solve_tiny(inst, backend, weights={"moved": 10}, families={"moved": False})
     assert (obj, des) == (pytest.approx(1050), {"P1"})
     assert sol.kpis["moved_cases"] == pytest.approx(10)
     assert sol.kpis["terms"]["moved"] == 0
-    assert sol.kpis["transitional_borgerforloeb"] == 0
+    assert sol.kpis["transitional_cases"] == 0
 
 
 def test_protected_residents_stay_as_a_transitional_arrangement(backend: str) -> None:
@@ -259,9 +259,9 @@ def test_protected_residents_stay_as_a_transitional_arrangement(backend: str) ->
     obj, des, sol = solve_tiny(inst, backend)
     assert obj == pytest.approx(800) and des in ({"P1"}, {"P2"})  # P2 ties with P1
     assert sol.kpis["moved_cases"] == pytest.approx(0)
-    assert sol.kpis["transitional_borgerforloeb"] == pytest.approx(10)
+    assert sol.kpis["transitional_cases"] == pytest.approx(10)
     t = sol.transitional
-    assert list(t["provider_id"]) == ["P0"] and t["transitional_borgerforloeb"].sum() == 10
+    assert list(t["provider_id"]) == ["P0"] and t["transitional_cases"].sum() == 10
     # the transitional arrangement keeps today's residents, no more: P0 serves exactly 10
     asg = sol.assignments
     assert asg.loc[asg["provider_id"] == "P0", "cases"].sum() == pytest.approx(10)

@@ -45,6 +45,7 @@ from specialeplan.errors import InfeasibleError, SpecialeplanError, did_you_mean
 from specialeplan.model.families import TERMS
 from specialeplan.model.families.limits import COUNTS
 from specialeplan.model.params import LEGACY_CRITERIA
+from specialeplan.model.pricing import resolved_weights
 from specialeplan.results.runfolder import write_atomic
 from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
 from specialeplan.scenarios.sweep import SweepSpec
@@ -185,6 +186,7 @@ def run_frontier(
     """Compute the front (module docstring) into ``out/<frontier name>/``; returns
     ``frontier.csv``: one row per point (``limit``, the achieved f2 and f1, status, gap,
     ``non_dominated``, the run folder), best f1 first."""
+    from specialeplan.api import priced
     from specialeplan.data import load_dataset
 
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
@@ -203,7 +205,10 @@ def run_frontier(
                                 "minimise 'objective' or a term and bound the count")
     base = load_scenario(scenario, list(overrides or []))
     sc = base.scenario
-    weights = point_weights(sc.model.weights.model_dump(), minimise, bound)
+    # the prices the scenario solves with (thousand DKK, from its cost table)
+    priced_weights = resolved_weights(sc.model.weights, priced(load_dataset(
+        sc.dataset, base.base_dir), sc.costs).costs)
+    weights = point_weights(priced_weights.model_dump(), minimise, bound)
     point_set: dict[str, Any] = {f"model.weights.{k}": v for k, v in weights.items()}
     if "equity" in (bound, minimise):
         point_set["model.families.equity"] = True

@@ -119,12 +119,23 @@ def _kpi_table(kpis: dict) -> Table:
     table = Table(title="Result", show_header=False)
     for key in ("status", "objective", "best_bound", "mip_gap", "designations",
                 "advisory_designations", "total_demand", "total_unmet", "reach_shortfalls",
-                "outreach_cases", "near_family_cases", "moved_cases",
-                "dropped_designations", "share_outside_home_municipality",
-                "mean_travel_minutes", "max_travel_minutes", *KPI_TIMINGS):
+                "outreach_cases", "outreach_share", "near_family_cases", "current_cases",
+                "moved_cases", "transitional_cases", "dropped_designations",
+                "share_outside_home_municipality_physical", "mean_travel_minutes_physical",
+                "mean_staff_travel_minutes_outreach", "max_travel_minutes", *KPI_TIMINGS):
         if key in kpis and kpis[key] is not None:
             v = kpis[key]
             table.add_row(key, f"{v:,.4g}" if isinstance(v, float) else str(v))
+        if key == "mip_gap" and isinstance(kpis.get("cost_dkk"), dict):
+            total = kpis["cost_dkk"].get("total")
+            if isinstance(total, int | float):  # the plan's cost, not the objective
+                table.add_row("annual_cost_mio_dkk", f"{total / 1e6:,.1f}")
+        if key == "share_outside_home_municipality_physical" and key in kpis:
+            seed = kpis.get("share_outside_home_municipality_seed")
+            if isinstance(seed, int | float):
+                table.add_row("  seed 000 (all botilbud)", f"{seed:.2f}")
+    if kpis.get("objective_unit"):
+        table.caption = f"objective in {kpis['objective_unit']}"
     if kpis.get("keep_today_not_kept"):  # kept owners' designations that break the rules
         table.add_row("keep_today_not_kept", f"{len(kpis['keep_today_not_kept'])} (see "
                       "kpis.json)")

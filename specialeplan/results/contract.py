@@ -72,7 +72,7 @@ RESULT_TABLES: dict[str, TableContract] = {
         ["region", "speciale"]),
     "transitional": TableContract("transitional.csv", {
         "provider_id": "id", "municipality_code": "text", "speciale": "id",
-        "current_cases": "num", "transitional_borgerforloeb": "num"},
+        "current_cases": "num", "transitional_cases": "num"},
         ["provider_id", "speciale"],
         {"provider_name": "provider_id", "municipality_name": "municipality_code"},
         optional=True),

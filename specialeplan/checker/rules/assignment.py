@@ -130,17 +130,17 @@ def _linking(x: Context, c: Collector) -> None:
     keys = dict.fromkeys(PS, object)  # an empty transitional.csv has untyped keys
     tr = x.trans.astype(keys).merge(t[[*PS, "assigned"]].astype(keys), on=PS,
                                     how="outer").fillna(
-        {"assigned": 0.0, "transitional_borgerforloeb": 0.0})
-    c.rule("linking", tr, np.abs(tr["transitional_borgerforloeb"] - tr["assigned"])
+        {"assigned": 0.0, "transitional_cases": 0.0})
+    c.rule("linking", tr, np.abs(tr["transitional_cases"] - tr["assigned"])
            > c.sm(tr["assigned"], 1), lambda r: (
         f"transitional.csv: provider {r['provider_id']}, speciale {r['speciale']} keeps "
-        f"{g(r['transitional_borgerforloeb'])} borgerforløb, but the assignments to this pair "
+        f"{g(r['transitional_cases'])} borgerforløb, but the assignments to this pair "
         f"without a designation sum to {g(r['assigned'])}"))
     total = float(tr["assigned"].sum())
-    rep = x.kpis.get("transitional_borgerforloeb")
+    rep = x.kpis.get("transitional_cases")
     if isinstance(rep, int | float):
         c.single("linking", abs(rep - total) <= c.sm(total, max(len(tr), 1)),
-                 f"transitional_borgerforloeb: kpis.json reports {rep:.10g}, the assignments "
+                 f"transitional_cases: kpis.json reports {rep:.10g}, the assignments "
                  f"to pairs without a designation give {total:.10g}")
     d = x.des.merge(x.comp[[*PS, "max_cases"]], on=PS, how="left")
     c.rule("linking", d, d["max_cases"].isna(), lambda r: (

@@ -47,7 +47,7 @@ class Context:
     cost_rows: pd.DataFrame | None = None
     #: transitional.csv (empty in a folder written before it)
     trans: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=[*PS, "transitional_borgerforloeb"]))
+        columns=[*PS, "transitional_cases"]))
 
     @cached_property
     def transitional_allowed(self) -> pd.DataFrame:
