@@ -95,7 +95,10 @@ def test_cost_block_and_financing_by_hand(costed: Path) -> None:
     assert block["advisory_base_funding"] == pytest.approx(10_000)
     assert block["family_travel"] == pytest.approx(240_214)
     assert block["outreach_staff_travel"] == 0
-    assert block["total"] == pytest.approx(75_000_000 + 400_000 + 10_000 + 240_214)
+    # two designations differ from today's (none designated today): 2 × change_cost, once
+    assert block["designation_changes"] == pytest.approx(2 * 50_000)
+    assert block["moves"] == 0 and block["unmet_alternative"] == 0
+    assert block["total"] == pytest.approx(75_000_000 + 400_000 + 10_000 + 240_214 + 100_000)
     assert block["refunded"] == pytest.approx(3 * 7_100_000)
     assert block["per_speciale"]["A"]["care"] == pytest.approx(75_000_000)
     fin = pd.read_csv(costed / "financing.csv", dtype={"municipality_code": str})
@@ -304,3 +307,55 @@ def test_bad_override_fails_before_the_solve(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="unknown speciale 'Z'"):
         solve_into_folder(load_scenario(scenario), tmp_path / "out")
     assert not (tmp_path / "out" / "tiny").exists()
+
+
+# ----------------------------------------------------------- the objective in kroner (issue 21)
+def test_objective_prices_trace_to_the_cost_table(costed: Path) -> None:
+    """Every term's price says where it comes from; the table's travel price is
+    24 visits × 2 × (95/60 km/min × 3.81 kr + 100/60 kr/min) = 369.56 kr per borgerforløb-
+    minute, 0.36956 t.kr.; the unmet price was set by the scenario (6,000 t.kr.)."""
+    kpis = json.loads((costed / "kpis.json").read_text(encoding="utf-8"))
+    prices = kpis["objective_prices"]
+    assert prices["travel"]["value"] == pytest.approx(24 * 2 * (95 / 60 * 3.81 + 100 / 60) / 1000)
+    assert prices["travel"]["from"].startswith("costs.csv: family_visits_per_year")
+    assert prices["unmet"] == {"value": 6000.0, "unit": "thousand DKK per unmet borgerforløb "
+                               "per year", "from": "scenario model.weights.unmet"}
+    assert kpis["objective_unit"].startswith("thousand DKK per year")
+    # care − floor ≥ 0: the floor is a lower bound on care (every demand served here)
+    assert kpis["terms"]["care"] + kpis["terms"]["care_floor"] >= -1e-6
+
+
+def test_checker_catches_a_price_that_is_not_the_tables(costed: Path, tmp_path: Path) -> None:
+    folder = _copy(costed, tmp_path / "p")
+    kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+    kpis["objective_prices"]["travel"]["value"] = 0.1
+    (folder / "kpis.json").write_text(json.dumps(kpis), encoding="utf-8")
+    messages = [v.message for v in check_results(folder).violations if v.family == "costs"]
+    assert any("objective_prices.travel" in m and "instance/costs.csv" in m
+               for m in messages), messages
+
+
+def test_objective_reconciles_with_the_costs_when_the_table_prices_everything(
+        tmp_path: Path) -> None:
+    """Without a scenario price, objective × 1000 + care floor = cost_dkk.total + value
+    judgements (the checker verifies it; here by hand too)."""
+    plain = SCENARIO.replace("  weights: {unmet: 6000}\n", "")
+    record = solve_into_folder(load_scenario(write_tiny(tmp_path, plain)), tmp_path / "out")
+    assert record.check is not None and not record.check.violations
+    kpis = json.loads((record.folder / "kpis.json").read_text(encoding="utf-8"))
+    block = kpis["cost_dkk"]
+    judged = block["value_judgements"]
+    assert kpis["objective"] * 1000 + kpis["care_floor_dkk"] == pytest.approx(
+        block["total"] + judged["unmet_quality_penalty"] + judged["reach_shortfall_penalty"])
+
+
+def test_a_cost_override_reprices_the_objective(tmp_path: Path) -> None:
+    """family_time_valued.yaml's kind of override: value_of_time 250 kr/h, 52 visits."""
+    scenario = SCENARIO.replace("costs: {", "costs: {value_of_time: 250, "
+                                "family_visits_per_year: 52, ")
+    record = solve_into_folder(load_scenario(write_tiny(tmp_path, scenario)), tmp_path / "o")
+    kpis = json.loads((record.folder / "kpis.json").read_text(encoding="utf-8"))
+    assert kpis["objective_prices"]["travel"]["value"] == pytest.approx(
+        52 * 2 * (95 / 60 * 3.81 + 250 / 60) / 1000)
+    text = (record.folder / "instance" / "costs.csv").read_text(encoding="utf-8")
+    assert "scenario override" in text

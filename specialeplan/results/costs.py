@@ -22,9 +22,27 @@ import pandas as pd
 
 from specialeplan.data.costs import CostTable
 
-#: the components of ``cost_dkk`` (and of each ``per_speciale`` record), in order
+#: the components of ``cost_dkk`` (and of each ``per_speciale`` record), in order: what the
+#: plan costs a year (care includes near-family help at a local tilbud's place, priced as a
+#: residential place; unmet demand costs its alternative)
 COMPONENTS = ("care", "designations", "advisory_base_funding", "family_travel",
-              "outreach_staff_travel")
+              "outreach_staff_travel", "near_family_coaching", "unmet_alternative",
+              "designation_changes", "moves")
+#: ``cost_dkk.value_judgements``: stated penalties in kroner, not costs anyone pays
+JUDGEMENTS = ("unmet_quality_penalty", "reach_shortfall_penalty")
+
+
+def care_rows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The borgerforløb that cost care: the assignments plus near-family help (a place at
+    a local tilbud in the home municipality: mode physical, no family travel)."""
+    asg = tables["assignments"][["municipality_code", "provider_id", "speciale", "mode",
+                                 "cases", "travel_minutes"]]
+    nf = tables["near_family"]
+    local = pd.DataFrame({"municipality_code": nf["municipality_code"],
+                          "provider_id": nf["provider_id"], "speciale": nf["speciale"],
+                          "mode": "physical", "cases": nf["cases"].astype(float),
+                          "travel_minutes": 0.0})
+    return pd.concat([asg, local], ignore_index=True) if len(local) else asg.copy()
 
 
 def _priced(asg: pd.DataFrame, costs: CostTable) -> pd.DataFrame:
@@ -59,6 +77,27 @@ def _fixed(des: pd.DataFrame, comp: pd.DataFrame, costs: CostTable) -> pd.DataFr
     return d
 
 
+def _changes(des: pd.DataFrame, comp: pd.DataFrame) -> pd.Series:
+    """Per speciale: designations that differ from today's (new ones and dropped ones)."""
+    keys = ["provider_id", "speciale"]
+    now = set(map(tuple, des[keys].to_numpy()))
+    today = comp[comp["designated_today"].astype(bool)]
+    dropped = today[[k not in now for k in map(tuple, today[keys].to_numpy())]]
+    new = des[~des["designated_today"].astype(str).str.lower().isin(["true", "1", "1.0"])]
+    return (dropped.groupby("speciale").size().astype(float)
+            .add(new.groupby("speciale").size().astype(float), fill_value=0.0))
+
+
+def _moved(tables: dict[str, pd.DataFrame], comp: pd.DataFrame) -> pd.Series:
+    """Per speciale: today's residents no longer served by their provider."""
+    keys = ["provider_id", "speciale"]
+    served = tables["assignments"].groupby(keys)["cases"].sum()
+    c = comp.set_index(keys)["current_cases"].astype(float)
+    moved = (c - served.reindex(c.index).fillna(0.0)).clip(lower=0.0)
+    moved = moved.where(moved > 1e-7, 0.0)
+    return moved.groupby(level="speciale").sum()
+
+
 def _today(comp: pd.DataFrame, prov: pd.DataFrame, specialer: list[str], costs: CostTable
            ) -> dict[str, Any]:
     c = comp[comp["speciale"].isin(specialer)]
@@ -84,15 +123,28 @@ def _today(comp: pd.DataFrame, prov: pd.DataFrame, specialer: list[str], costs: 
 def cost_block(tables: dict[str, pd.DataFrame], comp: pd.DataFrame, prov: pd.DataFrame,
                specialer: list[str], costs: CostTable, *, synthetic: bool) -> dict[str, Any]:
     """``kpis.json → cost_dkk`` (docs/results-format.md)."""
-    a = _priced(tables["assignments"], costs)
+    a = _priced(care_rows(tables), costs)
     d = _fixed(tables["designations"], comp, costs)
+    nf = tables["near_family"].groupby("speciale")["cases"].sum()
+    unmet = tables["coverage"].groupby("speciale")["unmet"].sum()
+    reach = tables["reach"]
+    short = reach[reach["advisory_provider_id"].fillna("") == ""].groupby("speciale")[
+        "share"].sum()
     parts = {
         "care": a.groupby("speciale")["care"].sum(),
         "designations": d.groupby("speciale")["designations"].sum(),
         "advisory_base_funding": d.groupby("speciale")["advisory_base_funding"].sum(),
         "family_travel": a.groupby("speciale")["family_travel"].sum(),
         "outreach_staff_travel": a.groupby("speciale")["outreach_staff_travel"].sum(),
+        "near_family_coaching": nf * costs.value("near_family_cost"),
+        "unmet_alternative": unmet * costs.value("unmet_alternative_cost"),
+        # one-off amounts, counted once in the planning year (costs.csv notes)
+        "designation_changes": _changes(tables["designations"], comp)
+        * costs.value("change_cost"),
+        "moves": _moved(tables, comp) * costs.value("move_cost"),
     }
+    judged = {"unmet_quality_penalty": unmet * costs.value("unmet_quality_penalty"),
+              "reach_shortfall_penalty": short * costs.value("reach_shortfall_penalty")}
     refunded = a.groupby("speciale")["refunded"].sum()
     block: dict[str, Any] = {k: float(v.sum()) for k, v in parts.items()}
     block["total"] = float(sum(block[k] for k in COMPONENTS))
@@ -104,6 +156,10 @@ def cost_block(tables: dict[str, pd.DataFrame], comp: pd.DataFrame, prov: pd.Dat
         rec["refunded"] = float(refunded.get(s, 0.0))
         per[s] = rec
     block["per_speciale"] = per
+    block["value_judgements"] = {k: float(v.sum()) for k, v in judged.items()}
+    block["value_judgements"]["note"] = (
+        "stated penalties in kroner (costs.csv, docs/costs.md), weighed in the objective but "
+        "paid by no one; not in total")
     today = _today(comp, prov, specialer, costs)
     block["today"] = today
     block["change_vs_today"] = {
@@ -121,8 +177,8 @@ def financing_table(tables: dict[str, pd.DataFrame], comp: pd.DataFrame,
                     munis: pd.DataFrame, specialer: list[str], costs: CostTable
                     ) -> pd.DataFrame:
     """``financing.csv``: one row per municipality and planned speciale
-    (docs/results-format.md)."""
-    a = _priced(tables["assignments"], costs)
+    (docs/results-format.md); near-family help counts as residential (a local place)."""
+    a = _priced(care_rows(tables), costs)
     d = _fixed(tables["designations"], comp, costs)
     adv = d.groupby("speciale")["advisory_base_funding"].sum()
     pop = munis.set_index("code")["population"].astype(float)

@@ -163,13 +163,18 @@ class Context:
         return int(m["now"].isna().sum())
 
     @cached_property
-    def n_changes(self) -> int:
-        """#{(p,s) over competence rows and designations: designated now ≠ today}."""
+    def changed_pairs(self) -> pd.DataFrame:
+        """The (p,s) over competence rows and designations with designated now ≠ today."""
         m = self.comp[[*PS, "designated_today"]].merge(
             self.des[PS].assign(now=True), on=PS, how="outer")
         today = m["designated_today"].fillna(False).astype(bool)
         now = m["now"].fillna(False).astype(bool)
-        return int((today != now).sum())
+        return m.loc[today != now, PS].reset_index(drop=True)
+
+    @cached_property
+    def n_changes(self) -> int:
+        """#{(p,s) over competence rows and designations: designated now ≠ today}."""
+        return len(self.changed_pairs)
 
 
 Rule = Callable[[Context, Collector], None]

@@ -21,6 +21,7 @@ import pandas as pd
 from specialeplan.checker.report import Collector, g
 from specialeplan.checker.rules.context import Context
 from specialeplan.errors import DataValidationError
+from specialeplan.model.pricing import PRICE_RECIPES, UNIT, term_prices
 from specialeplan.results.contract import COST_TABLES, FINANCING
 from specialeplan.results.reading import read_csv
 
@@ -30,7 +31,15 @@ NEEDED = ("price_residential", "price_outreach", "designation_cost_unit",
           "advisory_cost_unit", "km_rate", "road_speed_kmh", "value_of_time",
           "family_visits_per_year", "outreach_visits_per_year", "staff_hourly_cost")
 _PARTS = ("care", "designations", "advisory_base_funding", "family_travel",
-          "outreach_staff_travel")
+          "outreach_staff_travel", "near_family_coaching", "unmet_alternative",
+          "designation_changes", "moves")
+#: parameters added with the objective in kroner (a folder of an earlier version lacks them:
+#: those components are then not checked)
+LATER = {"near_family_coaching": "near_family_cost", "unmet_alternative":
+         "unmet_alternative_cost", "designation_changes": "change_cost",
+         "moves": "move_cost", "unmet_quality_penalty": "unmet_quality_penalty",
+         "reach_shortfall_penalty": "reach_shortfall_penalty"}
+JUDGED = ("unmet_quality_penalty", "reach_shortfall_penalty")
 
 
 def _tier_refund(cost: float, tiers: list[tuple[float, float, float]]) -> float:
@@ -38,16 +47,22 @@ def _tier_refund(cost: float, tiers: list[tuple[float, float, float]]) -> float:
 
 
 def _recompute(x: Context, par: dict[tuple[str, str], float],
-               tiers: list[tuple[float, float, float]]) -> tuple[pd.DataFrame, dict]:
-    """Per (municipality, speciale): cases by mode, care, refunded; and the plan's
-    components per speciale."""
+               tiers: list[tuple[float, float, float]]
+               ) -> tuple[pd.DataFrame, dict, dict]:
+    """Per (municipality, speciale): cases by mode, care, refunded; the plan's components
+    per speciale; and its value judgements (stated penalties) per speciale."""
     def p(name: str, s: str = "") -> float:
         return par.get((name, s), par[(name, "")])
 
     rows = []
     per: dict[str, dict[str, float]] = {s: dict.fromkeys(_PARTS, 0.0) | {"refunded": 0.0}
                                         for s in x.sp["speciale"]}
-    for r in x.asg.to_dict("records"):
+    # near-family help is a place at a local tilbud in the home municipality: care at the
+    # residential price, no family travel
+    local = [{"municipality_code": r["municipality_code"], "speciale": r["speciale"],
+              "cases": r["cases"], "travel_minutes": 0.0, "mode": "physical"}
+             for r in x.nf.to_dict("records")]
+    for r in [*x.asg.to_dict("records"), *local]:
         s, n, minutes = r["speciale"], float(r["cases"]), float(r["travel_minutes"])
         outreach = r["mode"] == "outreach"
         price = p("price_outreach" if outreach else "price_residential", s)
@@ -76,10 +91,24 @@ def _recompute(x: Context, par: dict[tuple[str, str], float],
         if bool(r["is_advisory"]):
             per[s]["advisory_base_funding"] += (float(cr["advisory_cost"])
                                                 * p("advisory_cost_unit"))
+    judged: dict[str, dict[str, float]] = {s: {} for s in per}
+    short = x.reach[~x.has_adviser]
+    changes = pd.DataFrame({"speciale": x.changed_pairs["speciale"], "n": 1.0})
+    sources = {"near_family_coaching": (x.nf, "cases"), "unmet_alternative": (x.cov, "unmet"),
+               "designation_changes": (changes, "n"), "moves": (x.moved, "moved"),
+               "unmet_quality_penalty": (x.cov, "unmet"),
+               "reach_shortfall_penalty": (short, "share")}
+    for key, name in LATER.items():
+        if (name, "") not in par:  # a folder of an earlier version: not costed
+            continue
+        table, column = sources[key]
+        target = per if key in _PARTS else judged
+        for s, amount in table.groupby("speciale")[column].sum().items():
+            target.setdefault(s, {})[key] = float(amount) * p(name)
     cols = ["municipality_code", "speciale", "residential_cases", "outreach_cases",
             "care_cost_dkk", "refunded_dkk"]
     by_home = pd.DataFrame(rows, columns=cols).groupby(cols[:2]).sum()
-    return by_home, per
+    return by_home, per, judged
 
 
 def _read_cost_tables(folder: Path, c: Collector
@@ -126,16 +155,25 @@ def check_costs(folder: Path, x: Context, c: Collector) -> list[str]:
     read = _read_cost_tables(folder, c)
     if read is None:
         return []
-    by_home, per = _recompute(x, *read)
+    by_home, per, judged = _recompute(x, *read)
     if isinstance(block, dict):
-        for key in (*_PARTS, "refunded"):
-            value = sum(rec[key] for rec in per.values())
+        judged_rep = block.get("value_judgements") or {}
+        for key in JUDGED:
+            if (LATER[key], "") in read[0] and isinstance(judged_rep.get(key), int | float):
+                value = sum(rec.get(key, 0.0) for rec in judged.values())
+                _close(c, judged_rep[key], value, f"cost_dkk.value_judgements.{key}: kpis.json "
+                       f"reports {g(judged_rep[key])}, the files give {g(value)}")
+        parts = [k for k in _PARTS if k in block or k not in LATER]  # earlier folders lack some
+        for key in (*parts, "refunded"):
+            if key in LATER and (LATER[key], "") not in read[0]:
+                continue
+            value = sum(rec.get(key, 0.0) for rec in per.values())
             rep = block.get(key)
             c.single(RULE, isinstance(rep, int | float), f"cost_dkk.{key} is missing")
             if isinstance(rep, int | float):
                 _close(c, rep, value, f"cost_dkk.{key}: kpis.json reports {g(rep)}, the files "
                        f"give {g(value)}")
-        total = sum(block.get(k) or 0.0 for k in _PARTS)
+        total = sum(block.get(k) or 0.0 for k in parts)
         _close(c, block.get("total") or 0.0, total,
                f"cost_dkk.total {g(block.get('total'))} ≠ Σ components {g(total)}")
         _check_today(x, c, block.get("today"), read[0])
@@ -144,6 +182,7 @@ def check_costs(folder: Path, x: Context, c: Collector) -> list[str]:
                 if key in per.get(s, {}) and isinstance(rep, int | float):
                     _close(c, rep, per[s][key], f"cost_dkk.per_speciale.{s}.{key}: kpis.json "
                            f"reports {g(rep)}, the files give {g(per[s][key])}", speciale=s)
+        _check_objective_in_kroner(x, c, block)
     if not has_fin:
         return []
     try:
@@ -224,3 +263,42 @@ def _check_financing(x: Context, c: Collector, fin: pd.DataFrame, by_home: pd.Da
         _close(c, float(fin["care_cost_dkk"].sum()), block["care"],
                f"{FINANCING.file}: Σ care_cost_dkk {g(fin['care_cost_dkk'].sum())} ≠ "
                f"cost_dkk.care {g(block['care'])}")
+
+
+def _check_objective_in_kroner(x: Context, c: Collector, block: dict) -> None:
+    """Every price ``kpis.json → objective_prices`` says comes from costs.csv is the one the
+    table gives (``model.pricing.term_prices``) and the one the run solved with
+    (scenario.resolved.yaml's weights); and, when all do, the objective reconciles with the
+    costs: objective × 1000 + care_floor_dkk = cost_dkk.total + the value judgements (+ the
+    equity term's kroner)."""
+    prices = x.kpis.get("objective_prices")
+    if not isinstance(prices, dict) or x.cost_rows is None:
+        return  # a folder of an earlier version, or no cost table
+    try:
+        table = term_prices(x.cost_rows)
+    except KeyError as exc:
+        c.single(RULE, False, f"instance/costs.csv cannot price the objective: {exc}")
+        return
+    solved = x.params.weights.model_dump()
+    from_table = [t for t, v in prices.items()
+                  if isinstance(v, dict) and str(v.get("from", "")).startswith("costs.csv")]
+    for t in from_table:
+        value = prices[t].get("value")
+        for what, rep in (("kpis.json objective_prices", value),
+                          ("scenario.resolved.yaml weights", solved.get(t))):
+            ok = isinstance(rep, int | float) and abs(rep - table[t]) <= 1e-9 * max(
+                1.0, abs(table[t]))
+            c.single(RULE, ok, f"{what}.{t} = {rep!r}, but instance/costs.csv prices it at "
+                     f"{g(table[t])} {PRICE_RECIPES[t][0]}")
+    floor, obj = x.kpis.get("care_floor_dkk"), x.kpis.get("objective")
+    if len(from_table) < len(PRICE_RECIPES) or not isinstance(floor, int | float) or \
+            not isinstance(obj, int | float):
+        return  # a scenario priced a term itself: the objective is not the table's kroner
+    judged = block.get("value_judgements") or {}
+    equity = float(x.kpis.get("terms", {}).get("equity", 0.0)) * UNIT
+    lhs = obj * UNIT + floor - equity
+    rhs = float(block.get("total") or 0.0) + sum(
+        float(judged.get(k) or 0.0) for k in JUDGED)
+    c.single(RULE, abs(lhs - rhs) <= 1e-6 * max(1.0, abs(rhs)) + 1e-3,
+             f"objective {g(obj)} t.kr. + care floor {g(floor)} kr − equity {g(equity)} kr = "
+             f"{g(lhs)} kr, but cost_dkk.total + value judgements = {g(rhs)} kr")
