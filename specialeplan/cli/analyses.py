@@ -79,24 +79,31 @@ def rollout(
 def _report_rollout(result: RolloutOutcome, name: str) -> None:
     """The timeline per year and the price of phasing; exit 3 (a wave infeasible), 130
     (interrupted), 1 (stopped otherwise, or a check failed)."""
-    from specialeplan.analyses.rollout import phasing_sentence
+    from specialeplan.analyses.rollout import notice_lines, phasing_sentence
+    from specialeplan.analyses.units import objective_unit
 
     table = Table(title=f"Rollout {name}", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("year", "spec.", "sf", "rf", "demand", "unmet", "travel", "cost", "gap"):
+    for col in ("year", "spec.", "sf", "rf", "demand", "unmet", "moved", "travel", "cost",
+                "gap"):
         table.add_column(col, justify="right", no_wrap=True,
                          min_width={"cost": 9, "demand": 6, "gap": 6}.get(col, 3))
     tl = result.timeline
     for w in result.waves:
         rows = tl[tl["year"] == w.year]
+        moved = rows["moved_cases"].sum() if "moved_cases" in rows else 0.0
         table.add_row(str(w.year), str(len(w.planned)), f"{rows['designations'].sum():,}",
                       f"{rows['advisory_designations'].sum():,}",
                       f"{rows['demand'].sum():,.0f}", f"{rows['unmet'].sum():,.1f}",
-                      _mean_travel(rows), f"{rows['cost'].sum():,.0f}",
+                      f"{moved:,.1f}", _mean_travel(rows), f"{rows['cost'].sum():,.0f}",
                       f"{w.mip_gap:.2%}" if w.mip_gap is not None else w.status)
     console.print(table)
+    unit = objective_unit(result.waves[-1].kpis if result.waves else None)
     console.print("spec.: specialer planned; sf/rf: specialfunktioner/rådgivningsfunktioner; "
-                  "unmet: borgerforløb; travel: mean family travel per borgerforløb (minutes); "
-                  "cost: the year's objective", style="dim", highlight=False)
+                  "unmet: borgerforløb; moved: borgerforløb of today's caseload moved; "
+                  "travel: mean family travel per borgerforløb (minutes); "
+                  f"cost: the year's objective ({unit})", style="dim", highlight=False)
+    for line in notice_lines(tl, result.notice_weeks):
+        console.print(line, highlight=False)
     if result.phasing:
         console.print(phasing_sentence(result.phasing), highlight=False)
     console.print(f"rollout written to [bold]{escape(str(result.root))}[/] (timeline.csv, "
