@@ -65,6 +65,12 @@ class State:
     slack: dict[str, tuple[float, int]] = field(default_factory=dict)  # family → amount, rows
     below_min: int = 0
     over_capacity: float = 0.0
+    advisory: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # r/pair
+    pair_minutes: np.ndarray = field(  # family travel per pair, borgerforløb × minutes
+        default_factory=lambda: np.zeros(0))
+    unmet_rows: np.ndarray = field(default_factory=lambda: np.zeros(0))  # u per data.dem row
+    near_family_rows: np.ndarray = field(  # help near the family per data.dem row
+        default_factory=lambda: np.zeros(0))
 
 
 class ClosureModel:
@@ -142,6 +148,28 @@ class ClosureModel:
             out = [c for c in out if c.key in wanted or c.provider_id in wanted]
         return sorted(out, key=lambda c: (c.speciale, c.provider_id))
 
+    def advisory_choices(self, closure: Closure, allow_new: bool = False
+                         ) -> list[np.ndarray]:
+        """Where a closed rådgivningsfunktion's duty may pass (a re-tender): per speciale in
+        which the closure ends a duty, the r columns of the speciale's other
+        specialfunktioner that have none and may have one. One of each group (or none) takes
+        the duty; empty with ``allow_new`` (that re-plan frees them anyway)."""
+        if allow_new:
+            return []
+        pairs = self.data.pairs
+        specs = pairs["speciale"].to_numpy()
+        closed = np.asarray(closure.pairs, dtype=np.int64)
+        y, r = self.binaries["y"] > 0.5, self.binaries["r"] > 0.5
+        out = []
+        for s in dict.fromkeys(specs[closed[r[closed]]]):
+            cand = np.flatnonzero((specs == s) & y & ~r)
+            cand = cand[~np.isin(cand, closed)]
+            cols = self.cols["r"][cand]
+            cols = cols[self.free_upper[cols] >= 1.0 - TOL]
+            if len(cols):
+                out.append(cols)
+        return out
+
     def fixings(self, closure: Closure, allow_new: bool
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(columns, lower, upper, columns to make integer) of a closure: the closed pairs'
@@ -198,6 +226,13 @@ class ClosureModel:
                 if family in ("capacity", "speciale_capacity"):
                     over += float(amount[hit].sum())
         short = val["q"] > TOL if "q" in val else np.zeros(0, dtype=bool)
+        minutes = np.where(phys, arcs["minutes"].to_numpy() * x, 0.0)
+        pair_minutes = np.bincount(arcs["pair"].to_numpy(), weights=minutes,
+                                   minlength=len(pairs))
+        n_dem = len(data.dem)
+        near = (np.bincount(data.local["dem"].to_numpy(dtype=np.int64), weights=val["g"],
+                            minlength=n_dem) if "g" in val and len(data.local)
+                else np.zeros(n_dem))
         return State(
             objective=float(self.c_plan @ z + self.offset),
             penalty=float(self.problem.c[self.is_slack] @ z[self.is_slack]),
@@ -206,7 +241,11 @@ class ClosureModel:
             outreach=float(x[~phys].sum()),
             near_family=float(val["g"].sum()) if "g" in val else 0.0,
             volume=volume, short=short, saturated=full & y, designated=y, slack=slack,
-            below_min=below, over_capacity=over)
+            below_min=below, over_capacity=over,
+            advisory=np.round(val["r"]) > 0.5 if "r" in val else np.zeros(len(pairs), bool),
+            pair_minutes=pair_minutes,
+            unmet_rows=np.asarray(val["u"], dtype=float) if "u" in val else np.zeros(n_dem),
+            near_family_rows=near)
 
 
 # ----------------------------------------------------------------------- solving closures
@@ -228,11 +267,16 @@ class ClosureSolver:
         return self._session
 
     def solve(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-              free: np.ndarray) -> tuple[str, np.ndarray | None, float]:
+              free: np.ndarray, choices: Iterable[np.ndarray] = ()
+              ) -> tuple[str, np.ndarray | None, float]:
         """Status, solution (None without one) and seconds of one closure: the LP; with
-        ``free`` columns, the MIP over them, started from the plan's own designations."""
+        ``free`` columns, the MIP over them, started from the plan's own designations; with
+        ``choices`` (groups of r columns, :meth:`ClosureModel.advisory_choices`), the best
+        of setting one column of each group (or none) to 1."""
         t0 = time.perf_counter()
         if not len(free):
+            for group in choices:
+                cols, lower, upper = self._choose(cols, lower, upper, group)
             result, z = self.session().solve(cols, lower, upper)
             return str(result.status), z, time.perf_counter() - t0
         # the closure with the free columns held at the plan: a feasible integer start (the
@@ -260,6 +304,26 @@ class ClosureSolver:
         return str(res2.status), z2, time.perf_counter() - t0
 
 
+    def _choose(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The closure's bounds with the best column of ``group`` at 1 (or none of them):
+        with the binaries fixed every option is an LP, so trying each is exact. A tie
+        keeps the earlier option (none first: a duty passes only where it helps)."""
+        best, best_value = (cols, lower, upper), None
+        for col in [None, *group]:
+            if col is None:
+                option = (cols, lower, upper)
+            else:
+                option = (np.append(cols, col), np.append(lower, 1.0), np.append(upper, 1.0))
+            result, z = self.session().solve(*option)
+            if z is None:
+                continue
+            value = float(self.lp.c @ z)
+            if best_value is None or value < best_value - 1e-7 * max(1.0, abs(best_value)):
+                best, best_value = option, value
+        return best
+
+
 _WORKER: ClosureSolver | None = None
 
 
@@ -269,10 +333,10 @@ def init_worker(solver: ClosureSolver) -> None:
     _WORKER = solver
 
 
-def work(task: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+def work(task: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]
          ) -> tuple[int, str, np.ndarray | None, float]:
     """Solve one closure task in a worker process: (index, status, solution, seconds)."""
-    i, cols, lo, hi, free = task
+    i, cols, lo, hi, free, choices = task
     assert _WORKER is not None
-    status, z, seconds = _WORKER.solve(cols, lo, hi, free)
+    status, z, seconds = _WORKER.solve(cols, lo, hi, free, choices)
     return i, status, z, seconds
