@@ -234,7 +234,7 @@ def _print_closures(analysis: Analysis, name: str, top: int,
     t = analysis.table
     table = Table(title=f"Most damaging closures of {name} ({len(t)} in all)",
                   box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("#", "closure", "moved", "elsewhere", "unmet", "+min each", "+min total",
+    for col in ("#", "closure", "displaced", "elsewhere", "unmet", "+min each", "+min total",
                 "reach", "full", "damage"):
         table.add_column(col, justify="left" if col == "closure" else "right", no_wrap=True,
                          overflow="ellipsis", max_width=24 if col == "closure" else None,
@@ -247,7 +247,8 @@ def _print_closures(analysis: Analysis, name: str, top: int,
                       _num(getattr(r, "family_minutes_gained_total", None), ",.0f"),
                       str(r.reach_lost), str(r.pushed_to_capacity), f"{r.damage:,.0f}")
     table_console().print(table)
-    console.print("moved: borgerforløb of the closed one; elsewhere: of them served by another "
+    console.print("displaced: borgerforløb of the closed one; elsewhere: of them served by "
+                  "another "
                   "specialfunktion; unmet: added unmet borgerforløb; +min each / total: "
                   "family travel they gain, minutes one way per borgerforløb served "
                   "elsewhere / borgerforløb × minutes; reach: municipalities losing "
