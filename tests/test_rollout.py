@@ -454,6 +454,7 @@ def test_unmet_people_of_phasing_and_notice_in_the_files_and_the_cli(tmp_path: P
     root = tmp_path / "out" / "roll"
     summary = json.loads((root / "rollout.json").read_text("utf-8"))
     assert summary["notice_weeks"] == 14 and summary["rollout"]["notice_weeks"] == 14
+    assert summary["objective_unit"] == objective_unit(read_kpis(root / "2027"))
     p = summary["price_of_phasing"]
     assert p["objective_unit"] == objective_unit(read_kpis(root / "2028"))
     assert p["unmet_phased"] == pytest.approx(3) and p["unmet_all_at_once"] == pytest.approx(0)

@@ -619,6 +619,7 @@ class RolloutRunner:
             "all_at_once": outcome.all_at_once.summary() if outcome.all_at_once else None,
             "price_of_phasing": outcome.phasing,
             "notice_weeks": self.rollout.notice_weeks,
+            "objective_unit": common_unit([w.kpis for w in outcome.waves]),
             "checks": outcome.checks, "seconds": seconds,
         }
         with writing(root, _KEPT):
