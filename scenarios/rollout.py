@@ -15,18 +15,27 @@ Written in a scenario as year → new specialer, with optional demand growth per
       growth_per_speciale: {autisme: 1.04}
       base_year: 2026                # the dataset's demand is this year's (default: the
                                      # first wave's year)
+      notice_weeks: 14               # notice before today's borgerforløb are moved
 
 (``waves: {2027: [...], ...}`` is the same.) Unknown keys are errors.
 """
 
 from __future__ import annotations
 
+import math
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Rate = Annotated[float, Field(gt=0, lt=100, allow_inf_nan=False)]
 Year = Annotated[int, Field(ge=1900, le=2200)]
+#: weeks of notice: a number (not a bool or text), 0 to 520 (ten years)
+Weeks = Annotated[float, Field(ge=0, le=520, strict=True, allow_inf_nan=False)]
+
+#: Boks 7 of the source ("Et liv med ligeværdige muligheder"): help in a længerevarende
+#: botilbud is reduced or ended only with at least 14 weeks' notice
+NOTICE_WEEKS = 14.0
 
 
 class Rollout(BaseModel):
@@ -49,6 +58,12 @@ class Rollout(BaseModel):
         False, description="let a later wave designate new specialfunktioner in an earlier "
         "wave's specialer (default: an earlier wave's specialer keep exactly their "
         "specialfunktioner; their grown demand is served by them)")
+    notice_weeks: Weeks = Field(
+        NOTICE_WEEKS, description="weeks of notice before a borgerforløb of today's caseload "
+        "is moved, 0 to 520: a wave decided on 1 January of its year moves no one before 1 "
+        "January + notice_weeks (timeline.csv: decided, moves_effective_from). Default 14: "
+        "Boks 7 of the source requires at least 14 weeks' notice before help in a "
+        "længerevarende botilbud is reduced or ended")
 
     @model_validator(mode="before")
     @classmethod
@@ -108,3 +123,13 @@ class Rollout(BaseModel):
         base = self.base_year if self.base_year is not None else min(self.waves)
         rate = self.growth_per_speciale.get(speciale, self.demand_growth)
         return float(rate ** (year - base))
+
+    def decided(self, year: int) -> date:
+        """The decision date of the wave of ``year``: 1 January of that year (the schema
+        has no date of its own)."""
+        return date(year, 1, 1)
+
+    def moves_effective_from(self, decided: date) -> date:
+        """The first day a borgerforløb of today's caseload may be moved by a plan decided
+        on ``decided``: ``notice_weeks`` later (whole days, rounded up)."""
+        return decided + timedelta(days=math.ceil(self.notice_weeks * 7 - 1e-9))

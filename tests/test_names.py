@@ -18,6 +18,7 @@ from specialeplan.analyses.compare import KPIS, compare_folders
 from specialeplan.analyses.rollout import TIMELINE_COLUMNS
 from specialeplan.analyses.sweep_report import SUMMARY_ORDER
 from specialeplan.analyses.vulnerability import COLUMNS as VULNERABILITY_COLUMNS
+from specialeplan.analyses.vulnerability import DETAIL_COLUMNS
 from specialeplan.api import run
 from specialeplan.checker import check_results
 from specialeplan.model.params import LEGACY_CRITERIA, ModelParams
@@ -112,6 +113,7 @@ def test_declared_columns_use_code_names() -> None:
     names |= {f"summary.csv column {c}": c for c in SUMMARY_ORDER}
     names |= {f"compare KPI {c}": c for c in KPIS}
     names |= {f"vulnerability.csv column {c}": c for c in VULNERABILITY_COLUMNS}
+    names |= {f"closure_details.csv column {c}": c for c in DETAIL_COLUMNS}
     for t in RESULT_TABLES.values():
         names |= {f"{t.file} column {c}": c for c in [*t.columns, *t.names]}
     bad = offenders(names)

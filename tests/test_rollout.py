@@ -115,7 +115,7 @@ def test_timeline_and_summary_files(rolled) -> None:  # noqa: ANN001
     summary = json.loads((rolled.root / "rollout.json").read_text(encoding="utf-8"))
     assert summary["complete"] and summary["price_of_phasing"]["price"] == pytest.approx(600)
     book = pd.read_excel(rolled.root / "rollout.xlsx", sheet_name=None)
-    assert list(book) == ["timeline", "waves", "price_of_phasing"]
+    assert list(book) == ["timeline", "waves", "price_of_phasing", "unmet_phased_vs_all"]
     assert list(book["waves"]["year"]) == [2027, 2028]
     assert book["price_of_phasing"].at[0, "price"] == pytest.approx(600)
 
@@ -345,3 +345,164 @@ def test_a_write_error_is_a_clear_message_with_exit_4(
     assert res.exception is None or isinstance(res.exception, SystemExit)
     assert (tmp_path / "out" / "roll" / "2027" / "kpis.json").is_file()
 
+
+
+# ----------------------------------------------------------------------- notice and people
+def _record(year: int | str, new: list[str], unmet: dict[str, float], kpis: dict,
+            objective: float | None = None, bound: float | None = None):  # noqa: ANN202
+    from specialeplan.analyses.rollout import WaveRecord
+
+    rows = pd.DataFrame({"speciale": list(unmet), "designations": 1,
+                         "advisory_designations": 0, "demand": 10.0, "served": 10.0,
+                         "near_family": 0.0, "unmet": list(unmet.values()),
+                         "mean_travel_minutes": 5.0, "cost": 1.0})
+    gap = None if objective is None or bound is None else (objective - bound) / objective
+    return WaveRecord(year, new, list(unmet), None, "optimal", objective, bound, gap,
+                      rows=rows, kpis=kpis)
+
+
+def test_notice_weeks_dates_the_moves_of_each_wave() -> None:
+    """A speciale's moves (kpis per_speciale.moved; 0 when absent) are dated by its own
+    wave: decided 1 January of the wave's year, effective notice_weeks later (whole days,
+    rounded up); a year that moves no one has no effective date."""
+    from specialeplan.analyses.rollout import notice_lines, timeline_table
+    from specialeplan.scenarios.rollout import Rollout
+
+    waves = [_record(2027, ["A"], {"A": 0.0}, {"per_speciale": {"A": {"moved": 4.0}}}),
+             _record(2028, ["B"], {"A": 0.0, "B": 0.0},
+                     {"per_speciale": {"A": {"moved": 4.0}, "B": {}}})]
+    ro = Rollout(waves={2027: ["A"], 2028: ["B"]})
+    assert ro.notice_weeks == 14
+    tl = timeline_table(ro, waves)
+    assert list(zip(tl["year"], tl["speciale"], tl["moved_cases"], tl["decided"],
+                    tl["moves_effective_from"], strict=True)) == [
+        (2027, "A", 4.0, "2027-01-01", "2027-04-09"),  # 1 January + 98 days
+        (2028, "A", 4.0, "2027-01-01", "2027-04-09"),  # decided with A's wave
+        (2028, "B", 0.0, "2028-01-01", "")]
+    assert notice_lines(tl, 14) == [
+        "moves decided 2027-01-01: 4.0 borgerforløb of today's caseload (A 4.0), effective "
+        "from 2027-04-09 at the earliest (rollout.notice_weeks: 14 weeks' notice)"]
+    short = timeline_table(Rollout(waves={2027: ["A"], 2028: ["B"]}, notice_weeks=1.5), waves)
+    assert list(short["moves_effective_from"]) == ["2027-01-12", "2027-01-12", ""]  # 11 days
+    none = timeline_table(ro, [_record(2027, ["A"], {"A": 0.0}, {})])
+    assert list(none["moved_cases"]) == [0.0] and list(none["moves_effective_from"]) == [""]
+    assert "no borgerforløb of today's caseload are moved" in notice_lines(none, 14)[0]
+
+
+@pytest.mark.parametrize(("value", "why"), [
+    ("-1", "greater than or equal to 0"), ("x", "valid number"), ("true", "valid number"),
+    ("600", "less than or equal to 520"), (".inf", "finite number")])
+def test_a_bad_notice_period_is_a_clear_error(tmp_path: Path, value: str, why: str) -> None:
+    path = write_case(tmp_path, SCENARIO + f"  notice_weeks: {value}\n")
+    res = CliRunner().invoke(app, ["rollout", str(path), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2, res.output
+    assert "rollout.notice_weeks" in res.output and why in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "out").exists()
+
+
+def test_price_of_phasing_in_its_unit_with_people_and_the_combined_gap() -> None:
+    """The price keeps its keys and adds: the unit kpis.json names, the unmet borgerforløb
+    phased vs all at once (in all and per speciale), the unmet penalty set apart, and whether
+    the difference exceeds the sum of both absolute gaps."""
+    from specialeplan.analyses.rollout import phasing_sentence, price_of_phasing
+
+    kp = {"objective_unit": "DKK/yr", "terms": {"unmet": 3000.0, "travel": 1.0}}
+    ka = {"objective_unit": "DKK/yr", "terms": {"unmet": 0.0, "travel": 1.0}}
+    phased = _record(2028, ["B"], {"A": 3.0, "B": 1.0}, kp, objective=10_000, bound=9_900)
+    together = _record("all_at_once", [], {"A": 0.0, "B": 1.0}, ka, objective=6_000,
+                       bound=5_950)
+    p = price_of_phasing(phased, together)
+    assert p["price"] == pytest.approx(4_000) and p["price_low"] == pytest.approx(3_900)
+    assert p["larger_than_gaps"] is True
+    assert p["objective_unit"] == "DKK/yr"
+    assert p["combined_gap"] == pytest.approx(150) and p["exceeds_combined_gaps"] is True
+    assert (p["unmet_phased"], p["unmet_all_at_once"], p["unmet_added"]) == (4.0, 1.0, 3.0)
+    assert p["unmet_per_speciale"] == {"A": {"phased": 3.0, "all_at_once": 0.0, "added": 3.0},
+                                       "B": {"phased": 1.0, "all_at_once": 1.0, "added": 0.0}}
+    assert p["unmet_penalty_difference"] == pytest.approx(3000)
+    assert p["price_excluding_unmet_penalty"] == pytest.approx(1000)
+    text = phasing_sentence(p)
+    assert "price of phasing in 2028: 4,000 DKK/yr" in text
+    assert "combined gap of the two solves: 150 DKK/yr; the difference exceeds it" in text
+    assert "4.0 borgerforløb phased, 1.0 all at once (+3.0)" in text
+    assert "A 3.0 vs 0.0" in text and "B 1.0" not in text  # only the specialer that differ
+    # a difference within the combined gaps says so; an unnamed unit is "objective units"
+    close = price_of_phasing(_record(2028, ["B"], {"A": 0.0}, {}, 6_100, 5_900),
+                             _record("all_at_once", [], {"A": 0.0}, {}, 6_000, 5_950))
+    assert close["combined_gap"] == pytest.approx(250)
+    assert close["exceeds_combined_gaps"] is False and close["larger_than_gaps"] is False
+    assert close["objective_unit"] == "objective units"
+    assert close["unmet_penalty_difference"] is None  # the kpis have no terms
+    assert "does not exceed it (not significant at this gap)" in phasing_sentence(close)
+    # a side without a bound: no combined gap, no verdict on it
+    nobound = price_of_phasing(_record(2028, ["B"], {"A": 0.0}, {}, 6_100, None),
+                               _record("all_at_once", [], {"A": 0.0}, {}, 6_000, 5_950))
+    assert nobound["combined_gap"] is None and nobound["exceeds_combined_gaps"] is None
+
+
+def test_unmet_people_of_phasing_and_notice_in_the_files_and_the_cli(tmp_path: Path) -> None:
+    """+10 % a year: phased, A's 2027 specialfunktion P1 (capacity 30) keeps its 30 and A's
+    other pairs stay closed, so 3 of A's 33 borgerforløb are unmet in 2028; all at once none
+    (see test_demand_grows_by_year...). No one of today's caseload is moved (no current
+    borgerforløb), so no notice is needed."""
+    from specialeplan.analyses.units import objective_unit, read_kpis
+
+    scen = SCENARIO.replace("  2028: [B]\n", "  2028: [B]\n  demand_growth: 1.1\n")
+    path = write_case(tmp_path, scen)
+    res = CliRunner().invoke(app, ["rollout", str(path), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    root = tmp_path / "out" / "roll"
+    summary = json.loads((root / "rollout.json").read_text("utf-8"))
+    assert summary["notice_weeks"] == 14 and summary["rollout"]["notice_weeks"] == 14
+    assert summary["objective_unit"] == objective_unit(read_kpis(root / "2027"))
+    p = summary["price_of_phasing"]
+    assert p["objective_unit"] == objective_unit(read_kpis(root / "2028"))
+    assert p["unmet_phased"] == pytest.approx(3) and p["unmet_all_at_once"] == pytest.approx(0)
+    assert p["unmet_per_speciale"]["A"]["added"] == pytest.approx(3)
+    assert p["unmet_per_speciale"]["B"]["added"] == pytest.approx(0, abs=1e-6)
+    assert p["combined_gap"] == pytest.approx(0, abs=1e-3) and p["exceeds_combined_gaps"]
+    terms = (read_kpis(root / "2028")["terms"]["unmet"]
+             - read_kpis(root / "all_at_once")["terms"]["unmet"])
+    assert p["unmet_penalty_difference"] == pytest.approx(terms)
+    assert p["price_excluding_unmet_penalty"] == pytest.approx(p["price"] - terms)
+    out = " ".join(res.output.split())
+    assert "3.0 borgerforløb phased, 0.0 all at once (+3.0)" in out
+    assert "A 3.0 vs 0.0" in out and "the difference exceeds it" in out
+    assert f"price of phasing in 2028: {p['price']:,.0f} {p['objective_unit']}" in out
+    assert "no borgerforløb of today's caseload are moved" in out
+    tl = pd.read_csv(root / "timeline.csv", keep_default_na=False)
+    assert list(tl.columns[-3:]) == ["moved_cases", "decided", "moves_effective_from"]
+    assert set(tl["moves_effective_from"]) == {""}
+    book = pd.read_excel(root / "rollout.xlsx", sheet_name=None)
+    unmet = book["unmet_phased_vs_all"].set_index("speciale")
+    assert unmet.at["A", "added"] == pytest.approx(3)
+
+
+def test_the_timeline_takes_the_moves_from_each_year_s_kpis(tmp_path: Path) -> None:
+    """P2 serves 10 of A's borgerforløb today: timeline.csv's moved_cases is each year
+    folder's kpis per_speciale.moved, and a year that moves some gets the effective date
+    (decided + 14 weeks)."""
+    from specialeplan.analyses.units import read_kpis
+
+    providers = [{"id": "P0", "at": 0}, {"id": "P1", "at": 1, "capacity": 30},
+                 {"id": "P2", "at": 2}]
+    competence = [{"id": p["id"], "speciale": s, "designation_cost": 400,
+                   "current_cases": 10.0 if (p["id"], s) == ("P2", "A") else 0.0}
+                  for p in providers for s in ("A", "B")]
+    demand = {(0, "A"): 10, (1, "A"): 10, (2, "A"): 10, (1, "B"): 30}
+    write_dataset(tiny_instance(LINE, providers, demand, competence, specialer=("A", "B"),
+                                codes=CODES), tmp_path / "data")
+    path = tmp_path / "roll.yaml"
+    path.write_text(SCENARIO + "  notice_weeks: 2\n", encoding="utf-8")
+    out = run_rollout(load_scenario(path), tmp_path / "out", compare=False, excel=False)
+    tl = pd.read_csv(out.root / "timeline.csv", keep_default_na=False)
+    for r in tl.itertuples():
+        kpis = read_kpis(out.root / str(r.year))
+        assert r.moved_cases == pytest.approx(
+            kpis["per_speciale"][r.speciale].get("moved", 0.0))
+        assert r.decided == f"{r.wave}-01-01"
+        assert r.moves_effective_from == (f"{r.wave}-01-15" if r.moved_cases > 1e-6 else "")
+    from specialeplan.model.params import families_model
+
+    if "allow_moves" not in families_model().model_fields:  # a model that may move them
+        assert list(tl["moved_cases"]) == [10.0, 10.0, 0.0]  # P2's 10 of A, both years

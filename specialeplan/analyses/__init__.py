@@ -6,5 +6,6 @@
   against the runs' gaps;
 - :mod:`~specialeplan.analyses.frontier`: trade-off fronts by the epsilon-constraint method;
 - :mod:`~specialeplan.analyses.rollout`: the phased rollout, year by year;
-- :mod:`~specialeplan.analyses.vulnerability`: N-1, what if a specialfunktion closes.
+- :mod:`~specialeplan.analyses.vulnerability`: N-1, what if a specialfunktion closes;
+- :mod:`~specialeplan.analyses.units`: the unit of a plan's objective (``kpis.json``).
 """

@@ -23,7 +23,7 @@ from specialeplan.model.families import FAMILIES
 from specialeplan.model.resolve import previous_binaries
 from specialeplan.model.sets import ModelData
 from specialeplan.results.readable import name_lookups
-from specialeplan.solvers.base import SolverOptions
+from specialeplan.solvers.base import SolveResult, SolverOptions
 from specialeplan.solvers.problem import LinearProblem
 from specialeplan.solvers.session import LPArrays, LPSession
 
@@ -33,6 +33,15 @@ LAST_RESORT = {"demand_balance": 2.0, "reach": 2.0}
 
 
 # ----------------------------------------------------------------------- the closure model
+@dataclass(frozen=True)
+class AdvisoryChoice:
+    """Candidates to take over a closed rådgivning duty in one speciale: their r columns,
+    and per candidate the q columns (need rows) it would reach."""
+
+    r_cols: np.ndarray
+    reaches: tuple[np.ndarray, ...]
+
+
 @dataclass(frozen=True)
 class Closure:
     """What closes: one specialfunktion (``speciale`` set) or a whole provider (``speciale``
@@ -65,6 +74,12 @@ class State:
     slack: dict[str, tuple[float, int]] = field(default_factory=dict)  # family → amount, rows
     below_min: int = 0
     over_capacity: float = 0.0
+    advisory: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # r/pair
+    pair_minutes: np.ndarray = field(  # family travel per pair, borgerforløb × minutes
+        default_factory=lambda: np.zeros(0))
+    unmet_rows: np.ndarray = field(default_factory=lambda: np.zeros(0))  # u per data.dem row
+    near_family_rows: np.ndarray = field(  # help near the family per data.dem row
+        default_factory=lambda: np.zeros(0))
 
 
 class ClosureModel:
@@ -142,6 +157,33 @@ class ClosureModel:
             out = [c for c in out if c.key in wanted or c.provider_id in wanted]
         return sorted(out, key=lambda c: (c.speciale, c.provider_id))
 
+    def advisory_choices(self, closure: Closure, allow_new: bool = False
+                         ) -> list[AdvisoryChoice]:
+        """Where a closed rådgivningsfunktion's duty may pass (a re-tender): per speciale in
+        which the closure ends a duty, the speciale's other specialfunktioner that have none
+        and may have one, each with the need rows (municipalities) it would reach. One of
+        each group (or none) takes the duty; empty with ``allow_new`` (that re-plan frees
+        them anyway) or without the reach family."""
+        if allow_new or "q" not in self.problem.columns:
+            return []
+        pairs, reach = self.data.pairs, self.data.reach
+        specs = pairs["speciale"].to_numpy()
+        closed = np.asarray(closure.pairs, dtype=np.int64)
+        y, r = self.binaries["y"] > 0.5, self.binaries["r"] > 0.5
+        q0 = self.problem.columns["q"].start
+        need_of = reach.groupby("pair")["need"].unique()
+        out = []
+        for s in dict.fromkeys(specs[closed[r[closed]]]):
+            cand = np.flatnonzero((specs == s) & y & ~r)
+            cand = cand[~np.isin(cand, closed)]
+            cand = cand[self.free_upper[self.cols["r"][cand]] >= 1.0 - TOL]
+            cand = cand[np.isin(cand, need_of.index)]
+            if len(cand):
+                out.append(AdvisoryChoice(
+                    self.cols["r"][cand],
+                    tuple(q0 + np.asarray(need_of[i], dtype=np.int64) for i in cand)))
+        return out
+
     def fixings(self, closure: Closure, allow_new: bool
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(columns, lower, upper, columns to make integer) of a closure: the closed pairs'
@@ -198,6 +240,13 @@ class ClosureModel:
                 if family in ("capacity", "speciale_capacity"):
                     over += float(amount[hit].sum())
         short = val["q"] > TOL if "q" in val else np.zeros(0, dtype=bool)
+        minutes = np.where(phys, arcs["minutes"].to_numpy() * x, 0.0)
+        pair_minutes = np.bincount(arcs["pair"].to_numpy(), weights=minutes,
+                                   minlength=len(pairs))
+        n_dem = len(data.dem)
+        near = (np.bincount(data.local["dem"].to_numpy(dtype=np.int64), weights=val["g"],
+                            minlength=n_dem) if "g" in val and len(data.local)
+                else np.zeros(n_dem))
         return State(
             objective=float(self.c_plan @ z + self.offset),
             penalty=float(self.problem.c[self.is_slack] @ z[self.is_slack]),
@@ -206,7 +255,11 @@ class ClosureModel:
             outreach=float(x[~phys].sum()),
             near_family=float(val["g"].sum()) if "g" in val else 0.0,
             volume=volume, short=short, saturated=full & y, designated=y, slack=slack,
-            below_min=below, over_capacity=over)
+            below_min=below, over_capacity=over,
+            advisory=np.round(val["r"]) > 0.5 if "r" in val else np.zeros(len(pairs), bool),
+            pair_minutes=pair_minutes,
+            unmet_rows=np.asarray(val["u"], dtype=float) if "u" in val else np.zeros(n_dem),
+            near_family_rows=near)
 
 
 # ----------------------------------------------------------------------- solving closures
@@ -220,6 +273,8 @@ class ClosureSolver:
     mip_gap: float
     mip_time_limit: float
     _session: LPSession | None = None
+    #: q columns (need rows) short in the baseline: no closure's doing
+    base_short: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def session(self) -> LPSession:
         """The LP session (opened on first use, in the process that uses it)."""
@@ -228,12 +283,18 @@ class ClosureSolver:
         return self._session
 
     def solve(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-              free: np.ndarray) -> tuple[str, np.ndarray | None, float]:
+              free: np.ndarray, choices: Iterable[AdvisoryChoice] = ()
+              ) -> tuple[str, np.ndarray | None, float]:
         """Status, solution (None without one) and seconds of one closure: the LP; with
-        ``free`` columns, the MIP over them, started from the plan's own designations."""
+        ``free`` columns, the MIP over them, started from the plan's own designations; with
+        ``choices`` (:meth:`ClosureModel.advisory_choices`), the best of letting one
+        candidate of each group (or none) take over the closed rådgivning duty."""
         t0 = time.perf_counter()
         if not len(free):
             result, z = self.session().solve(cols, lower, upper)
+            for group in choices:
+                cols, lower, upper, result, z = self._choose(cols, lower, upper, result, z,
+                                                             group)
             return str(result.status), z, time.perf_counter() - t0
         # the closure with the free columns held at the plan: a feasible integer start (the
         # model is elastic), where the LP relaxation's fractional y would be none
@@ -260,6 +321,67 @@ class ClosureSolver:
         return str(res2.status), z2, time.perf_counter() - t0
 
 
+    def _choose(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                result: SolveResult, z: np.ndarray | None, group: AdvisoryChoice
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, SolveResult, np.ndarray | None]:
+        """The closure's bounds (and solution) with the best candidate of ``group`` taking
+        the duty, or none: ``result``/``z`` are those of the bounds as they are.
+
+        Only a candidate that reaches a municipality the closure leaves without rådgivning
+        (short now, not in the baseline) can help. With the binaries fixed each option is
+        an LP. The LP with the duties of the candidates not tried yet in [0, 1] bounds each
+        of them from below; the one with the largest duty there is tried next, until the
+        best option found reaches that bound. So the choice is exact; of options equal
+        within 1e-7 (relative) none wins, then the first candidate in the plan's order of
+        pairs (the same choice whatever basis the LPs start from)."""
+        if z is None:
+            return cols, lower, upper, result, z
+        lost = np.unique(np.concatenate(group.reaches))
+        lost = lost[(z[lost] > TOL) & ~np.isin(lost, self.base_short)]
+        rest = np.array([col for col, reach in zip(group.r_cols, group.reaches, strict=True)
+                         if np.isin(reach, lost).any()], dtype=np.int64)
+        best = (cols, lower, upper, result, z)
+        best_value, best_col = float(self.lp.c @ z), None
+
+        def tol(v: float) -> float:
+            return 1e-7 * max(1.0, abs(v))
+
+        def attempt(col: int) -> None:
+            nonlocal best, best_value, best_col
+            option = (np.append(cols, col), np.append(lower, 1.0), np.append(upper, 1.0))
+            res, zz = self.session().solve(*option)
+            if zz is None:
+                return
+            value = float(self.lp.c @ zz)
+            if value < best_value - tol(best_value) or (
+                    value <= best_value + tol(best_value) and best_col is not None
+                    and col < best_col):
+                best, best_value, best_col = (*option, res, zz), value, col
+
+        def relaxed(some: np.ndarray) -> tuple[float, np.ndarray | None]:
+            """The bound on the candidates ``some``: their duties in [0, 1]."""
+            _, zr = self.session().solve(np.append(cols, some),
+                                         np.append(lower, np.zeros(len(some))),
+                                         np.append(upper, np.ones(len(some))))
+            return (float(self.lp.c @ zr), zr) if zr is not None else (-np.inf, None)
+
+        while len(rest):
+            bound, zr = relaxed(rest)
+            if best_value <= bound + 10 * tol(bound):
+                break  # none of the others does better
+            top = int(np.argmax(zr[rest])) if zr is not None else 0
+            col, rest = int(rest[top]), np.delete(rest, top)
+            attempt(col)
+        # one earlier in the order may tie with the best candidate
+        rest = np.sort(rest[rest < best_col]) if best_col is not None else rest[:0]
+        while len(rest) and relaxed(rest)[0] <= best_value + tol(best_value):
+            col, rest = int(rest[0]), rest[1:]
+            attempt(col)
+            if best_col == col:
+                break
+        return best
+
+
 _WORKER: ClosureSolver | None = None
 
 
@@ -269,10 +391,10 @@ def init_worker(solver: ClosureSolver) -> None:
     _WORKER = solver
 
 
-def work(task: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+def work(task: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]
          ) -> tuple[int, str, np.ndarray | None, float]:
     """Solve one closure task in a worker process: (index, status, solution, seconds)."""
-    i, cols, lo, hi, free = task
+    i, cols, lo, hi, free, choices = task
     assert _WORKER is not None
-    status, z, seconds = _WORKER.solve(cols, lo, hi, free)
+    status, z, seconds = _WORKER.solve(cols, lo, hi, free, choices)
     return i, status, z, seconds

@@ -32,6 +32,20 @@ all-at-once plan: the same specialer, rules and demand, without the earlier wave
 Both are MIP results with gaps, so the price is reported with the range the bounds allow:
 at least ``phased best_bound − all-at-once objective`` and at most ``phased objective −
 all-at-once best_bound``; it is *larger than the gaps* when that lower end is positive.
+Beside it: its unit (``kpis.json → objective_unit``, else "objective units"), whether it
+*exceeds the combined gaps* (|price| > the sum of both solves' absolute gaps, the rule of
+``specialeplan compare``), and the unmet demand as people: borgerforløb unmet in the
+final year, phased and all at once, in all and per speciale, with the part of the price
+that is the unmet-demand penalty (the ``unmet`` term) set apart.
+
+**Notice before moves.** A wave's plan can move borgerforløb of today's caseload (kpis
+``per_speciale.moved``). Help in a længerevarende botilbud is reduced or ended only with
+``rollout.notice_weeks`` of notice (default 14, Boks 7 of the source), so ``timeline.csv``
+gives per year and speciale the borgerforløb moved (``moved_cases``), the date the moves
+were decided (``decided``: 1 January of the speciale's wave year) and the first day they
+may take effect (``moves_effective_from`` = decided + notice). A later year's plan never
+moves more of an earlier speciale's caseload than its own wave did (the earlier waves'
+borgerforløb are held), so its moves keep the date of that wave.
 """
 
 from __future__ import annotations
@@ -47,6 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from specialeplan.analyses.units import common_unit, objective_unit, read_kpis
 from specialeplan.api import RunOutcome, build
 from specialeplan.data import load_dataset
 from specialeplan.errors import ScenarioError, SpecialeplanError, did_you_mean
@@ -70,7 +85,7 @@ from specialeplan.results.runfolder import (
     writing,
 )
 from specialeplan.results.writer import json_safe
-from specialeplan.scenarios.rollout import Rollout
+from specialeplan.scenarios.rollout import NOTICE_WEEKS, Rollout
 from specialeplan.scenarios.schema import ResolvedScenario, Scenario
 from specialeplan.solvers.base import interrupt_requested
 
@@ -81,7 +96,9 @@ ALL_AT_ONCE = "all_at_once"
 _KEPT = "the year folders written before are kept"
 TIMELINE_COLUMNS = ["year", "wave", "speciale", "new", "designations",
                     "advisory_designations", "demand", "served", "near_family", "unmet",
-                    "mean_travel_minutes", "cost"]
+                    "mean_travel_minutes", "cost", "moved_cases", "decided",
+                    "moves_effective_from"]
+TOL = 1e-6
 
 
 # ----------------------------------------------------------------------- the waves' rules
@@ -214,6 +231,7 @@ class WaveRecord:
     seconds: float = 0.0
     source: str = "solved"  # "solved" or the --from folder
     rows: pd.DataFrame | None = None  # speciale_rows of its solution
+    kpis: dict[str, Any] = field(default_factory=dict)  # its kpis.json (empty: none)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready description (for rollout.json)."""
@@ -235,11 +253,27 @@ class RolloutOutcome:
     complete: bool
     stopped: str | None = None  # why the rollout stopped early
     checks: dict[str, bool] = field(default_factory=dict)
+    notice_weeks: float = NOTICE_WEEKS  # rollout.notice_weeks
+
+
+def _unmet_by_speciale(record: WaveRecord | None) -> dict[str, float]:
+    if record is None or record.rows is None:
+        return {}
+    return {str(r.speciale): float(r.unmet) for r in record.rows.itertuples()}
+
+
+def _unmet_term(record: WaveRecord | None) -> float | None:
+    terms = (record.kpis.get("terms") if record is not None else None) or {}
+    value = terms.get("unmet") if isinstance(terms, dict) else None
+    return float(value) if isinstance(value, int | float) else None
 
 
 def price_of_phasing(phased: WaveRecord, together: WaveRecord | None) -> dict[str, Any]:
     """Phased final year vs all at once (module docstring); empty values where a side has
-    no solution."""
+    no solution.
+
+    Objective figures are in ``objective_unit``; ``unmet_*`` in borgerforløb per year
+    (``unmet_per_speciale``: per speciale, ``phased``, ``all_at_once``, ``added``)."""
     out: dict[str, Any] = {
         "year": phased.year, "phased_objective": phased.objective,
         "phased_best_bound": phased.best_bound, "phased_mip_gap": phased.mip_gap,
@@ -247,7 +281,12 @@ def price_of_phasing(phased: WaveRecord, together: WaveRecord | None) -> dict[st
         "all_at_once_best_bound": together.best_bound if together else None,
         "all_at_once_mip_gap": together.mip_gap if together else None,
         "price": None, "price_low": None, "price_high": None, "relative": None,
-        "larger_than_gaps": None}
+        "larger_than_gaps": None,
+        "objective_unit": common_unit([phased.kpis, together.kpis if together else None]),
+        "combined_gap": None, "exceeds_combined_gaps": None,
+        "unmet_phased": None, "unmet_all_at_once": None, "unmet_added": None,
+        "unmet_per_speciale": {}, "unmet_penalty_difference": None,
+        "price_excluding_unmet_penalty": None}
     if together is None or phased.objective is None or together.objective is None:
         return out
     price = phased.objective - together.objective
@@ -258,13 +297,37 @@ def price_of_phasing(phased: WaveRecord, together: WaveRecord | None) -> dict[st
                price_low=low if math.isfinite(low) else None,
                price_high=high if math.isfinite(high) else None,
                larger_than_gaps=bool(math.isfinite(low) and low > 0))
+    # the rule of `specialeplan compare`: beyond the sum of the two absolute gaps
+    combined = (phased.objective - lb_ph) + (together.objective - lb_all)
+    if math.isfinite(combined):
+        combined = max(0.0, combined)
+        out.update(combined_gap=combined, exceeds_combined_gaps=bool(abs(price) > combined
+                                                                      + TOL))
+    ph, al = _unmet_by_speciale(phased), _unmet_by_speciale(together)
+    if ph and al:
+        specs = list(dict.fromkeys([*ph, *al]))
+        per = {s: {"phased": ph.get(s, 0.0), "all_at_once": al.get(s, 0.0),
+                   "added": ph.get(s, 0.0) - al.get(s, 0.0)} for s in specs}
+        out.update(unmet_phased=sum(ph.values()), unmet_all_at_once=sum(al.values()),
+                   unmet_added=sum(ph.values()) - sum(al.values()), unmet_per_speciale=per)
+    t_ph, t_al = _unmet_term(phased), _unmet_term(together)
+    if t_ph is not None and t_al is not None:
+        out.update(unmet_penalty_difference=t_ph - t_al,
+                   price_excluding_unmet_penalty=price - (t_ph - t_al))
     return out
 
 
+def _num(value: float, unit: str) -> str:
+    return f"{value:,.0f} {unit}"
+
+
 def phasing_sentence(p: dict[str, Any]) -> str:
-    """The price of phasing in one planner's sentence."""
+    """The price of phasing for a planner: the objective difference with its unit, its
+    range by the bounds and the verdict on the gaps, then the unmet demand as people (one
+    line each)."""
     if p.get("price") is None:
         return "price of phasing: not computed (no all-at-once solution)"
+    unit = p.get("objective_unit") or objective_unit(None)
     gaps = (f"gaps: phased {p['phased_mip_gap']:.2%}, all at once {p['all_at_once_mip_gap']:.2%}"
             if p.get("phased_mip_gap") is not None and p.get("all_at_once_mip_gap") is not None
             else "a gap is unknown")
@@ -273,9 +336,49 @@ def phasing_sentence(p: dict[str, Any]) -> str:
         rng = f"; between {p['price_low']:,.0f} and {p['price_high']:,.0f} by the bounds"
     verdict = ("larger than the gaps: phasing certainly costs more" if p["larger_than_gaps"]
                else "not larger than the gaps: the difference may be solver tolerance")
-    return (f"price of phasing in {p['year']}: {p['price']:,.0f} ({p['relative']:.2%} of the "
-            f"all-at-once objective {p['all_at_once_objective']:,.0f}){rng} ({gaps}); "
-            f"{verdict}")
+    lines = [f"price of phasing in {p['year']}: {_num(p['price'], unit)} ({p['relative']:.2%} "
+             f"of the all-at-once objective {p['all_at_once_objective']:,.0f}){rng} ({gaps}); "
+             f"{verdict}"]
+    if p.get("combined_gap") is not None:
+        lines.append(
+            f"  combined gap of the two solves: {_num(p['combined_gap'], unit)}; the "
+            f"difference {'exceeds' if p['exceeds_combined_gaps'] else 'does not exceed'} "
+            "it" + ("" if p["exceeds_combined_gaps"] else " (not significant at this gap)"))
+    if p.get("unmet_phased") is not None:
+        line = (f"  unmet demand in {p['year']}: {p['unmet_phased']:,.1f} borgerforløb phased, "
+                f"{p['unmet_all_at_once']:,.1f} all at once ({p['unmet_added']:+,.1f})")
+        if p.get("unmet_penalty_difference") is not None:
+            line += (f"; of the price, {_num(p['unmet_penalty_difference'], unit)} is the "
+                     f"unmet-demand penalty and {_num(p['price_excluding_unmet_penalty'], unit)}"
+                     " the rest")
+        lines.append(line)
+        differ = {s: v for s, v in (p.get("unmet_per_speciale") or {}).items()
+                  if abs(v["added"]) > TOL}
+        if differ:
+            lines.append("  unmet borgerforløb by speciale (phased vs all at once): " + ", ".join(
+                f"{s} {v['phased']:,.1f} vs {v['all_at_once']:,.1f}"
+                for s, v in sorted(differ.items(), key=lambda kv: -abs(kv[1]["added"]))))
+    return "\n".join(lines)
+
+
+def notice_lines(timeline: pd.DataFrame, notice_weeks: float) -> list[str]:
+    """Per wave that moves borgerforløb of today's caseload: how many, of which specialer,
+    decided when and effective from when (``rollout.notice_weeks``)."""
+    weeks = f"rollout.notice_weeks: {notice_weeks:g} weeks' notice"
+    if not len(timeline) or "moved_cases" not in timeline:
+        return []
+    moved = timeline[(timeline["moved_cases"] > TOL) & (timeline["year"] == timeline["wave"])]
+    if not len(moved):
+        return [f"no borgerforløb of today's caseload are moved ({weeks} not needed)"]
+    lines = []
+    for (decided, effective), rows in moved.groupby(["decided", "moves_effective_from"],
+                                                    sort=True):
+        lines.append(
+            f"moves decided {decided}: {rows['moved_cases'].sum():,.1f} borgerforløb of "
+            "today's caseload (" + ", ".join(f"{r.speciale} {r.moved_cases:,.1f}"
+                                              for r in rows.itertuples())
+            + f"), effective from {effective} at the earliest ({weeks})")
+    return lines
 
 
 class RolloutRunner:
@@ -331,6 +434,7 @@ class RolloutRunner:
         record = WaveRecord(year, new, planned, run.folder, str(res.status), res.objective,
                             res.best_bound, res.mip_gap,
                             time.perf_counter() - t0 - (run.timings["check_seconds"] or 0.0))
+        record.kpis = read_kpis(run.folder)
         if outcome.solution is not None:
             record.rows = speciale_rows(outcome.data, outcome.solution)
             if run.check_ok is not None:
@@ -380,6 +484,7 @@ class RolloutRunner:
         record = WaveRecord(year, new, list(new), folder, str(k.get("status")),
                             k.get("objective"), k.get("best_bound"), k.get("mip_gap"),
                             time.perf_counter() - t0, source=str(src))
+        record.kpis = read_kpis(folder) or dict(k)
         data = build(loaded.instance, loaded.params).data
         sol = Solution(**{n: loaded.tables[n] for n in ("designations", "assignments",
                                                         "coverage", "reach", "near_family",
@@ -445,7 +550,7 @@ class RolloutRunner:
                 complete or together is not None) else {})
             timeline = self._timeline(waves)
             outcome = RolloutOutcome(self.root, waves, together, timeline, phasing, complete,
-                                     stopped, dict(self.checks))
+                                     stopped, dict(self.checks), self.rollout.notice_weeks)
             self._write_summary(outcome, time.perf_counter() - t0)
             if self.overwrite:  # also when stopped early: rollout.json lists only these
                 self._remove_stale({r.folder.name for r in [*waves, together]
@@ -503,17 +608,7 @@ class RolloutRunner:
         return record
 
     def _timeline(self, waves: list[WaveRecord]) -> pd.DataFrame:
-        entered = {s: y for y, ss in self.rollout.waves.items() for s in ss}
-        parts = []
-        for w in waves:
-            if w.rows is None:
-                continue
-            rows = w.rows.assign(year=w.year, wave=w.rows["speciale"].map(entered),
-                                 new=w.rows["speciale"].isin(w.new))
-            parts.append(rows)
-        if not parts:
-            return pd.DataFrame(columns=TIMELINE_COLUMNS)
-        return pd.concat(parts, ignore_index=True)[TIMELINE_COLUMNS]
+        return timeline_table(self.rollout, waves)
 
     def _write_summary(self, outcome: RolloutOutcome, seconds: float) -> None:
         root = self.root
@@ -523,6 +618,8 @@ class RolloutRunner:
             "waves": [w.summary() for w in outcome.waves],
             "all_at_once": outcome.all_at_once.summary() if outcome.all_at_once else None,
             "price_of_phasing": outcome.phasing,
+            "notice_weeks": self.rollout.notice_weeks,
+            "objective_unit": common_unit([w.kpis for w in outcome.waves]),
             "checks": outcome.checks, "seconds": seconds,
         }
         with writing(root, _KEPT):
@@ -536,8 +633,13 @@ class RolloutRunner:
             if len(waves):
                 waves = waves.assign(new=waves["new"].map(", ".join),
                                      planned=waves["planned"].map(len))
+            flat = {k: v for k, v in outcome.phasing.items() if k != "unmet_per_speciale"}
+            unmet = pd.DataFrame([{"speciale": s, **v} for s, v in (
+                outcome.phasing.get("unmet_per_speciale") or {}).items()],
+                columns=["speciale", "phased", "all_at_once", "added"])
             sheets = {"timeline": outcome.timeline, "waves": waves,
-                      "price_of_phasing": pd.DataFrame([outcome.phasing])}
+                      "price_of_phasing": pd.DataFrame([flat]),
+                      "unmet_phased_vs_all": unmet}
             with writing(root, _KEPT):
                 write_atomic(root / "rollout.xlsx", lambda p: write_sheets(p, sheets))
 
@@ -550,6 +652,39 @@ class RolloutRunner:
                     p.name.isdigit() or p.name == ALL_AT_ONCE):
                 shutil.rmtree(p, ignore_errors=True)
                 self.progress(f"removed {p} (not part of this rollout)")
+
+
+def timeline_table(rollout: Rollout, waves: list[WaveRecord]) -> pd.DataFrame:
+    """``timeline.csv``: one row per (year, planned speciale) of the waves with a solution
+    (:data:`TIMELINE_COLUMNS`; the moves and their dates: module docstring)."""
+    ro = rollout
+    entered = {s: y for y, ss in ro.waves.items() for s in ss}
+    parts = []
+    for w in waves:
+        if w.rows is None:
+            continue
+        rows = w.rows.assign(year=w.year, wave=w.rows["speciale"].map(entered),
+                             new=w.rows["speciale"].isin(w.new))
+        per = w.kpis.get("per_speciale") or {}
+        rows["moved_cases"] = [_moved(per, s) for s in rows["speciale"]]
+        # the moves of a speciale are decided with its wave (module docstring)
+        decided = [ro.decided(int(y)) for y in rows["wave"]]
+        rows["decided"] = [d.isoformat() for d in decided]
+        rows["moves_effective_from"] = [
+            ro.moves_effective_from(d).isoformat() if m > TOL else ""
+            for d, m in zip(decided, rows["moved_cases"], strict=True)]
+        parts.append(rows)
+    if not parts:
+        return pd.DataFrame(columns=TIMELINE_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[TIMELINE_COLUMNS]
+
+
+def _moved(per_speciale: dict[str, Any], speciale: str) -> float:
+    """The borgerforløb of today's caseload moved: kpis ``per_speciale[speciale]["moved"]``,
+    0 when the kpis have none."""
+    rec = per_speciale.get(speciale)
+    value = rec.get("moved") if isinstance(rec, dict) else None
+    return float(value) if isinstance(value, int | float) and value == value else 0.0
 
 
 def run_rollout(resolved: ResolvedScenario, out: Path, **options: Any) -> RolloutOutcome:

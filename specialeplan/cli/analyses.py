@@ -79,24 +79,31 @@ def rollout(
 def _report_rollout(result: RolloutOutcome, name: str) -> None:
     """The timeline per year and the price of phasing; exit 3 (a wave infeasible), 130
     (interrupted), 1 (stopped otherwise, or a check failed)."""
-    from specialeplan.analyses.rollout import phasing_sentence
+    from specialeplan.analyses.rollout import notice_lines, phasing_sentence
+    from specialeplan.analyses.units import objective_unit
 
     table = Table(title=f"Rollout {name}", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("year", "spec.", "sf", "rf", "demand", "unmet", "travel", "cost", "gap"):
+    for col in ("year", "spec.", "sf", "rf", "demand", "unmet", "moved", "travel", "cost",
+                "gap"):
         table.add_column(col, justify="right", no_wrap=True,
                          min_width={"cost": 9, "demand": 6, "gap": 6}.get(col, 3))
     tl = result.timeline
     for w in result.waves:
         rows = tl[tl["year"] == w.year]
+        moved = rows["moved_cases"].sum() if "moved_cases" in rows else 0.0
         table.add_row(str(w.year), str(len(w.planned)), f"{rows['designations'].sum():,}",
                       f"{rows['advisory_designations'].sum():,}",
                       f"{rows['demand'].sum():,.0f}", f"{rows['unmet'].sum():,.1f}",
-                      _mean_travel(rows), f"{rows['cost'].sum():,.0f}",
+                      f"{moved:,.1f}", _mean_travel(rows), f"{rows['cost'].sum():,.0f}",
                       f"{w.mip_gap:.2%}" if w.mip_gap is not None else w.status)
     console.print(table)
+    unit = objective_unit(result.waves[-1].kpis if result.waves else None)
     console.print("spec.: specialer planned; sf/rf: specialfunktioner/rådgivningsfunktioner; "
-                  "unmet: borgerforløb; travel: mean family travel per borgerforløb (minutes); "
-                  "cost: the year's objective", style="dim", highlight=False)
+                  "unmet: borgerforløb; moved: borgerforløb of today's caseload moved; "
+                  "travel: mean family travel per borgerforløb (minutes); "
+                  f"cost: the year's objective ({unit})", style="dim", highlight=False)
+    for line in notice_lines(tl, result.notice_weeks):
+        console.print(line, highlight=False)
     if result.phasing:
         console.print(phasing_sentence(result.phasing), highlight=False)
     console.print(f"rollout written to [bold]{escape(str(result.root))}[/] (timeline.csv, "
@@ -148,14 +155,20 @@ def vulnerability(
     top: Annotated[int, typer.Option(help="closures shown on screen")] = 15,
     verify: Annotated[bool, typer.Option(
         help="refuse a results folder that the independent check rejects")] = True,
+    reassign_advisory: Annotated[bool, typer.Option(
+        "--reassign-advisory/--no-reassign-advisory",
+        help="a closed rådgivningsfunktion's duty may pass to another specialfunktion of "
+             "its speciale, as a re-tender would (default); --no-reassign-advisory keeps "
+             "every other duty as planned, so its municipalities lose rådgivning")] = True,
 ) -> None:
     """N-1: close each specialfunktion in turn and rank the closures by damage.
 
-    Every other designation and rådgivning duty stays; the borgerforløb are re-assigned (an
-    LP from the previous basis). Damage: unmet borgerforløb, added family travel,
-    municipalities losing rådgivning reach, specialfunktioner pushed to capacity, and rules
-    that must give way. Writes vulnerability.csv, vulnerability.xlsx, summary.json and maps
-    into a new folder next to FOLDER.
+    Every other designation stays; the borgerforløb are re-assigned (an LP from the
+    previous basis) and a closed rådgivning duty may pass to another specialfunktion of the
+    speciale. Damage: unmet borgerforløb, added family travel, municipalities losing
+    rådgivning reach, specialfunktioner pushed to capacity, and rules that must give way.
+    Writes vulnerability.csv, closure_details.csv (where the displaced borgerforløb go),
+    vulnerability.xlsx, summary.json and maps into a new folder next to FOLDER.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -173,38 +186,89 @@ def vulnerability(
                 workers=workers, backup=backup, backup_time_limit=backup_time_limit,
                 backup_minutes=backup_minutes,
                 overwrite=overwrite, excel=excel, maps=maps, verify=verify,
+                reassign_advisory=reassign_advisory,
                 progress=lambda m: console.print(m, highlight=False),
                 on_closure=lambda done, total: bar.update(task, completed=done, total=total))
     except SpecialeplanError as exc:  # exit code by kind: 4 not written, 1 worker died
         fail(exc)
     except KeyboardInterrupt:
         fail("interrupted again: stopped at once; nothing was written", 130, markup=True)
-    _print_closures(analysis, folder.name, top)
+    _print_closures(analysis, folder.name, top, _unit(target))
     _print_backup(backup_summary)
     console.print(f"written to [bold]{escape(str(target))}[/]")
     if not analysis.complete:
         fail("[yellow]interrupted[/]: the closures done so far were written", 130, markup=True)
 
 
-def _print_closures(analysis: Analysis, name: str, top: int) -> None:
-    """The ``top`` most damaging closures, the rules they break and the totals."""
+def _unit(target: Path) -> str:
+    """The objective unit the analysis recorded (summary.json)."""
+    import json
+
+    from specialeplan.analyses.units import objective_unit
+
+    try:
+        summary = json.loads((target / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        summary = {}
+    return objective_unit(summary if isinstance(summary, dict) else {})
+
+
+def _num(value: Any, fmt: str = ",.1f") -> str:
+    """A number for the screen; '-' for an empty value."""
+    return "-" if value is None or value != value else format(value, fmt)
+
+
+def _first(text: str, n: int = 3) -> str:
+    """The first ``n`` items of a '; '-joined list, and how many more."""
+    items = [t for t in str(text or "").split("; ") if t]
+    more = f" and {len(items) - n} more" if len(items) > n else ""
+    return ", ".join(items[:n]) + more
+
+
+def _print_closures(analysis: Analysis, name: str, top: int,
+                    unit: str = "objective units") -> None:
+    """The ``top`` most damaging closures with the people involved, the rules they break
+    and the totals."""
+    from specialeplan.cli.common import table_console
+
     t = analysis.table
     table = Table(title=f"Most damaging closures of {name} ({len(t)} in all)",
                   box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("#", "closure", "moved", "unmet", "+min", "reach", "full", "damage"):
+    for col in ("#", "closure", "displaced", "elsewhere", "unmet", "+min each", "+min total",
+                "reach", "full", "damage"):
         table.add_column(col, justify="left" if col == "closure" else "right", no_wrap=True,
                          overflow="ellipsis", max_width=24 if col == "closure" else None,
                          min_width={"#": 2, "damage": 9}.get(col, len(col)))
     for r in t.head(top).itertuples():
-        per = r.travel_added_per_displaced
-        table.add_row(str(r.rank), r.closure, f"{r.displaced:,.0f}", f"{r.unmet_added:,.1f}",
-                      f"{per:,.0f}" if per is not None and per == per else "-",
+        table.add_row(str(r.rank), r.closure, f"{r.displaced:,.0f}",
+                      _num(getattr(r, "displaced_served_elsewhere", None)),
+                      f"{r.unmet_added:,.1f}",
+                      _num(getattr(r, "family_minutes_gained_mean", None), ",.0f"),
+                      _num(getattr(r, "family_minutes_gained_total", None), ",.0f"),
                       str(r.reach_lost), str(r.pushed_to_capacity), f"{r.damage:,.0f}")
-    console.print(table)
-    console.print("moved: borgerforløb of the closed one; unmet: added unmet borgerforløb; "
-                  "+min: added family travel per moved borgerforløb; reach: municipalities "
-                  "losing rådgivning; full: others pushed to capacity; damage: objective "
-                  "added (see vulnerability.csv)", style="dim", highlight=False)
+    table_console().print(table)
+    console.print("displaced: borgerforløb of the closed one; elsewhere: of them served by "
+                  "another "
+                  "specialfunktion; unmet: added unmet borgerforløb; +min each / total: "
+                  "family travel they gain, minutes one way per borgerforløb served "
+                  "elsewhere / borgerforløb × minutes; reach: municipalities losing "
+                  "rådgivning; full: others pushed to capacity; damage: objective added, in "
+                  f"{unit} (see vulnerability.csv, closure_details.csv)",
+                  style="dim", highlight=False)
+    for r in t.head(min(top, 5)).itertuples():
+        where = []
+        if getattr(r, "received_by", ""):
+            where.append(f"to {_first(r.received_by)}")
+        if getattr(r, "unmet_by_municipality", ""):
+            where.append(f"unmet in {_first(r.unmet_by_municipality)}")
+        name = f" {r.provider_name}" if r.provider_name not in ("", r.provider_id) else ""
+        line = (f"  {r.rank}. {r.closure}{name}: {r.displaced:,.1f} borgerforløb"
+                + (" → " + "; ".join(where) if where else ""))
+        if getattr(r, "reach_lost_municipalities", ""):
+            line += f"; rådgivning lost in {_first(r.reach_lost_municipalities)}"
+        if getattr(r, "advisory_reassigned_to", ""):
+            line += f"; rådgivning passes to {r.advisory_reassigned_to}"
+        console.print(escape(line), highlight=False)
     for r in t.head(top).itertuples():
         if r.broken_rules:
             console.print(f"  {escape(r.closure)} breaks {escape(str(r.broken_rules))}",
@@ -214,6 +278,9 @@ def _print_closures(analysis: Analysis, name: str, top: int) -> None:
                   f"({s['seconds_per_closure_mean'] or 0:.3f} s per closure); "
                   f"{s['closures_with_unmet']} leave borgerforløb unmet, "
                   f"{s['closures_breaking_rules']} break a rule", highlight=False)
+    if analysis.reassign_advisory:
+        console.print(f"{s['closures_reassigning_advisory']} pass a rådgivning duty on "
+                      "(--no-reassign-advisory: duties stay as planned)", highlight=False)
 
 
 def _print_backup(b: dict[str, Any] | None) -> None:
