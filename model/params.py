@@ -274,6 +274,11 @@ class ModelParams(BaseModel):
         "designation and advisory in cost units, unmet in borgerforløb, equity in minutes, "
         "...), or 'designations' / 'advisory_designations' (national counts of "
         "specialfunktioner / rådgivningsfunktioner); 'specialeplan frontier' sets them")
+    pricing: Literal["kroner", "unit_less"] = Field(
+        "kroner", description="'kroner': the objective in thousand DKK per year, every price "
+        "from the cost table (costs.csv), with the care term and floor; 'unit_less': the "
+        "weights of earlier versions (travel 1 per borgerforløb-minute, unmet 10,000, ...) "
+        "and no care term, for hand-derived examples and earlier results")
     reach_formulation: Literal["compact", "strong"] = Field(
         "compact", description="'strong': v <= r per reach arc (tight LP, ~half of all rows on "
         "national instances); 'compact': covering rows Σ r + q >= 1 per municipality plus "

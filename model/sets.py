@@ -81,10 +81,15 @@ class ModelData:
             cap = np.minimum(cap, self.pairs["capacity"].to_numpy())
         return cap
 
+    @property
+    def costs(self) -> pd.DataFrame | None:
+        """The cost table that prices the objective (None: unit-less, ``pricing``)."""
+        return self.instance.costs if self.params.pricing == "kroner" else None
+
     def care_prices(self) -> pd.DataFrame:
-        """Per speciale: ``residential`` and ``outreach`` price, DKK per borgerforløb per
-        year (0 without a cost table)."""
-        return care_prices(self.instance.costs, self.specialer)
+        """Per speciale: ``residential`` and ``outreach`` price, thousand DKK per
+        borgerforløb per year (0 without a cost table)."""
+        return care_prices(self.costs, self.specialer)
 
     def outreach_protected(self) -> pd.Series:
         """Per speciale: today's residents of outreach-only teams (P_s of ``delivery_need``),
@@ -274,7 +279,8 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     instance = apply_capacity_changes(instance, params)
     # the objective's prices in DKK (or the legacy unit-less ones without a cost table)
     given = params.weights
-    params = params.model_copy(update={"weights": resolved_weights(given, instance.costs)})
+    costs = instance.costs if params.pricing == "kroner" else None
+    params = params.model_copy(update={"weights": resolved_weights(given, costs)})
     specialer = _resolve_specialer(instance, params)
     _check_designations(instance, params, specialer)
     sp = params.speciale_table(specialer, instance.speciale_ids,

@@ -352,13 +352,13 @@ def _kpis(
 def objective_record(data: ModelData) -> dict[str, Any]:
     """The objective's unit, the price of every weighted term and where it comes from, and
     the care floor (``kpis.json``; docs/results-format.md)."""
-    priced = data.instance.costs is not None
+    priced = data.costs is not None
     floor = float(data.care_floor().sum()) if data.assignment == "arcs" else 0.0
     return {
         "objective_unit": (f"{UNIT_NAME} above the care floor (quality penalties included)"
                            if priced else "unit-less (no cost table)"),
         "objective_prices": price_sources(data.weights_given or data.params.weights,
-                                          data.instance.costs),
+                                          data.costs),
         "care_floor_dkk": floor * UNIT,
         "share_outside_home_municipality_seed": SEED_SHARE_OUTSIDE_HOME,
     }

@@ -142,6 +142,8 @@ def _context(folder: Path, params: ModelParams, inst: dict[str, pd.DataFrame],
              tables: dict[str, pd.DataFrame], kpis: dict, solver: dict) -> Context:
     path = folder / "instance" / "costs.csv"
     costs = read_costs(path, complete=False) if path.is_file() else None
+    if params.pricing != "kroner":  # unit-less weights, no care term
+        costs = None
     try:  # a weight the resolved scenario leaves unset: priced as the model did
         weights = resolved_weights(params.weights, costs)
     except KeyError:  # a cost table of an earlier version: its weights are all numbers

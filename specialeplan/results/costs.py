@@ -82,7 +82,8 @@ def _changes(des: pd.DataFrame, comp: pd.DataFrame) -> pd.Series:
     keys = ["provider_id", "speciale"]
     now = set(map(tuple, des[keys].to_numpy()))
     today = comp[comp["designated_today"].astype(bool)]
-    dropped = today[[k not in now for k in map(tuple, today[keys].to_numpy())]]
+    dropped = today[np.array([k not in now for k in map(tuple, today[keys].to_numpy())],
+                             dtype=bool)]
     new = des[~des["designated_today"].astype(str).str.lower().isin(["true", "1", "1.0"])]
     return (dropped.groupby("speciale").size().astype(float)
             .add(new.groupby("speciale").size().astype(float), fill_value=0.0))
