@@ -35,13 +35,16 @@ import pandas as pd
 from specialeplan.errors import DataValidationError, SpecialeplanError
 from specialeplan.model.families import TERMS
 from specialeplan.results.contract import INSTANCE_TABLES, RESULT_TABLES, SOLUTION_STATUSES
+from specialeplan.results.costs import COMPONENTS
 from specialeplan.results.reading import read_csv, read_kpis_object
 from specialeplan.results.runfolder import write_atomic
 
 KPIS = ("designations", "advisory_designations", "mean_travel_minutes",
         "max_travel_minutes", "share_outside_home_municipality", "total_demand",
         "total_served", "total_unmet", "reach_shortfalls", "outreach_cases",
-        "near_family_cases", "moved_cases", "dropped_designations")
+        "near_family_cases", "moved_cases", "dropped_designations", "transitional_cases",
+        "outreach_share", "share_outside_home_municipality_physical",
+        "mean_travel_minutes_physical", "mean_staff_travel_minutes_outreach")
 #: KPIs that are an objective term in other units: they take that term's flag
 KPI_TERM = {"mean_travel_minutes": "travel", "total_unmet": "unmet",
             "reach_shortfalls": "reach_shortfall", "near_family_cases": "near_family",
@@ -192,6 +195,16 @@ def compare_folders(a: str | Path, b: str | Path, *, top: int = 10,
     for k in KPIS:
         add(k, ka.get(k), kb.get(k), "kpi", term_flags.get(KPI_TERM.get(k, ""))
             if k in KPI_TERM else None)
+    # the plan's annual cost in DKK by component (both objectives in kroner: a difference
+    # is held against the combined gap, which is in thousand DKK)
+    ca, cb = ka.get("cost_dkk") or {}, kb.get("cost_dkk") or {}
+    kroner = all(str(k.get("objective_unit", "")).startswith("thousand DKK") for k in (ka, kb))
+    for c in [*COMPONENTS, "total", "refunded"]:
+        if c in ca or c in cb:
+            x, y = _num(ca.get(c)), _num(cb.get(c))
+            fl = (flag((y - x) / 1000.0, combined) if kroner and x is not None
+                  and y is not None else None)
+            add(f"cost_dkk {c}", ca.get(c), cb.get(c), "cost_dkk", fl)
     kpi_table = pd.DataFrame(rows)
 
     pname_a, pmuni_a, mname_a = names_a
