@@ -570,6 +570,7 @@ class ProblemBuilder:
         ncol = start
         A = sp.csr_matrix((_cat(vv, float), (_cat(rr, np.int64), _cat(cc, np.int64))),
                           shape=(nrow, ncol))
+        A.eliminate_zeros()  # e.g. (d − a)·y where today's residents fill the whole arc
         term_names = list(self._terms)
         tr, tc, tv = [], [], []
         for t, name in enumerate(term_names):

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from specialeplan.data.costs import CostTable, with_overrides
+from specialeplan.data.costs import CostTable, run_cost_table, with_overrides
 from specialeplan.data.loader import load_dataset
 from specialeplan.errors import InfeasibleError, ScenarioError
 from specialeplan.model.build import build_problem
@@ -276,6 +276,17 @@ def priced(instance: Instance, overrides: Mapping[str, Any]) -> Instance:
     return dataclasses.replace(instance, costs=table.costs)
 
 
+def _same_prices(previous: RunOutcome, overrides: Mapping[str, Any]) -> bool:
+    """Whether a scenario with cost ``overrides`` prices the objective as ``previous`` did
+    (its cost table, the dataset's with the scenario's ``costs:``)."""
+    inst = previous.data.original
+    if inst.costs is None:
+        return not overrides
+    table = run_cost_table(inst.sources, overrides, set(inst.specialer["speciale"])).costs
+    key = ["parameter", "speciale", "value"]
+    return table[key].reset_index(drop=True).equals(inst.costs[key].reset_index(drop=True))
+
+
 def run(
     resolved: ResolvedScenario,
     *,
@@ -316,6 +327,10 @@ def run(
     t_load: float | None = None
     try:
         with interruptible():
+            if previous is not None and not _same_prices(previous, sc.costs):
+                instance, previous = previous.data.original, None  # other prices: cold solve
+                instance = dataclasses.replace(instance, costs=run_cost_table(
+                    instance.sources, sc.costs, set(instance.specialer["speciale"])).costs)
             if previous is not None:
                 outcome = resolve(previous, sc.model, options, deadline=deadline)
             else:

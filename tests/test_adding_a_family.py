@@ -158,6 +158,7 @@ def test_the_checker_runs_its_rules(throwaway: None, tmp_path: Path) -> None:
     data = write_dataset(_instance(), tmp_path / "data")
     (tmp_path / "s.yaml").write_text(
         f"name: s\ndataset: {data}\nmodel:\n  families: {{{FAMILY}: false}}\n"
+        "  pricing: unit_less\n"  # the three open of the hand-derived plan
         "solver: {mip_rel_gap: 0}\n", encoding="utf-8")
     resolved = load_scenario(tmp_path / "s.yaml")
     folder = write_results(run(resolved), resolved, tmp_path / "out", excel=False)

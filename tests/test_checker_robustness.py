@@ -116,5 +116,6 @@ def test_delivery_need_folder_checks_reloads_and_is_caught(tmp_path: Path) -> No
     assert load_run(folder).instance.residential_shares() == {"A": 0.4}
     set_cell("instance/speciale_params.csv", {"speciale": "A"}, "residential_share", 0.5)(folder)
     hits = _violations(folder, "delivery_need")
-    assert [(v.municipality_code, v.speciale) for v in hits] == [("m1", "A")], hits
+    # one row per speciale
+    assert [(v.municipality_code, v.speciale) for v in hits] == [(None, "A")], hits
     assert "6 borgerforløb by outreach" in hits[0].message

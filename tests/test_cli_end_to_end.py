@@ -28,6 +28,7 @@ def scenario(tmp_path: Path) -> Path:
     write_dataset(inst, tmp_path / "tiny")
     path = tmp_path / "tiny.yaml"
     path.write_text("name: tiny\ndataset: tiny\nmodel:\n  defaults: {reach_minutes: 40}\n"
+                    "  pricing: unit_less\n"  # the hand-derived 1060 below
                     "solver: {mip_rel_gap: 0}\n", encoding="utf-8")
     return path
 
@@ -71,9 +72,10 @@ def test_run_writes_a_checkable_folder(scenario: Path, tmp_path: Path) -> None:
     # P1 alone reaches every municipality within 30 min: 400 + 10 + (300 + 50 + 300) = 1060;
     # any two providers cost at least 800 + 10 + 400 = 1210
     assert kpis["objective"] == pytest.approx(1060)
-    assert set(kpis["terms"]) == {"travel", "designation", "advisory", "unmet",
-                                  "reach_shortfall", "change", "outreach", "near_family",
-                                  "moved", "equity"}
+    assert set(kpis["terms"]) == {"travel", "designation", "advisory", "care", "care_floor",
+                                  "unmet", "reach_shortfall", "change", "outreach",
+                                  "near_family", "moved", "equity"}
+    assert kpis["terms"]["care"] == 0  # unit-less pricing: no care term
     assert kpis["per_speciale"]["A"]["advisory_designations"] == 1
     assert pd.read_csv(folder / "designations.csv")["provider_id"].tolist() == ["P1"]
     assert (folder / "results.xlsx").is_file() and (folder / "solver.log").is_file()

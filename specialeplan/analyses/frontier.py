@@ -206,8 +206,9 @@ def run_frontier(
     base = load_scenario(scenario, list(overrides or []))
     sc = base.scenario
     # the prices the scenario solves with (thousand DKK, from its cost table)
-    priced_weights = resolved_weights(sc.model.weights, priced(load_dataset(
-        sc.dataset, base.base_dir), sc.costs).costs)
+    costs = (priced(load_dataset(sc.dataset, base.base_dir), sc.costs).costs
+             if sc.model.pricing == "kroner" else None)
+    priced_weights = resolved_weights(sc.model.weights, costs)
     weights = point_weights(priced_weights.model_dump(), minimise, bound)
     point_set: dict[str, Any] = {f"model.weights.{k}": v for k, v in weights.items()}
     if "equity" in (bound, minimise):

@@ -106,7 +106,9 @@ def resolved_record(resolved: ResolvedScenario, outcome: RunOutcome) -> dict[str
         "dataset_synthetic": inst.synthetic,
         # the weights as solved: the prices in DKK derived from instance/costs.csv (or given)
         "model": {**sc.model.model_dump(mode="json"),
-                  "weights": outcome.data.params.weights.model_dump(mode="json")},
+                  "weights": outcome.data.params.weights.model_dump(mode="json"),
+                  # as solved: an instance without a cost table has unit-less weights
+                  "pricing": "kroner" if outcome.data.costs is not None else "unit_less"},
         "solver": sc.solver.model_dump(mode="json"),
         "costs": dict(sc.costs),  # the scenario's cost overrides (applied: instance/costs.csv)
         "data_hashes": dict(sorted(inst.hashes.items())),

@@ -295,7 +295,11 @@ def _check_objective_in_kroner(x: Context, c: Collector, block: dict) -> None:
             not isinstance(obj, int | float):
         return  # a scenario priced a term itself: the objective is not the table's kroner
     judged = block.get("value_judgements") or {}
-    equity = float(x.kpis.get("terms", {}).get("equity", 0.0)) * UNIT
+    terms = x.kpis.get("terms", {})
+    # the equity term's kroner and any term no cost-table row prices (a family added later)
+    other = sum(float(v) for t, v in terms.items()
+                if t == "equity" or (t not in PRICE_RECIPES and t not in ("care", "care_floor")))
+    equity = other * UNIT
     lhs = obj * UNIT + floor - equity
     rhs = float(block.get("total") or 0.0) + sum(
         float(judged.get(k) or 0.0) for k in JUDGED)
