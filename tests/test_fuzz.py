@@ -177,7 +177,8 @@ CASES: list[tuple[str, Callable[[Case], None], list[str], int, list[str]]] = [
     ("extends_cycle", write_scenario("extends: tiny.yaml\n"), [], 2, ["cycle"]),
     # the defects of issue 12
     ("duplicate_yaml_key", write_scenario(TINY_SCENARIO + "model: {demand_growth: 2}\n"), [],
-     2, ["duplicate key 'model'", "line 6", "first given at line 3"]),
+     2, ["duplicate key 'model'",
+         f"line {TINY_SCENARIO.count(chr(10)) + 1}", "first given at line 3"]),
     ("duplicate_override_key", nothing, ["model.defaults={min_cases: 1, min_cases: 2}"], 2,
      ["duplicate key 'min_cases'"]),
     ("not_utf8", write_scenario("name: t\xe6st\ndataset: tiny\n".encode("latin-1")), [], 2,
