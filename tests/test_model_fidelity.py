@@ -9,6 +9,7 @@ between neighbours, 60 min end to end, 5 min inside a municipality; one speciale
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -422,3 +423,32 @@ def test_new_scenario_keys_are_finite_and_in_range(bad: dict) -> None:
 
     with pytest.raises(ValidationError):
         ModelParams(**bad)
+
+
+def test_keep_today_yields_to_the_places_today_s_residents_take(tmp_path: Path) -> None:
+    """P0 (regional, 10 places) is a specialfunktion of A and B today; its 8 residents of A
+    stay, so B keeps 2 places, below B's minimum volume 5: keep_today does not fix P0/B
+    (listed with the reason), and the plan is feasible."""
+    providers = [{"id": "P0", "at": 0, "capacity": 10, "owner": "regional"},
+                 {"id": "P1", "at": 1}]
+    comp = [{"id": "P0", "speciale": "A", "current_cases": 8, "designated_today": True},
+            {"id": "P0", "speciale": "B", "designated_today": True},
+            {"id": "P1", "speciale": "A"}, {"id": "P1", "speciale": "B"}]
+    inst = tiny_instance(LINE, providers, {(0, "A"): 10, (1, "B"): 10}, comp,
+                         specialer=("A", "B"))
+    params = ModelParams(keep_today=["regional"], defaults={"min_cases": 5})
+    outcome = solve(build(inst, params), SolverOptions(mip_rel_gap=0.0))
+    not_kept = outcome.data.not_kept
+    pairs = zip(not_kept["provider_id"], not_kept["speciale"], strict=True)
+    assert list(pairs) == [("P0", "B")]
+    assert "capacity left after today's residents" in not_kept["reason"].iloc[0]
+    assert outcome.solution is not None
+    # the checker derives the same exception from the files alone
+    from specialeplan.checker import check_results
+    from specialeplan.results.writer import write_results
+    from specialeplan.scenarios.schema import ResolvedScenario, Scenario
+
+    folder = write_results(outcome, ResolvedScenario(Scenario(name="kept", model=params),
+                                                     None), tmp_path / "kept", excel=False)
+    report = check_results(folder)
+    assert report.ok, report.to_text()

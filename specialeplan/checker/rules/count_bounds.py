@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from specialeplan.checker.report import Collector, g
@@ -84,7 +85,18 @@ def _fixed(x: Context, c: Collector) -> None:
         0.0)
     if not p.families.min_volume:
         floor = floor * 0.0
+    # ... and, while today's residents stay (family moved without allow_moves), the places
+    # the provider has left after its residents of the other planned specialer
+    fam = p.families
+    stay = x.comp.assign(_c=x.comp["current_cases"].astype(float)
+                         if fam.moved and not fam.allow_moves else 0.0)
+    others = (keep["provider_id"].map(stay.groupby("provider_id")["_c"].sum()).astype(
+        float).fillna(0.0)
+              - keep["current_cases"].astype(float) * float(fam.moved and not fam.allow_moves))
+    cap = keep["provider_id"].map(x.prov.set_index("provider_id")["capacity"]).astype(float)
+    left = cap - others if fam.capacity else cap * 0.0 + np.inf
     keep = keep[(keep["max_cases"] > 0) & (keep["max_cases"] >= floor - 1e-9)
+                & (left >= floor - 1e-9)
                 & ~pd.Series([(a, b) in forb for a, b in zip(keep["provider_id"],
                                                                keep["speciale"], strict=True)],
                              index=keep.index, dtype=bool)]
