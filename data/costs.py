@@ -239,12 +239,16 @@ class CostTable:
         return out
 
 
+def load_tiers(tiers_path: Path | str | None = None) -> pd.DataFrame:
+    """The refusion tiers from the given file (None = the bundled one)."""
+    return read_tiers(tiers_path or bundled_costs_dir() / TIERS_FILE)
+
+
 def load_costs(costs_path: Path | str | None = None, tiers_path: Path | str | None = None,
                specialer: set[str] | None = None) -> CostTable:
     """The cost table from the given files (None = the bundled one)."""
-    bundled = bundled_costs_dir()
-    return CostTable(read_costs(costs_path or bundled / COSTS_FILE, specialer),
-                     read_tiers(tiers_path or bundled / TIERS_FILE))
+    return CostTable(read_costs(costs_path or bundled_costs_dir() / COSTS_FILE, specialer),
+                     load_tiers(tiers_path))
 
 
 def dataset_cost_files(directory: Path | str) -> dict[str, str]:

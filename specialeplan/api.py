@@ -328,9 +328,10 @@ def run(
     try:
         with interruptible():
             if previous is not None and not _same_prices(previous, sc.costs):
-                instance, previous = previous.data.original, None  # other prices: cold solve
-                instance = dataclasses.replace(instance, costs=run_cost_table(
-                    instance.sources, sc.costs, set(instance.specialer["speciale"])).costs)
+                # other prices: a cold solve from the dataset's own table, priced once below
+                original, previous = previous.data.original, None
+                instance = dataclasses.replace(original, costs=run_cost_table(
+                    original.sources, {}, set(original.specialer["speciale"])).costs)
             if previous is not None:
                 outcome = resolve(previous, sc.model, options, deadline=deadline)
             else:

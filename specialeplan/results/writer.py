@@ -21,7 +21,7 @@ import yaml
 
 from specialeplan import __version__
 from specialeplan.api import RunOutcome
-from specialeplan.data.costs import CostTable, run_cost_table
+from specialeplan.data.costs import CostTable, load_tiers, run_cost_table
 from specialeplan.results.contract import (
     COST_TABLES,
     FILE_HASHES,
@@ -152,10 +152,11 @@ def cost_table(outcome: RunOutcome, resolved: ResolvedScenario) -> CostTable:
     in the instance's sources by the loader) or the bundled ones, with the scenario's
     ``costs:`` overrides applied."""
     inst = outcome.data.instance
-    table = run_cost_table(inst.sources, resolved.scenario.costs,
-                           set(inst.specialer["speciale"]))
+    if inst.costs is None:  # no kroner in the objective: the bundled table, for the report
+        return run_cost_table(inst.sources, resolved.scenario.costs,
+                              set(inst.specialer["speciale"]))
     # the table the objective was priced with (overrides applied once, by specialeplan.api)
-    return table if inst.costs is None else CostTable(inst.costs, table.tiers)
+    return CostTable(inst.costs, load_tiers(inst.sources.get("refusion_tiers")))
 
 
 def contract_order(df: pd.DataFrame, columns: dict[str, str], what: str) -> pd.DataFrame:
