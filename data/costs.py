@@ -65,7 +65,7 @@ PER_SPECIALE = ("price_residential", "price_outreach")
 #: assignments.mode → the price parameter of that delivery mode
 PRICE_OF_MODE = {"physical": "price_residential", "outreach": "price_outreach"}
 
-COST_COLUMNS = ["parameter", "speciale", "value", "unit", "source", "note"]
+COST_COLUMNS = ["parameter", "function", "value", "unit", "source", "note"]
 TIER_COLUMNS = ["lower_dkk", "upper_dkk", "rate", "source"]
 
 
@@ -90,6 +90,8 @@ def _read(path: Path, required: list[str]) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         raise DataValidationError(f"not a valid CSV: {exc}", file=where) from exc
     df.columns = [str(c).strip() for c in df.columns]
+    if "speciale" in df.columns and "function" not in df.columns:  # before issue 22
+        df = df.rename(columns={"speciale": "function"})
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise DataValidationError(f"missing column(s) {missing}", file=where, field=missing[0])
@@ -146,16 +148,16 @@ def read_costs(path: Path | str, specialer: set[str] | None = None, *,
             raise DataValidationError(
                 f"unknown cost parameter {name!r}.{did_you_mean(name, PARAMETERS)} Known: "
                 f"{', '.join(PARAMETERS)}", file=where, row=excel_row(i), field="parameter")
-        speciale = _text(df, i, "speciale")
+        speciale = _text(df, i, "function")
         if speciale and name not in PER_SPECIALE:
             raise DataValidationError(
                 f"{name} has one value for all specialer (only {', '.join(PER_SPECIALE)} may "
                 "have per-speciale rows); leave speciale empty", file=where,
-                row=excel_row(i), field="speciale")
+                row=excel_row(i), field="function")
         if speciale and specialer is not None and speciale not in specialer:
             raise DataValidationError(
                 f"unknown speciale {speciale!r}.{did_you_mean(speciale, specialer)}",
-                file=where, row=excel_row(i), field="speciale")
+                file=where, row=excel_row(i), field="function")
         value = _number(df, i, "value", where)
         for col in ("unit", "source"):
             if not _text(df, i, col):
@@ -167,7 +169,7 @@ def read_costs(path: Path | str, specialer: set[str] | None = None, *,
                 f"{name}{f' for {speciale}' if speciale else ''} is already given in row "
                 f"{seen[(name, speciale)]}", file=where, row=excel_row(i), field="parameter")
         seen[(name, speciale)] = excel_row(i)
-        rows.append({"parameter": name, "speciale": speciale, "value": value,
+        rows.append({"parameter": name, "function": speciale, "value": value,
                      "unit": _text(df, i, "unit"), "source": _text(df, i, "source"),
                      "note": _text(df, i, "note")})
     missing = [p for p in PARAMETERS if (p, "") not in seen]
@@ -216,7 +218,7 @@ class CostTable:
     @cached_property
     def _values(self) -> dict[tuple[str, str], float]:
         return {(p, s): float(v) for p, s, v in self.costs[
-            ["parameter", "speciale", "value"]].itertuples(index=False)}
+            ["parameter", "function", "value"]].itertuples(index=False)}
 
     def value(self, parameter: str, speciale: str = "") -> float:
         """The parameter's value for ``speciale`` (its own row, else the default)."""
@@ -287,14 +289,14 @@ def with_overrides(table: CostTable, overrides: Mapping[str, float | Mapping[str
                                     f"{did_you_mean(s, specialer)}")
             if float(value) < 0 or not math.isfinite(float(value)):
                 raise ScenarioError(f"costs.{name}: must be a finite number >= 0, got {value}")
-            hit = (c["parameter"] == name) & (c["speciale"] == s)
+            hit = (c["parameter"] == name) & (c["function"] == s)
             src = "scenario override (costs: in the scenario)"
             if hit.any():
                 was = float(c.loc[hit, "value"].iloc[0])
                 c.loc[hit, ["value", "source", "note"]] = [float(value), src,
                                                            f"the cost table said {was:g}"]
             else:
-                c.loc[len(c)] = {"parameter": name, "speciale": s, "value": float(value),
+                c.loc[len(c)] = {"parameter": name, "function": s, "value": float(value),
                                  "unit": PARAMETERS[name], "source": src, "note": ""}
     return CostTable(c.reset_index(drop=True), table.tiers)
 

@@ -28,7 +28,7 @@ from specialeplan.solvers.base import Deadline, SolveResult, SolverOptions
 from specialeplan.solvers.problem import LinearProblem
 from specialeplan.solvers.registry import get_backend
 
-COLUMNS = ["family", "rows", "speciale", "region", "provider_id", "municipality_code",
+COLUMNS = ["family", "rows", "function", "region", "provider_id", "municipality_code",
            "bound", "amount"]
 
 
@@ -68,7 +68,7 @@ class Diagnosis:
             lines.append(f"- {fam}: {explain} ({len(grp)} place(s))")
             for _, row in grp.head(limit).iterrows():
                 where = ", ".join(f"{c}={row[c]}" for c in
-                                  ("speciale", "region", "provider_id", "municipality_code",
+                                  ("function", "region", "provider_id", "municipality_code",
                                    "bound") if isinstance(row.get(c), str) and row[c])
                 lines.append(f"    {where or 'total'}: short by {row['amount']:.4g}")
             if len(grp) > limit:
@@ -112,19 +112,19 @@ def cutoff_notes(data: ModelData, limit: int = 5) -> list[str]:
     fam = data.params.families
     if not fam.travel_cutoff or data.dem.empty:
         return []
-    served = set(zip(data.arcs["municipality_code"], data.arcs["speciale"], strict=True))
+    served = set(zip(data.arcs["municipality_code"], data.arcs["function"], strict=True))
     dem = data.dem
     orphan = dem[[(k, s) not in served for k, s in zip(dem["municipality_code"],
-                                                        dem["speciale"], strict=True)]]
+                                                        dem["function"], strict=True)]]
     if orphan.empty:
         return []
     usable = data.pairs[data.pairs["usable"]][PS]
-    near = (orphan.merge(usable, on="speciale")
+    near = (orphan.merge(usable, on="function")
             .merge(data.instance.provider_travel, on=KP)
-            .groupby("speciale")["minutes"].min())
-    cutoff = data.speciale_params["max_travel_minutes"]
+            .groupby("function")["minutes"].min())
+    cutoff = data.function_params["max_travel_minutes"]
     notes = []
-    for s, grp in orphan.groupby("speciale", sort=False):
+    for s, grp in orphan.groupby("function", sort=False):
         if s not in near.index:  # no competent provider at all: not the cutoff's doing
             continue
         notes.append(

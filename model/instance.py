@@ -12,17 +12,22 @@ Tables (units in ``data/README.md``):
 municipalities code, name, region, population, lon, lat, area_km2 (customers K)
 providers      provider_id, name, municipality_code, owner, kind (residential, outreach
                or both; empty = residential), capacity, advisory_capacity
-specialer      speciale, name
-competence     provider_id, speciale, max_cases, current_cases, designated_today,
-               designation_cost, advisory_cost, advisory_today
-demand         municipality_code, speciale, demand
+specialer      speciale, name (the specialer: the roll-up of results, maps and rådgivning)
+functions      function, name, specialer (the specialer it belongs to, ``;``-separated: a
+               specialfunktion may tie to several), target_group (``children``,
+               ``adults`` or ``all``) (optional: without it every speciale is one
+               function of the same id)
+competence     provider_id, function, max_cases, current_cases, designated_today,
+               designation_cost, advisory_cost, advisory_today (the unit of designation is
+               a (provider, specialfunktion type) pair)
+demand         municipality_code, function, demand
 provider_travel municipality_code, provider_id, minutes (generalised cost t[k,p]
                per borgerforløb; derived from municipality travel for Denmark)
 travel         from_code, to_code, minutes (municipality matrix; optional)
 population_by_age code, age_group (``0-17`` or ``18+``), persons (optional)
-delivery_need  speciale, residential_share (ρ_s in [0, 1]: the share of the speciale's
+delivery_need  function, residential_share (ρ_s in [0, 1]: the share of the function's
                borgerforløb that need a residential place, not outreach), source, note
-               (optional; every speciale exactly once; without it ρ_s is
+               (optional; every function exactly once; without it ρ_s is
                ``DEFAULT_RESIDENTIAL_SHARE`` of :mod:`specialeplan.model.params`)
 ============== ==================================================================
 """
@@ -59,11 +64,13 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "kind": "any",
         "capacity": "num",
         "advisory_capacity": "num",
+        "target_groups": "any",
     },
     "specialer": {"speciale": "str", "name": "any"},
+    "functions": {"function": "str", "name": "any", "specialer": "str", "target_group": "any"},
     "competence": {
         "provider_id": "str",
-        "speciale": "str",
+        "function": "str",
         "max_cases": "num",
         "current_cases": "num",
         "designated_today": "bool",
@@ -71,11 +78,11 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "advisory_cost": "num",
         "advisory_today": "bool",
     },
-    "demand": {"municipality_code": "str", "speciale": "str", "demand": "num"},
+    "demand": {"municipality_code": "str", "function": "str", "demand": "num"},
     "provider_travel": {"municipality_code": "str", "provider_id": "str", "minutes": "num"},
     "travel": {"from_code": "str", "to_code": "str", "minutes": "num"},
     "population_by_age": {"code": "str", "age_group": "str", "persons": "num"},
-    "delivery_need": {"speciale": "str", "residential_share": "num", "source": "any",
+    "delivery_need": {"function": "str", "residential_share": "num", "source": "any",
                       "note": "any"},
 }
 
@@ -83,12 +90,13 @@ KEYS: dict[str, list[str]] = {
     "municipalities": ["code"],
     "providers": ["provider_id"],
     "specialer": ["speciale"],
+    "functions": ["function"],
     "competence": PS,
     "demand": KS,
     "provider_travel": KP,
     "travel": ["from_code", "to_code"],
     "population_by_age": ["code", "age_group"],
-    "delivery_need": ["speciale"],
+    "delivery_need": ["function"],
 }
 
 #: providers.kind: how a tilbud delivers. ``residential``: a physical place the citizen moves
@@ -98,6 +106,15 @@ PROVIDER_KINDS = ("residential", "outreach", "both", "")
 #: the kinds that deliver at a physical place / by outreach (matrikelløst)
 PHYSICAL_KINDS = ("residential", "both", "")
 OUTREACH_KINDS = ("outreach", "both")
+#: functions.target_group and providers.target_groups: children and young people (0–17),
+#: adults (18+), or both. Different legal frameworks, providers and caseworkers (seed 002:
+#: «børn, unge og voksne»): a provider serves a function's borgerforløb only if it serves
+#: the function's target group (``all`` needs a provider serving ``all``).
+TARGET_GROUPS = ("children", "adults", "all")
+#: the tables whose unit column was called ``speciale`` before specialfunktion types
+#: (issue 22); a file with ``speciale`` and no ``function`` column is read as one function
+#: per speciale of the same id
+LEGACY_FUNCTION_TABLES = ("competence", "demand", "delivery_need")
 #: population_by_age.age_group values: children and young people, and adults
 AGE_GROUPS = ("0-17", "18+")
 LARGE = 1e15  # a data number from here breaks the solver (HiGHS's large_matrix_value)
@@ -106,8 +123,10 @@ LARGE = 1e15  # a data number from here breaks the solver (HiGHS's large_matrix_
 DEFAULTS: dict[str, dict[str, Any]] = {
     "municipalities": {"name": None, "region": "", "population": 0.0, "lon": 0.0, "lat": 0.0,
                        "area_km2": 0.0},
-    "providers": {"name": None, "owner": "", "kind": "", "advisory_capacity": np.inf},
+    "providers": {"name": None, "owner": "", "kind": "", "advisory_capacity": np.inf,
+                  "target_groups": "all"},
     "specialer": {"name": None},
+    "functions": {"name": None, "target_group": "all"},
     "delivery_need": {"source": "", "note": ""},
     "competence": {"current_cases": 0.0, "designated_today": False, "designation_cost": 0.0,
                    "advisory_cost": 0.0, "advisory_today": False},
@@ -131,6 +150,9 @@ def normalise_table(
     file = source or table
     schema = SCHEMAS[table]
     df = df.copy()
+    if (table in LEGACY_FUNCTION_TABLES and "function" not in df.columns
+            and "speciale" in df.columns):
+        df = df.rename(columns={"speciale": "function"})
     for col, default in DEFAULTS.get(table, {}).items():
         if col not in df.columns:
             df[col] = df[KEYS[table][0]] if default is None else default
@@ -230,6 +252,8 @@ class Instance:
     competence: pd.DataFrame
     demand: pd.DataFrame
     provider_travel: pd.DataFrame
+    #: the specialfunktion types (None: one per speciale, of the same id and target group)
+    functions: pd.DataFrame | None = None
     travel: pd.DataFrame | None = None
     population_by_age: pd.DataFrame | None = None
     delivery_need: pd.DataFrame | None = None
@@ -242,6 +266,8 @@ class Instance:
     synthetic: bool = False
 
     def __post_init__(self) -> None:
+        if self.functions is None and "speciale" in self.specialer.columns:
+            object.__setattr__(self, "functions", _one_function_per_speciale(self.specialer))
         for table in SCHEMAS:
             df = getattr(self, table)
             if df is None:
@@ -255,14 +281,18 @@ class Instance:
     def _check_consistency(self) -> None:
         codes = set(self.municipalities["code"])
         pids = set(self.providers["provider_id"])
-        specs = set(self.specialer["speciale"])
+        specs = set(self.functions["function"])
         _check_refs(self.providers, "municipality_code", codes, self._src("providers"),
                     "municipality code")
+        self._check_taxonomy()
         _check_refs(self.competence, "provider_id", pids, self._src("competence"), "provider id")
-        _check_refs(self.competence, "speciale", specs, self._src("competence"), "speciale")
+        _check_refs(self.competence, "function", specs, self._src("competence"),
+                    "specialfunktion (functions.csv)")
+        self._check_target_groups()
         _check_refs(self.demand, "municipality_code", codes, self._src("demand"),
                     "municipality code")
-        _check_refs(self.demand, "speciale", specs, self._src("demand"), "speciale")
+        _check_refs(self.demand, "function", specs, self._src("demand"),
+                    "specialfunktion (functions.csv)")
         pt = self.provider_travel
         _check_refs(pt, "municipality_code", codes, self._src("provider_travel"),
                     "municipality code")
@@ -286,15 +316,15 @@ class Instance:
                         f"age group (use {' or '.join(AGE_GROUPS)})")
         if self.delivery_need is not None:
             self._check_delivery_need(specs)
-        # a speciale with demand but no competent provider can never be served
-        served = set(self.competence.loc[self.competence["max_cases"] > 0, "speciale"])
-        need = self.demand.groupby("speciale")["demand"].sum()
+        # a specialfunktion with demand but no competent provider can never be served
+        served = set(self.competence.loc[self.competence["max_cases"] > 0, "function"])
+        need = self.demand.groupby("function")["demand"].sum()
         orphan = sorted(s for s in need.index if need[s] > 0 and s not in served)
         if orphan:
             raise DataValidationError(
-                f"speciale {orphan[0]!r} has demand {need[orphan[0]]:g} but no provider is "
-                "competent in it (no row in competence with max_cases > 0)",
-                file=self._src("competence"), field="speciale",
+                f"specialfunktion {orphan[0]!r} has demand {need[orphan[0]]:g} but no "
+                "provider is competent in it (no row in competence with max_cases > 0)",
+                file=self._src("competence"), field="function",
             )
         # every municipality with demand must be reachable from at least one provider
         reach = set(pt["municipality_code"])
@@ -307,28 +337,74 @@ class Instance:
                 file=self._src("provider_travel"), field="municipality_code",
             )
 
+    def _check_taxonomy(self) -> None:
+        """Every function names known specialer and a target group; every speciale has a
+        function."""
+        fn, file = self.functions, self._src("functions")
+        known = set(self.specialer["speciale"])
+        for i, text in enumerate(fn["specialer"]):
+            for s in split_list(text):
+                if s not in known:
+                    raise DataValidationError(
+                        f"unknown speciale {s!r} (specialer.csv has {sorted(known)})",
+                        file=file, row=excel_row(i), field="specialer")
+        tg = fn["target_group"].fillna("all").astype(str).str.strip().replace("", "all")
+        fn["target_group"] = tg
+        _check_refs(fn, "target_group", set(TARGET_GROUPS), file,
+                    f"target group (use {', '.join(TARGET_GROUPS)})")
+        used = {s for text in fn["specialer"] for s in split_list(text)}
+        empty = [s for s in self.specialer["speciale"] if s not in used]
+        if empty:
+            raise DataValidationError(
+                f"speciale {empty[0]!r} has no specialfunktion; give it at least one row "
+                "(a function may list several specialer, separated by ';')", file=file,
+                field="specialer")
+
+    def _check_target_groups(self) -> None:
+        """Providers name their target groups; a competence row needs a provider that serves
+        the function's target group (an adults-only tilbud cannot take children)."""
+        prov, file = self.providers, self._src("providers")
+        tg = prov["target_groups"].fillna("all").astype(str).str.strip().str.lower()
+        prov["target_groups"] = tg.replace("", "all")
+        _check_refs(prov, "target_groups", set(TARGET_GROUPS), file,
+                    f"target group (use {', '.join(TARGET_GROUPS)})")
+        serves = dict(zip(prov["provider_id"], prov["target_groups"], strict=True))
+        group = dict(zip(self.functions["function"], self.functions["target_group"],
+                         strict=True))
+        comp = self.competence
+        bad = ~np.array([serves_group(serves.get(p, "all"), group.get(f, "all"))
+                         for p, f in zip(comp["provider_id"], comp["function"], strict=True)],
+                        dtype=bool)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            p, f = comp.at[i, "provider_id"], comp.at[i, "function"]
+            raise DataValidationError(
+                f"provider {p} serves {serves[p]} (providers.csv target_groups) but "
+                f"specialfunktion {f!r} is for {group[f]}: a tilbud can only be competent "
+                "in its own target groups", file=self._src("competence"), row=excel_row(i),
+                field="function")
+
     def _check_delivery_need(self, specs: set[str]) -> None:
-        """ρ_s in [0, 1], every speciale of ``specialer`` exactly once and no other."""
+        """ρ_s in [0, 1], every function exactly once and no other."""
         dn, file = self.delivery_need, self._src("delivery_need")
-        _check_refs(dn, "speciale", specs, file, "speciale")
+        _check_refs(dn, "function", specs, file, "specialfunktion (functions.csv)")
         over = (dn["residential_share"] > 1).to_numpy()
         if over.any():
             i = int(np.flatnonzero(over)[0])
             raise DataValidationError(
                 f"residential_share is a share in [0, 1], got {dn['residential_share'].iloc[i]:g}",
                 file=file, row=excel_row(i), field="residential_share")
-        missing = [s for s in self.specialer["speciale"] if s not in set(dn["speciale"])]
+        missing = [s for s in self.functions["function"] if s not in set(dn["function"])]
         if missing:
             raise DataValidationError(
-                f"speciale {missing[0]!r} of the specialer has no row ({len(missing)} "
-                "missing); give every speciale its residential_share", file=file,
-                field="speciale")
+                f"specialfunktion {missing[0]!r} has no row ({len(missing)} missing); give "
+                "every function its residential_share", file=file, field="function")
 
     def residential_shares(self) -> dict[str, float]:
-        """ρ_s per speciale from ``delivery_need`` (empty without the table)."""
+        """ρ_s per function from ``delivery_need`` (empty without the table)."""
         if self.delivery_need is None:
             return {}
-        return dict(zip(self.delivery_need["speciale"],
+        return dict(zip(self.delivery_need["function"],
                         self.delivery_need["residential_share"].astype(float), strict=True))
 
     # ----------------------------------------------------------------- conveniences
@@ -336,6 +412,25 @@ class Instance:
     def speciale_ids(self) -> list[str]:
         """The specialer of the dataset, in file order."""
         return list(self.specialer["speciale"])
+
+    @property
+    def function_ids(self) -> list[str]:
+        """The specialfunktion types of the dataset, in file order."""
+        return list(self.functions["function"])
+
+    def specialer_of(self) -> dict[str, list[str]]:
+        """Function → the specialer it belongs to (in ``functions.csv`` order)."""
+        return {f: split_list(text) for f, text in zip(
+            self.functions["function"], self.functions["specialer"], strict=True)}
+
+    def functions_of(self, specialer: list[str]) -> list[str]:
+        """The functions (file order) that belong to any of ``specialer``."""
+        want = set(specialer)
+        return [f for f, ss in self.specialer_of().items() if want & set(ss)]
+
+    def speciale_label(self) -> dict[str, str]:
+        """Function → its specialer joined by ``;`` (the roll-up column of results)."""
+        return dict(zip(self.functions["function"], self.functions["specialer"], strict=True))
 
     @property
     def municipality_codes(self) -> list[str]:
@@ -350,7 +445,33 @@ class Instance:
             "municipalities": len(self.municipalities),
             "providers": len(self.providers),
             "specialer": len(self.specialer),
+            "functions": len(self.functions),
             "competence_pairs": len(self.competence),
             "total_demand": float(self.demand["demand"].sum()),
             "total_capacity": float(self.providers["capacity"].sum()),
         }
+
+
+def split_list(text: object) -> list[str]:
+    """``a;b`` (or ``a|b``, ``a, b``) → ``["a", "b"]``: a cell that lists ids."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return []
+    parts = str(text).replace("|", ";").replace(",", ";").split(";")
+    return [p.strip() for p in parts if p.strip()]
+
+
+def serves_group(provider_groups: str, function_group: str) -> bool:
+    """A provider serving ``provider_groups`` may deliver a function for ``function_group``."""
+    return provider_groups == "all" or provider_groups == function_group
+
+
+def _one_function_per_speciale(specialer: pd.DataFrame) -> pd.DataFrame:
+    """The taxonomy of a dataset without ``functions.csv``: one function per speciale, same
+    id, name and target group."""
+    sp = specialer.reset_index(drop=True)
+    ids = sp["speciale"].astype(str).str.strip()
+    tg = (sp["target_group"] if "target_group" in sp.columns
+          else pd.Series("all", index=sp.index)).fillna("all")
+    return pd.DataFrame({"function": ids,
+                         "name": sp["name"] if "name" in sp.columns else ids,
+                         "specialer": ids, "target_group": tg})

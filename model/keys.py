@@ -8,13 +8,13 @@ new list, ``[*PS, "cases"]``).
 """
 
 #: a competence pair (p, s): provider p and speciale s (``pairs``; y, r, X, m)
-PS = ["provider_id", "speciale"]
+PS = ["provider_id", "function"]
 #: municipality k and speciale s (``dem``, ``need``; u, q, z)
-KS = ["municipality_code", "speciale"]
+KS = ["municipality_code", "function"]
 #: a travel pair (k, p): municipality k and provider p (``provider_travel``)
 KP = ["municipality_code", "provider_id"]
 #: (k, p, s): a reach arc, a local tilbud l in k, a coaching arc (``reach``, ``local``,
 #: ``coach``; v, g, h)
-KPS = ["municipality_code", "provider_id", "speciale"]
+KPS = ["municipality_code", "provider_id", "function"]
 #: an assignment arc (k, p, s, mode): physical or outreach delivery (``arcs``; x)
 KPSM = [*KPS, "mode"]

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -151,13 +152,18 @@ def families_model() -> type[BaseModel]:
 Families = families_model()
 
 
+#: the field naming a specialfunktion type; ``speciale`` is its name before issue 22 (in a
+#: dataset with one function per speciale the two are the same id)
+FunctionId = Annotated[str, Field(validation_alias=AliasChoices("function", "speciale"))]
+
+
 class Designation(BaseModel):
-    """One (provider, speciale) pair, as listed under ``fixed`` or ``forbidden``."""
+    """One (provider, function) pair, as listed under ``fixed`` or ``forbidden``."""
 
     model_config = _STRICT
 
     provider_id: str
-    speciale: str
+    function: FunctionId
 
 
 class Commitment(BaseModel):
@@ -167,18 +173,18 @@ class Commitment(BaseModel):
     model_config = _STRICT
 
     provider_id: str
-    speciale: str
+    function: FunctionId
     advisory: bool = Field(False, description="its rådgivning duty stays (r = 1)")
     cases: NonNegativeFloat = Field(
         0.0, description="borgerforløb placed there by the earlier wave; they stay")
 
 
 class RegionBound(BaseModel):
-    """Bounds on the number of specialfunktioner of a speciale in one region."""
+    """Bounds on the number of specialfunktioner of a function type in one region."""
 
     model_config = _STRICT
 
-    speciale: str
+    function: FunctionId
     region: str
     min_count: NonNegativeInt | None = None
     max_count: NonNegativeInt | None = None
@@ -221,14 +227,22 @@ class ModelParams(BaseModel):
     model_config = _STRICT
 
     specialer: list[str] | None = Field(
-        None, description="specialer to plan (None = all in the dataset; never empty)")
+        None, description="specialer to plan: every specialfunktion type under them (None = "
+        "all in the dataset; never empty)")
+    functions: list[str] | None = Field(
+        None, description="specialfunktion types to plan (functions.csv), instead of or "
+        "besides 'specialer'; None = those of 'specialer'")
     defaults: SpecialeParams = Field(
         default_factory=lambda: SpecialeParams(
             min_cases=0.0, max_travel_minutes=None, reach_minutes=None, min_count=None,
             max_count=None, min_advisory=None, max_advisory=None, demand_growth=1.0,
             outreach_minutes=DEFAULT_OUTREACH_MINUTES,
             near_family_share=DEFAULT_NEAR_FAMILY_SHARE))
-    per_speciale: dict[str, SpecialeParams] = Field(default_factory=dict)
+    per_speciale: dict[str, SpecialeParams] = Field(
+        default_factory=dict, description="rules for every function of a speciale")
+    per_function: dict[str, SpecialeParams] = Field(
+        default_factory=dict, description="rules for one function type (wins over "
+        "per_speciale)")
     demand_growth: NonNegativeFloat = Field(1.0, description="multiplier on all demand")
     weights: Weights = Field(default_factory=Weights)
     families: SerializeAsAny[Families] = Field(  # type: ignore[valid-type]
@@ -321,40 +335,57 @@ class ModelParams(BaseModel):
             out[name] = limit
         return out
 
-    @field_validator("specialer")
+    @field_validator("specialer", "functions")
     @classmethod
     def _some_specialer(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and not value:
             raise ValueError("lists no speciale; name at least one, or null for all")
         return value
 
-    def speciale_table(self, specialer: list[str], known: list[str] | None = None,
-                       residential: dict[str, float] | None = None) -> pd.DataFrame:
-        """Resolved per-speciale parameters, one row per planned speciale.
+    def function_table(self, functions: list[str], known: list[str] | None = None,
+                       residential: dict[str, float] | None = None,
+                       specialer_of: dict[str, list[str]] | None = None,
+                       known_specialer: list[str] | None = None) -> pd.DataFrame:
+        """Resolved rules, one row per planned specialfunktion type.
 
-        ``known``: every speciale of the dataset; ``per_speciale`` entries for known but
-        unplanned specialer are ignored (a sub-scenario may plan fewer), unknown ones are an
-        error. Columns: speciale, min_cases, max_travel_minutes, reach_minutes, min_count,
+        ``known``: every function of the dataset, ``known_specialer`` every speciale and
+        ``specialer_of`` each function's specialer (default: one function per speciale of the
+        same id). A rule comes from ``per_function``, else from ``per_speciale`` of the first
+        of its specialer that sets it, else ``defaults``. Entries for known but unplanned
+        names are ignored (a sub-scenario may plan fewer), unknown ones are an error.
+        Columns: function, min_cases, max_travel_minutes, reach_minutes, min_count,
         max_count, min_advisory, max_advisory, demand_growth, outreach_minutes,
         near_family_share, backup_minutes, residential_share (NaN = unbounded/off).
 
         ``residential``: ρ_s of the dataset (``Instance.residential_shares``). One path for
-        ``residential_share``: ``per_speciale`` wins, then ``defaults`` (``None`` in
-        ``base.yaml``), then the dataset's value, then :data:`DEFAULT_RESIDENTIAL_SHARE`.
+        ``residential_share``: the scenario wins, then the dataset's value, then
+        :data:`DEFAULT_RESIDENTIAL_SHARE`.
         """
-        unknown = sorted(set(self.per_speciale) - set(known if known is not None else specialer))
-        if unknown:
-            choices = sorted(known if known is not None else specialer)
-            raise ScenarioError(
-                f"per_speciale names unknown speciale {unknown[0]!r}."
-                f"{did_you_mean(unknown[0], choices)} Known: {choices}")
+        known = list(known if known is not None else functions)
+        specialer_of = specialer_of or {f: [f] for f in known}
+        known_sp = list(known_specialer if known_specialer is not None
+                        else sorted({s for ss in specialer_of.values() for s in ss}))
+        for table, names, what in ((self.per_function, known, "specialfunktion"),
+                                   (self.per_speciale, known_sp, "speciale")):
+            unknown = sorted(set(table) - set(names))
+            if unknown:
+                key = "per_function" if what == "specialfunktion" else "per_speciale"
+                hint = ""
+                if key == "per_speciale" and unknown[0] in known:
+                    hint = (f" {unknown[0]!r} is a specialfunktion type: write it under "
+                            "per_function.")
+                raise ScenarioError(
+                    f"{key} names unknown {what} {unknown[0]!r}.{hint}"
+                    f"{did_you_mean(unknown[0], sorted(names))} Known: {sorted(names)}")
         rows = []
         base = self.defaults.model_dump()
-        for s in specialer:
+        for s in functions:
             row = dict(base)
-            override = self.per_speciale.get(s)
-            if override is not None:
-                row.update({k: v for k, v in override.model_dump().items() if v is not None})
+            layers = [self.per_speciale.get(sp) for sp in reversed(specialer_of.get(s, []))]
+            for override in [*layers, self.per_function.get(s)]:
+                if override is not None:
+                    row.update({k: v for k, v in override.model_dump().items()
+                                if v is not None})
             row["demand_growth"] = (row["demand_growth"] if row["demand_growth"] is not None
                                     else 1.0) * self.demand_growth
             row["min_cases"] = row["min_cases"] or 0.0
@@ -366,8 +397,8 @@ class ModelParams(BaseModel):
                 row["residential_share"] = (residential or {}).get(s, DEFAULT_RESIDENTIAL_SHARE)
             if row["backup_minutes"] is None:  # two within the family-travel cutoff
                 row["backup_minutes"] = row["max_travel_minutes"]
-            rows.append({"speciale": s, **row})
-        cols = ["speciale", "min_cases", "max_travel_minutes", "reach_minutes", "min_count",
+            rows.append({"function": s, **row})
+        cols = ["function", "min_cases", "max_travel_minutes", "reach_minutes", "min_count",
                 "max_count", "min_advisory", "max_advisory", "demand_growth",
                 "outreach_minutes", "near_family_share", "backup_minutes", "residential_share"]
         return pd.DataFrame(rows, columns=cols).astype({c: float for c in cols[1:]})

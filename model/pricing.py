@@ -77,9 +77,9 @@ def cost_value(costs: pd.DataFrame, parameter: str, speciale: str = "") -> float
     """``parameter``'s value for ``speciale`` in a cost table (its own row, else the
     default row, ``speciale`` empty)."""
     rows = costs[costs["parameter"] == parameter]
-    own = rows[rows["speciale"].fillna("") == speciale] if speciale else rows.iloc[:0]
+    own = rows[rows["function"].fillna("") == speciale] if speciale else rows.iloc[:0]
     if own.empty:
-        own = rows[rows["speciale"].fillna("") == ""]
+        own = rows[rows["function"].fillna("") == ""]
     if own.empty:
         raise KeyError(f"the cost table has no default row for {parameter!r}")
     return float(own["value"].iloc[0])
@@ -139,11 +139,11 @@ def care_prices(costs: pd.DataFrame | None, specialer: list[str]) -> pd.DataFram
     borgerforløb per year (0 without a cost table)."""
     if costs is None:
         return pd.DataFrame({"residential": 0.0, "outreach": 0.0},
-                            index=pd.Index(specialer, name="speciale"))
+                            index=pd.Index(specialer, name="function"))
     return pd.DataFrame({
         "residential": [cost_value(costs, "price_residential", s) / UNIT for s in specialer],
         "outreach": [cost_value(costs, "price_outreach", s) / UNIT for s in specialer]},
-        index=pd.Index(specialer, name="speciale"))
+        index=pd.Index(specialer, name="function"))
 
 
 def care_floor(demand: np.ndarray, outreach_max: np.ndarray, price_residential: np.ndarray,

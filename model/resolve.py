@@ -66,21 +66,27 @@ def classification() -> dict[str, list[tuple[str, Change]]]:
     return out
 
 
-def _tables(old: ModelParams, new: ModelParams, specialer: list[str]
+def _tables(old: ModelParams, new: ModelParams, specialer: list[str],
+            specialer_of: dict[str, list[str]] | None = None
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Both scenarios' resolved per-speciale rules for the planned specialer."""
-    known = sorted(set(specialer) | set(old.per_speciale) | set(new.per_speciale))
-    return (old.speciale_table(specialer, known).set_index("speciale"),
-            new.speciale_table(specialer, known).set_index("speciale"))
+    """Both scenarios' resolved rules for the planned functions (``specialer``);
+    ``specialer_of``: each function's specialer (default: one function per speciale)."""
+    of = {f: [f] for f in specialer} if specialer_of is None else specialer_of
+    known = sorted(set(specialer) | set(of) | set(old.per_function) | set(new.per_function))
+    known_sp = sorted({s for ss in of.values() for s in ss} | set(old.per_speciale)
+                      | set(new.per_speciale))
+    return tuple(p.function_table(specialer, known, None, of, known_sp).set_index("function")
+                 for p in (old, new))  # type: ignore[return-value]
 
 
-def loosening(old: ModelParams, new: ModelParams, specialer: list[str]) -> list[str]:
+def loosening(old: ModelParams, new: ModelParams, specialer: list[str],
+              specialer_of: dict[str, list[str]] | None = None) -> list[str]:
     """The changes from ``old`` to ``new`` not known to only restrict, each as
     ``"<value> (<who>: <change>)"``; empty when every change restricts (so an old lower bound
     is valid for ``new``). A family's ``reads`` count while it is active in either scenario;
     a value nobody classifies must stay the same (conservative)."""
     a, b = old.model_dump(), new.model_dump()
-    sa, sb = _tables(old, new, specialer)
+    sa, sb = _tables(old, new, specialer, specialer_of)
     rules = classification()
     active = {name for name, fam in FAMILIES.items()
               if not fam.switch or a["families"].get(name) or b["families"].get(name)}
@@ -90,13 +96,13 @@ def loosening(old: ModelParams, new: ModelParams, specialer: list[str]) -> list[
             k = key.removeprefix("families.")
             return [(a["families"].get(k), b["families"].get(k))]
         out = []
-        if key in a and key not in ("defaults", "per_speciale", "families"):
+        if key in a and key not in ("defaults", "per_speciale", "per_function", "families"):
             out.append((a[key], b[key]))
         if key in sa.columns:
             out += list(zip(sa[key].tolist(), sb[key].tolist(), strict=True))
         return out
 
-    keys = [k for k in a if k not in ("defaults", "per_speciale", "families")]
+    keys = [k for k in a if k not in ("defaults", "per_speciale", "per_function", "families")]
     keys += [c for c in sa.columns if c not in keys]
     keys += [f"families.{k}" for k in a["families"]]
     found = []
@@ -114,34 +120,36 @@ def loosening(old: ModelParams, new: ModelParams, specialer: list[str]) -> list[
     return found
 
 
-def bound_carries_over(old: ModelParams, new: ModelParams, specialer: list[str]) -> bool:
+def bound_carries_over(old: ModelParams, new: ModelParams, specialer: list[str],
+                       specialer_of: dict[str, list[str]] | None = None) -> bool:
     """True when every solution of ``new`` is feasible for ``old`` at no lower cost (so an old
     lower bound is valid for ``new``): every change between them only restricts, as the
     registry classifies it (:func:`loosening`). Conservative: a change it does not recognise
     as a restriction (demand growth, region bounds, any unclassified parameter) answers
     False."""
-    return not loosening(old, new, specialer)
+    return not loosening(old, new, specialer, specialer_of)
 
 
-def affected_specialer(old: ModelParams, new: ModelParams, specialer: list[str]) -> set[str]:
+def affected_specialer(old: ModelParams, new: ModelParams, specialer: list[str],
+                       specialer_of: dict[str, list[str]] | None = None) -> set[str]:
     """The specialer whose rules differ between ``old`` and ``new`` (all when a change is
     global: defaults, weights, switches, demand growth, per-provider limits)."""
     everything = set(specialer)
     a, b = old.model_dump(), new.model_dump()
     for k in a:
-        if k in ("per_speciale", "fixed", "forbidden", "region_bounds"):
+        if k in ("per_speciale", "per_function", "fixed", "forbidden", "region_bounds"):
             continue
         if a[k] != b[k]:
             return everything
     out: set[str] = set()
-    sa, sb = _tables(old, new, specialer)
+    sa, sb = _tables(old, new, specialer, specialer_of)
     diff = ~((sa == sb) | (sa.isna() & sb.isna())).all(axis=1)
     out |= set(diff[diff].index)
     for k in ("fixed", "forbidden"):
-        changed = {(d["provider_id"], d["speciale"]) for d in a[k]} ^ {
-            (d["provider_id"], d["speciale"]) for d in b[k]}
+        changed = {(d["provider_id"], d["function"]) for d in a[k]} ^ {
+            (d["provider_id"], d["function"]) for d in b[k]}
         out |= {s for _, s in changed}
-    out |= {r["speciale"] for r in a["region_bounds"] + b["region_bounds"]
+    out |= {r["function"] for r in a["region_bounds"] + b["region_bounds"]
             if r not in a["region_bounds"] or r not in b["region_bounds"]}
     return out & everything
 
@@ -181,9 +189,9 @@ def repair_start(
                                        "time_limit": deadline.limit(30.0)})
     result, z = backend.solve(problem.with_bounds(lower, upper), quick)
     info = {"repair": "lp", "repair_status": str(result.status)}
-    if affected >= set(data.specialer) and z is not None:
+    if affected >= set(data.functions) and z is not None:
         return z, info  # a global change: freeing its specialer would be the whole model
-    spec = np.concatenate([b.labels.column("speciale") if b.labels.column("speciale")
+    spec = np.concatenate([b.labels.column("function") if b.labels.column("function")
                            is not None else np.full(b.size, "") for b in
                            problem.columns.values()])
     free = np.isin(spec, sorted(affected))

@@ -46,9 +46,9 @@ class ModelData:
 
     instance: Instance
     params: ModelParams
-    specialer: list[str]
-    speciale_params: pd.DataFrame  # index speciale
-    demand: pd.DataFrame  # all (k, s) of planned specialer, after growth
+    functions: list[str]  # the planned specialfunktion types
+    function_params: pd.DataFrame  # index function
+    demand: pd.DataFrame  # all (k, s) of planned functions, after growth
     pairs: pd.DataFrame
     dem: pd.DataFrame
     arcs: pd.DataFrame
@@ -89,24 +89,24 @@ class ModelData:
     def care_prices(self) -> pd.DataFrame:
         """Per speciale: ``residential`` and ``outreach`` price, thousand DKK per
         borgerforløb per year (0 without a cost table)."""
-        return care_prices(self.costs, self.specialer)
+        return care_prices(self.costs, self.functions)
 
     def outreach_protected(self) -> pd.Series:
         """Per speciale: today's residents of outreach-only teams (P_s of ``delivery_need``),
         who stay with their team (0 with family ``moved`` off)."""
         p = self.pairs
         only = (p["kind"] == "outreach").to_numpy() & self.params.families.outreach
-        return (p.loc[only, ["speciale", "transitional_cases"]].groupby("speciale")[
-            "transitional_cases"].sum().reindex(self.specialer, fill_value=0.0))
+        return (p.loc[only, ["function", "transitional_cases"]].groupby("function")[
+            "transitional_cases"].sum().reindex(self.functions, fill_value=0.0))
 
     def outreach_limit(self) -> pd.Series:
         """Per speciale: the most borgerforløb outreach may serve, max((1 − ρ_s)·D_s, P_s)
         (family ``delivery_need``; D_s with the family off)."""
-        total = self.dem.groupby("speciale")["demand"].sum().reindex(self.specialer,
+        total = self.dem.groupby("function")["demand"].sum().reindex(self.functions,
                                                                      fill_value=0.0)
         if not self.params.families.delivery_need:
             return total
-        rho = self.speciale_params["residential_share"].reindex(self.specialer).astype(float)
+        rho = self.function_params["residential_share"].reindex(self.functions).astype(float)
         return np.maximum((1.0 - rho) * total, self.outreach_protected())
 
     def care_floor(self) -> pd.Series:
@@ -114,14 +114,14 @@ class ModelData:
         care_floor`, with O_s = :meth:`outreach_limit`, 0 with the outreach family off), 0
         without a cost table."""
         price = self.care_prices()
-        total = self.dem.groupby("speciale")["demand"].sum().reindex(self.specialer,
+        total = self.dem.groupby("function")["demand"].sum().reindex(self.functions,
                                                                      fill_value=0.0)
         limit = (self.outreach_limit() if self.params.families.outreach
                  else total * 0.0)
         return pd.Series(floor_of_care(
             total.to_numpy(dtype=float), limit.to_numpy(dtype=float),
             price["residential"].to_numpy(dtype=float), price["outreach"].to_numpy(dtype=float),
-            float(self.params.weights.unmet or 0.0)), index=self.specialer)
+            float(self.params.weights.unmet or 0.0)), index=self.functions)
 
     def provider_index(self, provider_ids: pd.Series) -> np.ndarray:
         """Positions in ``instance.providers`` of the given provider ids (int64, also when
@@ -134,7 +134,7 @@ class ModelData:
     def sizes(self) -> dict[str, int]:
         """Counts of the index tables (for logs and ``kpis.json``)."""
         return {
-            "specialer": len(self.specialer),
+            "functions": len(self.functions),
             "municipalities": len(self.instance.municipalities),
             "providers": len(self.instance.providers),
             "pairs": len(self.pairs),
@@ -146,17 +146,35 @@ class ModelData:
         }
 
 
-def _resolve_specialer(instance: Instance, params: ModelParams) -> list[str]:
-    known = instance.speciale_ids
-    if params.specialer is None:
-        return known
-    unknown = [s for s in params.specialer if s not in known]
-    if unknown:
-        raise ScenarioError(f"unknown speciale {unknown[0]!r} in 'specialer'."
-                            f"{did_you_mean(unknown[0], known)} Known: {known}")
-    if len(set(params.specialer)) != len(params.specialer):
-        raise ScenarioError("'specialer' lists a speciale twice")
-    return list(params.specialer)
+def resolve_functions(instance: Instance, params: ModelParams) -> list[str]:
+    """The planned specialfunktion types: those under ``model.specialer`` plus
+    ``model.functions`` (all when both are null), in ``functions.csv`` order.
+    :class:`ScenarioError` with what to write instead for a name that is not a speciale
+    (e.g. a former speciale that is now a specialfunktion type)."""
+    known, known_fn = instance.speciale_ids, instance.function_ids
+    if params.specialer is None and params.functions is None:
+        return known_fn
+    of = instance.specialer_of()
+    for s in params.specialer or []:
+        if s in known:
+            continue
+        if s in known_fn:
+            raise ScenarioError(
+                f"{s!r} in 'specialer' is a specialfunktion type under speciale "
+                f"{' and '.join(of[s])} (functions.csv), not a speciale. Write "
+                f"'functions: [{s}]' to plan it alone, or 'specialer: [{of[s][0]}]' to plan "
+                f"all of {of[s][0]}'s specialfunktioner. Specialer: {known}")
+        raise ScenarioError(f"unknown speciale {s!r} in 'specialer'."
+                            f"{did_you_mean(s, known)} Known: {known}")
+    for f in params.functions or []:
+        if f not in known_fn:
+            raise ScenarioError(f"unknown specialfunktion {f!r} in 'functions'."
+                                f"{did_you_mean(f, known_fn)} Known: {known_fn}")
+    for name, items in (("specialer", params.specialer), ("functions", params.functions)):
+        if items is not None and len(set(items)) != len(items):
+            raise ScenarioError(f"'{name}' lists a name twice")
+    chosen = set(instance.functions_of(params.specialer or [])) | set(params.functions or [])
+    return [f for f in known_fn if f in chosen]
 
 
 def _check_designations(instance: Instance, params: ModelParams, specialer: list[str]) -> None:
@@ -166,20 +184,20 @@ def _check_designations(instance: Instance, params: ModelParams, specialer: list
             if d.provider_id not in pids:
                 raise ScenarioError(f"{kind}: unknown provider_id {d.provider_id!r}."
                                     + did_you_mean(d.provider_id, pids))
-            if d.speciale not in specialer:
+            if d.function not in specialer:
                 raise ScenarioError(
-                    f"{kind}: speciale {d.speciale!r} is unknown or not planned in this "
-                    f"scenario.{did_you_mean(d.speciale, specialer)} Planned: {specialer}")
-    both = {(d.provider_id, d.speciale) for d in params.fixed} & {
-        (d.provider_id, d.speciale) for d in params.forbidden}
+                    f"{kind}: speciale {d.function!r} is unknown or not planned in this "
+                    f"scenario.{did_you_mean(d.function, specialer)} Planned: {specialer}")
+    both = {(d.provider_id, d.function) for d in params.fixed} & {
+        (d.provider_id, d.function) for d in params.forbidden}
     if both:
         p, s = sorted(both)[0]
         raise ScenarioError(f"designation {p}/{s} is both fixed and forbidden")
     regions = set(instance.municipalities["region"])
     for b in params.region_bounds:
-        if b.speciale not in specialer:
-            raise ScenarioError(f"region_bounds: speciale {b.speciale!r} is not planned."
-                                f"{did_you_mean(b.speciale, specialer)} Planned: {specialer}")
+        if b.function not in specialer:
+            raise ScenarioError(f"region_bounds: speciale {b.function!r} is not planned."
+                                f"{did_you_mean(b.function, specialer)} Planned: {specialer}")
         if b.region not in regions:
             raise ScenarioError(f"region_bounds: unknown region {b.region!r}."
                                 f"{did_you_mean(b.region, regions)} Known: {sorted(regions)}")
@@ -194,10 +212,10 @@ def check_names(instance: Instance, params: ModelParams) -> list[str]:
     """Check the names a scenario uses against the dataset (specialer, per_speciale,
     fixed/forbidden providers, regions, owners) without building anything; returns the
     planned specialer. :class:`ScenarioError` (with "did you mean") on an unknown name."""
-    specialer = _resolve_specialer(instance, params)
+    specialer = resolve_functions(instance, params)
     _check_designations(instance, params, specialer)
-    params.speciale_table(specialer, instance.speciale_ids,
-                                instance.residential_shares())
+    params.function_table(specialer, instance.function_ids, instance.residential_shares(),
+                          instance.specialer_of(), instance.speciale_ids)
     _capacity_mask(instance, params)
     return specialer
 
@@ -264,7 +282,7 @@ def _below_min_volume(pairs: pd.DataFrame, arcs: pd.DataFrame, sp: pd.DataFrame,
         cap = np.minimum(cap, pairs["max_cases"].to_numpy())
     if fam.capacity:
         cap = np.minimum(cap, pairs["capacity"].to_numpy())
-    ms = pairs["speciale"].map(sp["min_cases"]).astype(float).to_numpy()
+    ms = pairs["function"].map(sp["min_cases"]).astype(float).to_numpy()
     return (pairs["usable"] & ~pairs["fixed"]).to_numpy() & (ms > 0) & (cap < ms - 1e-9)
 
 
@@ -281,26 +299,27 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     given = params.weights
     costs = instance.costs if params.pricing == "kroner" else None
     params = params.model_copy(update={"weights": resolved_weights(given, costs)})
-    specialer = _resolve_specialer(instance, params)
+    specialer = resolve_functions(instance, params)
     _check_designations(instance, params, specialer)
-    sp = params.speciale_table(specialer, instance.speciale_ids,
-                                instance.residential_shares()).set_index("speciale")
+    sp = params.function_table(specialer, instance.function_ids, instance.residential_shares(),
+                               instance.specialer_of(),
+                               instance.speciale_ids).set_index("function")
     fam = params.families
 
-    demand = instance.demand[instance.demand["speciale"].isin(specialer)].copy()
-    demand["demand"] = demand["demand"] * demand["speciale"].map(sp["demand_growth"]).astype(float)
+    demand = instance.demand[instance.demand["function"].isin(specialer)].copy()
+    demand["demand"] = demand["demand"] * demand["function"].map(sp["demand_growth"]).astype(float)
     demand = demand.reset_index(drop=True)
 
     prov = instance.providers.merge(
         instance.municipalities[["code", "region"]].rename(columns={"code": "municipality_code"}),
         on="municipality_code", how="left")
-    pairs = instance.competence[instance.competence["speciale"].isin(specialer)].merge(
+    pairs = instance.competence[instance.competence["function"].isin(specialer)].merge(
         prov[["provider_id", "municipality_code", "region", "owner", "kind", "capacity",
               "advisory_capacity"]], on="provider_id", how="left")
-    pairs = pairs.sort_values(["speciale", "provider_id"]).reset_index(drop=True)
-    key = list(zip(pairs["provider_id"], pairs["speciale"], strict=True))
-    fixed = {(d.provider_id, d.speciale) for d in params.fixed} if fam.fixed else set()
-    forbidden = {(d.provider_id, d.speciale) for d in params.forbidden} if fam.fixed else set()
+    pairs = pairs.sort_values(["function", "provider_id"]).reset_index(drop=True)
+    key = list(zip(pairs["provider_id"], pairs["function"], strict=True))
+    fixed = {(d.provider_id, d.function) for d in params.fixed} if fam.fixed else set()
+    forbidden = {(d.provider_id, d.function) for d in params.forbidden} if fam.fixed else set()
     missing = sorted(fixed - set(key))
     if missing:
         raise ScenarioError(f"fixed designation {missing[0][0]}/{missing[0][1]}: the provider "
@@ -312,14 +331,14 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     bad = pairs["fixed"] & ~pairs["usable"]
     if bad.any():
         r = pairs[bad].iloc[0]
-        raise ScenarioError(f"designation {r.provider_id}/{r.speciale} is fixed but the "
+        raise ScenarioError(f"designation {r.provider_id}/{r.function} is fixed but the "
                             "provider has max_cases = 0 for it")
     pairs["fixed_advisory"] = (pairs["advisory_today"] & params.keep_advisory_today
                                & fam.keep_advisory_today)
     bad = pairs["fixed_advisory"] & ~pairs["usable"]
     if bad.any():
         r = pairs[bad].iloc[0]
-        raise ScenarioError(f"rådgivningsfunktion {r.provider_id}/{r.speciale} is kept from "
+        raise ScenarioError(f"rådgivningsfunktion {r.provider_id}/{r.function} is kept from "
                             "today (keep_advisory_today) but cannot be designated (max_cases = "
                             "0 or forbidden)")
     pairs["pair"] = np.arange(len(pairs))
@@ -332,28 +351,28 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     pairs["transitional_cases"] = np.where(
         fam.moved & (pairs["max_cases"] > 0).to_numpy(),
         pairs["current_cases"].to_numpy(dtype=float), 0.0)
-    usable = pairs[pairs["usable"]][["provider_id", "speciale", "pair"]]
+    usable = pairs[pairs["usable"]][["provider_id", "function", "pair"]]
     pt = instance.provider_travel
     hosts = pairs["usable"] | (pairs["transitional_cases"] > 0)
-    arcs = _arcs(dem, pairs[hosts][["provider_id", "speciale", "pair", "kind"]],
+    arcs = _arcs(dem, pairs[hosts][["provider_id", "function", "pair", "kind"]],
                  pt, sp, params)
     pairs["below_min_volume"] = (_below_min_volume(pairs, arcs, sp, params) if reduce
                                  else np.zeros(len(pairs), dtype=bool))
     if pairs["below_min_volume"].any():  # they can never be designated: drop them up front
         pairs.loc[pairs["below_min_volume"], "usable"] = False
-        usable = pairs[pairs["usable"]][["provider_id", "speciale", "pair"]]
+        usable = pairs[pairs["usable"]][["provider_id", "function", "pair"]]
         hosts = pairs["usable"] | (pairs["transitional_cases"] > 0)
         arcs = arcs[arcs["pair"].isin(pairs.loc[hosts, "pair"])].reset_index(drop=True)
 
     reach_specs = [s for s in specialer if fam.reach and not np.isnan(sp.at[s, "reach_minutes"])]
     munis = instance.municipalities[["code"]].rename(columns={"code": "municipality_code"})
-    need = munis.merge(pd.DataFrame({"speciale": pd.Series(reach_specs, dtype=str)}),
+    need = munis.merge(pd.DataFrame({"function": pd.Series(reach_specs, dtype=str)}),
                        how="cross")  # typed: an empty list must still merge on text
-    need = need.sort_values(["speciale", "municipality_code"]).reset_index(drop=True)
+    need = need.sort_values(["function", "municipality_code"]).reset_index(drop=True)
     need["need"] = np.arange(len(need))
-    reach = need.merge(usable, on="speciale").merge(
+    reach = need.merge(usable, on="function").merge(
         pt, on=KP, how="inner")
-    limit = reach["speciale"].map(sp["reach_minutes"]).astype(float)
+    limit = reach["function"].map(sp["reach_minutes"]).astype(float)
     reach = reach[reach["minutes"] <= limit + 1e-9]
     reach = reach.sort_values(["need", "pair"]).reset_index(drop=True)
     # integer ids stay integers when a table is empty (no arc within a cutoff)
@@ -366,7 +385,7 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     local, coach = _near_family(instance, params, sp, pairs, dem, reach)
 
     return ModelData(
-        instance=instance, params=params, specialer=specialer, speciale_params=sp,
+        instance=instance, params=params, functions=specialer, function_params=sp,
         demand=demand, pairs=pairs, dem=dem, arcs=arcs, reach=reach, need=need,
         local=local, coach=coach, not_kept=not_kept,
         assignment=_assignment(params, pairs, arcs, local),
@@ -417,7 +436,7 @@ def _keep_today(pairs: pd.DataFrame, sp: pd.DataFrame, params: ModelParams
     fam = params.families
     kept = (pairs["designated_today"] & pairs["owner"].isin(params.keep_today)
             & fam.fixed).to_numpy()
-    floor = (pairs["speciale"].map(sp["min_cases"]).astype(float).fillna(0.0).to_numpy()
+    floor = (pairs["function"].map(sp["min_cases"]).astype(float).fillna(0.0).to_numpy()
              if fam.min_volume else np.zeros(len(pairs)))
     max_cases = pairs["max_cases"].to_numpy()
     # places left for this speciale once the provider's residents of its other specialer,
@@ -435,7 +454,7 @@ def _keep_today(pairs: pd.DataFrame, sp: pd.DataFrame, params: ModelParams
          "capacity left after today's residents of its other specialer is below min_cases"],
         default="")
     out = kept & (reason != "")
-    not_kept = pairs.loc[out, ["provider_id", "speciale", "owner", "max_cases"]].assign(
+    not_kept = pairs.loc[out, ["provider_id", "function", "owner", "max_cases"]].assign(
         min_cases=floor[out], reason=reason[out]).reset_index(drop=True)
     return kept & ~out, not_kept
 
@@ -445,16 +464,16 @@ def _arcs(dem: pd.DataFrame, usable: pd.DataFrame, pt: pd.DataFrame, sp: pd.Data
     """Assignment arcs with their delivery mode (module docstring). With the ``outreach``
     family off every provider delivers physically, whatever its kind."""
     fam = params.families
-    cand = (dem.merge(usable, on="speciale")
+    cand = (dem.merge(usable, on="function")
             .merge(pt, on=KP, how="inner"))
     phys = cand[cand["kind"].isin(PHYSICAL_KINDS)] if fam.outreach else cand
     if fam.travel_cutoff:
-        cutoff = phys["speciale"].map(sp["max_travel_minutes"]).astype(float).fillna(np.inf)
+        cutoff = phys["function"].map(sp["max_travel_minutes"]).astype(float).fillna(np.inf)
         phys = phys[phys["minutes"] <= cutoff + 1e-9]
     parts = [phys.assign(mode="physical")]
     if fam.outreach:
         out = cand[cand["kind"].isin(OUTREACH_KINDS)]
-        radius = out["speciale"].map(sp["outreach_minutes"]).astype(float).fillna(np.inf)
+        radius = out["function"].map(sp["outreach_minutes"]).astype(float).fillna(np.inf)
         parts.append(out[out["minutes"] <= radius + 1e-9].assign(mode="outreach"))
     arcs = pd.concat(parts, ignore_index=True).drop(columns="kind")
     return arcs.sort_values(["dem", "pair", "mode"]).reset_index(drop=True)
@@ -465,17 +484,17 @@ def _near_family(
     dem: pd.DataFrame, reach: pd.DataFrame,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``local`` and ``coach`` tables (module docstring); empty with near_family off."""
-    local_cols = ["dem", "municipality_code", "provider_id", "speciale", "demand", "lpair"]
-    coach_cols = ["need", "dem", "pair", "municipality_code", "provider_id", "speciale",
+    local_cols = ["dem", "municipality_code", "provider_id", "function", "demand", "lpair"]
+    coach_cols = ["need", "dem", "pair", "municipality_code", "provider_id", "function",
                   "demand", "minutes"]
     if not params.families.near_family or len(reach) == 0:
         return pd.DataFrame(columns=local_cols), pd.DataFrame(columns=coach_cols)
-    share = dem["speciale"].map(sp["near_family_share"]).astype(float).fillna(0.0)
+    share = dem["function"].map(sp["near_family_share"]).astype(float).fillna(0.0)
     ks = reach[KS].drop_duplicates()
     cand = dem[share.to_numpy() > 0].merge(ks, on=KS)
     prov = instance.providers
     prov = prov.loc[prov["capacity"] > 0, ["provider_id", "municipality_code"]]
-    local = cand[["dem", "municipality_code", "speciale", "demand"]].merge(
+    local = cand[["dem", "municipality_code", "function", "demand"]].merge(
         prov, on="municipality_code")
     own = pairs[pairs["usable"]].set_index(PS)["pair"]
     local["lpair"] = own.reindex(pd.MultiIndex.from_frame(

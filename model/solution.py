@@ -26,11 +26,11 @@ from specialeplan.model.sets import ModelData
 from specialeplan.solvers.problem import Values
 
 TOL = 1e-6
-RS = ["region", "speciale"]
+RS = ["region", "function"]
 #: columns of regions.csv after region and speciale (docs/results-format.md)
 #: transitional.csv: a provider–speciale pair that is not (re)designated and keeps serving
 #: today's residents (family ``moved``)
-TRANSITIONAL_COLUMNS = ["provider_id", "municipality_code", "speciale", "current_cases",
+TRANSITIONAL_COLUMNS = ["provider_id", "municipality_code", "function", "current_cases",
                         "transitional_cases"]
 #: seed 000: 39 % of botilbud residents live outside their handlekommune (the calibration
 #: figure ``share_outside_home_municipality_physical`` is read against)
@@ -126,8 +126,8 @@ def polish(data: ModelData, val: Values) -> Values:
     if "eta" in out and "x" in out:
         eq = data.params.equity
         a = family_travel(data, out["x"])
-        sid = data.dem["speciale"].to_numpy()
-        specs = [s for s in data.specialer if s in set(sid)]
+        sid = data.dem["function"].to_numpy()
+        specs = [s for s in data.functions if s in set(sid)]
         for i, s in enumerate(specs):
             eta, _ = worst_off(a[sid == s], eq.measure, eq.alpha)
             out["eta"][i] = eta
@@ -153,7 +153,7 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
 
     asg = arcs.assign(cases=val.x)
     asg = asg[asg["cases"] > 0]
-    assignments = asg[["municipality_code", "provider_id", "speciale", "mode", "cases",
+    assignments = asg[["municipality_code", "provider_id", "function", "mode", "cases",
                        "minutes"]].rename(columns={"minutes": "travel_minutes"}).reset_index(
         drop=True)
 
@@ -173,20 +173,20 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
                        advised_municipalities=advised, coached_cases=coached,
                        advisory_load=advised_load + kappa * coached)
     designations = des[y > 0.5][
-        ["provider_id", "municipality_code", "speciale", "cases", "outreach_cases",
+        ["provider_id", "municipality_code", "function", "cases", "outreach_cases",
          "is_advisory", "designated_today", "advised_municipalities", "coached_cases",
          "advisory_load"]].reset_index(drop=True)
 
     near_family = _near_family_table(data, val.g, val.h)
     coverage = _coverage(data, asg, val.u, near_family)
 
-    reach_rows = rch[["municipality_code", "speciale", "provider_id", "minutes", "share"]].rename(
+    reach_rows = rch[["municipality_code", "function", "provider_id", "minutes", "share"]].rename(
         columns={"provider_id": "advisory_provider_id", "minutes": "travel_minutes"})
     short = data.need.assign(share=val.q)
-    short = short[short["share"] > 0][["municipality_code", "speciale", "share"]].assign(
+    short = short[short["share"] > 0][["municipality_code", "function", "share"]].assign(
         advisory_provider_id="", travel_minutes=np.nan)
     reach = pd.concat([reach_rows, short[reach_rows.columns]], ignore_index=True).sort_values(
-        ["speciale", "municipality_code", "advisory_provider_id"]).reset_index(drop=True)
+        ["function", "municipality_code", "advisory_provider_id"]).reset_index(drop=True)
 
     regions = regional_balance(data, designations, assignments, coverage)
     moved = pairs["current_cases"].to_numpy(dtype=float) - cases
@@ -204,7 +204,7 @@ def _near_family_table(data: ModelData, g: np.ndarray, h: np.ndarray) -> pd.Data
     """One row per (municipality, speciale, local tilbud, coaching rådgivningsfunktion): the
     local help g split over the coaches in proportion to h (a flow decomposition: summed
     over coaches it gives g, over local tilbud h)."""
-    cols = ["municipality_code", "speciale", "provider_id", "advisory_provider_id", "cases"]
+    cols = ["municipality_code", "function", "provider_id", "advisory_provider_id", "cases"]
     loc = data.local.assign(g=g)
     loc = loc[loc["g"] > 0]
     if loc.empty:
@@ -233,7 +233,7 @@ def _coverage(data: ModelData, asg: pd.DataFrame, u: np.ndarray,
     cov["unmet"] = unmet.reindex(cov.index).fillna(0.0)
     cov["mean_travel_minutes"] = (wsum.reindex(cov.index).fillna(0.0) / cov["served"]).where(
         cov["served"] > 0)
-    return cov.reset_index()[["municipality_code", "speciale", "demand", "served", "outreach",
+    return cov.reset_index()[["municipality_code", "function", "demand", "served", "outreach",
                               "near_family", "unmet", "mean_travel_minutes"]]
 
 
@@ -248,7 +248,7 @@ def regional_balance(data: ModelData, designations: pd.DataFrame,
     inst = data.instance
     region_of = inst.municipalities.set_index("code")["region"]
     prov_region = inst.providers.set_index("provider_id")["municipality_code"].map(region_of)
-    grid = pd.MultiIndex.from_product([sorted(region_of.unique()), data.specialer], names=RS)
+    grid = pd.MultiIndex.from_product([sorted(region_of.unique()), data.functions], names=RS)
     a = assignments.assign(home=assignments["municipality_code"].map(region_of),
                            at=assignments["provider_id"].map(prov_region))
     own = a[a["home"] == a["at"]]
@@ -260,9 +260,9 @@ def regional_balance(data: ModelData, designations: pd.DataFrame,
         cap=maxc.reindex(pd.MultiIndex.from_frame(designations[PS])).to_numpy())
     parts = {
         "demand": cov.groupby(RS)["demand"].sum(),
-        "served_home": own.groupby(["home", "speciale"])["cases"].sum(),
-        "exported": away.groupby(["home", "speciale"])["cases"].sum(),
-        "imported": away.groupby(["at", "speciale"])["cases"].sum(),
+        "served_home": own.groupby(["home", "function"])["cases"].sum(),
+        "exported": away.groupby(["home", "function"])["cases"].sum(),
+        "imported": away.groupby(["at", "function"])["cases"].sum(),
         "near_family": cov.groupby(RS)["near_family"].sum(),
         "unmet": cov.groupby(RS)["unmet"].sum(),
         "designated_capacity": des.groupby(RS)["cap"].sum(),
@@ -288,21 +288,21 @@ def _kpis(
     outreach_cases = float(coverage["outreach"].sum())
     eq = data.params.equity
     a = family_travel(data, x)
-    sid = data.dem["speciale"].to_numpy()
+    sid = data.dem["function"].to_numpy()
     dropped = pairs["designated_today"].to_numpy() & (y < 0.5)
     per = {}
-    cov = coverage.groupby("speciale")[["demand", "served", "outreach", "near_family",
+    cov = coverage.groupby("function")[["demand", "served", "outreach", "near_family",
                                         "unmet"]].sum()
-    for s in data.specialer:
-        d = designations[designations["speciale"] == s]
+    for s in data.functions:
+        d = designations[designations["function"] == s]
         rec = {"designations": int(len(d)),
                "advisory_designations": int(d["is_advisory"].sum())}
         for col in cov.columns:
             rec[col] = float(cov.at[s, col]) if s in cov.index else 0.0
         rec["physical"] = rec["served"] - rec["outreach"]  # at a specialfunktion's place
         rec["outreach_share"] = rec["outreach"] / rec["served"] if rec["served"] else 0.0
-        rec["residential_share"] = float(data.speciale_params.at[s, "residential_share"])
-        on_s = (pairs["speciale"] == s).to_numpy()
+        rec["residential_share"] = float(data.function_params.at[s, "residential_share"])
+        on_s = (pairs["function"] == s).to_numpy()
         rec["moved"] = float(pairs.loc[on_s, "moved"].sum())
         rec["transitional"] = float(pairs.loc[on_s, "transitional"].sum())
         rec["dropped_designations"] = int(dropped[on_s].sum())
@@ -310,7 +310,7 @@ def _kpis(
         per[s] = rec
     regions_kpi: dict[str, dict[str, dict[str, float]]] = {}
     for rec in regions.to_dict("records"):
-        regions_kpi.setdefault(rec["region"], {})[rec["speciale"]] = {
+        regions_kpi.setdefault(rec["region"], {})[rec["function"]] = {
             k: float(rec[k]) for k in REGION_COLUMNS}
     return {
         "terms": terms,

@@ -91,11 +91,11 @@ def column_groupings(data: ModelData, problem: LinearProblem) -> list[np.ndarray
     region = data.instance.providers.merge(
         data.instance.municipalities[["code", "region"]], left_on="municipality_code",
         right_on="code", how="left").set_index("provider_id")["region"]
-    specialer = {s: i for i, s in enumerate(data.specialer)}
+    specialer = {s: i for i, s in enumerate(data.functions)}
     regions = {r: i for i, r in enumerate(sorted(region.dropna().unique()))}
     by_speciale, by_region = [], []
     for block in problem.columns.values():
-        s = block.labels.column("speciale")
+        s = block.labels.column("function")
         p = block.labels.column("provider_id")
         by_speciale.append(np.full(block.size, -1) if s is None else
                            pd.Series(s).map(specialer).fillna(-1).to_numpy(dtype=int))

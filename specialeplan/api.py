@@ -223,14 +223,15 @@ def resolve(previous: RunOutcome, params: ModelParams, options: SolverOptions, *
     with interruptible():
         if previous.solution is not None:
             binaries = previous_binaries(built.data, previous.solution.designations)
+            taxonomy = built.data.instance.specialer_of()
             affected = affected_specialer(previous.data.params, built.data.params,
-                                          built.data.specialer)
+                                          built.data.functions, taxonomy)
             start, repaired = repair_start(built.data, built.problem, binaries, affected,
                                            solver, options, deadline)
             info.update(repaired, repair_seconds=time.perf_counter() - t0)
-            if (previous.data.specialer == built.data.specialer
+            if (previous.data.functions == built.data.functions
                     and bound_carries_over(previous.data.params, built.data.params,
-                                           built.data.specialer)):
+                                           built.data.functions, taxonomy)):
                 known = previous.result.best_bound
                 info["bound_reused"] = known is not None
         result, z, more = _guarded(built, options, solver, deadline, t0, start=start,
@@ -272,7 +273,7 @@ def priced(instance: Instance, overrides: Mapping[str, Any]) -> Instance:
     if not overrides:
         return instance
     table = with_overrides(CostTable(instance.costs, pd.DataFrame()), overrides,
-                           set(instance.specialer["speciale"]))
+                           set(instance.functions["function"]))
     return dataclasses.replace(instance, costs=table.costs)
 
 
@@ -282,8 +283,8 @@ def _same_prices(previous: RunOutcome, overrides: Mapping[str, Any]) -> bool:
     inst = previous.data.original
     if inst.costs is None:
         return not overrides
-    table = run_cost_table(inst.sources, overrides, set(inst.specialer["speciale"])).costs
-    key = ["parameter", "speciale", "value"]
+    table = run_cost_table(inst.sources, overrides, set(inst.functions["function"])).costs
+    key = ["parameter", "function", "value"]
     return table[key].reset_index(drop=True).equals(inst.costs[key].reset_index(drop=True))
 
 
@@ -331,7 +332,7 @@ def run(
                 # other prices: a cold solve from the dataset's own table, priced once below
                 original, previous = previous.data.original, None
                 instance = dataclasses.replace(original, costs=run_cost_table(
-                    original.sources, {}, set(original.specialer["speciale"])).costs)
+                    original.sources, {}, set(original.functions["function"])).costs)
             if previous is not None:
                 outcome = resolve(previous, sc.model, options, deadline=deadline)
             else:

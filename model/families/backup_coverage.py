@@ -29,20 +29,20 @@ def backup_candidates(data: ModelData) -> tuple[pd.DataFrame, pd.DataFrame, list
       (``backup_minutes``; B_s = T_s when not set, so ``second`` = ``first``).
     """
     first = data.arcs[["dem", "pair"]].drop_duplicates().reset_index(drop=True)
-    sp = data.speciale_params
-    longer = [s for s in data.specialer
+    sp = data.function_params
+    longer = [s for s in data.functions
               if np.isfinite(sp.at[s, "backup_minutes"])
               and not (sp.at[s, "backup_minutes"] <= sp.at[s, "max_travel_minutes"])]
     if not longer:
         return first, first, []
-    pairs = data.pairs[data.pairs["usable"] & data.pairs["speciale"].isin(longer)]
+    pairs = data.pairs[data.pairs["usable"] & data.pairs["function"].isin(longer)]
     if data.params.families.outreach:
         pairs = pairs[pairs["kind"].isin(PHYSICAL_KINDS)]
-    cand = (data.dem[data.dem["speciale"].isin(longer)][["dem", "municipality_code",
-                                                          "speciale"]]
-            .merge(pairs[["pair", "provider_id", "speciale"]], on="speciale")
+    cand = (data.dem[data.dem["function"].isin(longer)][["dem", "municipality_code",
+                                                          "function"]]
+            .merge(pairs[["pair", "provider_id", "function"]], on="function")
             .merge(data.instance.provider_travel, on=["municipality_code", "provider_id"]))
-    cand = cand[cand["minutes"] <= cand["speciale"].map(sp["backup_minutes"]) + 1e-9]
+    cand = cand[cand["minutes"] <= cand["function"].map(sp["backup_minutes"]) + 1e-9]
     second = pd.concat([first, cand[["dem", "pair"]]], ignore_index=True).drop_duplicates()
     return first, second.sort_values(["dem", "pair"]).reset_index(drop=True), longer
 
@@ -72,7 +72,7 @@ def backup_coverage(data: ModelData, b: ProblemBuilder) -> None:
     has_demand = dem["demand"].to_numpy() > 0
     for name, table, need, keep in (
             ("backup_cover_min", second, 2.0, has_demand),
-            ("direct_cover_min", first, 1.0, has_demand & dem["speciale"].isin(longer).to_numpy())):
+            ("direct_cover_min", first, 1.0, has_demand & dem["function"].isin(longer).to_numpy())):
         pair, k = table["pair"].to_numpy(dtype=np.int64), table["dem"].to_numpy(dtype=np.int64)
         covering = y[pair].sum(by=k, size=len(dem))  # Σ_{p in S(k,s)} y[p,s] (F(k,s) for direct)
         b.add_rows(name, covering >= need, Labels(dem, columns=KS), where=keep)

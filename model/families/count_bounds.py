@@ -26,16 +26,16 @@ def count_bounds(data: ModelData, b: ProblemBuilder) -> None:
     """National count bounds per speciale (ranged rows, where a bound is set):
     min_count_s ≤ Σ_p y[p,s] ≤ max_count_s and min_advisory_s ≤ Σ_p r[p,s] ≤ max_advisory_s.
     """
-    sp = data.speciale_params.loc[data.specialer]
-    sid = data.pairs["speciale"].map({s: i for i, s in enumerate(data.specialer)}).to_numpy()
+    sp = data.function_params.loc[data.functions]
+    sid = data.pairs["function"].map({s: i for i, s in enumerate(data.functions)}).to_numpy()
     for var, quantity, what, lo_col, hi_col in (
             ("y", "designation", "specialfunktioner", "min_count", "max_count"),
             ("r", "advisory", "raadgivningsfunktioner", "min_advisory", "max_advisory")):
         lo, hi = sp[lo_col].to_numpy(), sp[hi_col].to_numpy()  # NaN: no bound
-        count = b.var(var).sum(by=sid, size=len(data.specialer))  # Σ_p y[p,s] (or r)
+        count = b.var(var).sum(by=sid, size=len(data.functions))  # Σ_p y[p,s] (or r)
         b.add_rows(f"{quantity}_count_range",
                    count.between(np.nan_to_num(lo, nan=-np.inf), np.nan_to_num(hi, nan=np.inf)),
-                   Labels(pd.DataFrame({"speciale": data.specialer}), extra={"what": what}),
+                   Labels(pd.DataFrame({"function": data.functions}), extra={"what": what}),
                    where=~(np.isnan(lo) & np.isnan(hi)))
 
 
@@ -48,14 +48,14 @@ def region_bounds(data: ModelData, b: ProblemBuilder) -> None:
     if not bounds:
         return
     pairs = data.pairs
-    members = [np.flatnonzero(((pairs["speciale"] == bd.speciale)
+    members = [np.flatnonzero(((pairs["function"] == bd.function)
                                & (pairs["region"] == bd.region)).to_numpy()) for bd in bounds]
     bound_of = np.repeat(np.arange(len(bounds)), [len(m) for m in members])
     count = b.var("y")[np.concatenate(members)].sum(by=bound_of, size=len(bounds))
     lo = [-np.inf if bd.min_count is None else bd.min_count for bd in bounds]
     hi = [np.inf if bd.max_count is None else bd.max_count for bd in bounds]
     b.add_rows("region_designation_count_range", count.between(lo, hi),
-               Labels(pd.DataFrame({"speciale": [bd.speciale for bd in bounds],
+               Labels(pd.DataFrame({"function": [bd.function for bd in bounds],
                                     "region": [bd.region for bd in bounds]})))
 
 

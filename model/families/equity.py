@@ -42,10 +42,10 @@ def equity(data: ModelData, b: ProblemBuilder) -> None:
     """
     eq = data.params.equity
     dem, arcs = data.dem, data.arcs
-    specs = [s for s in data.specialer if s in set(dem["speciale"])]  # those with demand
-    sid = dem["speciale"].map({s: i for i, s in enumerate(specs)}).to_numpy()
+    specs = [s for s in data.functions if s in set(dem["function"])]  # those with demand
+    sid = dem["function"].map({s: i for i, s in enumerate(specs)}).to_numpy()
     n_s = np.bincount(sid, minlength=len(specs))
-    eta = b.variables("eta", Labels(pd.DataFrame({"speciale": specs})), lower=-np.inf,
+    eta = b.variables("eta", Labels(pd.DataFrame({"function": specs})), lower=-np.inf,
                       doc="equity threshold eta[s]")
     phys = np.flatnonzero((arcs["mode"] == "physical").to_numpy())
     k, t, d = (arcs[c].to_numpy()[phys] for c in ("dem", "minutes", "demand"))
@@ -62,4 +62,4 @@ def equity(data: ModelData, b: ProblemBuilder) -> None:
             tail = tail_weight(n_s, eq.alpha)[sid] * b.var("z")
             measure = measure + tail.sum(by=sid, size=len(specs))
         b.add_rows("equity_measure_max", measure <= float(eq.limit_minutes),
-                   Labels(pd.DataFrame({"speciale": specs})))
+                   Labels(pd.DataFrame({"function": specs})))

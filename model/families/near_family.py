@@ -96,10 +96,10 @@ def near_family(data: ModelData, b: ProblemBuilder) -> None:
                Labels(local, columns=KPS).take(own))
 
     # national share per speciale
-    beta = data.speciale_params["near_family_share"]
-    specs = list(dict.fromkeys(local["speciale"]))
-    sid = local["speciale"].map({s: i for i, s in enumerate(specs)}).to_numpy()
-    total = dem.groupby("speciale")["demand"].sum()
+    beta = data.function_params["near_family_share"]
+    specs = list(dict.fromkeys(local["function"]))
+    sid = local["function"].map({s: i for i, s in enumerate(specs)}).to_numpy()
+    total = dem.groupby("function")["demand"].sum()
     most = np.array([beta[s] * total[s] for s in specs], dtype=float)  # β_s·Σ_k d[k,s]
     b.add_rows("help_share_max", g.sum(by=sid, size=len(specs)) <= most,
-               Labels(pd.DataFrame({"speciale": specs})))
+               Labels(pd.DataFrame({"function": specs})))

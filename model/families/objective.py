@@ -55,14 +55,14 @@ def care(data: ModelData, b: ProblemBuilder) -> None:
         return
     price = data.care_prices()
     x = b.var("x")
-    s_arc = data.arcs["speciale"]
+    s_arc = data.arcs["function"]
     mode_price = np.where((data.arcs["mode"] == "outreach").to_numpy(),
                           s_arc.map(price["outreach"]).to_numpy(dtype=float),
                           s_arc.map(price["residential"]).to_numpy(dtype=float))
     parts = [x.linear(x.index, mode_price)]
     if b.has("g"):
         g = b.var("g")
-        parts.append(g.linear(g.index, data.local["speciale"].map(
+        parts.append(g.linear(g.index, data.local["function"].map(
             price["residential"]).to_numpy(dtype=float)))
     b.cost("care", *parts)
 
@@ -145,7 +145,7 @@ def equity(data: ModelData, b: ProblemBuilder) -> None:
     eta = b.var("eta")
     parts = [eta.linear(eta.index, w)]
     if b.has("z"):
-        sid = data.dem["speciale"].to_numpy()
+        sid = data.dem["function"].to_numpy()
         names, inv = np.unique(sid, return_inverse=True)
         n_s = np.bincount(inv)
         weight = tail_weight(n_s, data.params.equity.alpha)[inv]

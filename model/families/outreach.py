@@ -60,13 +60,13 @@ def delivery_need(data: ModelData, b: ProblemBuilder) -> None:
     if data.assignment != "arcs":
         return
     arcs = data.arcs
-    sp = pd.Series(np.arange(len(data.specialer)), index=data.specialer)
+    sp = pd.Series(np.arange(len(data.functions)), index=data.functions)
     out = (arcs["mode"] == "outreach").to_numpy()
-    by = arcs["speciale"].map(sp).to_numpy(dtype=np.int64)
+    by = arcs["function"].map(sp).to_numpy(dtype=np.int64)
     has_out = np.bincount(by[out], minlength=len(sp)) > 0
     outreach = b.var("x").where(out).sum(by=by, size=len(sp))  # Σ_{k,p} x[k,p,s,outreach]
-    limit = data.outreach_limit().reindex(data.specialer).to_numpy(dtype=float)
-    rho = data.speciale_params["residential_share"].reindex(data.specialer).astype(float)
+    limit = data.outreach_limit().reindex(data.functions).to_numpy(dtype=float)
+    rho = data.function_params["residential_share"].reindex(data.functions).astype(float)
     b.add_rows("outreach_volume_max", outreach <= limit,
-               Labels(pd.DataFrame({"speciale": data.specialer}), columns=["speciale"]),
+               Labels(pd.DataFrame({"function": data.functions}), columns=["function"]),
                where=(rho.to_numpy() > 0) & has_out)

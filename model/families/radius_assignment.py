@@ -38,10 +38,10 @@ def radius_levels(data: ModelData) -> dict[str, np.ndarray]:
     within = sites - np.r_[0, sites][first[l_dem]]  # providers within D^k of the client
     # with at least min_count of the speciale's usable providers open, a level holding more
     # than (usable − min_count) of them certainly has one open
-    spec = data.dem["speciale"]
-    usable = spec.map(data.pairs[data.pairs["usable"]].groupby("speciale").size()).astype(
+    spec = data.dem["function"]
+    usable = spec.map(data.pairs[data.pairs["usable"]].groupby("function").size()).astype(
         float).fillna(0)
-    min_count = spec.map(data.speciale_params["min_count"]).astype(float).fillna(0.0).to_numpy()
+    min_count = spec.map(data.function_params["min_count"]).astype(float).fillna(0.0).to_numpy()
     if not data.params.families.count_bounds:
         min_count = np.zeros(n_dem)
     threshold = usable.to_numpy() - min_count + 1
@@ -78,7 +78,7 @@ def radius_assignment(data: ModelData, b: ProblemBuilder) -> None:
         return
     lv = radius_levels(data)
     y = b.var("y")
-    clients = data.dem[["municipality_code", "speciale"]].reset_index(drop=True)
+    clients = data.dem[["municipality_code", "function"]].reset_index(drop=True)
     z_levels = np.flatnonzero(lv["z"])
     z = b.variables("zr", Labels(clients.iloc[lv["dem"][z_levels]].assign(
         level=lv["k"][z_levels])), upper=1.0, doc="client not served within a distance level")

@@ -51,7 +51,7 @@ def min_volume(data: ModelData, b: ProblemBuilder) -> None:
     Σ_k x[k,p,s] − m_s·y[p,s] ≥ 0 (for usable pairs with m_s > 0; Σ_k x is X[p,s] in the
     aggregate volume formulation)."""
     pairs = data.pairs
-    ms = pairs["speciale"].map(data.speciale_params["min_cases"]).astype(float).to_numpy()
+    ms = pairs["function"].map(data.function_params["min_cases"]).astype(float).to_numpy()
     volume, y = pair_volume_expr(data, b), b.var("y")
     b.add_rows("pair_volume_min", volume >= ms * y, Labels(pairs, columns=PS),
                where=(ms > 0) & pairs["usable"].to_numpy())

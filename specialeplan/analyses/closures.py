@@ -146,7 +146,7 @@ class ClosureModel:
             out = [Closure(p, "", tuple(int(i) for i in sorted(grp)))
                    for p, grp in pd.Series(on).groupby(pairs["provider_id"].to_numpy()[on])]
         else:
-            out = [Closure(str(pairs.at[i, "provider_id"]), str(pairs.at[i, "speciale"]),
+            out = [Closure(str(pairs.at[i, "provider_id"]), str(pairs.at[i, "function"]),
                            (int(i),)) for i in on]
         if only:
             wanted = set(only)
@@ -167,7 +167,7 @@ class ClosureModel:
         if allow_new or "q" not in self.problem.columns:
             return []
         pairs, reach = self.data.pairs, self.data.reach
-        specs = pairs["speciale"].to_numpy()
+        specs = pairs["function"].to_numpy()
         closed = np.asarray(closure.pairs, dtype=np.int64)
         y, r = self.binaries["y"] > 0.5, self.binaries["r"] > 0.5
         q0 = self.problem.columns["q"].start
@@ -194,7 +194,7 @@ class ClosureModel:
         hi = [np.zeros(2 * len(pairs))]
         free = np.zeros(0, dtype=np.int64)
         if allow_new:
-            specs = self.data.pairs["speciale"].to_numpy()
+            specs = self.data.pairs["function"].to_numpy()
             other = np.flatnonzero(np.isin(specs, specs[pairs]))
             other = other[~np.isin(other, pairs)]
             free = np.concatenate([self.cols["y"][other], self.cols["r"][other]])

@@ -78,8 +78,8 @@ class Comparison:
         """Per speciale: counts of specialfunktioner added, removed and kept."""
         d = self.designations
         if d.empty:
-            return pd.DataFrame(columns=["speciale", "added", "removed", "kept"])
-        out = d.pivot_table(index="speciale", columns="change", values="provider_id",
+            return pd.DataFrame(columns=["function", "added", "removed", "kept"])
+        out = d.pivot_table(index="function", columns="change", values="provider_id",
                             aggfunc="count", fill_value=0)
         for c in ("added", "removed", "kept"):
             if c not in out:
@@ -215,7 +215,7 @@ def compare_folders(a: str | Path, b: str | Path, *, top: int = 10,
     pmuni = pmuni[~pmuni.index.duplicated()]
     mname = pd.concat([mname_b, mname_a])
     mname = mname[~mname.index.duplicated()]
-    key = ["speciale", "provider_id"]
+    key = ["function", "provider_id"]
     da = tab_a["designations"][[*key, "is_advisory"]].rename(columns={"is_advisory": "adv_a"})
     db = tab_b["designations"][[*key, "is_advisory"]].rename(columns={"is_advisory": "adv_b"})
     des = da.assign(in_a=True).merge(db.assign(in_b=True), on=key, how="outer")
@@ -228,9 +228,9 @@ def compare_folders(a: str | Path, b: str | Path, *, top: int = 10,
     des["advisory_a"] = des["adv_a"].astype("boolean").fillna(False).astype(bool) & in_a
     des["advisory_b"] = des["adv_b"].astype("boolean").fillna(False).astype(bool) & in_b
     order = {"added": 0, "removed": 1, "kept": 2}
-    des = des.assign(_o=des["change"].map(order)).sort_values(["speciale", "_o",
+    des = des.assign(_o=des["change"].map(order)).sort_values(["function", "_o",
                                                                "provider_id"])
-    des = des[["speciale", "change", "provider_id", "provider_name", "municipality_code",
+    des = des[["function", "change", "provider_id", "provider_name", "municipality_code",
                "municipality_name", "advisory_a", "advisory_b"]].reset_index(drop=True)
 
     ma, mb = _municipal_travel(tab_a["assignments"]), _municipal_travel(tab_b["assignments"])

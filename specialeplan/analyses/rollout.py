@@ -94,7 +94,7 @@ if TYPE_CHECKING:
 
 ALL_AT_ONCE = "all_at_once"
 _KEPT = "the year folders written before are kept"
-TIMELINE_COLUMNS = ["year", "wave", "speciale", "new", "designations",
+TIMELINE_COLUMNS = ["year", "wave", "function", "new", "designations",
                     "advisory_designations", "demand", "served", "near_family", "unmet",
                     "mean_travel_minutes", "cost", "moved_cases", "decided",
                     "moves_effective_from"]
@@ -105,7 +105,7 @@ TOL = 1e-6
 def commitments(designations: pd.DataFrame) -> list[dict[str, Any]]:
     """``model.committed`` entries from a wave's designations: each specialfunktion with its
     rådgivning duty and its borgerforløb."""
-    return [{"provider_id": r.provider_id, "speciale": r.speciale,
+    return [{"provider_id": r.provider_id, "function": r.function,
              "advisory": bool(r.is_advisory), "cases": float(round(r.cases, 9))}
             for r in designations.itertuples()]
 
@@ -115,7 +115,7 @@ def closed_pairs(instance: Instance, specialer: list[str],
     """The competence pairs of ``specialer`` that are not designated: they stay closed in
     later waves (unless ``reopen_earlier``)."""
     comp = instance.competence
-    comp = comp[comp["speciale"].isin(specialer) & (comp["max_cases"] > 0)][PS]
+    comp = comp[comp["function"].isin(specialer) & (comp["max_cases"] > 0)][PS]
     m = comp.merge(designations[PS].assign(_d=True), on=PS, how="left")
     return m[m["_d"].isna()][PS].to_dict("records")
 
@@ -136,16 +136,16 @@ def wave_params(base: ModelParams, rollout: Rollout, year: int, planned: list[st
             per[s] = {**cur, "demand_growth": (own if own is not None else default_growth)
                       * factor}
     d["per_speciale"] = per
-    inplan = lambda items: [i for i in items if i["speciale"] in planned]  # noqa: E731
-    kept = {(c["provider_id"], c["speciale"]) for c in committed}
-    d["fixed"] = inplan([f for f in d["fixed"] if (f["provider_id"], f["speciale"]) not in kept]
-                        ) + [{"provider_id": p, "speciale": s} for p, s in sorted(kept)]
-    shut = {(c["provider_id"], c["speciale"]) for c in closed}
+    inplan = lambda items: [i for i in items if i["function"] in planned]  # noqa: E731
+    kept = {(c["provider_id"], c["function"]) for c in committed}
+    d["fixed"] = inplan([f for f in d["fixed"] if (f["provider_id"], f["function"]) not in kept]
+                        ) + [{"provider_id": p, "function": s} for p, s in sorted(kept)]
+    shut = {(c["provider_id"], c["function"]) for c in closed}
     d["forbidden"] = inplan([f for f in d["forbidden"]
-                             if (f["provider_id"], f["speciale"]) not in shut]) + [
-        {"provider_id": p, "speciale": s} for p, s in sorted(shut)]
+                             if (f["provider_id"], f["function"]) not in shut]) + [
+        {"provider_id": p, "function": s} for p, s in sorted(shut)]
     d["region_bounds"] = inplan(d["region_bounds"])
-    d["committed"] = sorted(committed, key=lambda c: (c["speciale"], c["provider_id"]))
+    d["committed"] = sorted(committed, key=lambda c: (c["function"], c["provider_id"]))
     return ModelParams.model_validate(d)
 
 
@@ -162,7 +162,7 @@ def cost_by_speciale(data: ModelData, sol: Solution) -> pd.Series:
     parts add up to the objective."""
     w = data.params.weights
     fam = data.params.families
-    specs = pd.Index(data.specialer, name="speciale")
+    specs = pd.Index(data.functions, name="function")
     asg = sol.assignments
     tx = asg["cases"] * asg["travel_minutes"]
     phys = (asg["mode"] == "physical").to_numpy()
@@ -177,17 +177,17 @@ def cost_by_speciale(data: ModelData, sol: Solution) -> pd.Series:
         lower=0.0)
     short = sol.reach[sol.reach["advisory_provider_id"] == ""]
     parts = [
-        w.travel * by(tx[phys], asg["speciale"][phys]),
-        w.outreach * by(tx[~phys], asg["speciale"][~phys]),
-        w.designation * by(des["designation_cost"], des["speciale"]),
-        w.advisory * by(des["advisory_cost"].where(des["is_advisory"], 0.0), des["speciale"]),
-        w.unmet * by(sol.coverage["unmet"], sol.coverage["speciale"]),
-        w.reach_shortfall * by(short["share"], short["speciale"]),
-        w.near_family * by(sol.near_family["cases"], sol.near_family["speciale"]),
-        w.change * by(pd.Series((today != now).astype(float)), data.pairs["speciale"]),
+        w.travel * by(tx[phys], asg["function"][phys]),
+        w.outreach * by(tx[~phys], asg["function"][~phys]),
+        w.designation * by(des["designation_cost"], des["function"]),
+        w.advisory * by(des["advisory_cost"].where(des["is_advisory"], 0.0), des["function"]),
+        w.unmet * by(sol.coverage["unmet"], sol.coverage["function"]),
+        w.reach_shortfall * by(short["share"], short["function"]),
+        w.near_family * by(sol.near_family["cases"], sol.near_family["function"]),
+        w.change * by(pd.Series((today != now).astype(float)), data.pairs["function"]),
     ]
     if fam.moved:
-        parts.append(w.moved * by(moved, data.pairs["speciale"]))
+        parts.append(w.moved * by(moved, data.pairs["function"]))
     if fam.equity:
         per = sol.kpis.get("per_speciale", {})
         parts.append(w.equity * pd.Series({s: per.get(s, {}).get("worst_off_travel_minutes",
@@ -199,14 +199,14 @@ def speciale_rows(data: ModelData, sol: Solution) -> pd.DataFrame:
     """Per planned speciale: designations (specialfunktioner), advisory_designations
     (rådgivningsfunktioner), demand, served, near-family help, unmet, mean family travel per
     served borgerforløb, cost."""
-    des = sol.designations.groupby("speciale").agg(
+    des = sol.designations.groupby("function").agg(
         designations=("provider_id", "size"), advisory_designations=("is_advisory", "sum"))
-    cov = sol.coverage.groupby("speciale")[["demand", "served", "near_family", "unmet"]].sum()
+    cov = sol.coverage.groupby("function")[["demand", "served", "near_family", "unmet"]].sum()
     asg = sol.assignments
     phys = asg[asg["mode"] == "physical"]
-    minutes = (phys["cases"] * phys["travel_minutes"]).groupby(phys["speciale"]).sum()
-    served = asg.groupby("speciale")["cases"].sum()
-    out = pd.DataFrame(index=pd.Index(data.specialer, name="speciale")).join(des).join(cov)
+    minutes = (phys["cases"] * phys["travel_minutes"]).groupby(phys["function"]).sum()
+    served = asg.groupby("function")["cases"].sum()
+    out = pd.DataFrame(index=pd.Index(data.functions, name="function")).join(des).join(cov)
     out = out.fillna(0.0)
     out["mean_travel_minutes"] = (minutes.reindex(out.index).fillna(0.0)
                                   / served.reindex(out.index)).where(
@@ -259,7 +259,7 @@ class RolloutOutcome:
 def _unmet_by_speciale(record: WaveRecord | None) -> dict[str, float]:
     if record is None or record.rows is None:
         return {}
-    return {str(r.speciale): float(r.unmet) for r in record.rows.itertuples()}
+    return {str(r.function): float(r.unmet) for r in record.rows.itertuples()}
 
 
 def _unmet_term(record: WaveRecord | None) -> float | None:
@@ -375,7 +375,7 @@ def notice_lines(timeline: pd.DataFrame, notice_weeks: float) -> list[str]:
                                                     sort=True):
         lines.append(
             f"moves decided {decided}: {rows['moved_cases'].sum():,.1f} borgerforløb of "
-            "today's caseload (" + ", ".join(f"{r.speciale} {r.moved_cases:,.1f}"
+            "today's caseload (" + ", ".join(f"{r.function} {r.moved_cases:,.1f}"
                                               for r in rows.itertuples())
             + f"), effective from {effective} at the earliest ({weeks})")
     return lines
@@ -465,9 +465,9 @@ class RolloutRunner:
 
             verify_folder(src, "rollout --from")
         loaded = load_run(src)
-        if set(loaded.specialer) != set(new):
+        if set(loaded.functions) != set(instance.functions_of(new)):
             raise ScenarioError(
-                f"--from {src}: it plans {sorted(loaded.specialer)}, but the first wave "
+                f"--from {src}: it plans {sorted(loaded.functions)}, but the first wave "
                 f"({year}) is {sorted(new)}; the folder must plan exactly the first wave")
         known = set(instance.providers["provider_id"])
         unknown = sorted(set(loaded.tables["designations"]["provider_id"]) - known)
@@ -634,9 +634,9 @@ class RolloutRunner:
                 waves = waves.assign(new=waves["new"].map(", ".join),
                                      planned=waves["planned"].map(len))
             flat = {k: v for k, v in outcome.phasing.items() if k != "unmet_per_speciale"}
-            unmet = pd.DataFrame([{"speciale": s, **v} for s, v in (
+            unmet = pd.DataFrame([{"function": s, **v} for s, v in (
                 outcome.phasing.get("unmet_per_speciale") or {}).items()],
-                columns=["speciale", "phased", "all_at_once", "added"])
+                columns=["function", "phased", "all_at_once", "added"])
             sheets = {"timeline": outcome.timeline, "waves": waves,
                       "price_of_phasing": pd.DataFrame([flat]),
                       "unmet_phased_vs_all": unmet}
@@ -663,10 +663,10 @@ def timeline_table(rollout: Rollout, waves: list[WaveRecord]) -> pd.DataFrame:
     for w in waves:
         if w.rows is None:
             continue
-        rows = w.rows.assign(year=w.year, wave=w.rows["speciale"].map(entered),
-                             new=w.rows["speciale"].isin(w.new))
+        rows = w.rows.assign(year=w.year, wave=w.rows["function"].map(entered),
+                             new=w.rows["function"].isin(w.new))
         per = w.kpis.get("per_speciale") or {}
-        rows["moved_cases"] = [_moved(per, s) for s in rows["speciale"]]
+        rows["moved_cases"] = [_moved(per, s) for s in rows["function"]]
         # the moves of a speciale are decided with its wave (module docstring)
         decided = [ro.decided(int(y)) for y in rows["wave"]]
         rows["decided"] = [d.isoformat() for d in decided]

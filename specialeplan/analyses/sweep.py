@@ -140,7 +140,10 @@ def run_key(resolved: ResolvedScenario, hashes: dict[str, str]) -> str:
 
 
 def _resolved_specialer(params: ModelParams, instance: Instance) -> list[str]:
-    return list(params.specialer) if params.specialer is not None else instance.speciale_ids
+    """The planned specialfunktion types (:func:`~specialeplan.model.sets.resolve_functions`)."""
+    from specialeplan.model.sets import resolve_functions
+
+    return resolve_functions(instance, params)
 
 
 def restricted_runs(runs: list[SweepRun], run: SweepRun, instance: Instance) -> list[str]:
@@ -153,10 +156,12 @@ def restricted_runs(runs: list[SweepRun], run: SweepRun, instance: Instance) -> 
     out = []
     for earlier in reversed(runs):
         esc = earlier.resolved.scenario
-        if esc.dataset != sc.dataset or earlier.params.specialer != run.params.specialer:
+        if esc.dataset != sc.dataset or (earlier.params.specialer, earlier.params.functions) != (
+                run.params.specialer, run.params.functions):
             continue
         try:
-            if bound_carries_over(earlier.params, run.params, specialer):
+            if bound_carries_over(earlier.params, run.params, specialer,
+                                  instance.specialer_of()):
                 out.append(earlier.name)
         except SpecialeplanError:
             continue

@@ -107,7 +107,7 @@ class ParentState:
         des = read_csv(folder, RESULT_TABLES["designations"])
         bound = kpis.get("best_bound")
         return cls(params=params,
-                   designations=des[["provider_id", "speciale", "is_advisory"]].copy(),
+                   designations=des[["provider_id", "function", "is_advisory"]].copy(),
                    best_bound=float(bound) if isinstance(bound, int | float) else None)
 
 
@@ -220,7 +220,7 @@ def _run_result(task: RunTask, outcome: RunOutcome, files: dict[str, bytes] | No
     if outcome.solution is not None:
         des = outcome.solution.designations
         state = ParentState(params=task.resolved.scenario.model, best_bound=res.best_bound,
-                            designations=des[["provider_id", "speciale", "is_advisory"]].copy())
+                            designations=des[["provider_id", "function", "is_advisory"]].copy())
     return RunResult(task.name, str(res.status), res.extra.get("note"), files, state,
                      seconds, reused, _info(outcome))
 

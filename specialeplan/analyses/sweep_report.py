@@ -81,7 +81,7 @@ def _reason(folder: Path, kpis: dict[str, Any]) -> str | None:
             return "infeasible (infeasibility.csv unreadable)"
         parts = []
         for fam, grp in inf.groupby("family", sort=False):
-            where = sorted({s for s in grp.get("speciale", pd.Series(dtype=str)) if s})
+            where = sorted({s for s in grp.get("function", pd.Series(dtype=str)) if s})
             parts.append(fam + (f" ({', '.join(where[:3])})" if where else ""))
         return "infeasible: " + "; ".join(parts)
     return None
@@ -184,18 +184,18 @@ def stability(folders: list[Path]) -> pd.DataFrame:
     (``runs_advisory``), with the provider's name and municipality. ``core`` marks the
     pairs designated in every run, ``marginal`` those in at most half of them. Sorted by
     speciale, then most stable first."""
-    cols = ["speciale", "provider_id", "provider_name", "municipality_code",
+    cols = ["function", "provider_id", "provider_name", "municipality_code",
             "municipality_name", "runs_designated", "runs_advisory", "n_runs", "share",
             "core", "marginal"]
     parts = []
     for folder in folders:
         des = read_csv(folder, RESULT_TABLES["designations"])
-        parts.append(des[["provider_id", "speciale", "is_advisory"]])
+        parts.append(des[["provider_id", "function", "is_advisory"]])
     if not parts:
         return pd.DataFrame(columns=cols)
     n = len(folders)
     allp = pd.concat(parts, ignore_index=True)
-    st = allp.groupby(["speciale", "provider_id"], as_index=False).agg(
+    st = allp.groupby(["function", "provider_id"], as_index=False).agg(
         runs_designated=("is_advisory", "size"), runs_advisory=("is_advisory", "sum"))
     names = _names(folders[0])
     st = st.merge(names, on="provider_id", how="left")
@@ -204,7 +204,7 @@ def stability(folders: list[Path]) -> pd.DataFrame:
     st["core"] = st["runs_designated"] == n
     st["marginal"] = st["runs_designated"] <= n / 2
     st["runs_advisory"] = st["runs_advisory"].astype(int)
-    st = st.sort_values(["speciale", "runs_designated", "provider_id"],
+    st = st.sort_values(["function", "runs_designated", "provider_id"],
                         ascending=[True, False, True])
     return st[cols].reset_index(drop=True)
 
@@ -228,7 +228,7 @@ def write_stability(st: pd.DataFrame, path: Path, *, n_runs: int, title: str = "
 
     label = st["provider_id"] + " " + st["provider_name"].fillna("") + " (" + st[
         "municipality_name"].fillna("") + ")"
-    grid = st.assign(label=label).pivot_table(index="label", columns="speciale",
+    grid = st.assign(label=label).pivot_table(index="label", columns="function",
                                               values="share", aggfunc="max")
     grid = grid.loc[grid.max(axis=1).sort_values(ascending=False).index]
     h = max(3.0, 0.22 * len(grid) + 1.5)

@@ -151,7 +151,7 @@ def _context(folder: Path, params: ModelParams, inst: dict[str, pd.DataFrame],
     params = params.model_copy(update={"weights": weights})
     return Context(params=params, munis=inst["municipalities"], prov=inst["providers"],
                    comp=inst["competence"], dem=inst["demand"], pt=inst["provider_travel"],
-                   sp=inst["speciale_params"], des=tables["designations"],
+                   sp=inst["function_params"], des=tables["designations"],
                    asg=tables["assignments"], cov=tables["coverage"], reach=tables["reach"],
                    nf=tables["near_family"], regions=tables["regions"], kpis=kpis,
                    solver=solver, trans=tables["transitional"],

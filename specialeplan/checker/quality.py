@@ -60,7 +60,7 @@ def quality_warnings(kpis: dict[str, Any], solver: dict[str, Any], coverage: pd.
                    "far from the best one; give the solver more time")
     unmet = float(coverage["unmet"].sum())
     if unmet > limits.max_unmet + tol:
-        per = coverage.groupby("speciale")["unmet"].sum()
+        per = coverage.groupby("function")["unmet"].sum()
         worst = ", ".join(f"{s} {v:,.4g}" for s, v in per[per > tol].sort_values(
             ascending=False).head(5).items())
         out.append(f"{unmet:,.4g} borgerforløb unmet (limit {limits.max_unmet:g}): {worst}")

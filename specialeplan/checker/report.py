@@ -114,7 +114,7 @@ class Collector:
         if not mask.any():
             return
         for rec in df[mask].to_dict("records"):
-            self.add(family, fmt(rec), rec.get("speciale"), rec.get("municipality_code"),
+            self.add(family, fmt(rec), rec.get("function"), rec.get("municipality_code"),
                      rec.get("provider_id"))
 
     def add(self, family: str, message: str, speciale: Any = None,

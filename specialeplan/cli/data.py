@@ -204,19 +204,18 @@ def _overview(inst: Instance) -> Table:
 
 def _per_speciale(inst: Instance) -> Table:
     comp, dem = inst.competence, inst.demand
-    per_s = comp.groupby("speciale").agg(
+    per_s = comp.groupby("function").agg(
         providers=("provider_id", "size"), designated=("designated_today", "sum"),
         max_cases=("max_cases", "sum"), current=("current_cases", "sum"))
-    target = (inst.specialer.set_index("speciale")["target_group"]
-              if "target_group" in inst.specialer.columns else None)
-    per_s = inst.specialer.set_index("speciale")[[]].join(per_s).join(
-        dem.groupby("speciale")["demand"].sum()).fillna(0)
+    target = inst.functions.set_index("function")["target_group"]
+    per_s = inst.functions.set_index("function")[[]].join(per_s).join(
+        dem.groupby("function")["demand"].sum()).fillna(0)
     t = Table(title="Per speciale (borgerforløb per year)")
-    for col, just in (("speciale", "left"), ("target group", "left"), ("demand", "right"),
+    for col, just in (("function", "left"), ("target group", "left"), ("demand", "right"),
                       ("Σ max_cases", "right"),
                       ("ratio", "right"), ("current", "right"), ("providers", "right"),
                       ("designated", "right")):
-        t.add_column(col, justify=just, no_wrap=col == "speciale")
+        t.add_column(col, justify=just, no_wrap=col == "function")
     for s, r in per_s.iterrows():
         ratio = r["max_cases"] / r["demand"] if r["demand"] > 0 else float("inf")
         tg = str(target.get(s, "all")) if target is not None else "all"
@@ -260,7 +259,7 @@ def providers(
     except SpecialeplanError as exc:
         fail(exc)
     per = comp.groupby("provider_id").agg(
-        specialer=("speciale", lambda s: ", ".join(sorted(s))),
+        specialer=("function", lambda s: ", ".join(sorted(s))),
         today=("designated_today", "sum"))
     # a provider without competence rows (custom data) is competent in nothing, not NaN
     prov = prov.join(per, on="provider_id")
@@ -299,7 +298,7 @@ def _select_providers(inst: Instance, speciale: str | None, municipality: str | 
             raise SpecialeplanError(f"unknown speciale {speciale!r}."
                                     f"{did_you_mean(speciale, known)} Known: "
                                     f"{', '.join(known)}")
-        comp = comp[comp["speciale"] == speciale]
+        comp = comp[comp["function"] == speciale]
         prov = prov[prov["provider_id"].isin(set(comp["provider_id"]))]
     if municipality is not None:
         code = resolve_municipality(municipality, inst.municipalities)

@@ -250,9 +250,9 @@ def _kpi_deltas(c: Comparison) -> Table:
 
 def _designation_changes(c: Comparison) -> Table:
     t = Table(title="Specialfunktioner per speciale")
-    for col in ("speciale", "added", "removed", "kept"):
+    for col in ("function", "added", "removed", "kept"):
         t.add_column(col)
-    for s, grp in c.designations.groupby("speciale", sort=True):
+    for s, grp in c.designations.groupby("function", sort=True):
         def names(change: str, grp: Any = grp) -> str:
             g = grp[grp["change"] == change]
             return "\n".join(f"{p} {n} ({m})" for p, n, m in zip(

@@ -82,16 +82,16 @@ def speciale_html(folder: Path | str, speciale: str) -> folium.Map:
     folder = Path(folder)
     munis = _read(folder, "instance/municipalities.csv")
     cov = _read(folder, "coverage.csv")
-    if speciale not in set(cov["speciale"]):
+    if speciale not in set(cov["function"]):
         raise DataValidationError(f"speciale {speciale!r} is not in this result",
-                                  file=str(folder / "coverage.csv"), field="speciale")
-    cov = cov[cov["speciale"] == speciale].set_index("municipality_code")
+                                  file=str(folder / "coverage.csv"), field="function")
+    cov = cov[cov["function"] == speciale].set_index("municipality_code")
     des = _read(folder, "designations.csv")
-    des = des[des["speciale"] == speciale]
+    des = des[des["function"] == speciale]
     asg = _read(folder, "assignments.csv")
-    asg = asg[asg["speciale"] == speciale]
+    asg = asg[asg["function"] == speciale]
     reach = _read(folder, "reach.csv")
-    reach = reach[(reach["speciale"] == speciale)]
+    reach = reach[(reach["function"] == speciale)]
     prov = _read(folder, "instance/providers.csv").set_index("provider_id")
     name_of = munis.set_index("code")["name"]
 
@@ -197,7 +197,7 @@ def vulnerability_html(vuln_folder: Path | str, results: Path | str) -> folium.M
             continue
         lat, lon = loc.loc[code]
         lat, lon = lat + rng.normal(0, 0.01), lon + rng.normal(0, 0.016)
-        spec = str(r.speciale)
+        spec = str(r.function)
         group = groups.get(spec)
         if group is None:
             group = groups[spec] = folium.FeatureGroup(name=spec).add_to(m)

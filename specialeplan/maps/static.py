@@ -262,12 +262,12 @@ def plot_speciale(folder: Path | str, speciale: str, *, labels: bool = True,
     munis = _read(folder, "instance/municipalities.csv")
     cov = _read(folder, "coverage.csv")
     des = _read(folder, "designations.csv")
-    if speciale not in set(cov["speciale"]):
+    if speciale not in set(cov["function"]):
         raise DataValidationError(f"speciale {speciale!r} is not in this result",
-                                  file=str(folder / "coverage.csv"), field="speciale")
+                                  file=str(folder / "coverage.csv"), field="function")
     prov = _read(folder, "instance/providers.csv").set_index("provider_id")
-    cov = cov[cov["speciale"] == speciale].set_index("municipality_code")
-    des = des[des["speciale"] == speciale].merge(
+    cov = cov[cov["function"] == speciale].set_index("municipality_code")
+    des = des[des["function"] == speciale].merge(
         munis[["code", "lon", "lat"]], left_on="municipality_code", right_on="code")
     travel = cov["mean_travel_minutes"].reindex(munis["code"]).to_numpy(dtype=float)
     unmet = cov["unmet"].reindex(munis["code"]).fillna(0).to_numpy() > 1e-6
@@ -352,7 +352,7 @@ def map_targets(folder: Path, specialer: list[str] | None) -> tuple[Path, list[s
     """The ``maps/`` folder of a results folder (created) and the specialer to draw (default:
     every speciale in its coverage.csv)."""
     if specialer is None:
-        specialer = sorted(_read(folder, "coverage.csv")["speciale"].unique())
+        specialer = sorted(_read(folder, "coverage.csv")["function"].unique())
     out = folder / "maps"
     out.mkdir(exist_ok=True)
     return out, specialer
@@ -386,11 +386,11 @@ def plot_difference(folder_a: Path | str, folder_b: Path | str, speciale: str, *
     munis = _read(b, "instance/municipalities.csv")
     cov_a, cov_b = _read(a, "coverage.csv"), _read(b, "coverage.csv")
     for f, cov in ((a, cov_a), (b, cov_b)):
-        if speciale not in set(cov["speciale"]):
+        if speciale not in set(cov["function"]):
             raise DataValidationError(f"speciale {speciale!r} is not in this result",
-                                      file=str(f / "coverage.csv"), field="speciale")
-    ta = cov_a[cov_a["speciale"] == speciale].set_index("municipality_code")
-    tb = cov_b[cov_b["speciale"] == speciale].set_index("municipality_code")
+                                      file=str(f / "coverage.csv"), field="function")
+    ta = cov_a[cov_a["function"] == speciale].set_index("municipality_code")
+    tb = cov_b[cov_b["function"] == speciale].set_index("municipality_code")
     travel = lambda t: t["mean_travel_minutes"].reindex(munis["code"]).to_numpy(  # noqa: E731
         dtype=float)
     # NaN travel = nobody served there in that plan: no 0 minutes, so lost service never
@@ -410,7 +410,7 @@ def plot_difference(folder_a: Path | str, folder_b: Path | str, speciale: str, *
     prov = _read(b, "instance/providers.csv").set_index("provider_id")
     da = _read(a, "designations.csv")
     db = _read(b, "designations.csv")
-    da, db = da[da["speciale"] == speciale], db[db["speciale"] == speciale]
+    da, db = da[da["function"] == speciale], db[db["function"] == speciale]
     m = da[["provider_id", "cases"]].merge(db[["provider_id", "cases", "is_advisory"]],
                                            on="provider_id", how="outer",
                                            suffixes=("_a", "_b"), indicator=True)
@@ -464,13 +464,13 @@ def write_difference_maps(folder_a: Path | str, folder_b: Path | str, out: Path 
                           specialer: list[str] | None = None) -> list[Path]:
     """``out/<speciale>.png`` difference maps for the specialer both folders plan."""
     a, b = Path(folder_a), Path(folder_b)
-    common = sorted(set(_read(a, "coverage.csv")["speciale"])
-                    & set(_read(b, "coverage.csv")["speciale"]))
+    common = sorted(set(_read(a, "coverage.csv")["function"])
+                    & set(_read(b, "coverage.csv")["function"]))
     if specialer is not None:
         common = [s for s in specialer if s in common]
     if not common:
         raise DataValidationError(f"{a} and {b} plan no speciale in common",
-                                  file=str(b / "coverage.csv"), field="speciale")
+                                  file=str(b / "coverage.csv"), field="function")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -491,11 +491,11 @@ def plot_vulnerability(vuln_folder: Path | str, results: Path | str, speciale: s
     res = Path(results)
     munis = _read(res, "instance/municipalities.csv")
     prov = _read(res, "instance/providers.csv").set_index("provider_id")
-    rows = v[v["speciale"].astype(str).str.split(", ").map(lambda ss: speciale in ss)].copy()
+    rows = v[v["function"].astype(str).str.split(", ").map(lambda ss: speciale in ss)].copy()
     if rows.empty:
         raise DataValidationError(f"no closure of speciale {speciale!r}",
                                   file=str(Path(vuln_folder) / "vulnerability.csv"),
-                                  field="speciale")
+                                  field="function")
     rows["municipality_code"] = rows["provider_id"].map(prov["municipality_code"])
     rows = rows.merge(munis[["code", "lon", "lat"]], left_on="municipality_code",
                       right_on="code")
@@ -572,7 +572,7 @@ def write_vulnerability_maps(vuln_folder: Path | str, results: Path | str,
     vuln_folder = Path(vuln_folder)
     v = _read(vuln_folder, "vulnerability.csv")
     if specialer is None:
-        specialer = sorted({s for ss in v["speciale"].astype(str) for s in ss.split(", ")})
+        specialer = sorted({s for ss in v["function"].astype(str) for s in ss.split(", ")})
     out = vuln_folder / "maps"
     out.mkdir(exist_ok=True)
     paths = []

@@ -37,43 +37,43 @@ class TableContract:
 
 RESULT_TABLES: dict[str, TableContract] = {
     "designations": TableContract("designations.csv", {
-        "provider_id": "id", "municipality_code": "text", "speciale": "id", "cases": "num",
+        "provider_id": "id", "municipality_code": "text", "function": "id", "cases": "num",
         "outreach_cases": "num", "is_advisory": "bool", "designated_today": "bool",
         "advised_municipalities": "num", "coached_cases": "num", "advisory_load": "num"},
-        ["provider_id", "speciale"],
+        ["provider_id", "function"],
         {"provider_name": "provider_id", "municipality_name": "municipality_code"}),
     "assignments": TableContract("assignments.csv", {
-        "municipality_code": "id", "provider_id": "id", "speciale": "id", "mode": "id",
+        "municipality_code": "id", "provider_id": "id", "function": "id", "mode": "id",
         "cases": "num", "travel_minutes": "num"},
-        ["municipality_code", "provider_id", "speciale", "mode"],
+        ["municipality_code", "provider_id", "function", "mode"],
         {"municipality_name": "municipality_code", "provider_name": "provider_id"}),
     "coverage": TableContract("coverage.csv", {
-        "municipality_code": "id", "speciale": "id", "demand": "num", "served": "num",
+        "municipality_code": "id", "function": "id", "demand": "num", "served": "num",
         "outreach": "num", "near_family": "num", "unmet": "num",
         "mean_travel_minutes": "num?"},
-        ["municipality_code", "speciale"], {"municipality_name": "municipality_code"}),
+        ["municipality_code", "function"], {"municipality_name": "municipality_code"}),
     "reach": TableContract("reach.csv", {
-        "municipality_code": "id", "speciale": "id", "advisory_provider_id": "text",
+        "municipality_code": "id", "function": "id", "advisory_provider_id": "text",
         "travel_minutes": "num?", "share": "num"},
-        ["municipality_code", "speciale", "advisory_provider_id"],
+        ["municipality_code", "function", "advisory_provider_id"],
         {"municipality_name": "municipality_code",
          "advisory_provider_name": "advisory_provider_id"}),
     "near_family": TableContract("near_family.csv", {
-        "municipality_code": "id", "speciale": "id", "provider_id": "id",
+        "municipality_code": "id", "function": "id", "provider_id": "id",
         "advisory_provider_id": "id", "cases": "num"},
-        ["municipality_code", "speciale", "provider_id", "advisory_provider_id"],
+        ["municipality_code", "function", "provider_id", "advisory_provider_id"],
         {"municipality_name": "municipality_code", "provider_name": "provider_id",
          "advisory_provider_name": "advisory_provider_id"}),
     "regions": TableContract("regions.csv", {
-        "region": "id", "speciale": "id", "demand": "num", "served_home": "num",
+        "region": "id", "function": "id", "demand": "num", "served_home": "num",
         "exported": "num", "imported": "num", "served_in_region": "num",
         "near_family": "num", "unmet": "num", "designated_capacity": "num",
         "capacity_shortfall": "num"},
-        ["region", "speciale"]),
+        ["region", "function"]),
     "transitional": TableContract("transitional.csv", {
-        "provider_id": "id", "municipality_code": "text", "speciale": "id",
+        "provider_id": "id", "municipality_code": "text", "function": "id",
         "current_cases": "num", "transitional_cases": "num"},
-        ["provider_id", "speciale"],
+        ["provider_id", "function"],
         {"provider_name": "provider_id", "municipality_name": "municipality_code"},
         optional=True),
 }
@@ -82,17 +82,17 @@ RESULT_TABLES: dict[str, TableContract] = {
 #: municipality and planned speciale. Written with the other tables since the cost table
 #: exists; a folder of an earlier version without it is as valid.
 FINANCING = TableContract("financing.csv", {
-    "municipality_code": "id", "speciale": "id", "population_share": "num",
+    "municipality_code": "id", "function": "id", "population_share": "num",
     "base_funding_dkk": "num", "residential_cases": "num", "outreach_cases": "num",
     "care_cost_dkk": "num", "refunded_dkk": "num", "net_cost_dkk": "num", "total_dkk": "num"},
-    ["municipality_code", "speciale"], {"municipality_name": "municipality_code"})
+    ["municipality_code", "function"], {"municipality_name": "municipality_code"})
 
 #: The cost table of the run (:mod:`specialeplan.data.costs`, scenario overrides applied),
 #: written under ``instance/`` so that the checker can recompute the costs from the folder
 COST_TABLES: dict[str, TableContract] = {
     "costs": TableContract("instance/costs.csv", {
-        "parameter": "id", "speciale": "text", "value": "num", "unit": "text",
-        "source": "text", "note": "text"}, ["parameter", "speciale"]),
+        "parameter": "id", "function": "text", "value": "num", "unit": "text",
+        "source": "text", "note": "text"}, ["parameter", "function"]),
     "refusion_tiers": TableContract("instance/refusion_tiers.csv", {
         "lower_dkk": "num", "upper_dkk": "num?", "rate": "num", "source": "text"},
         ["lower_dkk"]),
@@ -104,28 +104,41 @@ MODES = ("physical", "outreach")
 # the instance schema's kinds in the checker's words
 _KIND = {"str": "id", "any": "text", "num": "num", "float": "num", "bool": "bool"}
 
-SPECIALE_PARAMS = TableContract("instance/speciale_params.csv", {
-    "speciale": "id", "min_cases": "num?", "max_travel_minutes": "num?",
+SPECIALE_PARAMS = TableContract("instance/function_params.csv", {
+    "function": "id", "min_cases": "num?", "max_travel_minutes": "num?",
     "reach_minutes": "num?", "min_count": "num?", "max_count": "num?", "min_advisory": "num?",
     "max_advisory": "num?", "demand_growth": "num?", "outreach_minutes": "num?",
-    "near_family_share": "num?"}, ["speciale"])
-#: optional columns of ``instance/speciale_params.csv`` (written since they exist; a folder
+    "near_family_share": "num?"}, ["function"])
+#: optional columns of ``instance/function_params.csv`` (written since they exist; a folder
 #: without them reads as their default): ``backup_minutes`` (empty = max_travel_minutes),
 #: ``residential_share`` (ρ_s of family ``delivery_need``, the value solved: scenario override
 #: or the dataset's ``delivery_need.csv``; absent = 0, no bound on outreach)
 SPECIALE_PARAMS_OPTIONAL = {"backup_minutes": "num?", "residential_share": "num?"}
 
+#: columns of a dataset table that a results folder of an earlier version may lack (read
+#: as the Instance's default: ``target_groups`` all)
+_NEWER_COLUMNS = {"providers": ("target_groups",)}
+
 INSTANCE_TABLES: dict[str, TableContract] = {
     **{name: TableContract(f"instance/{name}.csv",
-                           {c: _KIND[k] for c, k in SCHEMAS[name].items()}, KEYS[name])
+                           {c: _KIND[k] for c, k in SCHEMAS[name].items()
+                            if c not in _NEWER_COLUMNS.get(name, ())}, KEYS[name])
        for name in ("municipalities", "providers", "competence", "demand", "provider_travel")},
-    "speciale_params": SPECIALE_PARAMS,
+    "function_params": SPECIALE_PARAMS,
 }
 
 #: inputs under ``instance/`` written when the dataset has them (read when present): the
 #: dataset's ``delivery_need.csv`` for the planned specialer (where ρ_s came from, with its
-#: source and note; the value solved is ``speciale_params.csv`` ``residential_share``)
+#: source and note; the value solved is ``function_params.csv`` ``residential_share``)
 OPTIONAL_INSTANCE_TABLES: dict[str, TableContract] = {
+    # the taxonomy of the planned specialfunktion types and their specialer (since issue 22;
+    # a folder without them planned one function per speciale)
+    "functions": TableContract("instance/functions.csv",
+                               {c: _KIND[k] for c, k in SCHEMAS["functions"].items()},
+                               KEYS["functions"]),
+    "specialer": TableContract("instance/specialer.csv",
+                               {c: _KIND[k] for c, k in SCHEMAS["specialer"].items()},
+                               KEYS["specialer"]),
     "delivery_need": TableContract("instance/delivery_need.csv",
                                    {c: _KIND[k] for c, k in SCHEMAS["delivery_need"].items()},
                                    KEYS["delivery_need"]),

@@ -35,11 +35,11 @@ JUDGEMENTS = ("unmet_quality_penalty", "reach_shortfall_penalty")
 def care_rows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The borgerforløb that cost care: the assignments plus near-family help (a place at
     a local tilbud in the home municipality: mode physical, no family travel)."""
-    asg = tables["assignments"][["municipality_code", "provider_id", "speciale", "mode",
+    asg = tables["assignments"][["municipality_code", "provider_id", "function", "mode",
                                  "cases", "travel_minutes"]]
     nf = tables["near_family"]
     local = pd.DataFrame({"municipality_code": nf["municipality_code"],
-                          "provider_id": nf["provider_id"], "speciale": nf["speciale"],
+                          "provider_id": nf["provider_id"], "function": nf["function"],
                           "mode": "physical", "cases": nf["cases"].astype(float),
                           "travel_minutes": 0.0})
     return pd.concat([asg, local], ignore_index=True) if len(local) else asg.copy()
@@ -49,7 +49,7 @@ def _priced(asg: pd.DataFrame, costs: CostTable) -> pd.DataFrame:
     """Assignments with ``price`` (DKK per case-year), ``care``, ``refunded`` and the travel
     cost of each row (family visits for physical rows, staff visits for outreach rows)."""
     a = asg.copy()
-    a["price"] = [costs.price(m, s) for m, s in zip(a["mode"], a["speciale"], strict=True)]
+    a["price"] = [costs.price(m, s) for m, s in zip(a["mode"], a["function"], strict=True)]
     a["care"] = a["cases"] * a["price"]
     a["refunded"] = a["cases"] * costs.refund(a["price"].to_numpy(dtype=float))
     hours = a["travel_minutes"] / 60.0
@@ -66,9 +66,9 @@ def _priced(asg: pd.DataFrame, costs: CostTable) -> pd.DataFrame:
 
 def _fixed(des: pd.DataFrame, comp: pd.DataFrame, costs: CostTable) -> pd.DataFrame:
     """Designations with their running cost and advisory base funding in DKK."""
-    d = des[["provider_id", "speciale", "is_advisory"]].merge(
-        comp[["provider_id", "speciale", "designation_cost", "advisory_cost"]],
-        on=["provider_id", "speciale"], how="left").fillna(
+    d = des[["provider_id", "function", "is_advisory"]].merge(
+        comp[["provider_id", "function", "designation_cost", "advisory_cost"]],
+        on=["provider_id", "function"], how="left").fillna(
         {"designation_cost": 0.0, "advisory_cost": 0.0})
     d["designations"] = d["designation_cost"] * costs.value("designation_cost_unit")
     adv = d["is_advisory"].astype(str).str.lower().isin(["true", "1", "1.0"])
@@ -79,34 +79,34 @@ def _fixed(des: pd.DataFrame, comp: pd.DataFrame, costs: CostTable) -> pd.DataFr
 
 def _changes(des: pd.DataFrame, comp: pd.DataFrame) -> pd.Series:
     """Per speciale: designations that differ from today's (new ones and dropped ones)."""
-    keys = ["provider_id", "speciale"]
+    keys = ["provider_id", "function"]
     now = set(map(tuple, des[keys].to_numpy()))
     today = comp[comp["designated_today"].astype(bool)]
     dropped = today[np.array([k not in now for k in map(tuple, today[keys].to_numpy())],
                              dtype=bool)]
     new = des[~des["designated_today"].astype(str).str.lower().isin(["true", "1", "1.0"])]
-    return (dropped.groupby("speciale").size().astype(float)
-            .add(new.groupby("speciale").size().astype(float), fill_value=0.0))
+    return (dropped.groupby("function").size().astype(float)
+            .add(new.groupby("function").size().astype(float), fill_value=0.0))
 
 
 def _moved(tables: dict[str, pd.DataFrame], comp: pd.DataFrame) -> pd.Series:
     """Per speciale: today's residents no longer served by their provider."""
-    keys = ["provider_id", "speciale"]
+    keys = ["provider_id", "function"]
     served = tables["assignments"].groupby(keys)["cases"].sum()
     c = comp.set_index(keys)["current_cases"].astype(float)
     moved = (c - served.reindex(c.index).fillna(0.0)).clip(lower=0.0)
     moved = moved.where(moved > 1e-7, 0.0)
-    return moved.groupby(level="speciale").sum()
+    return moved.groupby(level="function").sum()
 
 
 def _today(comp: pd.DataFrame, prov: pd.DataFrame, specialer: list[str], costs: CostTable
            ) -> dict[str, Any]:
-    c = comp[comp["speciale"].isin(specialer)]
+    c = comp[comp["function"].isin(specialer)]
     kind = prov.set_index("provider_id")["kind"].fillna("").astype(str).str.strip().str.lower()
     modes = ["outreach" if kind.get(p, "") == "outreach" else "physical"
              for p in c["provider_id"]]
     care = float(sum(n * costs.price(m, s)
-                     for n, s, m in zip(c["current_cases"], c["speciale"], modes, strict=True)))
+                     for n, s, m in zip(c["current_cases"], c["function"], modes, strict=True)))
     des = float((c["designation_cost"] * c["designated_today"].astype(float)).sum()
                 * costs.value("designation_cost_unit"))
     adv = (float((c["advisory_cost"] * c["advisory_today"].astype(float)).sum()
@@ -126,17 +126,17 @@ def cost_block(tables: dict[str, pd.DataFrame], comp: pd.DataFrame, prov: pd.Dat
     """``kpis.json → cost_dkk`` (docs/results-format.md)."""
     a = _priced(care_rows(tables), costs)
     d = _fixed(tables["designations"], comp, costs)
-    nf = tables["near_family"].groupby("speciale")["cases"].sum()
-    unmet = tables["coverage"].groupby("speciale")["unmet"].sum()
+    nf = tables["near_family"].groupby("function")["cases"].sum()
+    unmet = tables["coverage"].groupby("function")["unmet"].sum()
     reach = tables["reach"]
-    short = reach[reach["advisory_provider_id"].fillna("") == ""].groupby("speciale")[
+    short = reach[reach["advisory_provider_id"].fillna("") == ""].groupby("function")[
         "share"].sum()
     parts = {
-        "care": a.groupby("speciale")["care"].sum(),
-        "designations": d.groupby("speciale")["designations"].sum(),
-        "advisory_base_funding": d.groupby("speciale")["advisory_base_funding"].sum(),
-        "family_travel": a.groupby("speciale")["family_travel"].sum(),
-        "outreach_staff_travel": a.groupby("speciale")["outreach_staff_travel"].sum(),
+        "care": a.groupby("function")["care"].sum(),
+        "designations": d.groupby("function")["designations"].sum(),
+        "advisory_base_funding": d.groupby("function")["advisory_base_funding"].sum(),
+        "family_travel": a.groupby("function")["family_travel"].sum(),
+        "outreach_staff_travel": a.groupby("function")["outreach_staff_travel"].sum(),
         "near_family_coaching": nf * costs.value("near_family_cost"),
         "unmet_alternative": unmet * costs.value("unmet_alternative_cost"),
         # one-off amounts, counted once in the planning year (costs.csv notes)
@@ -146,7 +146,7 @@ def cost_block(tables: dict[str, pd.DataFrame], comp: pd.DataFrame, prov: pd.Dat
     }
     judged = {"unmet_quality_penalty": unmet * costs.value("unmet_quality_penalty"),
               "reach_shortfall_penalty": short * costs.value("reach_shortfall_penalty")}
-    refunded = a.groupby("speciale")["refunded"].sum()
+    refunded = a.groupby("function")["refunded"].sum()
     block: dict[str, Any] = {k: float(v.sum()) for k, v in parts.items()}
     block["total"] = float(sum(block[k] for k in COMPONENTS))
     block["refunded"] = float(refunded.sum())
@@ -181,12 +181,12 @@ def financing_table(tables: dict[str, pd.DataFrame], comp: pd.DataFrame,
     (docs/results-format.md); near-family help counts as residential (a local place)."""
     a = _priced(care_rows(tables), costs)
     d = _fixed(tables["designations"], comp, costs)
-    adv = d.groupby("speciale")["advisory_base_funding"].sum()
+    adv = d.groupby("function")["advisory_base_funding"].sum()
     pop = munis.set_index("code")["population"].astype(float)
     share = pop / pop.sum() if pop.sum() > 0 else pd.Series(1.0 / len(pop), index=pop.index)
     grid = pd.MultiIndex.from_product([list(munis["code"]), specialer],
-                                      names=["municipality_code", "speciale"])
-    keys = ["municipality_code", "speciale"]
+                                      names=["municipality_code", "function"])
+    keys = ["municipality_code", "function"]
     phys = a["mode"] != "outreach"
     out = pd.DataFrame(index=grid)
     out["population_share"] = share.reindex(grid.get_level_values(0)).to_numpy()

@@ -50,11 +50,22 @@ def number_format(column: str) -> str | None:
     return None
 
 
-def name_lookups(providers: pd.DataFrame, municipalities: pd.DataFrame
-                 ) -> dict[str, pd.Series]:
-    """Id → name for providers and municipalities."""
-    return {"provider": providers.set_index("provider_id")["name"].astype(str),
-            "municipality": municipalities.set_index("code")["name"].astype(str)}
+def name_lookups(providers: pd.DataFrame, municipalities: pd.DataFrame,
+                 functions: pd.DataFrame | None = None) -> dict[str, pd.Series]:
+    """Id → name for providers and municipalities; with ``functions`` (the taxonomy) also
+    function → its specialer (``;``-joined) and target group, the roll-up columns."""
+    out = {"provider": providers.set_index("provider_id")["name"].astype(str),
+           "municipality": municipalities.set_index("code")["name"].astype(str)}
+    if functions is not None:
+        fn = functions.set_index("function")
+        out["speciale"] = fn["specialer"].astype(str)
+        out["target_group"] = fn["target_group"].astype(str)
+    return out
+
+
+#: roll-up columns written right after ``function`` in every result table that has one: the
+#: function's specialer (``;``-joined when it ties to several) and its target group
+ROLLUP_COLUMNS = ("speciale", "target_group")
 
 
 def add_names(df: pd.DataFrame, contract: TableContract,
@@ -62,13 +73,20 @@ def add_names(df: pd.DataFrame, contract: TableContract,
     """``df`` with the contract's name columns filled from ``lookups`` and placed right
     after the id column each names (empty where an id is empty or unknown)."""
     out = df.copy()
+    names = dict(contract.names)
     for name_col, id_col in contract.names.items():
         kind = "municipality" if id_col.startswith("municipality") else "provider"
         out[name_col] = out[id_col].map(lookups[kind]).fillna("") if len(out) else ""
+    if "function" in out.columns and "speciale" in lookups:
+        for col in ROLLUP_COLUMNS:
+            if col not in out.columns:
+                out[col] = (out["function"].map(lookups[col]).fillna("") if len(out)
+                            else "")
+                names[col] = "function"
     order: list[str] = []
     for col in df.columns:
         order.append(col)
-        order += [n for n, i in contract.names.items() if i == col]
+        order += [n for n, i in names.items() if i == col]
     return out[order + [c for c in out.columns if c not in order]]
 
 

@@ -31,6 +31,9 @@ from specialeplan.results.contract import (
     TableContract,
 )
 
+#: files renamed by issue 22 (specialfunktion types): today's name → the earlier one
+LEGACY_FILES = {"instance/function_params.csv": "instance/speciale_params.csv"}
+
 
 def _first_bad(mask: pd.Series) -> int:
     return int(np.flatnonzero(mask.to_numpy())[0]) + 2  # Excel row: header is row 1
@@ -40,6 +43,9 @@ def read_csv(folder: Path, contract: TableContract) -> pd.DataFrame:
     """Read one table and coerce its columns to the contract's kinds."""
     rel = contract.file
     path = folder / rel
+    legacy = LEGACY_FILES.get(rel)
+    if not path.is_file() and legacy is not None and (folder / legacy).is_file():
+        rel, path = legacy, folder / legacy  # a folder written before issue 22
     if not path.is_file():
         if contract.optional:  # written since a later version: an empty table
             return pd.DataFrame({c: pd.Series(dtype=str if k in ("id", "text") else float)
@@ -53,6 +59,10 @@ def read_csv(folder: Path, contract: TableContract) -> pd.DataFrame:
         raise DataValidationError("file is empty (no header row)", file=rel) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise DataValidationError(f"cannot parse CSV: {exc}", file=rel) from None
+    if "function" in contract.columns and "function" not in df.columns and (
+            "speciale" in df.columns):  # written before issue 22: one function per speciale
+        df = df.rename(columns={"speciale": "function"})
+        df["function"] = df["function"].astype(str)
     missing = [c for c in contract.columns if c not in df.columns]
     if missing:
         raise DataValidationError(
@@ -92,13 +102,13 @@ def read_results(folder: Path) -> dict[str, pd.DataFrame]:
 
 def read_instance(folder: Path) -> dict[str, pd.DataFrame]:
     """The solved inputs under ``instance/``; duplicate keys are an error. Optional columns
-    of ``speciale_params.csv`` (``backup_minutes``, ``residential_share``) are read as
+    of ``function_params.csv`` (``backup_minutes``, ``residential_share``) are read as
     numbers when present; the optional tables (``delivery_need``) when their file is there."""
     out = {}
     optional = {n: c for n, c in OPTIONAL_INSTANCE_TABLES.items() if (folder / c.file).is_file()}
     for name, contract in {**INSTANCE_TABLES, **optional}.items():
         df = read_csv(folder, contract)
-        if name == "speciale_params":
+        if name == "function_params":
             for col in SPECIALE_PARAMS_OPTIONAL:
                 if col in df.columns:
                     num = pd.to_numeric(df[col], errors="coerce")

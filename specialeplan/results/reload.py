@@ -19,7 +19,7 @@ import pandas as pd
 
 from specialeplan.data.costs import read_costs
 from specialeplan.errors import DataValidationError
-from specialeplan.model.instance import Instance
+from specialeplan.model.instance import Instance, split_list
 from specialeplan.model.params import ModelParams
 from specialeplan.results.contract import KPIS, SOLUTION_STATUSES
 from specialeplan.results.reading import (
@@ -43,9 +43,9 @@ class LoadedRun:
     kpis: dict[str, Any]
 
     @property
-    def specialer(self) -> list[str]:
-        """The planned specialer, in the order of ``speciale_params.csv``."""
-        return list(self.instance.specialer["speciale"])
+    def functions(self) -> list[str]:
+        """The planned specialfunktion types, in the order of ``function_params.csv``."""
+        return list(self.instance.functions["function"])
 
 
 def solved_params(params: ModelParams, specialer: list[str] | None = None) -> ModelParams:
@@ -54,8 +54,11 @@ def solved_params(params: ModelParams, specialer: list[str] | None = None) -> Mo
     the ``specialer`` the folder plans (its instance knows no others)."""
     per = {s: p.model_copy(update={"demand_growth": None})
            for s, p in params.per_speciale.items() if specialer is None or s in specialer}
+    per_fn = {s: p.model_copy(update={"demand_growth": None})
+              for s, p in params.per_function.items()}
     return params.model_copy(update={
-        "demand_growth": 1.0, "per_speciale": per, "capacity_changes": [],
+        "demand_growth": 1.0, "per_speciale": per, "per_function": per_fn,
+        "capacity_changes": [],
         "defaults": params.defaults.model_copy(update={"demand_growth": 1.0})})
 
 
@@ -71,13 +74,22 @@ def load_run(folder: Path | str) -> LoadedRun:
         raise DataValidationError(f"this run has no solution to start from (status "
                                   f"{status!r})", file=str(folder / KPIS), field="status")
     inst = read_instance(folder)
-    sp = inst["speciale_params"]
+    sp = inst["function_params"]
+    functions = inst.get("functions")
+    if functions is None:  # written before issue 22: one function per speciale
+        functions = pd.DataFrame({"function": sp["function"], "name": sp["function"],
+                                  "specialer": sp["function"], "target_group": "all"})
+    specialer = inst.get("specialer")
+    if specialer is None:
+        specialer = pd.DataFrame({"speciale": sorted({
+            s for text in functions["specialer"] for s in split_list(text)})}).assign(
+            name=lambda d: d["speciale"])
     travel_path = folder / "instance" / "travel_minutes.csv"
     travel = (pd.read_csv(travel_path, dtype={"from_code": str, "to_code": str})
               if travel_path.is_file() else None)
     instance = Instance(
         name=folder.name, municipalities=inst["municipalities"], providers=inst["providers"],
-        specialer=pd.DataFrame({"speciale": sp["speciale"], "name": sp["speciale"]}),
+        specialer=specialer, functions=functions,
         competence=inst["competence"], demand=inst["demand"],
         provider_travel=inst["provider_travel"], travel=travel,
         delivery_need=inst.get("delivery_need"),
@@ -88,10 +100,12 @@ def load_run(folder: Path | str) -> LoadedRun:
                   "costs", "refusion_tiers", "delivery_need")
                  if t not in ("costs", "refusion_tiers", "delivery_need")
                  or (folder / "instance" / f"{t}.csv").is_file()})
-    params = solved_params(read_params(folder), list(sp["speciale"]))
-    if params.specialer is not None and set(params.specialer) != set(sp["speciale"]):
-        raise DataValidationError("the planned specialer differ from speciale_params.csv",
-                                  file=str(folder / "instance" / "speciale_params.csv"))
+    params = solved_params(read_params(folder), list(specialer["speciale"]))
+    if set(functions["function"]) != set(sp["function"]):
+        raise DataValidationError("the planned specialfunktioner differ from "
+                                  "instance/functions.csv",
+                                  file=str(folder / "instance" / "function_params.csv"))
     return LoadedRun(folder=folder, instance=instance,
-                     params=params.model_copy(update={"specialer": list(sp["speciale"])}),
+                     params=params.model_copy(update={"specialer": None,
+                                                      "functions": list(sp["function"])}),
                      solver=read_solver(folder), tables=read_results(folder), kpis=kpis)

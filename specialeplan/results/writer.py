@@ -130,20 +130,24 @@ def file_hashes(folder: Path) -> dict[str, str]:
 def instance_tables(outcome: RunOutcome) -> dict[str, pd.DataFrame]:
     """The exact inputs that were solved (planned specialer only, demand after growth)."""
     data, inst = outcome.data, outcome.data.instance
-    comp = inst.competence[inst.competence["speciale"].isin(data.specialer)]
+    comp = inst.competence[inst.competence["function"].isin(data.functions)]
     tables = {
         "municipalities": inst.municipalities,
         "providers": inst.providers,
         "competence": comp,
         "demand": data.demand,
         "provider_travel": inst.provider_travel,
-        "speciale_params": data.speciale_params.reset_index(),
+        "function_params": data.function_params.reset_index(),
+        # the taxonomy of what was planned: its functions and the specialer they roll up to
+        "functions": inst.functions[inst.functions["function"].isin(data.functions)],
+        "specialer": inst.specialer[inst.specialer["speciale"].isin(
+            {s for f in data.functions for s in inst.specialer_of()[f]})],
     }
     if inst.travel is not None:
         tables["travel_minutes"] = inst.travel
     if inst.delivery_need is not None:
         dn = inst.delivery_need
-        tables["delivery_need"] = dn[dn["speciale"].isin(data.specialer)]
+        tables["delivery_need"] = dn[dn["function"].isin(data.functions)]
     return tables
 
 
@@ -154,7 +158,7 @@ def cost_table(outcome: RunOutcome, resolved: ResolvedScenario) -> CostTable:
     inst = outcome.data.instance
     if inst.costs is None:  # no kroner in the objective: the bundled table, for the report
         return run_cost_table(inst.sources, resolved.scenario.costs,
-                              set(inst.specialer["speciale"]))
+                              set(inst.functions["function"]))
     # the table the objective was priced with (overrides applied once, by specialeplan.api)
     return CostTable(inst.costs, load_tiers(inst.sources.get("refusion_tiers")))
 
@@ -188,7 +192,7 @@ def write_results(outcome: RunOutcome, resolved: ResolvedScenario, folder: Path,
     tables: dict[str, pd.DataFrame] = {}
     if sol is not None:
         inst = outcome.data.instance
-        names = name_lookups(inst.providers, inst.municipalities)
+        names = name_lookups(inst.providers, inst.municipalities, inst.functions)
         tables = {name: round_table(add_names(contract_order(
             df, RESULT_TABLES[name].columns, name), RESULT_TABLES[name], names))
             for name, df in sol.tables().items()}
@@ -199,8 +203,8 @@ def write_results(outcome: RunOutcome, resolved: ResolvedScenario, folder: Path,
     costs.tiers.replace(math.inf, None).to_csv(folder / COST_TABLES["refusion_tiers"].file,
                                                index=False)
     if sol is not None:
-        inst, specialer = outcome.data.instance, list(outcome.data.specialer)
-        comp = inst.competence[inst.competence["speciale"].isin(specialer)]
+        inst, specialer = outcome.data.instance, list(outcome.data.functions)
+        comp = inst.competence[inst.competence["function"].isin(specialer)]
         kpis["cost_dkk"] = json_safe(cost_block(tables, comp, inst.providers, specialer,
                                                 costs, synthetic=inst.synthetic))
         financing = round_table(add_names(financing_table(

@@ -17,15 +17,15 @@ def _backup_coverage(x: Context, c: Collector) -> None:
     range: one that can serve it (a place within max_travel_minutes or an outreach team
     within outreach_minutes) and a second that can serve it or has a place within
     backup_minutes (empty = max_travel_minutes)."""
-    sp = x.sp.set_index("speciale")
+    sp = x.sp.set_index("function")
     first = can_serve(x, x.des).groupby(KS).size().rename("first")
     bm = (sp["backup_minutes"] if "backup_minutes" in sp else sp["max_travel_minutes"]
           ).fillna(sp["max_travel_minutes"])
     places = x.des[x.des["provider_id"].map(x.kind).fillna("").isin(PHYSICAL_KINDS)
                    | (not x.params.families.outreach)]
-    near = x.dem[x.dem["demand"] > 0][KS].merge(places[PS], on="speciale").merge(
+    near = x.dem[x.dem["demand"] > 0][KS].merge(places[PS], on="function").merge(
         x.pt, on=KP)
-    near = near[near["minutes"] <= near["speciale"].map(bm).fillna(np.inf) + EPS_TRAVEL]
+    near = near[near["minutes"] <= near["function"].map(bm).fillna(np.inf) + EPS_TRAVEL]
     both = pd.concat([can_serve(x, x.des)[[*KS, "provider_id"]],
                       near[[*KS, "provider_id"]]]).drop_duplicates()
     second = both.groupby(KS).size().rename("second")
@@ -34,8 +34,8 @@ def _backup_coverage(x: Context, c: Collector) -> None:
                                                        how="left").fillna(
         {"first": 0, "second": 0})
     c.rule("backup_coverage", d, d["second"] < 2, lambda r: (
-        f"municipality {r['municipality_code']}, speciale {r['speciale']}: "
+        f"municipality {r['municipality_code']}, speciale {r['function']}: "
         f"{int(r['second'])} specialfunktion(er) in range, backup coverage needs 2"))
     c.rule("backup_coverage", d, d["first"] < 1, lambda r: (
-        f"municipality {r['municipality_code']}, speciale {r['speciale']}: no "
+        f"municipality {r['municipality_code']}, speciale {r['function']}: no "
         "specialfunktion can serve it within the family-travel cutoff (backup coverage)"))

@@ -19,7 +19,7 @@ from specialeplan.model.keys import KP, KS, PS
 from specialeplan.model.params import ModelParams
 from specialeplan.model.pricing import care_prices
 
-RS = ["region", "speciale"]
+RS = ["region", "function"]
 EPS_TRAVEL = 1e-9  # the model builder's own slack on travel/reach cutoffs
 
 
@@ -63,22 +63,22 @@ class Context:
     def care_prices(self) -> pd.DataFrame:
         """Per planned speciale: ``residential`` and ``outreach`` price from
         instance/costs.csv (``model.pricing.care_prices``)."""
-        return care_prices(self.cost_rows, list(self.sp["speciale"]))
+        return care_prices(self.cost_rows, list(self.sp["function"]))
 
     @cached_property
     def outreach_limit(self) -> pd.Series:
         """Per speciale: max((1 − ρ_s)·D_s, P_s) (family ``delivery_need``), D_s without it
         (``model.sets.ModelData.outreach_limit``)."""
-        total = self.dem.groupby("speciale")["demand"].sum().reindex(
-            self.sp["speciale"], fill_value=0.0)
+        total = self.dem.groupby("function")["demand"].sum().reindex(
+            self.sp["function"], fill_value=0.0)
         if not self.params.families.delivery_need or "residential_share" not in self.sp:
             return total
-        rho = self.sp.set_index("speciale")["residential_share"].astype(float).fillna(0.0)
+        rho = self.sp.set_index("function")["residential_share"].astype(float).fillna(0.0)
         pk = self.comp.merge(self.prov[["provider_id"]].assign(
             kind=self.prov["provider_id"].map(self.kind)), on="provider_id", how="left")
         only = (pk["kind"] == "outreach") & bool(self.params.families.outreach)
         allowed = pk[[*PS]].merge(self.transitional_allowed, on=PS, how="left")["allowed"]
-        protected = allowed[only.to_numpy()].groupby(pk.loc[only, "speciale"]).sum().reindex(
+        protected = allowed[only.to_numpy()].groupby(pk.loc[only, "function"]).sum().reindex(
             total.index, fill_value=0.0)
         return np.maximum((1.0 - rho.reindex(total.index)) * total, protected)
 
@@ -130,7 +130,7 @@ class Context:
         """a[k,s] per demand row with d > 0: Σ_physical cases·minutes / demand."""
         a = self.asg[self.physical.to_numpy()]
         tx = (a["cases"] * a["travel_minutes"]).groupby([a["municipality_code"],
-                                                          a["speciale"]]).sum().rename("tx")
+                                                          a["function"]]).sum().rename("tx")
         d = self.dem[self.dem["demand"] > 0].merge(tx.reset_index(), on=KS, how="left")
         return d.assign(a=d["tx"].fillna(0.0) / d["demand"])
 
@@ -139,7 +139,7 @@ class Context:
         sorting: CVaR = (Σ of the ⌊αn⌋ largest + the fraction of the next) / (αn)."""
         eq = self.params.equity
         out = {}
-        for s, grp in self.family_travel.groupby("speciale"):
+        for s, grp in self.family_travel.groupby("function"):
             a = np.sort(grp["a"].to_numpy())[::-1]
             tail = eq.alpha * len(a)
             if eq.measure == "max" or tail <= 1.0:
@@ -223,7 +223,7 @@ def with_travel_limit(x: Context, rows: pd.DataFrame, limit: str) -> pd.DataFram
     """Assignment ``rows`` with their travel minutes ``t`` (``instance/provider_travel.csv``,
     else the table's own ``travel_minutes``) and the speciale's ``limit`` column, keeping the
     rows whose speciale sets that limit (the family-travel cutoff, the outreach radius)."""
-    a = rows.merge(x.pt, on=KP, how="left").merge(x.sp[["speciale", limit]], on="speciale",
+    a = rows.merge(x.pt, on=KP, how="left").merge(x.sp[["function", limit]], on="function",
                                                   how="left")
     a = a[a[limit].notna()]
     return a.assign(t=a["minutes"].fillna(a["travel_minutes"]))
@@ -235,15 +235,15 @@ def can_serve(x: Context, pairs: pd.DataFrame) -> pd.DataFrame:
     family-travel cutoff, or an outreach team (kind outreach/both) within the outreach
     radius, re-derived from the inputs and the switches."""
     fam = x.params.families
-    sp = x.sp.set_index("speciale")
-    cand = x.dem[x.dem["demand"] > 0][KS].merge(pairs[PS], on="speciale").merge(
+    sp = x.sp.set_index("function")
+    cand = x.dem[x.dem["demand"] > 0][KS].merge(pairs[PS], on="function").merge(
         x.pt, on=KP)
     kind = cand["provider_id"].map(x.kind).fillna("")
-    cut = cand["speciale"].map(sp["max_travel_minutes"]).fillna(np.inf)
+    cut = cand["function"].map(sp["max_travel_minutes"]).fillna(np.inf)
     if not fam.travel_cutoff:
         cut = cut * 0 + np.inf
     phys = ((kind.isin(PHYSICAL_KINDS) | (not fam.outreach))
             & (cand["minutes"] <= cut + EPS_TRAVEL))
-    radius = cand["speciale"].map(sp["outreach_minutes"]).fillna(np.inf)
+    radius = cand["function"].map(sp["outreach_minutes"]).fillna(np.inf)
     out = fam.outreach & kind.isin(OUTREACH_KINDS) & (cand["minutes"] <= radius + EPS_TRAVEL)
     return cand[(phys | out).to_numpy()].reset_index(drop=True)

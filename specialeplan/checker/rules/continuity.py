@@ -15,13 +15,13 @@ def _moved(x: Context, c: Collector) -> None:
     m = x.moved
     if not getattr(x.params.families, "allow_moves", True):
         c.rule("moved", m, m["moved"] > c.sm(m["current_cases"], m["n"].clip(lower=1)),
-               lambda r: (f"provider {r['provider_id']}, speciale {r['speciale']}: "
+               lambda r: (f"provider {r['provider_id']}, speciale {r['function']}: "
                           f"{g(r['moved'])} of its {g(r['current_cases'])} residents of today "
                           "are moved, but families.allow_moves is off (they stay)"))
-    per = m.groupby("speciale")["moved"].sum()
+    per = m.groupby("function")["moved"].sum()
     checks = [("moved_cases", ("moved_cases",), float(per.sum()))]
     checks += [(f"per_speciale.{s}.moved", ("per_speciale", s, "moved"),
-                float(per.get(s, 0.0))) for s in x.sp["speciale"]]
+                float(per.get(s, 0.0))) for s in x.sp["function"]]
     for label, path, value in checks:
         rep = reported(x.kpis, *path)
         if rep is not None:
@@ -39,5 +39,5 @@ def _keep_advisory_today(x: Context, c: Collector) -> None:
     today = x.comp[x.comp["advisory_today"]][PS].merge(
         x.des[[*PS, "is_advisory"]], on=PS, how="left")
     c.rule("keep_advisory_today", today, today["is_advisory"].ne(True), lambda r: (
-        f"provider {r['provider_id']}, speciale {r['speciale']} is a rådgivningsfunktion "
+        f"provider {r['provider_id']}, speciale {r['function']} is a rådgivningsfunktion "
         "today (advisory_today) and keep_advisory_today is on, but it is not one now"))

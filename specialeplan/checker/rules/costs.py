@@ -56,14 +56,14 @@ def _recompute(x: Context, par: dict[tuple[str, str], float],
 
     rows = []
     per: dict[str, dict[str, float]] = {s: dict.fromkeys(_PARTS, 0.0) | {"refunded": 0.0}
-                                        for s in x.sp["speciale"]}
+                                        for s in x.sp["function"]}
     # near-family help is a place at a local tilbud in the home municipality: care at the
     # residential price, no family travel
-    local = [{"municipality_code": r["municipality_code"], "speciale": r["speciale"],
+    local = [{"municipality_code": r["municipality_code"], "function": r["function"],
               "cases": r["cases"], "travel_minutes": 0.0, "mode": "physical"}
              for r in x.nf.to_dict("records")]
     for r in [*x.asg.to_dict("records"), *local]:
-        s, n, minutes = r["speciale"], float(r["cases"]), float(r["travel_minutes"])
+        s, n, minutes = r["function"], float(r["cases"]), float(r["travel_minutes"])
         outreach = r["mode"] == "outreach"
         price = p("price_outreach" if outreach else "price_residential", s)
         km = minutes / 60.0 * p("road_speed_kmh")
@@ -80,12 +80,12 @@ def _recompute(x: Context, par: dict[tuple[str, str], float],
         per[s]["refunded"] += refund
         rows.append((r["municipality_code"], s, 0.0 if outreach else n, n if outreach else 0.0,
                      n * price, refund))
-    comp = {(r["provider_id"], r["speciale"]): r for r in x.comp.to_dict("records")}
+    comp = {(r["provider_id"], r["function"]): r for r in x.comp.to_dict("records")}
     for r in x.des.to_dict("records"):
-        cr = comp.get((r["provider_id"], r["speciale"]))
+        cr = comp.get((r["provider_id"], r["function"]))
         if cr is None:
             continue
-        s = r["speciale"]
+        s = r["function"]
         per.setdefault(s, dict.fromkeys(_PARTS, 0.0) | {"refunded": 0.0})
         per[s]["designations"] += float(cr["designation_cost"]) * p("designation_cost_unit")
         if bool(r["is_advisory"]):
@@ -93,7 +93,7 @@ def _recompute(x: Context, par: dict[tuple[str, str], float],
                                                 * p("advisory_cost_unit"))
     judged: dict[str, dict[str, float]] = {s: {} for s in per}
     short = x.reach[~x.has_adviser]
-    changes = pd.DataFrame({"speciale": x.changed_pairs["speciale"], "n": 1.0})
+    changes = pd.DataFrame({"function": x.changed_pairs["function"], "n": 1.0})
     sources = {"near_family_coaching": (x.nf, "cases"), "unmet_alternative": (x.cov, "unmet"),
                "designation_changes": (changes, "n"), "moves": (x.moved, "moved"),
                "unmet_quality_penalty": (x.cov, "unmet"),
@@ -103,9 +103,9 @@ def _recompute(x: Context, par: dict[tuple[str, str], float],
             continue
         table, column = sources[key]
         target = per if key in _PARTS else judged
-        for s, amount in table.groupby("speciale")[column].sum().items():
+        for s, amount in table.groupby("function")[column].sum().items():
             target.setdefault(s, {})[key] = float(amount) * p(name)
-    cols = ["municipality_code", "speciale", "residential_cases", "outreach_cases",
+    cols = ["municipality_code", "function", "residential_cases", "outreach_cases",
             "care_cost_dkk", "refunded_dkk"]
     by_home = pd.DataFrame(rows, columns=cols).groupby(cols[:2]).sum()
     return by_home, per, judged
@@ -119,7 +119,7 @@ def _read_cost_tables(folder: Path, c: Collector
     except DataValidationError as exc:
         c.single(RULE, False, f"the cost table of the run cannot be read: {exc}")
         return None
-    par = {(r["parameter"], r["speciale"]): float(r["value"]) for r in costs.to_dict("records")}
+    par = {(r["parameter"], r["function"]): float(r["value"]) for r in costs.to_dict("records")}
     missing = [n for n in NEEDED if (n, "") not in par]
     c.single(RULE, not missing, f"{COST_TABLES['costs'].file}: no default value for {missing}")
     c.single(RULE, all(v >= 0 for v in par.values()),
@@ -208,7 +208,7 @@ def _check_today(x: Context, c: Collector, today: Any,
     for r in x.comp.to_dict("records"):
         name = ("price_outreach" if kind.get(r["provider_id"]) == "outreach"
                 else "price_residential")
-        care += float(r["current_cases"]) * par.get((name, r["speciale"]), par[(name, "")])
+        care += float(r["current_cases"]) * par.get((name, r["function"]), par[(name, "")])
         des += float(r["designation_cost"]) * bool(r["designated_today"])
         adv += float(r["advisory_cost"]) * bool(r.get("advisory_today", False))
     ref = {"care": care, "designations": des * par[("designation_cost_unit", "")],
@@ -225,7 +225,7 @@ def _check_financing(x: Context, c: Collector, fin: pd.DataFrame, by_home: pd.Da
     keys = FINANCING.keys
     pop = x.munis.set_index("code")["population"].astype(float)
     share = pop / pop.sum() if pop.sum() > 0 else pop * 0 + 1.0 / len(pop)
-    grid = pd.MultiIndex.from_product([list(x.munis["code"]), list(x.sp["speciale"])],
+    grid = pd.MultiIndex.from_product([list(x.munis["code"]), list(x.sp["function"])],
                                       names=keys)
     f = fin.set_index(keys)
     c.single(RULE, not f.index.duplicated().any(), f"{FINANCING.file}: duplicate rows")
@@ -246,14 +246,14 @@ def _check_financing(x: Context, c: Collector, fin: pd.DataFrame, by_home: pd.Da
     for col in ref.columns:
         c.rule(RULE, m, (m[col] - m[f"{col}_file"]).abs() > c.sm(m[col], 10), lambda r, col=col: (
             f"{FINANCING.file} municipality {r['municipality_code']}, speciale "
-            f"{r['speciale']}: {col} {g(r[f'{col}_file'])} ≠ {g(r[col])} from the files"))
+            f"{r['function']}: {col} {g(r[f'{col}_file'])} ≠ {g(r[col])} from the files"))
     c.rule(RULE, fin, fin["refunded_dkk"] > fin["care_cost_dkk"] + c.sm(fin["care_cost_dkk"]),
            lambda r: (f"{FINANCING.file} municipality {r['municipality_code']}, speciale "
-                      f"{r['speciale']}: refunded {g(r['refunded_dkk'])} exceeds the cost "
+                      f"{r['function']}: refunded {g(r['refunded_dkk'])} exceeds the cost "
                       f"{g(r['care_cost_dkk'])}"))
     net = fin["care_cost_dkk"] - fin["refunded_dkk"]
     c.rule(RULE, fin, (fin["net_cost_dkk"] - net).abs() > c.sm(net, 3), lambda r: (
-        f"{FINANCING.file} municipality {r['municipality_code']}, speciale {r['speciale']}: "
+        f"{FINANCING.file} municipality {r['municipality_code']}, speciale {r['function']}: "
         f"net_cost_dkk {g(r['net_cost_dkk'])} ≠ care − refunded"))
     advisory = sum(rec["advisory_base_funding"] for rec in per.values())
     _close(c, float(fin["base_funding_dkk"].sum()), advisory,

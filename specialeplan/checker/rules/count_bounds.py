@@ -27,14 +27,14 @@ def _bounds(c: Collector, family: str, df: pd.DataFrame, count: str, lo: str, hi
 @rule("count_bounds")
 def _count_bounds(x: Context, c: Collector) -> None:
     """min/max specialfunktioner and rådgivningsfunktioner per speciale."""
-    cnt = x.des.groupby("speciale").agg(n=("provider_id", "size"),
+    cnt = x.des.groupby("function").agg(n=("provider_id", "size"),
                                         n_adv=("is_advisory", "sum"))
-    s = x.sp.merge(cnt, left_on="speciale", right_index=True, how="left").fillna(
+    s = x.sp.merge(cnt, left_on="function", right_index=True, how="left").fillna(
         {"n": 0, "n_adv": 0})
     _bounds(c, "count_bounds", s, "n", "min_count", "max_count",
-            lambda r: f"speciale {r['speciale']}: specialfunktioner")
+            lambda r: f"speciale {r['function']}: specialfunktioner")
     _bounds(c, "count_bounds", s, "n_adv", "min_advisory", "max_advisory",
-            lambda r: f"speciale {r['speciale']}: rådgivningsfunktioner")
+            lambda r: f"speciale {r['function']}: rådgivningsfunktioner")
 
 
 @rule("region_bounds")
@@ -46,12 +46,12 @@ def _region_bounds(x: Context, c: Collector) -> None:
         x.munis[["code", "region"]], left_on="municipality_code", right_on="code",
         how="left")[["provider_id", "region"]]
     n = x.des[PS].merge(region, on="provider_id", how="left").groupby(
-        ["speciale", "region"]).size().rename("n")
+        ["function", "region"]).size().rename("n")
     rb = pd.DataFrame([b.model_dump() for b in x.params.region_bounds]).astype(
         {"min_count": float, "max_count": float})
-    rb = rb.merge(n.reset_index(), on=["speciale", "region"], how="left").fillna({"n": 0})
+    rb = rb.merge(n.reset_index(), on=["function", "region"], how="left").fillna({"n": 0})
     _bounds(c, "region_bounds", rb, "n", "min_count", "max_count",
-            lambda r: f"speciale {r['speciale']}, region {r['region']}: specialfunktioner")
+            lambda r: f"speciale {r['function']}, region {r['region']}: specialfunktioner")
 
 
 @rule("max_specialer")
@@ -60,7 +60,7 @@ def _max_specialer(x: Context, c: Collector) -> None:
     limit = x.params.max_specialer_per_provider
     if limit is None:
         return
-    per = x.des.groupby("provider_id", as_index=False).agg(n=("speciale", "size"))
+    per = x.des.groupby("provider_id", as_index=False).agg(n=("function", "size"))
     c.rule("max_specialer", per, per["n"] > limit, lambda r: (
         f"provider {r['provider_id']} holds {int(r['n'])} specialer, above "
         f"max_specialer_per_provider {limit}"))
@@ -79,9 +79,9 @@ def _fixed(x: Context, c: Collector) -> None:
     keep = keep[keep["owner"].isin(p.keep_today)]
     # kept only where the designation can meet the plan's rules (not forbidden, competent,
     # max_cases at least the minimum volume); the model lists the others in kpis.json
-    forb = {(d.provider_id, d.speciale) for d in p.forbidden}
+    forb = {(d.provider_id, d.function) for d in p.forbidden}
     # float even when nothing is kept (an empty map would otherwise keep the text dtype)
-    floor = keep["speciale"].map(x.sp.set_index("speciale")["min_cases"]).astype(float).fillna(
+    floor = keep["function"].map(x.sp.set_index("function")["min_cases"]).astype(float).fillna(
         0.0)
     if not p.families.min_volume:
         floor = floor * 0.0
@@ -98,19 +98,19 @@ def _fixed(x: Context, c: Collector) -> None:
     keep = keep[(keep["max_cases"] > 0) & (keep["max_cases"] >= floor - 1e-9)
                 & (left >= floor - 1e-9)
                 & ~pd.Series([(a, b) in forb for a, b in zip(keep["provider_id"],
-                                                               keep["speciale"], strict=True)],
+                                                               keep["function"], strict=True)],
                              index=keep.index, dtype=bool)]
     keep = keep[PS].assign(
         why="designated today and owner '" + keep["owner"] + "' is in keep_today")
     must = pd.concat([fixed, keep], ignore_index=True).drop_duplicates(PS)
     m = must.merge(designated, on=PS, how="left")
     c.rule("fixed", m, m["_des"].isna(), lambda r: (
-        f"provider {r['provider_id']}, speciale {r['speciale']} must be designated "
+        f"provider {r['provider_id']}, speciale {r['function']} must be designated "
         f"({r['why']}) but is not"))
     forb = pd.DataFrame([d.model_dump() for d in p.forbidden], columns=PS)
     f = forb.merge(designated, on=PS, how="left")
     c.rule("fixed", f, f["_des"].notna(), lambda r: (
-        f"provider {r['provider_id']}, speciale {r['speciale']} is forbidden but designated"))
+        f"provider {r['provider_id']}, speciale {r['function']} is forbidden but designated"))
 
 
 @rule("change_limit")

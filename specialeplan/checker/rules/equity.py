@@ -14,8 +14,8 @@ def _equity(x: Context, c: Collector) -> None:
     limit = x.params.equity.limit_minutes
     if limit is None:
         return
-    w = x.worst_off().rename("measure").rename_axis("speciale").reset_index()
+    w = x.worst_off().rename("measure").rename_axis("function").reset_index()
     c.rule("equity", w, w["measure"] > limit + c.pt(limit) + 10 * c.tol, lambda r: (
-        f"speciale {r['speciale']}: the worst-off municipalities' mean family travel "
+        f"speciale {r['function']}: the worst-off municipalities' mean family travel "
         f"{g(r['measure'])} minutes ({x.params.equity.measure}) exceeds "
         f"equity.limit_minutes {g(limit)}"))

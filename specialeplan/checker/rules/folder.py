@@ -51,10 +51,10 @@ def check_kpis(x: Context, c: Collector) -> None:
     per = x.kpis.get("per_speciale")
     if not isinstance(per, dict):
         return
-    cs = x.cov.groupby("speciale")[["demand", "served", "outreach", "near_family",
+    cs = x.cov.groupby("function")[["demand", "served", "outreach", "near_family",
                                     "unmet"]].sum()
     cs["physical"] = cs["served"] - cs["outreach"]
-    ds = x.des.groupby("speciale").agg(designations=("provider_id", "size"),
+    ds = x.des.groupby("function").agg(designations=("provider_id", "size"),
                                        advisory_designations=("is_advisory", "sum"))
     tab = cs.join(ds, how="outer").join(
         x.worst_off().rename("worst_off_travel_minutes"), how="outer").fillna(0.0)
@@ -83,14 +83,14 @@ def regions_from_files(x: Context) -> pd.DataFrame:
         region=lambda d: d["provider_id"].map(at))
     cols = {
         "demand": cov.groupby(RS)["demand"].sum(),
-        "served_home": a[same].groupby(["home", "speciale"])["cases"].sum(),
-        "exported": a[~same].groupby(["home", "speciale"])["cases"].sum(),
-        "imported": a[~same].groupby(["at", "speciale"])["cases"].sum(),
+        "served_home": a[same].groupby(["home", "function"])["cases"].sum(),
+        "exported": a[~same].groupby(["home", "function"])["cases"].sum(),
+        "imported": a[~same].groupby(["at", "function"])["cases"].sum(),
         "near_family": cov.groupby(RS)["near_family"].sum(),
         "unmet": cov.groupby(RS)["unmet"].sum(),
         "designated_capacity": des.groupby(RS)["max_cases"].sum(),
     }
-    grid = pd.MultiIndex.from_product([sorted(x.region_of.unique()), list(x.sp["speciale"])],
+    grid = pd.MultiIndex.from_product([sorted(x.region_of.unique()), list(x.sp["function"])],
                                       names=RS)
     out = pd.DataFrame({k: v.rename_axis(RS).reindex(grid) for k, v in cols.items()}).fillna(
         0.0)
@@ -105,7 +105,7 @@ def check_regions(x: Context, c: Collector) -> None:
     ref = regions_from_files(x)
     m = ref.merge(x.regions, on=RS, how="outer", suffixes=("", "_file"), indicator=True)
     c.rule("regions", m, m["_merge"] != "both", lambda r: (
-        f"region {r['region']}, speciale {r['speciale']}: "
+        f"region {r['region']}, speciale {r['function']}: "
         + ("no row in regions.csv" if r["_merge"] == "left_only"
            else "a regions.csv row for an unknown region or unplanned speciale")))
     b = m[m["_merge"] == "both"]
@@ -113,7 +113,7 @@ def check_regions(x: Context, c: Collector) -> None:
         if col in RS:
             continue
         c.rule("regions", b, np.abs(b[col] - b[f"{col}_file"]) > c.sm(b[col], 1000),
-               lambda r, col=col: (f"region {r['region']}, speciale {r['speciale']}: "
+               lambda r, col=col: (f"region {r['region']}, speciale {r['function']}: "
                                    f"regions.csv {col} {g(r[f'{col}_file'])} ≠ "
                                    f"{g(r[col])} from the files"))
     rep = x.kpis.get("regions")
@@ -123,11 +123,11 @@ def check_regions(x: Context, c: Collector) -> None:
         for col in RESULT_TABLES["regions"].columns:
             if col in RS:
                 continue
-            v = reported(rep, rec["region"], rec["speciale"], col)
+            v = reported(rep, rec["region"], rec["function"], col)
             if v is not None:
                 c.single("regions", abs(v - rec[col]) <= c.sm(rec[col]),
-                         f"kpis.json regions.{rec['region']}.{rec['speciale']}.{col} "
-                         f"{v:.10g} ≠ regions.csv {rec[col]:.10g}", speciale=rec["speciale"])
+                         f"kpis.json regions.{rec['region']}.{rec['function']}.{col} "
+                         f"{v:.10g} ≠ regions.csv {rec[col]:.10g}", speciale=rec["function"])
 
 
 def _number(v: Any) -> bool:

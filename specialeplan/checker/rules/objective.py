@@ -42,8 +42,8 @@ def _term_care(x: Context) -> float:
     price = x.care_prices
     mode = np.where(x.physical.to_numpy(), "residential", "outreach")
     p_asg = price.stack().reindex(pd.MultiIndex.from_arrays(
-        [x.asg["speciale"], mode])).to_numpy(dtype=float)
-    p_nf = x.nf["speciale"].map(price["residential"]).to_numpy(dtype=float)
+        [x.asg["function"], mode])).to_numpy(dtype=float)
+    p_nf = x.nf["function"].map(price["residential"]).to_numpy(dtype=float)
     return float((x.asg["cases"].to_numpy() * p_asg).sum()
                  + (x.nf["cases"].to_numpy() * p_nf).sum())
 
@@ -55,7 +55,7 @@ def _term_care_floor(x: Context) -> float:
     if "care_floor" not in x.kpis.get("terms", {}) or x.cost_rows is None:
         return 0.0
     price = x.care_prices
-    total = x.dem.groupby("speciale")["demand"].sum().reindex(price.index, fill_value=0.0)
+    total = x.dem.groupby("function")["demand"].sum().reindex(price.index, fill_value=0.0)
     limit = (x.outreach_limit.reindex(price.index, fill_value=0.0)
              if x.params.families.outreach else total * 0.0)
     return -float(care_floor(total.to_numpy(dtype=float), limit.to_numpy(dtype=float),
@@ -127,11 +127,11 @@ def check_objective(x: Context, c: Collector, terms: dict[str, float], reported:
     a = x.asg.merge(x.pt, on=KP, how="left")
     c.rule("objective", a, a["minutes"].isna(), lambda r: (
         f"municipality {r['municipality_code']} → provider {r['provider_id']} "
-        f"(speciale {r['speciale']}): no row in instance/provider_travel.csv"))
+        f"(speciale {r['function']}): no row in instance/provider_travel.csv"))
     c.rule("objective", a, a["minutes"].notna()
            & (np.abs(a["travel_minutes"] - a["minutes"]) > c.pt(a["minutes"])), lambda r: (
         f"municipality {r['municipality_code']} → provider {r['provider_id']} "
-        f"(speciale {r['speciale']}): travel_minutes {g(r['travel_minutes'])} ≠ "
+        f"(speciale {r['function']}): travel_minutes {g(r['travel_minutes'])} ≠ "
         f"provider_travel {g(r['minutes'])}"))
     rtol = 10 * c.tol
     for t, value in terms.items():
