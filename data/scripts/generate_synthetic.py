@@ -1,7 +1,7 @@
 """Generate the SYNTHETIC tables of the bundled Denmark dataset.
 
-Writes ``specialer.csv``, ``providers.csv``, ``competence.csv`` and ``demand.csv`` next to the
-real ``municipalities.csv`` (and reads ``population_by_age.csv`` there when it exists: demand of
+Writes ``specialer.csv``, ``functions.csv``, ``providers.csv``, ``competence.csv`` and
+``demand.csv`` next to the real ``municipalities.csv`` (and reads ``population_by_age.csv`` there when it exists: demand of
 children's and adults' specialer then follows the age groups; see ``data/population.py``)::
 
     python data/scripts/generate_synthetic.py                 # into data/denmark/
@@ -10,6 +10,12 @@ children's and adults' specialer then follows the age groups; see ``data/populat
 Everything is drawn from ``numpy.random.default_rng(SEED)`` in a fixed order, so a re-run
 reproduces the committed files byte for byte. The numbers are *illustrative*: volumes are
 plausible orders of magnitude for the højt specialiserede level, not estimates.
+
+Two steps: the draw (:func:`draw`) by *kind of need* (the 20 rows of :data:`NEEDS`, the
+specialer of the dataset before issue 22), then :func:`apply_taxonomy`, which turns them into
+seed 002's Figur 1 structure without any randomness: specialer (:data:`SPECIALER`) with
+specialfunktion types under them (:data:`FUNCTIONS`; a type may tie to several specialer),
+providers with target groups, and competence and demand per type.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ DENMARK = Path(__file__).resolve().parents[1] / "denmark"
 # Wave 1 = the five the seed documents name first (002: misbrug, autisme, psykisk sårbarhed,
 # svære spiseforstyrrelser, misbrug og svære psykiske vanskeligheder); selvskade and
 # udadreagerende unge are named in 004; the rest are picked to make ~20 specialer.
-SPECIALER: list[tuple[str, str, str, str, float, int, int]] = [
+NEEDS: list[tuple[str, str, str, str, float, int, int]] = [
     ("misbrug", "Misbrug", "Substance abuse", "adults", 28.0, 1, 0),
     ("autisme", "Autisme", "Autism", "all", 30.0, 1, 0),
     ("psykisk_saarbarhed_born_unge", "Psykisk sårbarhed og mistrivsel hos børn og unge",
@@ -90,9 +96,115 @@ HUB_CODE = "101"                     # København: every speciale has a provider
 
 
 def make_specialer() -> pd.DataFrame:
-    """The 20 specialer (fixed list, no randomness)."""
-    return pd.DataFrame(SPECIALER, columns=["speciale", "name", "name_en", "target_group",
-                                            "prevalence_per_100k", "wave", "illustrative"])
+    """The 20 kinds of need that the draw works on (fixed list, no randomness)."""
+    return pd.DataFrame(NEEDS, columns=["speciale", "name", "name_en", "target_group",
+                                        "prevalence_per_100k", "wave", "illustrative"])
+
+
+# ----------------------------------------------------------------------- the taxonomy
+#: seed 002, Figur 1 names three specialer (misbrug, autisme, psykisk sårbarhed og mistrivsel
+#: hos børn og unge) and four specialfunktioner; the two needs that the dataset had as
+#: specialer ("svære spiseforstyrrelser", "misbrug og svære psykiske vanskeligheder") are
+#: specialfunktioner under them. Selvskade and udadreagerende unge (seed 004) join the first
+#: wave to make it five specialer ("startende med fem specialer", seed 002).
+FIGURE1_NOT_SPECIALER = ("spiseforstyrrelser", "misbrug_psykiske_vanskeligheder")
+FIRST_WAVE = ("misbrug", "autisme", "psykisk_saarbarhed_born_unge", "selvskade",
+              "udadreagerende_unge")
+#: function, Danish name, specialer (;), target group, the need it draws from, illustrative
+#: (0 = Figur 1 names it). The autism need is split: AUTISM_CHILD_SHARE of it is children's,
+#: and COMBINED_SHARE of the children's part has both autism and an eating disorder.
+FUNCTIONS: list[tuple[str, str, str, str, str, int]] = [
+    ("misbrug", "Indsatser ift misbrug", "misbrug", "adults", "misbrug", 1),
+    ("misbrug_psykiske_vanskeligheder", "Indsatser ift misbrug og svære psykiske vanskeligheder",
+     "misbrug", "adults", "misbrug_psykiske_vanskeligheder", 0),
+    ("autisme_kommunikation_born",
+     "Indsatser ift autisme og vidtgående kommunikationsnedsættelse (børn og unge)", "autisme",
+     "children", "autisme", 0),
+    ("autisme_kommunikation_voksne",
+     "Indsatser ift autisme og vidtgående kommunikationsnedsættelse (voksne)", "autisme",
+     "adults", "autisme", 0),
+    ("autisme_spiseforstyrrelse", "Indsatser ift autisme og spiseforstyrrelse",
+     "autisme;psykisk_saarbarhed_born_unge", "children", "autisme", 0),
+    ("spiseforstyrrelser", "Indsatser ift svære spiseforstyrrelser",
+     "psykisk_saarbarhed_born_unge", "all", "spiseforstyrrelser", 0),
+    ("psykisk_saarbarhed_born_unge", "Indsatser ift psykisk sårbarhed og mistrivsel",
+     "psykisk_saarbarhed_born_unge", "children", "psykisk_saarbarhed_born_unge", 1),
+]
+AUTISM_CHILD_SHARE = 0.40   # ASSUMPTION: children's share of highly specialised autism forløb
+COMBINED_SHARE = 0.15       # ASSUMPTION: of the children's, those with an eating disorder too
+
+
+def _provider_groups(competence: pd.DataFrame, needs: pd.DataFrame) -> pd.Series:
+    """A provider's target groups from the needs it is competent in: one group when all its
+    needs are of that group, else ``all``."""
+    group = competence["speciale"].map(needs.set_index("speciale")["target_group"])
+    per = group.groupby(competence["provider_id"]).agg(lambda g: set(g))
+    return per.map(lambda g: next(iter(g)) if len(g) == 1 and "all" not in g else "all")
+
+
+def apply_taxonomy(needs: pd.DataFrame, providers: pd.DataFrame, competence: pd.DataFrame,
+                   demand: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The drawn tables by need → specialer, functions, providers (with ``target_groups``),
+    competence and demand per function. Deterministic; every need not named in
+    :data:`FUNCTIONS` is one function of its own id under a speciale of its own id."""
+    groups = _provider_groups(competence, needs)
+    providers = providers.assign(target_groups=providers["provider_id"].map(groups).fillna("all"))
+    spec = needs[~needs["speciale"].isin(FIGURE1_NOT_SPECIALER)].copy()
+    spec["wave"] = np.where(spec["speciale"].isin(FIRST_WAVE), 1,
+                            spec["wave"].where(spec["wave"] > 1, 2))
+    named = {f[4] for f in FUNCTIONS}
+    rows = [{"function": f, "name": n, "specialer": sp, "target_group": tg, "need": need,
+             "illustrative": ill} for f, n, sp, tg, need, ill in FUNCTIONS]
+    rows += [{"function": r.speciale, "name": r.name, "specialer": r.speciale,
+              "target_group": r.target_group, "need": r.speciale,
+              "illustrative": r.illustrative} for r in needs.itertuples() if r.speciale not in named]
+    functions = pd.DataFrame(rows)
+    # demand: each function takes its share of its need
+    share = {"autisme_kommunikation_born": AUTISM_CHILD_SHARE * (1 - COMBINED_SHARE),
+             "autisme_kommunikation_voksne": 1 - AUTISM_CHILD_SHARE,
+             "autisme_spiseforstyrrelse": AUTISM_CHILD_SHARE * COMBINED_SHARE}
+    parts = []
+    for r in functions.itertuples():
+        d = demand[demand["speciale"] == r.need]
+        parts.append(pd.DataFrame({"municipality_code": d["municipality_code"],
+                                   "function": r.function,
+                                   "demand": (d["demand"] * share.get(r.function, 1.0)).round(2)}))
+    demand_fn = pd.concat(parts, ignore_index=True)
+    # competence: a provider holds a function of its need where it serves the target group
+    serves = providers.set_index("provider_id")["target_groups"]
+    comp_rows = []
+    by_need = {n: g for n, g in competence.groupby("speciale")}
+    for r in functions.itertuples():
+        if r.function == "autisme_spiseforstyrrelse":
+            # competent in autism and in eating disorders or young people's mental health
+            other = pd.concat([by_need["spiseforstyrrelser"],
+                               by_need["psykisk_saarbarhed_born_unge"]]).sort_values(
+                ["provider_id", "max_cases"], ascending=[True, False], kind="stable")
+            both = by_need["autisme"].merge(other.drop_duplicates("provider_id"),
+                                            on="provider_id", suffixes=("", "_sf"))
+            c = both.assign(
+                max_cases=np.minimum(both["max_cases"], both["max_cases_sf"]),
+                current_cases=np.floor(both["current_cases"] * share[r.function]),
+                designated_today=both["designated_today"] & both["designated_today_sf"],
+                designation_cost=np.maximum(both["designation_cost"],
+                                            both["designation_cost_sf"]),
+                advisory_cost=np.maximum(both["advisory_cost"], both["advisory_cost_sf"]),
+                advisory_today=0)
+        else:
+            c = by_need[r.need].copy()
+            if r.need == "autisme":  # today's autism caseload split like the demand
+                c["current_cases"] = np.floor(c["current_cases"] * share[r.function])
+        c = c[[g in ("all", r.target_group) for g in c["provider_id"].map(serves)]]
+        comp_rows.append(c.assign(function=r.function))
+    comp = pd.concat(comp_rows, ignore_index=True)
+    cols = ["provider_id", "function", "max_cases", "current_cases", "designated_today",
+            "designation_cost", "advisory_cost", "advisory_today"]
+    comp = comp[cols].sort_values(["provider_id", "function"]).reset_index(drop=True)
+    comp = comp.astype({"max_cases": int, "current_cases": int, "designated_today": int,
+                        "advisory_today": int})
+    return {"specialer": spec.reset_index(drop=True),
+            "functions": functions.drop(columns="need"), "providers": providers,
+            "competence": comp, "demand": demand_fn}
 
 
 def make_demand(rng: np.random.Generator, munis: pd.DataFrame,
@@ -259,8 +371,7 @@ def generate(out_dir: Path, municipalities: Path | None = None, seed: int = SEED
     competence = mark_advisory_today(competence, demand)
     providers = add_outreach_teams(providers, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = {"specialer": specialer, "providers": providers, "competence": competence,
-              "demand": demand}
+    tables = apply_taxonomy(specialer, providers, competence, demand)
     for name, df in tables.items():
         df.to_csv(out_dir / f"{name}.csv", index=False, lineterminator="\n",
                   encoding="utf-8", float_format="%.2f")
@@ -273,7 +384,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
     generate(args.out, args.municipalities, args.seed)
-    print(f"wrote specialer, providers, competence, demand to {args.out} (seed {args.seed})")
+    print(f"wrote specialer, functions, providers, competence, demand to {args.out} "
+          f"(seed {args.seed})")
 
 
 if __name__ == "__main__":
