@@ -18,3 +18,12 @@ KP = ["municipality_code", "provider_id"]
 KPS = ["municipality_code", "provider_id", "function"]
 #: an assignment arc (k, p, s, mode): physical or outreach delivery (``arcs``; x)
 KPSM = [*KPS, "mode"]
+#: a rådgivning need (k, S): municipality k and speciale S (``need``; q) — the rådgivning
+#: duty is per speciale (seed 002): any rådgivningsfunktion of the speciale may advise
+KR = ["municipality_code", "speciale"]
+#: a reach arc (k, p, s, S): pair (p, s) advises municipality k on speciale S, one of the
+#: specialer that function s belongs to (``reach``; v)
+KPR = [*KPS, "speciale"]
+#: a coaching arc (k, p, s, a): rådgivningsfunktion (p, a) coaches near-family help for the
+#: citizens of function s in k (``coach``; h)
+KPC = [*KPS, "advisory_function"]

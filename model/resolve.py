@@ -40,6 +40,7 @@ from specialeplan.solvers.problem import LinearProblem
 #: (``reads=`` and ``on=`` of :func:`specialeplan.model.registry.family`).
 OWN: dict[str, Change] = {
     "specialer": Change("same"),
+    "functions": Change("same"),
     "demand_growth": Change("same"),  # the global multiplier and the per-speciale one
     "weights": Change("lower_limit"),  # every objective term is non-negative
     "capacity_changes": Change("same"),

@@ -12,11 +12,13 @@ table       one row per                                                         
 ``arcs``    (k, p, s, mode): pair (p,s) usable, d[k,s] > 0 and                      x
             ``physical``: p has a place (kind residential/both), t[k,p] <= T_s;
             ``outreach``: p has an outreach team (kind outreach/both), t[k,p] <= O_s
-``reach``   (k, p, s): pair (p,s) usable, t[k,p] <= R_s (specialer with reach on)    v
-``need``    (k, s) for every municipality and speciale with reach on               q
-``local``   (k, l, s): d[k,s] > 0, provider l located in k (capacity > 0), beta_s   g
-            > 0 and some reach arc at (k, s): near-family help at a local tilbud
-``coach``   reach arc (k, p, s) of a (k, s) with ``local`` rows: p coaches it      h
+``reach``   (k, p, s, S): pair (p,s) usable, S a speciale of s, t[k,p] <= R_s       v
+``need``    (k, S) for every municipality and planned speciale with reach on       q
+``local``   (k, l, s): d[k,s] > 0, provider l located in k (capacity > 0), serving   g
+            s's target group and competent in a related need (``local_can_help``),
+            beta_s > 0 and some reach arc at (k, s): near-family help at a local tilbud
+``coach``   (k, p, s, a): reach arc (k, p, a, S) with S a speciale of s, for a (k, s) h
+            with ``local`` rows: rådgivningsfunktion (p, a) coaches it
 =========== ====================================================================== ========
 
 Integer columns (``pair``, ``dem``, ``need``; ``lpair`` = the local provider's own pair for
@@ -33,8 +35,14 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.errors import ScenarioError, did_you_mean
-from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS, Instance
-from specialeplan.model.keys import KP, KS, PS
+from specialeplan.model.instance import (
+    OUTREACH_KINDS,
+    PHYSICAL_KINDS,
+    Instance,
+    serves_group,
+    split_list,
+)
+from specialeplan.model.keys import KP, KR, KS, PS
 from specialeplan.model.params import ModelParams, Weights
 from specialeplan.model.pricing import care_floor as floor_of_care
 from specialeplan.model.pricing import care_prices, resolved_weights
@@ -364,24 +372,9 @@ def build_model_data(instance: Instance, params: ModelParams, *,
         hosts = pairs["usable"] | (pairs["transitional_cases"] > 0)
         arcs = arcs[arcs["pair"].isin(pairs.loc[hosts, "pair"])].reset_index(drop=True)
 
-    reach_specs = [s for s in specialer if fam.reach and not np.isnan(sp.at[s, "reach_minutes"])]
-    munis = instance.municipalities[["code"]].rename(columns={"code": "municipality_code"})
-    need = munis.merge(pd.DataFrame({"function": pd.Series(reach_specs, dtype=str)}),
-                       how="cross")  # typed: an empty list must still merge on text
-    need = need.sort_values(["function", "municipality_code"]).reset_index(drop=True)
-    need["need"] = np.arange(len(need))
-    reach = need.merge(usable, on="function").merge(
-        pt, on=KP, how="inner")
-    limit = reach["function"].map(sp["reach_minutes"]).astype(float)
-    reach = reach[reach["minutes"] <= limit + 1e-9]
-    reach = reach.sort_values(["need", "pair"]).reset_index(drop=True)
+    need, reach = _reach_tables(instance, specialer, sp, usable, dem, pt, fam.reach)
     # integer ids stay integers when a table is empty (no arc within a cutoff)
     arcs = arcs.astype({"pair": np.int64, "dem": np.int64, "demand": float, "minutes": float})
-    reach = reach.astype({"pair": np.int64, "need": np.int64, "minutes": float})
-    d_ks = dem.set_index(KS)["demand"]
-    for df in (need, reach):
-        df["demand"] = d_ks.reindex(pd.MultiIndex.from_frame(
-            df[KS])).fillna(0.0).to_numpy()
     local, coach = _near_family(instance, params, sp, pairs, dem, reach)
 
     return ModelData(
@@ -486,23 +479,109 @@ def _near_family(
     """The ``local`` and ``coach`` tables (module docstring); empty with near_family off."""
     local_cols = ["dem", "municipality_code", "provider_id", "function", "demand", "lpair"]
     coach_cols = ["need", "dem", "pair", "municipality_code", "provider_id", "function",
-                  "demand", "minutes"]
+                  "advisory_function", "speciale", "demand", "minutes"]
     if not params.families.near_family or len(reach) == 0:
         return pd.DataFrame(columns=local_cols), pd.DataFrame(columns=coach_cols)
     share = dem["function"].map(sp["near_family_share"]).astype(float).fillna(0.0)
-    ks = reach[KS].drop_duplicates()
+    # a (k, s) can be coached where a rådgivningsfunktion of one of s's specialer reaches k
+    fs = pd.DataFrame([(f, S) for f, ss in instance.specialer_of().items() for S in ss],
+                      columns=["function", "speciale"])
+    ks = fs.merge(reach[KR].drop_duplicates(), on="speciale")[KS].drop_duplicates()
     cand = dem[share.to_numpy() > 0].merge(ks, on=KS)
     prov = instance.providers
     prov = prov.loc[prov["capacity"] > 0, ["provider_id", "municipality_code"]]
     local = cand[["dem", "municipality_code", "function", "demand"]].merge(
         prov, on="municipality_code")
+    ok = local_can_help(instance, list(sp.index))
+    local = local[[(p, f) in ok for p, f in zip(local["provider_id"], local["function"],
+                                                 strict=True)]]
     own = pairs[pairs["usable"]].set_index(PS)["pair"]
     local["lpair"] = own.reindex(pd.MultiIndex.from_frame(
         local[PS])).fillna(-1).astype(np.int64).to_numpy()
     local = local.sort_values(["dem", "provider_id"]).reset_index(drop=True)[local_cols]
-    dem_of = dem.set_index(KS)["dem"]
-    coach = reach.assign(dem=dem_of.reindex(pd.MultiIndex.from_frame(
-        reach[KS])).fillna(-1).astype(np.int64).to_numpy())
-    coach = coach[coach["dem"].isin(set(local["dem"]))]
-    coach = coach.sort_values(["need", "pair"]).reset_index(drop=True)[coach_cols]
-    return local.astype({"dem": np.int64}), coach
+    # a (k, s) with local help is coached by a rådgivningsfunktion of one of s's specialer
+    # that reaches k (once per provider and function, also when both share two specialer)
+    helped = dem[dem["dem"].isin(set(local["dem"]))][["dem", *KS]]
+    fs = pd.DataFrame([(f, S) for f, ss in instance.specialer_of().items() for S in ss],
+                      columns=["function", "speciale"])
+    coach = (helped.merge(fs, on="function")
+             .merge(reach.rename(columns={"function": "advisory_function"})
+                    .drop(columns="demand"), on=KR))
+    coach = coach.sort_values(["dem", "pair", "need"]).drop_duplicates(["dem", "pair"])
+    d_ks = dem.set_index("dem")["demand"]
+    coach = coach.assign(demand=coach["dem"].map(d_ks).to_numpy(dtype=float))
+    coach = coach.sort_values(["dem", "pair"]).reset_index(drop=True)[coach_cols]
+    return local.astype({"dem": np.int64}), coach.astype({"dem": np.int64, "pair": np.int64,
+                                                          "need": np.int64})
+
+
+def related_functions(functions: pd.DataFrame, planned: list[str]) -> dict[str, set[str]]:
+    """Planned function → the planned functions whose competence counts as a related kind of
+    need: those sharing one of its specialer, and those ``functions.csv`` lists in the
+    optional ``related`` column (ids of functions or specialer, ``;``-separated)."""
+    fn = functions[functions["function"].isin(planned)]
+    of = {f: split_list(t) for f, t in zip(fn["function"], fn["specialer"], strict=True)}
+    by_speciale: dict[str, set[str]] = {}
+    for f, ss in of.items():
+        for sp in ss:
+            by_speciale.setdefault(sp, set()).add(f)
+    extra = (dict(zip(fn["function"], fn["related"], strict=True))
+             if "related" in fn.columns else {})
+    out = {}
+    for f, ss in of.items():
+        rel = {g for sp in ss for g in by_speciale[sp]}
+        for name in split_list(extra.get(f)):
+            rel |= by_speciale.get(name, {name} & set(of))
+        out[f] = rel
+    return out
+
+
+def local_can_help(instance: Instance, planned: list[str]) -> set[tuple[str, str]]:
+    """The (provider, function) pairs where a local tilbud may give help near the family
+    with a planned function: it serves the function's target group and has a competence row
+    (designated or not) in a related kind of need (:func:`related_functions`)."""
+    comp = instance.competence
+    held: dict[str, set[str]] = {}
+    for p, f in zip(comp["provider_id"], comp["function"], strict=True):
+        held.setdefault(p, set()).add(f)
+    related = related_functions(instance.functions, planned)
+    serves = dict(zip(instance.providers["provider_id"], instance.providers["target_groups"],
+                      strict=True))
+    group = dict(zip(instance.functions["function"], instance.functions["target_group"],
+                     strict=True))
+    return {(p, f) for p, fs in held.items() for f in related
+            if serves_group(serves[p], group[f]) and fs & related[f]}
+
+
+def _reach_tables(instance: Instance, functions: list[str], sp: pd.DataFrame,
+                  usable: pd.DataFrame, dem: pd.DataFrame, pt: pd.DataFrame, on: bool
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``need`` (k, S) and ``reach`` (k, p, s, S): the rådgivning duty is per speciale (seed
+    002: «et udsnit af specialfunktionerne» advises; every municipality is reached per
+    speciale), so a need (k, S) is met by any rådgivningsfunktion (p, s) of a function s of S
+    within s's reach limit R_s. ``demand`` on both is d[k,S] = Σ_{planned s of S} d[k,s]:
+    the borgerforløb of the speciale that advice in k is about."""
+    of = instance.specialer_of()
+    with_reach = [f for f in functions if on and not np.isnan(sp.at[f, "reach_minutes"])]
+    fs = pd.DataFrame([(f, S) for f in with_reach for S in of[f]],
+                      columns=["function", "speciale"]).astype(str)
+    order = {S: i for i, S in enumerate(instance.speciale_ids)}
+    specs = sorted(set(fs["speciale"]), key=order.__getitem__)
+    munis = instance.municipalities[["code"]].rename(columns={"code": "municipality_code"})
+    need = munis.merge(pd.DataFrame({"speciale": pd.Series(specs, dtype=str)}),
+                       how="cross")  # typed: an empty list must still merge on text
+    need = need.sort_values(["speciale", "municipality_code"]).reset_index(drop=True)
+    need["need"] = np.arange(len(need))
+    reach = need.merge(fs, on="speciale").merge(usable, on="function").merge(
+        pt, on=KP, how="inner")
+    limit = reach["function"].map(sp["reach_minutes"]).astype(float)
+    reach = reach[reach["minutes"] <= limit + 1e-9]
+    reach = reach.sort_values(["need", "pair"]).reset_index(drop=True)
+    reach = reach.astype({"pair": np.int64, "need": np.int64, "minutes": float})
+    # d[k,S]: the planned functions' demand summed per speciale
+    planned = pd.DataFrame([(f, S) for f in functions for S in of[f]],
+                           columns=["function", "speciale"]).astype(str)
+    d_ks = dem.merge(planned, on="function").groupby(KR)["demand"].sum()
+    for df in (need, reach):
+        df["demand"] = d_ks.reindex(pd.MultiIndex.from_frame(df[KR])).fillna(0.0).to_numpy()
+    return need, reach

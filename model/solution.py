@@ -163,7 +163,9 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
     outreach_cases = np.bincount(a_pair, weights=out_x, minlength=len(pairs))
     rch = data.reach.assign(share=val.v)
     rch = rch[rch["share"] > 0]
-    advised = rch.groupby("pair").size().reindex(range(len(pairs)), fill_value=0).to_numpy()
+    # municipalities advised (once, also where a function advises on two of its specialer)
+    advised = rch.groupby("pair")["municipality_code"].nunique().reindex(
+        range(len(pairs)), fill_value=0).to_numpy()
     advised_load = np.bincount(data.reach["pair"].to_numpy(),
                                weights=val.v * data.reach["demand"].to_numpy(),
                                minlength=len(pairs))
@@ -180,13 +182,15 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
     near_family = _near_family_table(data, val.g, val.h)
     coverage = _coverage(data, asg, val.u, near_family)
 
-    reach_rows = rch[["municipality_code", "function", "provider_id", "minutes", "share"]].rename(
-        columns={"provider_id": "advisory_provider_id", "minutes": "travel_minutes"})
+    reach_rows = rch[["municipality_code", "speciale", "provider_id", "function", "minutes",
+                      "share"]].rename(columns={"provider_id": "advisory_provider_id",
+                                                "minutes": "travel_minutes"})
     short = data.need.assign(share=val.q)
-    short = short[short["share"] > 0][["municipality_code", "function", "share"]].assign(
-        advisory_provider_id="", travel_minutes=np.nan)
+    short = short[short["share"] > 0][["municipality_code", "speciale", "share"]].assign(
+        advisory_provider_id="", function="", travel_minutes=np.nan)
     reach = pd.concat([reach_rows, short[reach_rows.columns]], ignore_index=True).sort_values(
-        ["function", "municipality_code", "advisory_provider_id"]).reset_index(drop=True)
+        ["speciale", "municipality_code", "advisory_provider_id", "function"]).reset_index(
+        drop=True)
 
     regions = regional_balance(data, designations, assignments, coverage)
     moved = pairs["current_cases"].to_numpy(dtype=float) - cases
@@ -204,18 +208,19 @@ def _near_family_table(data: ModelData, g: np.ndarray, h: np.ndarray) -> pd.Data
     """One row per (municipality, speciale, local tilbud, coaching rådgivningsfunktion): the
     local help g split over the coaches in proportion to h (a flow decomposition: summed
     over coaches it gives g, over local tilbud h)."""
-    cols = ["municipality_code", "function", "provider_id", "advisory_provider_id", "cases"]
+    cols = ["municipality_code", "function", "provider_id", "advisory_provider_id",
+            "advisory_function", "cases"]
     loc = data.local.assign(g=g)
     loc = loc[loc["g"] > 0]
     if loc.empty:
         return pd.DataFrame(columns=cols).astype({"cases": float})
     co = data.coach.assign(h=h)
-    co = co[co["h"] > 0][["dem", "provider_id", "h"]].rename(
+    co = co[co["h"] > 0][["dem", "provider_id", "advisory_function", "h"]].rename(
         columns={"provider_id": "advisory_provider_id"})
     m = loc.merge(co, on="dem")
     total = m["dem"].map(co.groupby("dem")["h"].sum())  # Σ_p h per (k, s), not per row of m
     m["cases"] = m["g"] * m["h"] / total
-    return m[cols].sort_values(cols[:4]).reset_index(drop=True)
+    return m[cols].sort_values(cols[:5]).reset_index(drop=True)
 
 
 def _coverage(data: ModelData, asg: pd.DataFrame, u: np.ndarray,

@@ -69,13 +69,14 @@ def test_hand_derived_deltas_and_gap_flags(folders: tuple[Path, Path]) -> None:
     assert k.loc["mean_travel_minutes", "delta"] == pytest.approx(990 / 29)
     assert k.loc["mean_travel_minutes", "flag"] == NOT_SIGNIFICANT  # the travel term's flag
     assert pd.isna(k.loc["designations", "flag"])  # a count: no flag
-    d = c.designations.set_index(["speciale", "provider_id"])
+    d = c.designations.set_index(["function", "provider_id"])
     assert d.loc[("autisme", "P3"), "change"] == "removed"
     assert d.loc[("misbrug", "P1"), "change"] == "added"
     assert d.loc[("misbrug", "P1"), "provider_name"] == "Tilbud 1"
     assert d.loc[("misbrug", "P1"), "municipality_name"] == "København"
     assert set(d.loc[d["change"] == "kept"].index) == {("autisme", "P1"), ("misbrug", "P3")}
     assert c.speciale_changes().set_index("speciale").loc["misbrug"].tolist() == [1, 0, 1]
+    assert c.function_changes().set_index("function").loc["misbrug"].tolist() == [1, 0, 1]
     m = c.municipalities
     assert m.iloc[0]["municipality_name"] == "Aarhus"
     assert m.iloc[0]["mean_travel_a"] == pytest.approx(9.0)

@@ -18,7 +18,8 @@ from specialeplan.errors import DataValidationError
 from specialeplan.model.instance import Instance
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "data" / "scripts"
-SYNTHETIC = ("specialer.csv", "providers.csv", "competence.csv", "demand.csv")
+SYNTHETIC = ("specialer.csv", "providers.csv", "competence.csv", "demand.csv",
+             "functions.csv")
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +41,17 @@ def test_sizes(inst: Instance) -> None:
     assert len(inst.municipalities) == 98
     assert inst.municipalities["population"].sum() == 5_822_679
     assert inst.municipalities["code"].str.fullmatch(r"\d{3}").all()
-    assert len(inst.specialer) == 20
+    assert len(inst.specialer) == 18
+    assert len(inst.functions) == 22
     assert len(inst.providers) == 350
-    assert len(inst.demand) == 98 * 20
+    assert len(inst.demand) == 98 * 22
     assert len(inst.provider_travel) == 98 * len(inst.providers)
     assert inst.travel is not None and len(inst.travel) == 98 * 98
 
 
 def test_sources_and_hashes(inst: Instance) -> None:
-    for table in ("municipalities", "providers", "specialer", "competence", "demand"):
+    for table in ("municipalities", "providers", "specialer", "functions", "competence",
+                  "demand"):
         assert inst.sources[table].endswith(f"{table}.csv")
     assert set(inst.hashes) == set(SYNTHETIC) | {"municipalities.csv", "adjacency.csv",
                                                  "crossings.csv", "delivery_need.csv"}
@@ -57,9 +60,9 @@ def test_sources_and_hashes(inst: Instance) -> None:
 
 
 def test_demand_volumes_in_documented_ranges(inst: Instance) -> None:
-    national = inst.demand.groupby("speciale")["demand"].sum()
+    national = inst.demand.groupby("function")["demand"].sum()
     assert 10_000 <= national.sum() <= 15_000
-    assert national.min() >= 150 and national.max() <= 3_000  # a few hundred .. thousands
+    assert national.min() >= 100 and national.max() <= 3_000  # a hundred .. thousands
     assert (inst.demand["demand"] >= 0).all()
     # population-proportional: København has the largest demand, Læsø the smallest
     by_muni = inst.demand.groupby("municipality_code")["demand"].sum()
@@ -69,9 +72,28 @@ def test_demand_volumes_in_documented_ranges(inst: Instance) -> None:
 def test_specialer_waves(inst: Instance) -> None:
     s = inst.specialer
     assert s["speciale"].str.fullmatch(r"[a-z_]+").all()
-    assert s.groupby("wave").size().to_dict() == {1: 5, 2: 5, 3: 5, 4: 5}
+    # five specialer first (seed 002), all 18 by 2030
+    assert s.groupby("wave").size().to_dict() == {1: 5, 2: 3, 3: 5, 4: 5}
     assert (s.loc[s["wave"] == 1, "illustrative"] == 0).all()
     assert set(s["target_group"]) <= {"children", "adults", "all"}
+
+
+def test_taxonomy_follows_figure_1(inst: Instance) -> None:
+    """Seed 002 Figur 1: specialfunktion types under three specialer, one of them tied to
+    two; the two Figur 1 specialfunktioner that were specialer are no specialer."""
+    of = inst.specialer_of()
+    assert of["autisme_spiseforstyrrelse"] == ["autisme", "psykisk_saarbarhed_born_unge"]
+    assert of["spiseforstyrrelser"] == ["psykisk_saarbarhed_born_unge"]
+    assert of["misbrug_psykiske_vanskeligheder"] == ["misbrug"]
+    assert {"spiseforstyrrelser", "misbrug_psykiske_vanskeligheder"}.isdisjoint(
+        inst.speciale_ids)
+    assert len(inst.functions_of(["misbrug", "autisme", "psykisk_saarbarhed_born_unge"])) == 7
+    fn = inst.functions.set_index("function")
+    assert fn.at["autisme_kommunikation_born", "target_group"] == "children"
+    assert fn.at["autisme_kommunikation_voksne", "target_group"] == "adults"
+    # every provider serves a target group; children's functions only at providers that
+    # serve children (the Instance refuses anything else)
+    assert set(inst.providers["target_groups"]) == {"children", "adults", "all"}
 
 
 def test_providers_and_competence_plausible(inst: Instance) -> None:
@@ -90,16 +112,20 @@ def test_providers_and_competence_plausible(inst: Instance) -> None:
     assert (comp["max_cases"] <= comp["capacity"]).all()
     assert (comp["current_cases"] <= comp["max_cases"]).all()
     per_provider = comp.groupby("provider_id").size()
-    assert per_provider.between(1, 4).all() and len(per_provider) == len(prov)
-    per_s = comp.groupby("speciale").agg(n=("provider_id", "size"),
+    # 1-4 kinds of need; autism counts as two functions (children, adults) and may add the
+    # combined one
+    assert per_provider.between(1, 6).all() and len(per_provider) == len(prov)
+    per_s = comp.groupby("function").agg(n=("provider_id", "size"),
                                          regions=("region", "nunique"),
                                          cap=("max_cases", "sum"))
-    national = inst.demand.groupby("speciale")["demand"].sum()
-    assert per_s["n"].between(30, 60).all()
+    national = inst.demand.groupby("function")["demand"].sum()
+    combined = per_s.index == "autisme_spiseforstyrrelse"  # providers competent in both needs
+    assert per_s.loc[~combined, "n"].between(30, 60).all()
+    assert per_s.loc[combined, "n"].between(5, 30).all()
     assert (per_s["regions"] == 5).all()
     assert (per_s["cap"] >= 1.5 * national).all()
-    in_cph = comp[comp["municipality_code"] == "101"].groupby("speciale").size()
-    assert len(in_cph) == 20  # every speciale reachable from Bornholm's link
+    in_cph = comp[comp["municipality_code"] == "101"].groupby("function").size()
+    assert len(in_cph) == 22  # every function reachable from Bornholm's link
     assert 0.25 <= comp["designated_today"].mean() <= 0.45
     assert comp["designation_cost"].between(200, 900).all()
     assert comp["advisory_cost"].between(100, 400).all()
@@ -107,8 +133,11 @@ def test_providers_and_competence_plausible(inst: Instance) -> None:
     # big specialer (one per 600 borgerforløb)
     adv = comp[comp["advisory_today"]]
     assert adv["designated_today"].all()
-    n_adv = adv.groupby("speciale").size().reindex(national.index, fill_value=0)
-    assert (n_adv >= 1).all() and n_adv["autisme"] > n_adv["doevblindhed"]
+    n_adv = adv.groupby("function").size().reindex(national.index, fill_value=0)
+    # the combined autism-and-eating-disorder function is new: nobody advises on it today
+    assert (n_adv.drop("autisme_spiseforstyrrelse") >= 1).all()
+    assert n_adv["autisme_spiseforstyrrelse"] == 0
+    assert n_adv["autisme_kommunikation_voksne"] > n_adv["doevblindhed"]
 
 
 def test_provider_travel_is_municipality_travel(inst: Instance) -> None:
@@ -224,13 +253,16 @@ def test_generator_follows_the_age_split(tmp_path: Path) -> None:
     _script("generate_synthetic").generate(tmp_path / "out", tmp_path / "municipalities.csv")
     new = pd.read_csv(tmp_path / "out" / "demand.csv", dtype={"municipality_code": str})
     old = pd.read_csv(bundled_dir() / "demand.csv", dtype={"municipality_code": str})
-    ratio = (new.set_index(["municipality_code", "speciale"])["demand"]
-             / old.set_index(["municipality_code", "speciale"])["demand"])
+    ratio = (new.set_index(["municipality_code", "function"])["demand"]
+             / old.set_index(["municipality_code", "function"])["demand"])
     national = child.sum() / munis["population"].sum()
     assert ratio[("101", "psykisk_saarbarhed_born_unge")] == pytest.approx(0.4 / national,
                                                                            rel=1e-3)
-    assert ratio[("101", "autisme")] == pytest.approx(1.0)
-    totals = new.groupby("speciale")["demand"].sum() / old.groupby("speciale")["demand"].sum()
+    assert ratio[("101", "spiseforstyrrelser")] == pytest.approx(1.0)
+    # the children's part of the autism need follows the children too (same draw)
+    assert ratio[("101", "autisme_kommunikation_born")] == pytest.approx(
+        (0.4 / national) / (0.2 / 0.2), rel=2e-3)
+    totals = new.groupby("function")["demand"].sum() / old.groupby("function")["demand"].sum()
     assert totals.between(0.95, 1.05).all()
 
 

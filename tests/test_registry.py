@@ -243,7 +243,8 @@ def test_every_scenario_parameter_is_classified_for_the_resolve() -> None:
     from specialeplan.model.params import SpecialeParams
     from specialeplan.model.resolve import OWN, classification
 
-    top = set(ModelParams.model_fields) - {"defaults", "per_speciale", "families"}
+    top = set(ModelParams.model_fields) - {"defaults", "per_speciale", "per_function",
+                                            "families"}
     per_speciale = set(SpecialeParams.model_fields)
     switch_keys = {f"families.{k}" for k in switches()}
     rules = classification()

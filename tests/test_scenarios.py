@@ -53,7 +53,8 @@ model:
 
 def test_small_extends_bundled_base() -> None:
     sc = load_scenario(SCENARIOS / "small.yaml").scenario
-    assert sc.model.specialer == ["spiseforstyrrelser", "misbrug_psykiske_vanskeligheder"]
+    assert sc.model.specialer is None
+    assert sc.model.functions == ["spiseforstyrrelser", "misbrug_psykiske_vanskeligheder"]
     assert load_scenario(SCENARIOS / "national_2030.yaml").scenario.model.specialer is None
     assert sc.model.defaults.min_cases == load_scenario(
         SCENARIOS / "base.yaml").scenario.model.defaults.min_cases

@@ -1,8 +1,9 @@
 """Generate the SYNTHETIC tables of the bundled Denmark dataset.
 
 Writes ``specialer.csv``, ``functions.csv``, ``providers.csv``, ``competence.csv`` and
-``demand.csv`` next to the real ``municipalities.csv`` (and reads ``population_by_age.csv`` there when it exists: demand of
-children's and adults' specialer then follows the age groups; see ``data/population.py``)::
+``demand.csv`` next to the real ``municipalities.csv`` (and reads ``population_by_age.csv``
+there when it exists: demand of children's and adults' needs then follows the age groups;
+see ``data/population.py``)::
 
     python data/scripts/generate_synthetic.py                 # into data/denmark/
     python data/scripts/generate_synthetic.py --out /tmp/x    # elsewhere (same bytes)
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from specialeplan.data.population import target_scale
+from specialeplan.data.population import group_population, target_scale
 
 SEED = 20261125
 N_PROVIDERS = 350
@@ -143,10 +144,13 @@ def _provider_groups(competence: pd.DataFrame, needs: pd.DataFrame) -> pd.Series
 
 
 def apply_taxonomy(needs: pd.DataFrame, providers: pd.DataFrame, competence: pd.DataFrame,
-                   demand: pd.DataFrame) -> dict[str, pd.DataFrame]:
+                   demand: pd.DataFrame, munis: pd.DataFrame,
+                   by_age: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The drawn tables by need → specialer, functions, providers (with ``target_groups``),
     competence and demand per function. Deterministic; every need not named in
-    :data:`FUNCTIONS` is one function of its own id under a speciale of its own id."""
+    :data:`FUNCTIONS` is one function of its own id under a speciale of its own id. The
+    children's part of the autism need in a municipality follows its share of children
+    (``population_by_age.csv``; the national share without it)."""
     groups = _provider_groups(competence, needs)
     providers = providers.assign(target_groups=providers["provider_id"].map(groups).fillna("all"))
     spec = needs[~needs["speciale"].isin(FIGURE1_NOT_SPECIALER)].copy()
@@ -157,18 +161,25 @@ def apply_taxonomy(needs: pd.DataFrame, providers: pd.DataFrame, competence: pd.
              "illustrative": ill} for f, n, sp, tg, need, ill in FUNCTIONS]
     rows += [{"function": r.speciale, "name": r.name, "specialer": r.speciale,
               "target_group": r.target_group, "need": r.speciale,
-              "illustrative": r.illustrative} for r in needs.itertuples() if r.speciale not in named]
+              "illustrative": r.illustrative}
+             for r in needs.itertuples() if r.speciale not in named]
     functions = pd.DataFrame(rows)
     # demand: each function takes its share of its need
     share = {"autisme_kommunikation_born": AUTISM_CHILD_SHARE * (1 - COMBINED_SHARE),
              "autisme_kommunikation_voksne": 1 - AUTISM_CHILD_SHARE,
              "autisme_spiseforstyrrelse": AUTISM_CHILD_SHARE * COMBINED_SHARE}
+    groups = group_population(munis, by_age)
+    child = (groups["0-17"] / groups["all"]) / (groups["0-17"].sum() / groups["all"].sum())
     parts = []
     for r in functions.itertuples():
         d = demand[demand["speciale"] == r.need]
+        c = AUTISM_CHILD_SHARE * d["municipality_code"].map(child).to_numpy()
+        factor = {"autisme_kommunikation_born": c * (1 - COMBINED_SHARE),
+                  "autisme_kommunikation_voksne": 1 - c,
+                  "autisme_spiseforstyrrelse": c * COMBINED_SHARE}.get(r.function, 1.0)
         parts.append(pd.DataFrame({"municipality_code": d["municipality_code"],
                                    "function": r.function,
-                                   "demand": (d["demand"] * share.get(r.function, 1.0)).round(2)}))
+                                   "demand": (d["demand"] * factor).round(2)}))
     demand_fn = pd.concat(parts, ignore_index=True)
     # competence: a provider holds a function of its need where it serves the target group
     serves = providers.set_index("provider_id")["target_groups"]
@@ -371,7 +382,7 @@ def generate(out_dir: Path, municipalities: Path | None = None, seed: int = SEED
     competence = mark_advisory_today(competence, demand)
     providers = add_outreach_teams(providers, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = apply_taxonomy(specialer, providers, competence, demand)
+    tables = apply_taxonomy(specialer, providers, competence, demand, munis, by_age)
     for name, df in tables.items():
         df.to_csv(out_dir / f"{name}.csv", index=False, lineterminator="\n",
                   encoding="utf-8", float_format="%.2f")

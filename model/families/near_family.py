@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.model.builder import ProblemBuilder
-from specialeplan.model.keys import KPS, KS, PS
+from specialeplan.model.keys import KPC, KPS, KS, PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
@@ -28,19 +28,20 @@ if TYPE_CHECKING:
 def near_family(data: ModelData, b: ProblemBuilder) -> None:
     """A third way to meet demand, next to a specialfunktion and unmet: a citizen who does
     not want to move away from the family is helped by a local tilbud l in the home
-    municipality k, coached by a rådgivningsfunktion p of the speciale that reaches k.
+    municipality k, coached by a rådgivningsfunktion (p, a) of one of s's specialer that
+    reaches k.
 
     Variables: g[k,l,s] ≥ 0 borgerforløb helped at local provider l (located in k, capacity
-    > 0; table ``local``) and h[k,p,s] ≥ 0 of them coached by p (reach arcs t[k,p] ≤ R_s;
-    table ``coach``). Rows:
+    > 0, serving s's target group and competent in a related kind of need; table ``local``)
+    and h[k,p,s,a] ≥ 0 of them coached by (p, a) (its reach arcs; table ``coach``). Rows:
 
     - demand: g joins the demand balance, Σ_p x[k,p,s] + Σ_l g[k,l,s] + u[k,s] = d[k,s];
     - capacity: g joins the local provider's capacity, Σ x[·,l,·] + Σ g[·,l,·] ≤ C_l;
-    - coaching: Σ_l g[k,l,s] − Σ_p h[k,p,s] = 0, and h loads p's advisory capacity,
-      Σ_k d[k,s]·v[k,p,s] + κ·Σ_k h[k,p,s] ≤ A_p·r[p,s]
+    - coaching: Σ_l g[k,l,s] − Σ_{p,a} h[k,p,s,a] = 0, and h loads (p, a)'s advisory
+      capacity, Σ_{k,S} d[k,S]·v[k,p,a,S] + κ·Σ_{k,s} h[k,p,s,a] ≤ A_p·r[p,a]
       (κ = ``near_family_advisory_load``), so only a rådgivningsfunktion (r = 1) coaches;
-      where p has no finite A_p (or κ = 0) Σ_k h[k,p,s] − D_p·r[p,s] ≤ 0 with
-      D_p = Σ_{k in reach of p} d[k,s];
+      where p has no finite A_p (or κ = 0) Σ_{k,s} h[k,p,s,a] − D_pa·r[p,a] ≤ 0 with
+      D_pa = Σ of d[k,s] over its coaching arcs;
     - local, not a specialfunktion: g[k,l,s] + d[k,s]·y[l,s] ≤ d[k,s] where l is competent;
     - bounded: Σ_{k,l} g[k,l,s] ≤ β_s·Σ_k d[k,s] per speciale (``near_family_share``),
       because the highly specialised level is the point.
@@ -51,7 +52,8 @@ def near_family(data: ModelData, b: ProblemBuilder) -> None:
     """
     local, coach = data.local, data.coach
     g = b.variables("g", Labels(local, columns=KPS), doc="near-family help g[k,l,s]")
-    h = b.variables("h", Labels(coach, columns=KPS), doc="coached near-family help h[k,p,s]")
+    h = b.variables("h", Labels(coach, columns=KPC),
+                    doc="coached near-family help h[k,p,s,a]")
     if len(local) == 0:
         return
     pairs, dem, prov = data.pairs, data.dem, data.instance.providers

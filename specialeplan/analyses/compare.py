@@ -74,17 +74,26 @@ class Comparison:
     designations: pd.DataFrame
     municipalities: pd.DataFrame
 
+    def function_changes(self) -> pd.DataFrame:
+        """Per specialfunktion type: counts of specialfunktioner added, removed and kept."""
+        return _changes(self.designations, "function")
+
     def speciale_changes(self) -> pd.DataFrame:
-        """Per speciale: counts of specialfunktioner added, removed and kept."""
-        d = self.designations
-        if d.empty:
-            return pd.DataFrame(columns=["function", "added", "removed", "kept"])
-        out = d.pivot_table(index="function", columns="change", values="provider_id",
-                            aggfunc="count", fill_value=0)
-        for c in ("added", "removed", "kept"):
-            if c not in out:
-                out[c] = 0
-        return out[["added", "removed", "kept"]].reset_index()
+        """Per speciale (the roll-up; a function of two specialer counts in both): counts of
+        specialfunktioner added, removed and kept."""
+        d = self.designations.assign(speciale=self.designations["speciale"].str.split(";"))
+        return _changes(d.explode("speciale"), "speciale")
+
+
+def _changes(d: pd.DataFrame, by: str) -> pd.DataFrame:
+    if d.empty:
+        return pd.DataFrame(columns=[by, "added", "removed", "kept"])
+    out = d.pivot_table(index=by, columns="change", values="provider_id",
+                        aggfunc="count", fill_value=0)
+    for c in ("added", "removed", "kept"):
+        if c not in out:
+            out[c] = 0
+    return out[["added", "removed", "kept"]].reset_index()
 
 
 def _label(folder: Path) -> str:
@@ -218,6 +227,10 @@ def compare_folders(a: str | Path, b: str | Path, *, top: int = 10,
     key = ["function", "provider_id"]
     da = tab_a["designations"][[*key, "is_advisory"]].rename(columns={"is_advisory": "adv_a"})
     db = tab_b["designations"][[*key, "is_advisory"]].rename(columns={"is_advisory": "adv_b"})
+    # the roll-up to specialer (a folder before issue 22: one function per speciale)
+    rollup = pd.concat([t["designations"].assign(speciale=t["designations"].get(
+        "speciale", t["designations"]["function"]))[["function", "speciale"]]
+        for t in (tab_b, tab_a)]).drop_duplicates("function").set_index("function")["speciale"]
     des = da.assign(in_a=True).merge(db.assign(in_b=True), on=key, how="outer")
     in_a = des["in_a"].fillna(False).astype(bool)
     in_b = des["in_b"].fillna(False).astype(bool)
@@ -228,10 +241,12 @@ def compare_folders(a: str | Path, b: str | Path, *, top: int = 10,
     des["advisory_a"] = des["adv_a"].astype("boolean").fillna(False).astype(bool) & in_a
     des["advisory_b"] = des["adv_b"].astype("boolean").fillna(False).astype(bool) & in_b
     order = {"added": 0, "removed": 1, "kept": 2}
-    des = des.assign(_o=des["change"].map(order)).sort_values(["function", "_o",
+    des["speciale"] = des["function"].map(rollup).fillna(des["function"])
+    des = des.assign(_o=des["change"].map(order)).sort_values(["speciale", "function", "_o",
                                                                "provider_id"])
-    des = des[["function", "change", "provider_id", "provider_name", "municipality_code",
-               "municipality_name", "advisory_a", "advisory_b"]].reset_index(drop=True)
+    des = des[["speciale", "function", "change", "provider_id", "provider_name",
+               "municipality_code", "municipality_name", "advisory_a",
+               "advisory_b"]].reset_index(drop=True)
 
     ma, mb = _municipal_travel(tab_a["assignments"]), _municipal_travel(tab_b["assignments"])
     mun = pd.DataFrame({"mean_travel_a": ma, "mean_travel_b": mb})

@@ -155,7 +155,7 @@ def _context(folder: Path, params: ModelParams, inst: dict[str, pd.DataFrame],
                    asg=tables["assignments"], cov=tables["coverage"], reach=tables["reach"],
                    nf=tables["near_family"], regions=tables["regions"], kpis=kpis,
                    solver=solver, trans=tables["transitional"],
-                   cost_rows=costs)
+                   cost_rows=costs, fn=inst.get("functions"))
 
 
 def raw_terms(folder: Path) -> dict[str, float]:

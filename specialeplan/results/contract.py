@@ -52,16 +52,19 @@ RESULT_TABLES: dict[str, TableContract] = {
         "outreach": "num", "near_family": "num", "unmet": "num",
         "mean_travel_minutes": "num?"},
         ["municipality_code", "function"], {"municipality_name": "municipality_code"}),
+    # per speciale (the rådgivning duty is per speciale); ``function``: the advising
+    # rådgivningsfunktion's function, empty with advisory_provider_id on a shortfall row
     "reach": TableContract("reach.csv", {
-        "municipality_code": "id", "function": "id", "advisory_provider_id": "text",
-        "travel_minutes": "num?", "share": "num"},
-        ["municipality_code", "function", "advisory_provider_id"],
+        "municipality_code": "id", "speciale": "id", "advisory_provider_id": "text",
+        "function": "text", "travel_minutes": "num?", "share": "num"},
+        ["municipality_code", "speciale", "advisory_provider_id", "function"],
         {"municipality_name": "municipality_code",
          "advisory_provider_name": "advisory_provider_id"}),
     "near_family": TableContract("near_family.csv", {
         "municipality_code": "id", "function": "id", "provider_id": "id",
-        "advisory_provider_id": "id", "cases": "num"},
-        ["municipality_code", "function", "provider_id", "advisory_provider_id"],
+        "advisory_provider_id": "id", "advisory_function": "id", "cases": "num"},
+        ["municipality_code", "function", "provider_id", "advisory_provider_id",
+         "advisory_function"],
         {"municipality_name": "municipality_code", "provider_name": "provider_id",
          "advisory_provider_name": "advisory_provider_id"}),
     "regions": TableContract("regions.csv", {

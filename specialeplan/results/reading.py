@@ -61,8 +61,14 @@ def read_csv(folder: Path, contract: TableContract) -> pd.DataFrame:
         raise DataValidationError(f"cannot parse CSV: {exc}", file=rel) from None
     if "function" in contract.columns and "function" not in df.columns and (
             "speciale" in df.columns):  # written before issue 22: one function per speciale
-        df = df.rename(columns={"speciale": "function"})
-        df["function"] = df["function"].astype(str)
+        if "speciale" in contract.columns:  # reach.csv: the adviser's function = speciale
+            df["function"] = df["speciale"].astype(str).where(
+                df.get("advisory_provider_id", pd.Series("x", index=df.index)).notna(), "")
+        else:
+            df = df.rename(columns={"speciale": "function"})
+            df["function"] = df["function"].astype(str)
+    if "advisory_function" in contract.columns and "advisory_function" not in df.columns:
+        df["advisory_function"] = df["function"]  # before issue 22: the citizen's own
     missing = [c for c in contract.columns if c not in df.columns]
     if missing:
         raise DataValidationError(

@@ -34,8 +34,8 @@ def _backup_coverage(x: Context, c: Collector) -> None:
                                                        how="left").fillna(
         {"first": 0, "second": 0})
     c.rule("backup_coverage", d, d["second"] < 2, lambda r: (
-        f"municipality {r['municipality_code']}, speciale {r['function']}: "
+        f"municipality {r['municipality_code']}, specialfunktion {r['function']}: "
         f"{int(r['second'])} specialfunktion(er) in range, backup coverage needs 2"))
     c.rule("backup_coverage", d, d["first"] < 1, lambda r: (
-        f"municipality {r['municipality_code']}, speciale {r['function']}: no "
+        f"municipality {r['municipality_code']}, specialfunktion {r['function']}: no "
         "specialfunktion can serve it within the family-travel cutoff (backup coverage)"))

@@ -23,11 +23,11 @@ def _committed(x: Context, c: Collector) -> None:
         x.pair_sum[[*PS, "assigned", "n"]], on=PS, how="left").fillna({"assigned": 0.0,
                                                                         "n": 0})
     c.rule("committed", m, m["is_advisory"].isna(), lambda r: (
-        f"provider {r['provider_id']}, speciale {r['function']} was designated by an earlier "
+        f"provider {r['provider_id']}, specialfunktion {r['function']} was designated by an earlier "
         "rollout wave (model.committed) but is not designated now"))
     adv = m[m["advisory"].astype(bool)]
     c.rule("committed", adv, adv["is_advisory"].ne(True), lambda r: (
-        f"provider {r['provider_id']}, speciale {r['function']} has a rådgivning duty from "
+        f"provider {r['provider_id']}, specialfunktion {r['function']} has a rådgivning duty from "
         "an earlier rollout wave (model.committed) but is no rådgivningsfunktion now"))
     reach = can_serve(x, m[PS]).groupby(KS + ["provider_id"]).size().reset_index()[
         [*KS, "provider_id"]].merge(x.dem[[*KS, "demand"]], on=KS)
@@ -43,6 +43,6 @@ def _committed(x: Context, c: Collector) -> None:
         cap = np.minimum(cap, v["capacity"].fillna(np.inf))
     v = v.assign(floor=np.minimum(v["cases"], cap))
     c.rule("committed", v, v["assigned"] < v["floor"] - c.sm(v["floor"], v["n"]), lambda r: (
-        f"provider {r['provider_id']}, speciale {r['function']}: {g(r['assigned'])} "
+        f"provider {r['provider_id']}, specialfunktion {r['function']}: {g(r['assigned'])} "
         f"borgerforløb, below the {g(r['floor'])} placed there by an earlier rollout wave "
         "(model.committed)"))

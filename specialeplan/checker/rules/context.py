@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.checker.report import Collector
-from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS
+from specialeplan.model.instance import OUTREACH_KINDS, PHYSICAL_KINDS, split_list
 from specialeplan.model.keys import KP, KS, PS
 from specialeplan.model.params import ModelParams
 from specialeplan.model.pricing import care_prices
@@ -48,6 +48,34 @@ class Context:
     #: transitional.csv (empty in a folder written before it)
     trans: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=[*PS, "transitional_cases"]))
+    #: instance/functions.csv: the planned functions' specialer and target group (None: a
+    #: folder written before issue 22, one function per speciale of the same id)
+    fn: pd.DataFrame | None = None
+
+    @cached_property
+    def taxonomy_table(self) -> pd.DataFrame:
+        """instance/functions.csv, or one function per speciale in an earlier folder."""
+        if self.fn is not None:
+            return self.fn
+        return pd.DataFrame({"function": self.sp["function"], "name": self.sp["function"],
+                             "specialer": self.sp["function"], "target_group": "all"})
+
+    @cached_property
+    def taxonomy(self) -> pd.DataFrame:
+        """One row per (function, speciale) of the planned functions, with the function's
+        ``target_group`` (``all`` in a folder without ``instance/functions.csv``)."""
+        fn = self.taxonomy_table
+        rows = [(f, s, tg) for f, text, tg in zip(fn["function"], fn["specialer"],
+                                                   fn["target_group"], strict=True)
+                for s in split_list(text)]
+        return pd.DataFrame(rows, columns=["function", "speciale", "target_group"])
+
+    @cached_property
+    def speciale_demand(self) -> pd.DataFrame:
+        """d[k,S]: the planned functions' demand per municipality and speciale (the load of
+        advice on S in k)."""
+        d = self.dem.merge(self.taxonomy[["function", "speciale"]], on="function")
+        return d.groupby(["municipality_code", "speciale"], as_index=False)["demand"].sum()
 
     @cached_property
     def transitional_allowed(self) -> pd.DataFrame:

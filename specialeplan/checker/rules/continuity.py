@@ -15,7 +15,7 @@ def _moved(x: Context, c: Collector) -> None:
     m = x.moved
     if not getattr(x.params.families, "allow_moves", True):
         c.rule("moved", m, m["moved"] > c.sm(m["current_cases"], m["n"].clip(lower=1)),
-               lambda r: (f"provider {r['provider_id']}, speciale {r['function']}: "
+               lambda r: (f"provider {r['provider_id']}, specialfunktion {r['function']}: "
                           f"{g(r['moved'])} of its {g(r['current_cases'])} residents of today "
                           "are moved, but families.allow_moves is off (they stay)"))
     per = m.groupby("function")["moved"].sum()
@@ -39,5 +39,5 @@ def _keep_advisory_today(x: Context, c: Collector) -> None:
     today = x.comp[x.comp["advisory_today"]][PS].merge(
         x.des[[*PS, "is_advisory"]], on=PS, how="left")
     c.rule("keep_advisory_today", today, today["is_advisory"].ne(True), lambda r: (
-        f"provider {r['provider_id']}, speciale {r['function']} is a rådgivningsfunktion "
+        f"provider {r['provider_id']}, specialfunktion {r['function']} is a rådgivningsfunktion "
         "today (advisory_today) and keep_advisory_today is on, but it is not one now"))

@@ -253,7 +253,7 @@ def _check_financing(x: Context, c: Collector, fin: pd.DataFrame, by_home: pd.Da
                       f"{g(r['care_cost_dkk'])}"))
     net = fin["care_cost_dkk"] - fin["refunded_dkk"]
     c.rule(RULE, fin, (fin["net_cost_dkk"] - net).abs() > c.sm(net, 3), lambda r: (
-        f"{FINANCING.file} municipality {r['municipality_code']}, speciale {r['function']}: "
+        f"{FINANCING.file} municipality {r['municipality_code']}, specialfunktion {r['function']}: "
         f"net_cost_dkk {g(r['net_cost_dkk'])} ≠ care − refunded"))
     advisory = sum(rec["advisory_base_funding"] for rec in per.values())
     _close(c, float(fin["base_funding_dkk"].sum()), advisory,

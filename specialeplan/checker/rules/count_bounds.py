@@ -32,9 +32,9 @@ def _count_bounds(x: Context, c: Collector) -> None:
     s = x.sp.merge(cnt, left_on="function", right_index=True, how="left").fillna(
         {"n": 0, "n_adv": 0})
     _bounds(c, "count_bounds", s, "n", "min_count", "max_count",
-            lambda r: f"speciale {r['function']}: specialfunktioner")
+            lambda r: f"specialfunktion {r['function']}: specialfunktioner")
     _bounds(c, "count_bounds", s, "n_adv", "min_advisory", "max_advisory",
-            lambda r: f"speciale {r['function']}: rådgivningsfunktioner")
+            lambda r: f"specialfunktion {r['function']}: rådgivningsfunktioner")
 
 
 @rule("region_bounds")
@@ -51,7 +51,7 @@ def _region_bounds(x: Context, c: Collector) -> None:
         {"min_count": float, "max_count": float})
     rb = rb.merge(n.reset_index(), on=["function", "region"], how="left").fillna({"n": 0})
     _bounds(c, "region_bounds", rb, "n", "min_count", "max_count",
-            lambda r: f"speciale {r['function']}, region {r['region']}: specialfunktioner")
+            lambda r: f"specialfunktion {r['function']}, region {r['region']}: specialfunktioner")
 
 
 @rule("max_specialer")
@@ -105,12 +105,12 @@ def _fixed(x: Context, c: Collector) -> None:
     must = pd.concat([fixed, keep], ignore_index=True).drop_duplicates(PS)
     m = must.merge(designated, on=PS, how="left")
     c.rule("fixed", m, m["_des"].isna(), lambda r: (
-        f"provider {r['provider_id']}, speciale {r['function']} must be designated "
+        f"provider {r['provider_id']}, specialfunktion {r['function']} must be designated "
         f"({r['why']}) but is not"))
     forb = pd.DataFrame([d.model_dump() for d in p.forbidden], columns=PS)
     f = forb.merge(designated, on=PS, how="left")
     c.rule("fixed", f, f["_des"].notna(), lambda r: (
-        f"provider {r['provider_id']}, speciale {r['function']} is forbidden but designated"))
+        f"provider {r['provider_id']}, specialfunktion {r['function']} is forbidden but designated"))
 
 
 @rule("change_limit")

@@ -16,6 +16,6 @@ def _equity(x: Context, c: Collector) -> None:
         return
     w = x.worst_off().rename("measure").rename_axis("function").reset_index()
     c.rule("equity", w, w["measure"] > limit + c.pt(limit) + 10 * c.tol, lambda r: (
-        f"speciale {r['function']}: the worst-off municipalities' mean family travel "
+        f"specialfunktion {r['function']}: the worst-off municipalities' mean family travel "
         f"{g(r['measure'])} minutes ({x.params.equity.measure}) exceeds "
         f"equity.limit_minutes {g(limit)}"))

@@ -105,7 +105,7 @@ def check_regions(x: Context, c: Collector) -> None:
     ref = regions_from_files(x)
     m = ref.merge(x.regions, on=RS, how="outer", suffixes=("", "_file"), indicator=True)
     c.rule("regions", m, m["_merge"] != "both", lambda r: (
-        f"region {r['region']}, speciale {r['function']}: "
+        f"region {r['region']}, specialfunktion {r['function']}: "
         + ("no row in regions.csv" if r["_merge"] == "left_only"
            else "a regions.csv row for an unknown region or unplanned speciale")))
     b = m[m["_merge"] == "both"]
@@ -113,7 +113,7 @@ def check_regions(x: Context, c: Collector) -> None:
         if col in RS:
             continue
         c.rule("regions", b, np.abs(b[col] - b[f"{col}_file"]) > c.sm(b[col], 1000),
-               lambda r, col=col: (f"region {r['region']}, speciale {r['function']}: "
+               lambda r, col=col: (f"region {r['region']}, specialfunktion {r['function']}: "
                                    f"regions.csv {col} {g(r[f'{col}_file'])} ≠ "
                                    f"{g(r[col])} from the files"))
     rep = x.kpis.get("regions")

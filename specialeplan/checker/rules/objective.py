@@ -127,11 +127,11 @@ def check_objective(x: Context, c: Collector, terms: dict[str, float], reported:
     a = x.asg.merge(x.pt, on=KP, how="left")
     c.rule("objective", a, a["minutes"].isna(), lambda r: (
         f"municipality {r['municipality_code']} → provider {r['provider_id']} "
-        f"(speciale {r['function']}): no row in instance/provider_travel.csv"))
+        f"(specialfunktion {r['function']}): no row in instance/provider_travel.csv"))
     c.rule("objective", a, a["minutes"].notna()
            & (np.abs(a["travel_minutes"] - a["minutes"]) > c.pt(a["minutes"])), lambda r: (
         f"municipality {r['municipality_code']} → provider {r['provider_id']} "
-        f"(speciale {r['function']}): travel_minutes {g(r['travel_minutes'])} ≠ "
+        f"(specialfunktion {r['function']}): travel_minutes {g(r['travel_minutes'])} ≠ "
         f"provider_travel {g(r['minutes'])}"))
     rtol = 10 * c.tol
     for t, value in terms.items():

@@ -15,14 +15,14 @@ def _pair_volume(x: Context, c: Collector) -> None:
     """designations.cases = Σ assignments of the pair."""
     dc = x.des.merge(x.pair_sum, on=PS, how="left").fillna({"assigned": 0.0, "n": 0})
     c.rule("pair_volume", dc, np.abs(dc["cases"] - dc["assigned"]) > c.sm(dc["cases"], dc["n"]),
-           lambda r: (f"provider {r['provider_id']}, speciale {r['function']}: "
+           lambda r: (f"provider {r['provider_id']}, specialfunktion {r['function']}: "
                       f"designations.cases {g(r['cases'])} ≠ Σ assignments "
                       f"{g(r['assigned'])}"))
     out = x.asg[~x.physical.to_numpy()].groupby(PS)["cases"].sum().rename("out_sum")
     do = dc.merge(out.reset_index(), on=PS, how="left").fillna({"out_sum": 0.0})
     c.rule("linking", do, np.abs(do["outreach_cases"] - do["out_sum"])
            > c.sm(do["outreach_cases"], do["n"]),
-           lambda r: (f"provider {r['provider_id']}, speciale {r['function']}: "
+           lambda r: (f"provider {r['provider_id']}, specialfunktion {r['function']}: "
                       f"designations.outreach_cases {g(r['outreach_cases'])} ≠ Σ outreach "
                       f"assignments {g(r['out_sum'])}"))
 
@@ -34,7 +34,7 @@ def _min_volume(x: Context, c: Collector) -> None:
     d = d.merge(x.sp[["function", "min_cases"]], on="function")
     d = d[d["min_cases"].fillna(0.0) > 0]
     c.rule("min_volume", d, d["assigned"] < d["min_cases"] - c.sm(d["min_cases"], d["n"]),
-           lambda r: (f"provider {r['provider_id']}, speciale {r['function']}: "
+           lambda r: (f"provider {r['provider_id']}, specialfunktion {r['function']}: "
                       f"{g(r['assigned'])} cases, below the minimum volume "
                       f"{g(r['min_cases'])}"))
 
@@ -60,6 +60,6 @@ def _speciale_capacity(x: Context, c: Collector) -> None:
     sc = x.pair_sum.merge(x.comp[[*PS, "max_cases"]], on=PS)
     c.rule("speciale_capacity", sc,
            sc["assigned"] > sc["max_cases"] + c.sm(sc["max_cases"], sc["n"]),
-           lambda r: (f"provider {r['provider_id']}, speciale {r['function']}: "
+           lambda r: (f"provider {r['provider_id']}, specialfunktion {r['function']}: "
                       f"{g(r['assigned'])} cases exceed competence.max_cases "
                       f"{g(r['max_cases'])}"))
