@@ -49,7 +49,8 @@ def _variables(x: Context, c: Collector) -> None:
         f"designation of unknown provider {r['provider_id']} (specialfunktion {r['function']})"))
     c.rule("variables", pm, pm["home"].notna() & (pm["municipality_code"] != "")
            & (pm["municipality_code"] != pm["home"]), lambda r: (
-        f"provider {r['provider_id']}, specialfunktion {r['function']}: designations.municipality_code "
+        f"provider {r['provider_id']}, specialfunktion {r['function']}"
+        f": designations.municipality_code "
         f"{r['municipality_code']} ≠ providers.csv {r['home']}"))
 
 
@@ -76,7 +77,8 @@ def _demand_balance(x: Context, c: Collector) -> None:
         f"municipality {r['municipality_code']}, specialfunktion {r['function']}: coverage.csv row "
         "for a pair that is not in instance/demand.csv"))
     c.rule("demand_balance", m, m["_c"] == "left_only", lambda r: (
-        f"municipality {r['municipality_code']}, specialfunktion {r['function']}: no coverage.csv row "
+        f"municipality {r['municipality_code']}, specialfunktion {r['function']}"
+        f": no coverage.csv row "
         f"(demand {g(r['demand'])})"))
     b = m[m["_c"] == "both"]
     gap = b["assigned"] + b["nf_sum"] + b["unmet"] - b["demand"]
@@ -124,7 +126,8 @@ def _linking(x: Context, c: Collector) -> None:
     t = t[t["_des"].isna()].merge(keep, on=PS, how="left").fillna({"allowed": 0.0})
     c.rule("linking", t, (t["allowed"] > 0) & (t["assigned"] > t["allowed"]
                                                + c.sm(t["allowed"], t["n"])), lambda r: (
-        f"provider {r['provider_id']}, specialfunktion {r['function']} is not designated but serves "
+        f"provider {r['provider_id']}, specialfunktion {r['function']}"
+        f" is not designated but serves "
         f"{g(r['assigned'])} borgerforløb, more than its {g(r['allowed'])} residents of "
         "today (the transitional arrangement keeps them, no more)"))
     keys = dict.fromkeys(PS, object)  # an empty transitional.csv has untyped keys

@@ -23,7 +23,8 @@ def _committed(x: Context, c: Collector) -> None:
         x.pair_sum[[*PS, "assigned", "n"]], on=PS, how="left").fillna({"assigned": 0.0,
                                                                         "n": 0})
     c.rule("committed", m, m["is_advisory"].isna(), lambda r: (
-        f"provider {r['provider_id']}, specialfunktion {r['function']} was designated by an earlier "
+        f"provider {r['provider_id']}, specialfunktion {r['function']}"
+        f" was designated by an earlier "
         "rollout wave (model.committed) but is not designated now"))
     adv = m[m["advisory"].astype(bool)]
     c.rule("committed", adv, adv["is_advisory"].ne(True), lambda r: (

@@ -110,7 +110,8 @@ def _fixed(x: Context, c: Collector) -> None:
     forb = pd.DataFrame([d.model_dump() for d in p.forbidden], columns=PS)
     f = forb.merge(designated, on=PS, how="left")
     c.rule("fixed", f, f["_des"].notna(), lambda r: (
-        f"provider {r['provider_id']}, specialfunktion {r['function']} is forbidden but designated"))
+        f"provider {r['provider_id']}, specialfunktion {r['function']}"
+        f" is forbidden but designated"))
 
 
 @rule("change_limit")

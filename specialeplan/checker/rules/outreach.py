@@ -49,7 +49,8 @@ def _delivery_need(x: Context, c: Collector) -> None:
     d = d[d["residential_share"].fillna(0.0) > 0].join(x.outreach_limit.rename("limit"))
     d = d.reset_index()
     c.rule("delivery_need", d, d["outreach"] > d["limit"] + c.sm(d["limit"], d["n"]),
-           lambda r: (f"specialfunktion {r['function']}: {g(r['outreach'])} borgerforløb by outreach "
+           lambda r: (f"specialfunktion {r['function']}"
+                      f": {g(r['outreach'])} borgerforløb by outreach "
                       f"exceed max((1 − {g(r['residential_share'])}) × demand, today's "
                       f"outreach residents) = {g(r['limit'])}; the rest need a residential "
                       "place"))

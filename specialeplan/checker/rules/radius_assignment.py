@@ -32,6 +32,7 @@ def _radius_assignment(x: Context, c: Collector) -> None:
     nearest = des.groupby(KS, as_index=False)["minutes"].min()
     a = x.asg.merge(nearest, on=KS, how="left")
     c.rule("radius_assignment", a, a["travel_minutes"] > a["minutes"] + c.pt(a["minutes"]),
-           lambda r: (f"municipality {r['municipality_code']}, specialfunktion {r['function']}: served "
+           lambda r: (f"municipality {r['municipality_code']}, specialfunktion {r['function']}"
+                      f": served "
                       f"at {g(r['travel_minutes'])} minutes by {r['provider_id']}, but a "
                       f"designated provider is {g(r['minutes'])} minutes away"))
