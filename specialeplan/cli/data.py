@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,9 +33,6 @@ DataOption = Annotated[
                  file_okay=False),
 ]
 
-# Danish letters spelled out the usual way in ASCII (Århus → aarhus) or dropped (ø → o)
-_SPELLED = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
-_DROPPED = str.maketrans({"æ": "a", "ø": "o", "å": "a"})
 # well-known towns whose municipality has another name
 TOWNS: dict[str, str] = {
     "Rønne": "400", "Nexø": "400", "Nykøbing Falster": "376", "Nykøbing F": "376",
@@ -47,24 +43,14 @@ TOWNS: dict[str, str] = {
 }
 
 
-def _keys(text: str) -> set[str]:
-    """Comparable spellings of a municipality name: case-, accent- and 'kommune'-insensitive."""
-    t = unicodedata.normalize("NFC", str(text)).casefold().strip()
-    t = t.removesuffix(" kommune").replace("-", " ").replace(".", "")
-    t = " ".join(t.split())
-    out = set()
-    for table in (_SPELLED, _DROPPED):
-        folded = unicodedata.normalize("NFKD", t.translate(table))
-        out.add("".join(ch for ch in folded if not unicodedata.combining(ch)))
-    return out
-
-
 def resolve_municipality(query: str, municipalities: pd.DataFrame) -> str:
     """Code of the municipality named by a 3-digit code, a (Danish or English) name or one of
     a few well-known towns (:data:`TOWNS`, e.g. Rønne → Bornholm).
 
     Raises :class:`SpecialeplanError` listing close matches when nothing matches.
     """
+    from specialeplan.data.names import name_keys as _keys
+
     q = query.strip()
     codes = set(municipalities["code"])
     if q in codes:
