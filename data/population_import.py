@@ -279,9 +279,7 @@ def _classify_areas(df: pd.DataFrame, munis: pd.DataFrame, error: _Error) -> pd.
         coded = _CODED.fullmatch(label)
         name = coded.group(2) if coded else label
         code = coded.group(1).zfill(3) if coded else None
-        keys = name_keys(name) if name else set()
-        if code is not None:  # the code decides, whatever the name
-            keys = set()
+        keys = name_keys(name) if name and code is None else set()  # a code decides alone
         if code == NATIONAL_CODE or keys & _NATIONAL:
             found[label] = ("national", NATIONAL_CODE)
         elif code in REGION_CODES or (name and _is_aggregate(name)):
