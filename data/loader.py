@@ -264,6 +264,13 @@ def load_travel_graph(directory: Path | str | None = None) -> tuple[nx.Graph, pd
     return graph, munis
 
 
+def load_municipalities(directory: Path | str | None = None) -> pd.DataFrame:
+    """The checked ``municipalities.csv`` of a dataset folder (default: the bundled one),
+    without reading the rest of the folder (e.g. to import a side file into it)."""
+    return _read_municipalities(_Reader(Path(directory) if directory is not None
+                                        else bundled_dir()))
+
+
 def _read_municipalities(reader: _Reader) -> pd.DataFrame:
     munis = _read_table(reader, "municipalities")
     check_codes(munis, "code", reader.sources["municipalities"])

@@ -9,7 +9,8 @@ imported here in the order of ``specialeplan --help``:
 - :mod:`~specialeplan.cli.sensitivity`: ``sweep``, ``compare``, ``frontier``;
 - :mod:`~specialeplan.cli.scenarios`: ``show``;
 - :mod:`~specialeplan.cli.analyses`: ``rollout``, ``vulnerability``;
-- :mod:`~specialeplan.cli.data`: ``data travel``, ``data summary``, ``data providers``.
+- :mod:`~specialeplan.cli.data`: ``data travel``, ``data summary``, ``data providers``,
+  ``data import-population``.
 """
 
 from __future__ import annotations

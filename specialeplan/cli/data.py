@@ -2,7 +2,8 @@
 
 Commands: ``travel KOMMUNE1 KOMMUNE2 [--json]`` (minutes and route between two
 municipalities), ``summary`` (counts and totals per speciale and region) and ``providers``
-(the providers, by speciale or municipality). Exit code 2 on bad input (unknown
+(the providers, by speciale or municipality). ``import-population FILE`` writes a dataset's
+``population_by_age.csv`` from a Statistics Denmark export. Exit code 2 on bad input (unknown
 municipality, invalid data).
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,13 +20,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from specialeplan.cli.common import data_app, fail, table_console
+from specialeplan.cli.common import data_app, fail, table_console, warn
 from specialeplan.errors import SpecialeplanError
 
 if TYPE_CHECKING:
     from specialeplan.model.instance import Instance
 
-__all__ = ["TOWNS", "data_app", "providers", "resolve_municipality", "summary", "travel"]
+__all__ = ["TOWNS", "data_app", "import_population", "providers", "resolve_municipality",
+           "summary", "travel"]
 
 DataOption = Annotated[
     Path | None,
@@ -34,9 +35,6 @@ DataOption = Annotated[
                  file_okay=False),
 ]
 
-# Danish letters spelled out the usual way in ASCII (Århus → aarhus) or dropped (ø → o)
-_SPELLED = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
-_DROPPED = str.maketrans({"æ": "a", "ø": "o", "å": "a"})
 # well-known towns whose municipality has another name
 TOWNS: dict[str, str] = {
     "Rønne": "400", "Nexø": "400", "Nykøbing Falster": "376", "Nykøbing F": "376",
@@ -47,24 +45,14 @@ TOWNS: dict[str, str] = {
 }
 
 
-def _keys(text: str) -> set[str]:
-    """Comparable spellings of a municipality name: case-, accent- and 'kommune'-insensitive."""
-    t = unicodedata.normalize("NFC", str(text)).casefold().strip()
-    t = t.removesuffix(" kommune").replace("-", " ").replace(".", "")
-    t = " ".join(t.split())
-    out = set()
-    for table in (_SPELLED, _DROPPED):
-        folded = unicodedata.normalize("NFKD", t.translate(table))
-        out.add("".join(ch for ch in folded if not unicodedata.combining(ch)))
-    return out
-
-
 def resolve_municipality(query: str, municipalities: pd.DataFrame) -> str:
     """Code of the municipality named by a 3-digit code, a (Danish or English) name or one of
     a few well-known towns (:data:`TOWNS`, e.g. Rønne → Bornholm).
 
     Raises :class:`SpecialeplanError` listing close matches when nothing matches.
     """
+    from specialeplan.data.names import name_keys as _keys
+
     q = query.strip()
     codes = set(municipalities["code"])
     if q in codes:
@@ -304,3 +292,42 @@ def _select_providers(inst: Instance, speciale: str | None, municipality: str | 
         code = resolve_municipality(municipality, inst.municipalities)
         prov = prov[prov["municipality_code"] == code]
     return prov, comp
+
+
+@data_app.command("import-population")
+def import_population(
+    file: Annotated[Path, typer.Argument(
+        help="StatBank export of FOLK1A by OMRÅDE and ALDER, 'CSV (semikolonsepareret)'.",
+        dir_okay=False)],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Dataset folder to write population_by_age.csv into (default: the "
+        "bundled one).", file_okay=False)] = None,
+    year: Annotated[str | None, typer.Option(
+        help="TID to import, e.g. 2025K1 (default: the latest in the file).")] = None,
+) -> None:
+    """Import Statistics Denmark's population by age into population_by_age.csv (0-17, 18+)."""
+    from specialeplan.data.loader import bundled_dir, load_municipalities
+    from specialeplan.data.population_import import (
+        read_statbank,
+        to_age_groups,
+        write_population_by_age,
+    )
+
+    folder = out if out is not None else bundled_dir()
+    try:  # nothing is written unless the whole file checks out
+        table = to_age_groups(read_statbank(file), load_municipalities(folder), year)
+        written = write_population_by_age(table, folder)
+    except SpecialeplanError as exc:
+        fail(exc)
+    persons = table.groupby("age_group")["persons"].sum()
+    total = int(persons.sum())
+    console = Console()
+    console.print(f"wrote [bold]{written}[/]: {len(table)} rows ({table['code'].nunique()} "
+                  f"municipalities × 0-17, 18+), {table.attrs['time']}", highlight=False)
+    console.print(f"persons {total:,}: 0-17 {persons['0-17']:,} "
+                  f"({persons['0-17'] / total:.1%} nationally), 18+ {persons['18+']:,}",
+                  highlight=False)
+    for note in table.attrs["notes"]:
+        console.print(f"note: {note}", style="dim", highlight=False)
+    for text in table.attrs["warnings"]:
+        warn(text)
