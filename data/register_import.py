@@ -315,6 +315,8 @@ def _read_rows(path: Path) -> tuple[str, list[str], list[list[str]]]:
     except UnicodeDecodeError as exc:
         raise DataValidationError(f"not UTF-8 text (byte {exc.start}); save it as "
                                   "'CSV UTF-8'", file=file) from exc
+    if not text.strip():
+        raise DataValidationError("file is empty (no header row)", file=file)
     first = text.split("\n", 1)[0]
     commas, semis = first.count(","), first.count(";")
     if commas == semis:
