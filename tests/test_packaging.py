@@ -43,7 +43,7 @@ def source_packages() -> set[str]:
 
 def data_files() -> set[str]:
     """Paths inside the wheel of the files the commands read at run time."""
-    wanted = {"data": ["denmark/*", "orlib_instances/*", "README.md"],
+    wanted = {"data": ["denmark/*", "orlib_instances/*", "register_mapping/*", "README.md"],
               "scenarios": ["*.yaml", "sweeps/*.yaml"]}
     out = set()
     for folder, patterns in wanted.items():
@@ -101,5 +101,6 @@ def test_bundled_data_is_in_the_wheel(wheel_names: set[str]) -> None:
             "specialeplan/data/denmark/refusion_tiers.csv"} <= files  # docs/costs.md
     assert "specialeplan/data/denmark/delivery_need.csv" in files
     assert "specialeplan/data/orlib_instances/pmed1.txt" in files
+    assert "specialeplan/data/register_mapping/maalgrupper.csv" in files  # import-register
     assert "specialeplan/scenarios/small.yaml" in files
     assert files - wheel_names == set()

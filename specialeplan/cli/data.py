@@ -331,3 +331,33 @@ def import_population(
         console.print(f"note: {note}", style="dim", highlight=False)
     for text in table.attrs["warnings"]:
         warn(text)
+
+
+@data_app.command("import-register")
+def import_register(
+    extract: Annotated[Path, typer.Argument(
+        help="Register extract (CSV, comma or semicolon; docs/provider-register.md).",
+        dir_okay=False)],
+    out: Annotated[Path, typer.Option(
+        "--out", help="Dataset folder to write providers.csv and competence.csv into "
+        "(created if missing; never the bundled one).", file_okay=False)],
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", help="Folder with your own mapping tables (default: the bundled ones).",
+        file_okay=False)] = None,
+    overwrite: Annotated[bool, typer.Option(
+        help="Replace providers.csv and competence.csv already in --out.")] = False,
+) -> None:
+    """Turn a provider register extract into providers.csv and competence.csv."""
+    from specialeplan.data import register_import as ri
+
+    try:
+        result = ri.import_register(extract, ri.load_mapping(mapping))
+        written = ri.write_import(result, out, overwrite=overwrite)
+    except SpecialeplanError as exc:
+        fail(exc)
+    for line in ri.summary_lines(result):
+        typer.echo(line)
+    typer.echo("wrote " + ", ".join(str(p) for p in written))
+    if not (out / "municipalities.csv").exists():
+        typer.echo(f"{out} is not a whole dataset yet: copy the other files (municipalities, "
+                   "specialer, demand, ...) into it from one, e.g. the bundled data/denmark")
