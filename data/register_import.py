@@ -47,6 +47,7 @@ import pandas as pd
 
 from specialeplan.data.loader import bundled_dir
 from specialeplan.errors import DataValidationError, did_you_mean
+from specialeplan.model.instance import serves_group
 
 __all__ = ["COMPETENCE_COLUMNS", "PROVIDER_COLUMNS", "REGISTER_COLUMNS", "RegisterImport",
            "RegisterMapping", "bundled_mapping_dir", "import_register", "load_mapping",
@@ -119,9 +120,10 @@ class RegisterMapping:
 def _read_mapping_file(folder: Path | None, name: str, columns: tuple[str, ...],
                        ) -> tuple[str, list[tuple[int, dict[str, str]]]]:
     """(path, [(Excel row, row)]) of one mapping table; from ``folder`` when it has the file,
-    else the bundled one."""
-    path = folder / name if folder is not None and (folder / name).is_file() \
-        else bundled_mapping_dir() / name
+    else the bundled one (``functions.csv``: the bundled dataset's taxonomy, so the importer
+    and the model know the same functions)."""
+    bundled = (bundled_dir() if name == "functions.csv" else bundled_mapping_dir()) / name
+    path = folder / name if folder is not None and (folder / name).is_file() else bundled
     reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))
     rows = list(reader)
     header = list(reader.fieldnames or [])
@@ -459,11 +461,11 @@ def import_register(path: Path | str, mapping: RegisterMapping | None = None,
         if age_groups and paragraph_groups and not age_groups & paragraph_groups:
             mismatched.append(pid)
         target = _groups(age_groups or paragraph_groups)
-        serves = {"children", "adults"} if target == "all" else {target}
         kept = 0
         for f in sorted(functions):
-            group = mapping.functions[f]
-            if group != "all" and group not in serves:
+            # the model's rule (Instance): a function's demand is its target group's, so a
+            # tilbud serving one group only holds functions of that group
+            if not serves_group(target, mapping.functions[f]):
                 dropped.append((pid, f))
                 continue
             competence.append({"provider_id": pid, "function": f, "max_cases": int(places),

@@ -175,7 +175,9 @@ def normalise_table(
         elif kind in ("num", "float"):
             num = pd.to_numeric(s, errors="coerce")
             bad = num.isna() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
-            if col == "advisory_capacity":  # unlimited advisory capacity is allowed
+            if col == "advisory_capacity":  # unlimited (inf or an empty cell) is allowed
+                empty = s.isna() | (s.astype(str).str.strip() == "")
+                num = num.where(~empty, np.inf)
                 bad = num.isna()
             if bad.any():
                 i = int(np.flatnonzero(bad.to_numpy())[0])

@@ -79,7 +79,10 @@ def test_the_rules_on_the_fixture() -> None:
     assert prov.loc["T011", ["kind", "target_groups"]].tolist() == ["outreach", "children"]
     assert prov.loc["T002", "advisory_capacity"] == "300"
     assert prov.loc["T001", "advisory_capacity"] == ""
-    assert res.unmapped == ("T006", "T007")
+    # T004 (adults) lists udviklingshæmning and epilepsi, all-ages functions of the bundled
+    # taxonomy that only a tilbud serving all may hold; T009 (children) likewise
+    assert res.unmapped == ("T004", "T006", "T007", "T009", "T012")
+    assert ("T004", "udviklingshaemning") in res.dropped
     assert res.mismatched == ("T012",)
     assert set(res.competence["max_cases"]) <= set(res.providers["capacity"])
     zero = ["current_cases", "designated_today", "designation_cost", "advisory_cost",
@@ -204,7 +207,8 @@ def test_own_mapping_folder_extends_the_bundled_one(tmp_path: Path) -> None:
     assert tables.files["maalgrupper"] == str(mapping / "maalgrupper.csv")
     assert tables.files["paragraffer"] == str(bundled_mapping_dir() / "paragraffer.csv")
     res = import_register(EXTRACT, tables)
-    assert res.unmapped == ("T007",)  # T006 (Angst; Depression; adults) now maps
+    # T006 (Angst; Depression; adults) now maps
+    assert res.unmapped == ("T004", "T007", "T009", "T012")
     t006 = res.competence[res.competence["provider_id"] == "T006"]
     assert t006["function"].tolist() == ["svaer_sindslidelse"]
     (mapping / "maalgrupper.csv").write_text(bundled + "Angst,,,twice\n", encoding="utf-8")

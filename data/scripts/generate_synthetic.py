@@ -127,7 +127,7 @@ FUNCTIONS: list[tuple[str, str, str, str, str, int]] = [
     ("autisme_spiseforstyrrelse", "Indsatser ift autisme og spiseforstyrrelse",
      "autisme;psykisk_saarbarhed_born_unge", "children", "autisme", 0),
     ("spiseforstyrrelser", "Indsatser ift svære spiseforstyrrelser",
-     "psykisk_saarbarhed_born_unge", "all", "spiseforstyrrelser", 0),
+     "psykisk_saarbarhed_born_unge", "children", "spiseforstyrrelser", 0),
     ("psykisk_saarbarhed_born_unge", "Indsatser ift psykisk sårbarhed og mistrivsel",
      "psykisk_saarbarhed_born_unge", "children", "psykisk_saarbarhed_born_unge", 1),
 ]
