@@ -133,6 +133,10 @@ FUNCTIONS: list[tuple[str, str, str, str, str, int]] = [
 ]
 AUTISM_CHILD_SHARE = 0.40   # ASSUMPTION: children's share of highly specialised autism forløb
 COMBINED_SHARE = 0.15       # ASSUMPTION: of the children's, those with an eating disorder too
+#: the needs whose competence, together with autism, makes a provider competent in the
+#: combined function (ASSUMPTION: eating disorders and young people's mental health)
+COMBINED_WITH = ("spiseforstyrrelser", "psykisk_saarbarhed_born_unge", "selvskade",
+                 "udadreagerende_unge")
 
 
 def _provider_groups(competence: pd.DataFrame, needs: pd.DataFrame) -> pd.Series:
@@ -188,13 +192,13 @@ def apply_taxonomy(needs: pd.DataFrame, providers: pd.DataFrame, competence: pd.
     for r in functions.itertuples():
         if r.function == "autisme_spiseforstyrrelse":
             # competent in autism and in eating disorders or young people's mental health
-            other = pd.concat([by_need["spiseforstyrrelser"],
-                               by_need["psykisk_saarbarhed_born_unge"]]).sort_values(
+            # (psykisk sårbarhed, selvskade, udadreagerende unge)
+            other = pd.concat([by_need[n] for n in COMBINED_WITH]).sort_values(
                 ["provider_id", "max_cases"], ascending=[True, False], kind="stable")
             both = by_need["autisme"].merge(other.drop_duplicates("provider_id"),
                                             on="provider_id", suffixes=("", "_sf"))
             c = both.assign(
-                max_cases=np.minimum(both["max_cases"], both["max_cases_sf"]),
+                max_cases=both["max_cases"],  # the autism team's places
                 current_cases=np.floor(both["current_cases"] * share[r.function]),
                 designated_today=both["designated_today"] & both["designated_today_sf"],
                 designation_cost=np.maximum(both["designation_cost"],
