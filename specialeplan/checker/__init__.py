@@ -32,6 +32,7 @@ from specialeplan.checker.rules import (
     check_kpis,
     check_objective,
     check_regions,
+    check_taxonomy,
     recompute_terms,
 )
 from specialeplan.data.costs import read_costs
@@ -95,6 +96,7 @@ def check_results(folder: Path, tol: float = 1e-6,
     check_kpis(ctx, c)
     check_regions(ctx, c)
     check_claims(ctx, c)
+    check_taxonomy(ctx, c)
     file_warnings += check_costs(folder, ctx, c)
     warnings = quality_warnings(kpis, solver, ctx.cov, ctx.reach, limits or QualityLimits(),
                                 tol)

@@ -35,7 +35,8 @@ module              rules
 ``limits``          limits
 ``folder``          the folder as a whole: ``duplicates``, ``kpis``, ``regions``
                     and ``claims`` (``kpis.json`` held to what it says about the
-                    solve: status, bound, gap)
+                    solve: status, bound, gap), ``target_groups`` and
+                    ``taxonomy`` (:func:`check_taxonomy`)
 ``costs``           ``costs``: ``financing.csv`` and ``kpis.json → cost_dkk``
                     recomputed from the files and the run's cost table
                     (:func:`check_costs`)
@@ -77,11 +78,12 @@ from specialeplan.checker.rules.folder import (  # noqa: E402  (after the rules 
     check_duplicates,
     check_kpis,
     check_regions,
+    check_taxonomy,
     regions_from_files,
 )
 from specialeplan.checker.rules.objective import check_objective, recompute_terms  # noqa: E402
 
 __all__ = ["EPS_TRAVEL", "KS", "MODULES", "PS", "RS", "RULES", "TERM_RULES", "Context", "Rule",
            "TermRule", "can_serve", "check_claims", "check_costs", "check_duplicates",
-           "check_kpis", "check_objective", "check_regions", "recompute_terms",
+           "check_kpis", "check_objective", "check_regions", "check_taxonomy", "recompute_terms",
            "regions_from_files", "reported", "rule", "term_rule"]

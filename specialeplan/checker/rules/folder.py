@@ -12,6 +12,7 @@ import pandas as pd
 
 from specialeplan.checker.report import Collector, g
 from specialeplan.checker.rules.context import PS, RS, Context, reported
+from specialeplan.model.instance import serves_group
 from specialeplan.results.contract import RESULT_TABLES, SOLUTION_STATUSES
 
 
@@ -171,3 +172,36 @@ def check_claims(x: Context, c: Collector) -> None:
         c.single("claims", expected <= target * (1 + 1e-3) + 1e-6 or abs(obj - bound) <= 1e-6,
                  f"status optimal but the gap {expected:.4%} is above the target "
                  f"solver.mip_rel_gap {target:.4%}")
+
+
+def check_taxonomy(x: Context, c: Collector) -> None:
+    """The taxonomy (``functions.csv``, ``providers.csv`` ``target_groups``; structural in
+    the model, whose Instance admits no other competence row): designations, assignments and transitional arrangements only at a provider serving the
+    function's target group (children and adults apart); ``speciale`` and ``target_group``
+    of the result tables as in instance/functions.csv."""
+    group = dict(zip(x.taxonomy_table["function"], x.taxonomy_table["target_group"],
+                     strict=True))
+    prov = x.prov.assign(target_groups=x.prov.get(
+        "target_groups", pd.Series("all", index=x.prov.index)).fillna("all"))
+    serves = dict(zip(prov["provider_id"], prov["target_groups"], strict=True))
+    for name, df in (("designations.csv", x.des), ("assignments.csv", x.asg),
+                     ("transitional.csv", x.trans)):
+        if df.empty:
+            continue
+        ok = pd.Series([serves_group(serves.get(p, "all"), group.get(f, "all"))
+                        for p, f in zip(df["provider_id"], df["function"], strict=True)],
+                       index=df.index, dtype=bool)
+        c.rule("target_groups", df, ~ok, lambda r, name=name: (
+            f"{name}: provider {r['provider_id']} serves {serves.get(r['provider_id'])} "
+            f"(providers.csv target_groups) but specialfunktion {r['function']!r} is for "
+            f"{group.get(r['function'])}: a target group it does not serve"))
+    label = dict(zip(x.taxonomy_table["function"], x.taxonomy_table["specialer"],
+                     strict=True))
+    for name, df in (("designations.csv", x.des), ("assignments.csv", x.asg)):
+        if "speciale" not in df.columns or df.empty:
+            continue  # a folder written before the roll-up columns
+        c.rule("taxonomy", df, df["speciale"].astype(str) != df["function"].map(label),
+               lambda r, name=name: (
+                   f"{name}: specialfunktion {r['function']!r} rolls up to "
+                   f"{r['speciale']!r}, but instance/functions.csv says "
+                   f"{label.get(r['function'])!r}"))
