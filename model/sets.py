@@ -493,8 +493,8 @@ def _near_family(
     local = cand[["dem", "municipality_code", "function", "demand"]].merge(
         prov, on="municipality_code")
     ok = local_can_help(instance, list(sp.index))
-    local = local[[(p, f) in ok for p, f in zip(local["provider_id"], local["function"],
-                                                 strict=True)]]
+    local = local[np.array([(p, f) in ok for p, f in zip(
+        local["provider_id"], local["function"], strict=True)], dtype=bool)]
     own = pairs[pairs["usable"]].set_index(PS)["pair"]
     local["lpair"] = own.reindex(pd.MultiIndex.from_frame(
         local[PS])).fillna(-1).astype(np.int64).to_numpy()

@@ -140,14 +140,15 @@ def test_delivery_need_infeasible_is_explained() -> None:
         solve(build(inst, params), SolverOptions())
     diag = info.value.diagnosis
     rows = diag.table[diag.table["family"] == "delivery_need"]
-    assert set(rows["speciale"]) == {"A"}  # one row per speciale
+    assert set(rows["function"]) == {"A"}  # one row per function
     assert "residential place" in str(info.value)
 
 
 # ----------------------------------------------------------------------- 2. near family
 def test_help_near_the_family(backend: str) -> None:
     """Only P0 (m0) is competent; demand 10 in m2 only, 60 min from P0. L2 is a local tilbud
-    in m2 without competence in A. Reach 70 min, so P0 (a rådgivningsfunktion anyway, for
+    in m2 without competence in A, but in B, a related kind of need (A and B are the two
+    functions of speciale S). Reach 70 min, so P0 (a rådgivningsfunktion anyway, for
     reach) can coach L2. Near-family help costs 20 per borgerforløb, travel 1 per minute.
 
     - share 0.5: 5 near family + 5 travel 60 min: 5·20 + 5·60 = 400;
@@ -156,13 +157,23 @@ def test_help_near_the_family(backend: str) -> None:
       coached ≤ 15 → 5 coached: 400 again;
     - share 1.0, L2's capacity 3: 3·20 + 7·60 = 480; two local tilbud of capacity 4 and 3:
       7·20 + 3·60 = 320, both coached by P0;
-    - reach 50: P0 does not reach m2, so nobody can coach there: 600 travel + 50000 for m2's
-      reach shortfall = 50600;
+    - reach 50: P0 does not reach m2; the rådgivning duty is per speciale, so L2 becomes S's
+      rådgivningsfunktion through its function B (designation 1 + rådgivning 1000) rather
+      than leave m2 short (50000), and coaches its own near-family help: 1 + 1000 + 200 =
+      1201;
     - ``families.near_family`` off: 600.
     """
-    providers = [{"id": "P0", "at": 0}, {"id": "L2", "at": 2}]
-    comp = [{"id": "P0", "speciale": "A"}]
-    inst = tiny_instance(LINE, providers, {(2, "A"): 10}, comp)
+    def near(providers: list[dict]):  # noqa: ANN202
+        # a local tilbud L… knows a related kind of need: B, of the same speciale S as A
+        # (no demand for B, so never designated), which lets it help near the family
+        comp = [{"id": "P0", "speciale": "A"}] + [
+            {"id": p["id"], "function": "B", "designation_cost": 1, "advisory_cost": 1000}
+            for p in providers if p["id"].startswith("L")]
+        return tiny_instance(LINE, providers, {(2, "A"): 10}, comp, specialer=("S",),
+                             functions=[{"id": "A", "specialer": ["S"]},
+                                        {"id": "B", "specialer": ["S"]}])
+
+    inst = near([{"id": "P0", "at": 0}, {"id": "L2", "at": 2}])
     base = {"weights": {"near_family": 20}}
     obj, des, sol = solve_tiny(inst, backend, defaults={"reach_minutes": 70,
                                                         "near_family_share": 0.5}, **base)
@@ -177,21 +188,16 @@ def test_help_near_the_family(backend: str) -> None:
     full = {"reach_minutes": 70, "near_family_share": 1.0}
     obj, _, _ = solve_tiny(inst, backend, defaults=full, **base)
     assert obj == pytest.approx(200)
-    small_adv = tiny_instance(LINE, [{"id": "P0", "at": 0, "advisory_capacity": 15},
-                                     {"id": "L2", "at": 2}], {(2, "A"): 10}, comp)
+    small_adv = near([{"id": "P0", "at": 0, "advisory_capacity": 15}, {"id": "L2", "at": 2}])
     obj, _, sol = solve_tiny(small_adv, backend, defaults=full, near_family_advisory_load=1.0,
                              **base)
     assert obj == pytest.approx(400)
     assert sol.designations.at[0, "advisory_load"] == pytest.approx(15)
-    small_local = tiny_instance(LINE, [{"id": "P0", "at": 0}, {"id": "L2", "at": 2,
-                                                                "capacity": 3}],
-                                {(2, "A"): 10}, comp)
+    small_local = near([{"id": "P0", "at": 0}, {"id": "L2", "at": 2, "capacity": 3}])
     obj, _, _ = solve_tiny(small_local, backend, defaults=full, **base)
     assert obj == pytest.approx(480)
-    two_local = tiny_instance(LINE, [{"id": "P0", "at": 0}, {"id": "L2a", "at": 2,
-                                                              "capacity": 4},
-                                     {"id": "L2b", "at": 2, "capacity": 3}],
-                              {(2, "A"): 10}, comp)
+    two_local = near([{"id": "P0", "at": 0}, {"id": "L2a", "at": 2, "capacity": 4},
+                      {"id": "L2b", "at": 2, "capacity": 3}])
     obj, _, sol = solve_tiny(two_local, backend, defaults=full, **base)
     assert obj == pytest.approx(7 * 20 + 3 * 60)
     assert sol.near_family.groupby("provider_id")["cases"].sum().to_dict() == {
@@ -199,7 +205,8 @@ def test_help_near_the_family(backend: str) -> None:
     assert sol.designations.at[0, "coached_cases"] == pytest.approx(7)
     obj, _, sol = solve_tiny(inst, backend, defaults={"reach_minutes": 50,
                                                       "near_family_share": 1.0}, **base)
-    assert obj == pytest.approx(50600) and sol.near_family.empty
+    assert obj == pytest.approx(1201)
+    assert sol.reach.set_index("municipality_code").at["m2", "function"] == "B"
     obj, _, _ = solve_tiny(inst, backend, defaults=full, families={"near_family": False},
                            **base)
     assert obj == pytest.approx(600)
@@ -439,7 +446,7 @@ def test_keep_today_yields_to_the_places_today_s_residents_take(tmp_path: Path) 
     params = ModelParams(keep_today=["regional"], defaults={"min_cases": 5})
     outcome = solve(build(inst, params), SolverOptions(mip_rel_gap=0.0))
     not_kept = outcome.data.not_kept
-    pairs = zip(not_kept["provider_id"], not_kept["speciale"], strict=True)
+    pairs = zip(not_kept["provider_id"], not_kept["function"], strict=True)
     assert list(pairs) == [("P0", "B")]
     assert "capacity left after today's residents" in not_kept["reason"].iloc[0]
     assert outcome.solution is not None

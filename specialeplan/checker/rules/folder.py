@@ -176,9 +176,10 @@ def check_claims(x: Context, c: Collector) -> None:
 
 def check_taxonomy(x: Context, c: Collector) -> None:
     """The taxonomy (``functions.csv``, ``providers.csv`` ``target_groups``; structural in
-    the model, whose Instance admits no other competence row): designations, assignments and transitional arrangements only at a provider serving the
-    function's target group (children and adults apart); ``speciale`` and ``target_group``
-    of the result tables as in instance/functions.csv."""
+    the model, whose Instance admits no other competence row): designations, assignments
+    and transitional arrangements only at a provider serving the function's target group
+    (children and adults apart); ``speciale`` and ``target_group`` of the result tables as
+    in instance/functions.csv."""
     group = dict(zip(x.taxonomy_table["function"], x.taxonomy_table["target_group"],
                      strict=True))
     prov = x.prov.assign(target_groups=x.prov.get(
