@@ -320,7 +320,7 @@ def _kpis(
     return {
         "terms": terms,
         "objective_recomputed": float(sum(terms.values())),
-        "per_speciale": per,
+        "per_function": per,
         "designations": int(len(designations)),
         "advisory_designations": int(designations["is_advisory"].sum()),
         "total_demand": float(coverage["demand"].sum()),

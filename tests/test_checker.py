@@ -171,7 +171,7 @@ def write_tiny_results(folder: Path) -> Path:
         "solve_seconds": 0.01, "total_seconds": 0.02, "n_variables": 40,
         "n_constraints": 60, "n_binaries": 10, "terms": TERMS,
         "objective_recomputed": OBJECTIVE,
-        "per_speciale": {
+        "per_function": {
             A: {"designations": 2, "advisory_designations": 1, "demand": 26.0,
                 "served": 24.0, "outreach": 0.0, "near_family": 2.0, "unmet": 0.0,
                 "moved": 3.0, "dropped_designations": 0, "worst_off_travel_minutes": 15.0},
@@ -399,7 +399,7 @@ CASES = [
     ("equity_limit", edit_model(families={"equity": True},
                                 equity={"measure": "max", "alpha": 0.1, "limit_minutes": 14}),
      "equity", [A, "15", "limit_minutes"], {"speciale": A}),
-    ("kpis_worst_off", edit_kpis(lambda k: k["per_speciale"][M].update(
+    ("kpis_worst_off", edit_kpis(lambda k: k["per_function"][M].update(
         worst_off_travel_minutes=50.0)), "kpis", [M, "worst_off_travel_minutes"], {}),
     # limits (frontier bounds): raw travel = 510 borgerforløb-minutes, 3 specialfunktioner
     ("limits_travel", edit_model(limits={"travel": 500.0}),

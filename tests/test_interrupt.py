@@ -121,7 +121,7 @@ def test_interrupt_in_the_improvement_keeps_the_feasible_start(
     assert outcome.solution is not None
     assert outcome.result.objective == pytest.approx(outcome.solution.kpis[
         "objective_recomputed"])
-    assert all(outcome.solution.kpis["per_speciale"][s]["designations"] >= 1
+    assert all(outcome.solution.kpis["per_function"][s]["designations"] >= 1
                for s in SPECIALER)
 
 

@@ -60,10 +60,10 @@ def offenders(names: dict[str, str]) -> list[str]:
 
 def kpi_keys(obj: Any, path: str = "") -> dict[str, str]:
     """Every key of a kpis.json object, nested ones included (``where`` → key); the keys
-    that are data (a speciale under ``per_speciale``, a region and speciale under
+    that are data (a function under ``per_function``, a region and function under
     ``regions``) are walked through, not scanned."""
     out: dict[str, str] = {}
-    data_level = path in ("per_speciale", "regions") or (
+    data_level = path in ("per_function", "cost_dkk.per_function", "regions") or (
         path.startswith("regions.") and path.count(".") == 1)
     if isinstance(obj, dict):
         for k, v in obj.items():
@@ -125,9 +125,12 @@ def _as_earlier_version(folder: Path) -> dict[str, Any]:
     path = folder / "kpis.json"
     new = json.loads(path.read_text(encoding="utf-8"))
     back = {v: k for k, v in KPI_ALIASES.items()}
-    old = {back.get(k, k): v for k, v in new.items()}
+    old = {back.get(k, k): v for k, v in new.items() if k != "per_function"}
+    # before issue 22 the records per function were per speciale
     old["per_speciale"] = {s: {back.get(k, k): v for k, v in rec.items()}
-                           for s, rec in new["per_speciale"].items()}
+                           for s, rec in new["per_function"].items()}
+    old["cost_dkk"] = {("per_speciale" if k == "per_function" else k): v
+                       for k, v in new["cost_dkk"].items()}
     path.write_text(json.dumps(old, indent=2), encoding="utf-8")
     return new
 

@@ -80,7 +80,7 @@ def test_waves_and_price_of_phasing(rolled) -> None:  # noqa: ANN001
 def test_wave_one_designation_is_never_dropped(rolled) -> None:  # noqa: ANN001
     first = _des(rolled.root / "2027")
     later = _des(rolled.root / "2028")
-    kept = first.merge(later, on=["provider_id", "speciale"], suffixes=("", "_later"))
+    kept = first.merge(later, on=["provider_id", "function"], suffixes=("", "_later"))
     assert len(kept) == len(first) == 1  # P1/A, in both years
     assert (kept["cases_later"] >= kept["cases"] - 1e-6).all()
     assert (kept["is_advisory_later"] >= kept["is_advisory"]).all()
@@ -89,7 +89,7 @@ def test_wave_one_designation_is_never_dropped(rolled) -> None:  # noqa: ANN001
 
     doc = yaml.safe_load((rolled.root / "2028" / "instance" / "scenario.resolved.yaml")
                          .read_text(encoding="utf-8"))
-    assert doc["model"]["committed"] == [{"provider_id": "P1", "speciale": "A",
+    assert doc["model"]["committed"] == [{"provider_id": "P1", "function": "A",
                                           "advisory": False, "cases": 30.0}]
 
 
@@ -97,21 +97,21 @@ def test_capacity_used_by_earlier_waves_is_not_offered_again(rolled) -> None:  #
     """P1 (capacity 30) serves A's 30 borgerforløb from 2027; in 2028 B gets nothing there
     although B's demand sits in P1's own municipality."""
     asg = pd.read_csv(rolled.root / "2028" / "assignments.csv")
-    at_p1 = asg[asg["provider_id"] == "P1"].groupby("speciale")["cases"].sum()
+    at_p1 = asg[asg["provider_id"] == "P1"].groupby("function")["cases"].sum()
     assert at_p1.get("A", 0.0) == pytest.approx(30)
     assert at_p1.get("B", 0.0) == pytest.approx(0, abs=1e-6)
-    b = asg[asg["speciale"] == "B"]
+    b = asg[asg["function"] == "B"]
     assert b["cases"].sum() == pytest.approx(30) and set(b["provider_id"]) <= {"P0", "P2"}
 
 
 def test_timeline_and_summary_files(rolled) -> None:  # noqa: ANN001
     tl = pd.read_csv(rolled.root / "timeline.csv")
-    assert list(tl.columns)[:4] == ["year", "wave", "speciale", "new"]
-    assert list(zip(tl["year"], tl["speciale"], tl["new"], strict=True)) == [
+    assert list(tl.columns)[:4] == ["year", "wave", "function", "new"]
+    assert list(zip(tl["year"], tl["function"], tl["new"], strict=True)) == [
         (2027, "A", True), (2028, "A", False), (2028, "B", True)]
     assert tl.groupby("year")["cost"].sum().to_dict() == {
         2027: pytest.approx(1050), 2028: pytest.approx(2350)}
-    b = tl[(tl["year"] == 2028) & (tl["speciale"] == "B")].iloc[0]
+    b = tl[(tl["year"] == 2028) & (tl["function"] == "B")].iloc[0]
     assert b["mean_travel_minutes"] == pytest.approx(30) and b["designations"] == 1
     summary = json.loads((rolled.root / "rollout.json").read_text(encoding="utf-8"))
     assert summary["complete"] and summary["price_of_phasing"]["price"] == pytest.approx(600)
@@ -128,7 +128,7 @@ def test_demand_grows_by_year_and_earlier_specialer_keep_their_designations(
     scen = SCENARIO.replace("  2028: [B]\n", "  2028: [B]\n  demand_growth: 1.1\n")
     out = run_rollout(load_scenario(write_case(tmp_path, scen)), tmp_path / "out",
                       compare=False)
-    tl = out.timeline.set_index(["year", "speciale"])
+    tl = out.timeline.set_index(["year", "function"])
     assert tl.at[(2027, "A"), "demand"] == pytest.approx(30)
     assert tl.at[(2028, "A"), "demand"] == pytest.approx(33)
     assert tl.at[(2028, "B"), "demand"] == pytest.approx(33)
@@ -138,7 +138,7 @@ def test_demand_grows_by_year_and_earlier_specialer_keep_their_designations(
     scen2 = scen.replace("  demand_growth: 1.1\n", "  demand_growth: 1.1\n  reopen_earlier: true\n")
     out2 = run_rollout(load_scenario(write_case(tmp_path / "b", scen2)), tmp_path / "b" / "out",
                        compare=False)
-    tl2 = out2.timeline.set_index(["year", "speciale"])
+    tl2 = out2.timeline.set_index(["year", "function"])
     assert tl2.at[(2028, "A"), "unmet"] == pytest.approx(0, abs=1e-6)
     assert tl2.at[(2028, "A"), "designations"] == 2
 
@@ -220,7 +220,7 @@ def test_shipped_rollout_2030_covers_every_speciale_in_yearly_waves() -> None:
     ro = load_scenario(Path(__file__).resolve().parents[1] / "scenarios"
                        / "rollout_2030.yaml").scenario.rollout
     assert ro is not None and ro.years == [2027, 2028, 2029, 2030]
-    assert [len(w) for w in ro.waves.values()] == [5, 5, 5, 5]
+    assert [len(w) for w in ro.waves.values()] == [5, 3, 5, 5]  # 18 specialer
     assert sorted(ro.specialer) == sorted(load_denmark().speciale_ids)
     assert ro.growth("autisme", 2030) == pytest.approx(1.04 ** 4)
     assert ro.growth("misbrug", 2027) == pytest.approx(1.02)
@@ -353,7 +353,7 @@ def _record(year: int | str, new: list[str], unmet: dict[str, float], kpis: dict
             objective: float | None = None, bound: float | None = None):  # noqa: ANN202
     from specialeplan.analyses.rollout import WaveRecord
 
-    rows = pd.DataFrame({"speciale": list(unmet), "designations": 1,
+    rows = pd.DataFrame({"function": list(unmet), "designations": 1,
                          "advisory_designations": 0, "demand": 10.0, "served": 10.0,
                          "near_family": 0.0, "unmet": list(unmet.values()),
                          "mean_travel_minutes": 5.0, "cost": 1.0})
@@ -363,19 +363,19 @@ def _record(year: int | str, new: list[str], unmet: dict[str, float], kpis: dict
 
 
 def test_notice_weeks_dates_the_moves_of_each_wave() -> None:
-    """A speciale's moves (kpis per_speciale.moved; 0 when absent) are dated by its own
+    """A speciale's moves (kpis per_function.moved; 0 when absent) are dated by its own
     wave: decided 1 January of the wave's year, effective notice_weeks later (whole days,
     rounded up); a year that moves no one has no effective date."""
     from specialeplan.analyses.rollout import notice_lines, timeline_table
     from specialeplan.scenarios.rollout import Rollout
 
-    waves = [_record(2027, ["A"], {"A": 0.0}, {"per_speciale": {"A": {"moved": 4.0}}}),
+    waves = [_record(2027, ["A"], {"A": 0.0}, {"per_function": {"A": {"moved": 4.0}}}),
              _record(2028, ["B"], {"A": 0.0, "B": 0.0},
-                     {"per_speciale": {"A": {"moved": 4.0}, "B": {}}})]
+                     {"per_function": {"A": {"moved": 4.0}, "B": {}}})]
     ro = Rollout(waves={2027: ["A"], 2028: ["B"]})
     assert ro.notice_weeks == 14
     tl = timeline_table(ro, waves)
-    assert list(zip(tl["year"], tl["speciale"], tl["moved_cases"], tl["decided"],
+    assert list(zip(tl["year"], tl["function"], tl["moved_cases"], tl["decided"],
                     tl["moves_effective_from"], strict=True)) == [
         (2027, "A", 4.0, "2027-01-01", "2027-04-09"),  # 1 January + 98 days
         (2028, "A", 4.0, "2027-01-01", "2027-04-09"),  # decided with A's wave
@@ -475,13 +475,13 @@ def test_unmet_people_of_phasing_and_notice_in_the_files_and_the_cli(tmp_path: P
     assert list(tl.columns[-3:]) == ["moved_cases", "decided", "moves_effective_from"]
     assert set(tl["moves_effective_from"]) == {""}
     book = pd.read_excel(root / "rollout.xlsx", sheet_name=None)
-    unmet = book["unmet_phased_vs_all"].set_index("speciale")
+    unmet = book["unmet_phased_vs_all"].set_index("function")
     assert unmet.at["A", "added"] == pytest.approx(3)
 
 
 def test_the_timeline_takes_the_moves_from_each_year_s_kpis(tmp_path: Path) -> None:
     """P2 serves 10 of A's borgerforløb today: timeline.csv's moved_cases is each year
-    folder's kpis per_speciale.moved, and a year that moves some gets the effective date
+    folder's kpis per_function.moved, and a year that moves some gets the effective date
     (decided + 14 weeks)."""
     from specialeplan.analyses.units import read_kpis
 
@@ -502,7 +502,7 @@ def test_the_timeline_takes_the_moves_from_each_year_s_kpis(tmp_path: Path) -> N
     for r in tl.itertuples():
         kpis = read_kpis(out.root / str(r.year))
         assert r.moved_cases == pytest.approx(
-            kpis["per_speciale"][r.speciale].get("moved", 0.0))
+            kpis["per_function"][r.function].get("moved", 0.0))
         assert r.decided == f"{r.wave}-01-01"
         assert r.moves_effective_from == (f"{r.wave}-01-15" if r.moved_cases > 1e-6 else "")
     assert list(tl["moved_cases"]) == [10.0, 10.0, 0.0]  # P2's 10 of A, both years

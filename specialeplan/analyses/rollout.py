@@ -189,7 +189,7 @@ def cost_by_speciale(data: ModelData, sol: Solution) -> pd.Series:
     if fam.moved:
         parts.append(w.moved * by(moved, data.pairs["function"]))
     if fam.equity:
-        per = sol.kpis.get("per_speciale", {})
+        per = sol.kpis.get("per_function", {})
         parts.append(w.equity * pd.Series({s: per.get(s, {}).get("worst_off_travel_minutes",
                                                                  0.0) for s in specs}))
     return sum(parts).rename("cost")
@@ -665,7 +665,7 @@ def timeline_table(rollout: Rollout, waves: list[WaveRecord]) -> pd.DataFrame:
             continue
         rows = w.rows.assign(year=w.year, wave=w.rows["function"].map(entered),
                              new=w.rows["function"].isin(w.new))
-        per = w.kpis.get("per_speciale") or {}
+        per = w.kpis.get("per_function") or {}
         rows["moved_cases"] = [_moved(per, s) for s in rows["function"]]
         # the moves of a speciale are decided with its wave (module docstring)
         decided = [ro.decided(int(y)) for y in rows["wave"]]

@@ -22,7 +22,7 @@ import pandas as pd
 
 from specialeplan.data.costs import CostTable
 
-#: the components of ``cost_dkk`` (and of each ``per_speciale`` record), in order: what the
+#: the components of ``cost_dkk`` (and of each ``per_function`` record), in order: what the
 #: plan costs a year (care includes near-family help at a local tilbud's place, priced as a
 #: residential place; unmet demand costs its alternative)
 COMPONENTS = ("care", "designations", "advisory_base_funding", "family_travel",
@@ -156,7 +156,7 @@ def cost_block(tables: dict[str, pd.DataFrame], comp: pd.DataFrame, prov: pd.Dat
         rec["total"] = float(sum(rec[k] for k in COMPONENTS))
         rec["refunded"] = float(refunded.get(s, 0.0))
         per[s] = rec
-    block["per_speciale"] = per
+    block["per_function"] = per
     block["value_judgements"] = {k: float(v.sum()) for k, v in judged.items()}
     block["value_judgements"]["note"] = (
         "stated penalties in kroner (costs.csv, docs/costs.md), weighed in the objective but "
@@ -209,7 +209,7 @@ def cost_sheet(block: dict[str, Any]) -> pd.DataFrame:
     for key in (*COMPONENTS, "total", "refunded"):
         row = {"component": key, "plan_dkk": block.get(key),
                "today_dkk": today.get("total_known" if key == "total" else key)}
-        for s, rec in (block.get("per_speciale") or {}).items():
+        for s, rec in (block.get("per_function") or {}).items():
             row[f"{s}_dkk"] = rec.get(key)
         rows.append(row)
     rows.append({"component": "note", "plan_dkk": block.get("synthetic_inputs"),

@@ -111,13 +111,13 @@ def kpi_sheet(kpis: dict[str, Any]) -> pd.DataFrame:
             rows.append((key, kpis[key]))
     for t, v in (kpis.get("terms") or {}).items():
         rows.append((f"term {t}", v))
-    skip = {"terms", "per_speciale", "regions", "sizes", "keep_today_not_kept", "cost_dkk"}
+    skip = {"terms", "per_function", "regions", "sizes", "keep_today_not_kept", "cost_dkk"}
     for key, v in kpis.items():
         if key in skip or any(key == r[0] for r in rows):
             continue
         if isinstance(v, int | float | str | bool) or v is None:
             rows.append((key, v))
-    for s, rec in (kpis.get("per_speciale") or {}).items():
+    for s, rec in (kpis.get("per_function") or {}).items():
         for key, v in rec.items():
             rows.append((f"{s}: {key}", v))
     return pd.DataFrame(rows, columns=["kpi", "value"])

@@ -154,16 +154,20 @@ def read_params(folder: Path) -> ModelParams:
 def current_kpi_names(kpis: dict[str, Any]) -> dict[str, Any]:
     """``kpis`` with the keys of earlier versions renamed to today's
     (:data:`~specialeplan.results.contract.KPI_ALIASES`), at the top level and in each
-    ``per_speciale`` record; where both names are present, today's wins."""
+    ``per_function`` record (``per_speciale`` before issue 22); where both names are
+    present, today's wins."""
 
     def rename(rec: dict[str, Any]) -> dict[str, Any]:
         return {KPI_ALIASES.get(k, k): v for k, v in rec.items()
                 if k not in KPI_ALIASES or KPI_ALIASES[k] not in rec}
 
     out = rename(kpis)
-    per = out.get("per_speciale")
+    for block in (out, out.get("cost_dkk")):  # per speciale before issue 22: per function
+        if isinstance(block, dict) and "per_speciale" in block and "per_function" not in block:
+            block["per_function"] = block.pop("per_speciale")
+    per = out.get("per_function")
     if isinstance(per, dict):
-        out["per_speciale"] = {s: rename(rec) if isinstance(rec, dict) else rec
+        out["per_function"] = {s: rename(rec) if isinstance(rec, dict) else rec
                                for s, rec in per.items()}
     return out
 

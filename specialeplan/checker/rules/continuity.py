@@ -20,7 +20,7 @@ def _moved(x: Context, c: Collector) -> None:
                           "are moved, but families.allow_moves is off (they stay)"))
     per = m.groupby("function")["moved"].sum()
     checks = [("moved_cases", ("moved_cases",), float(per.sum()))]
-    checks += [(f"per_speciale.{s}.moved", ("per_speciale", s, "moved"),
+    checks += [(f"per_function.{s}.moved", ("per_function", s, "moved"),
                 float(per.get(s, 0.0))) for s in x.sp["function"]]
     for label, path, value in checks:
         rep = reported(x.kpis, *path)

@@ -6,7 +6,7 @@ Shares no code with :mod:`specialeplan.results.costs`, which wrote them.
 Reconciled: every financing row (population share, base funding, cases by mode, care cost,
 refunded, net, total); refunded ≤ care cost and net = care − refunded; Σ municipal base
 funding = Σ advisory base funding; Σ care over municipalities = ``cost_dkk.care``; every
-component of ``cost_dkk`` and of its ``per_speciale`` records. A folder written before the
+component of ``cost_dkk`` and of its ``per_function`` records. A folder written before the
 cost table existed (none of these files) gets a note instead.
 """
 
@@ -177,10 +177,10 @@ def check_costs(folder: Path, x: Context, c: Collector) -> list[str]:
         _close(c, block.get("total") or 0.0, total,
                f"cost_dkk.total {g(block.get('total'))} ≠ Σ components {g(total)}")
         _check_today(x, c, block.get("today"), read[0])
-        for s, rec in (block.get("per_speciale") or {}).items():
+        for s, rec in (block.get("per_function") or {}).items():
             for key, rep in rec.items():
                 if key in per.get(s, {}) and isinstance(rep, int | float):
-                    _close(c, rep, per[s][key], f"cost_dkk.per_speciale.{s}.{key}: kpis.json "
+                    _close(c, rep, per[s][key], f"cost_dkk.per_function.{s}.{key}: kpis.json "
                            f"reports {g(rep)}, the files give {g(per[s][key])}", speciale=s)
         _check_objective_in_kroner(x, c, block)
     if not has_fin:

@@ -49,7 +49,7 @@ def check_kpis(x: Context, c: Collector) -> None:
         if isinstance(rep, int | float) and not isinstance(rep, bool):
             c.single("kpis", abs(rep - value) <= 10 * c.tol * max(1.0, abs(value)) + c.tol,
                      f"{key}: kpis.json reports {rep:.10g}, tables give {value:.10g}")
-    per = x.kpis.get("per_speciale")
+    per = x.kpis.get("per_function")
     if not isinstance(per, dict):
         return
     cs = x.cov.groupby("function")[["demand", "served", "outreach", "near_family",
@@ -67,7 +67,7 @@ def check_kpis(x: Context, c: Collector) -> None:
                 continue
             value = float(tab.at[s, key]) if s in tab.index else 0.0
             c.single("kpis", abs(rep - value) <= 10 * c.tol * max(1.0, abs(value)) + c.tol,
-                     f"per_speciale.{s}.{key}: kpis.json reports {rep:.10g}, tables give "
+                     f"per_function.{s}.{key}: kpis.json reports {rep:.10g}, tables give "
                      f"{value:.10g}", speciale=s)
 
 
