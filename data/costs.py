@@ -151,12 +151,13 @@ def read_costs(path: Path | str, specialer: set[str] | None = None, *,
         speciale = _text(df, i, "function")
         if speciale and name not in PER_SPECIALE:
             raise DataValidationError(
-                f"{name} has one value for all specialer (only {', '.join(PER_SPECIALE)} may "
-                "have per-speciale rows); leave speciale empty", file=where,
+                f"{name} has one value for all specialfunktioner (only "
+                f"{', '.join(PER_SPECIALE)} may have rows per function); leave function "
+                "empty", file=where,
                 row=excel_row(i), field="function")
         if speciale and specialer is not None and speciale not in specialer:
             raise DataValidationError(
-                f"unknown speciale {speciale!r}.{did_you_mean(speciale, specialer)}",
+                f"unknown specialfunktion {speciale!r}.{did_you_mean(speciale, specialer)}",
                 file=where, row=excel_row(i), field="function")
         value = _number(df, i, "value", where)
         for col in ("unit", "source"):

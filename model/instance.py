@@ -289,12 +289,12 @@ class Instance:
         self._check_taxonomy()
         _check_refs(self.competence, "provider_id", pids, self._src("competence"), "provider id")
         _check_refs(self.competence, "function", specs, self._src("competence"),
-                    "specialfunktion (functions.csv)")
+                    "specialfunktion")
         self._check_target_groups()
         _check_refs(self.demand, "municipality_code", codes, self._src("demand"),
                     "municipality code")
         _check_refs(self.demand, "function", specs, self._src("demand"),
-                    "specialfunktion (functions.csv)")
+                    "specialfunktion")
         pt = self.provider_travel
         _check_refs(pt, "municipality_code", codes, self._src("provider_travel"),
                     "municipality code")
@@ -389,7 +389,7 @@ class Instance:
     def _check_delivery_need(self, specs: set[str]) -> None:
         """ρ_s in [0, 1], every function exactly once and no other."""
         dn, file = self.delivery_need, self._src("delivery_need")
-        _check_refs(dn, "function", specs, file, "specialfunktion (functions.csv)")
+        _check_refs(dn, "function", specs, file, "specialfunktion")
         over = (dn["residential_share"] > 1).to_numpy()
         if over.any():
             i = int(np.flatnonzero(over)[0])

@@ -100,7 +100,7 @@ def test_cost_block_and_financing_by_hand(costed: Path) -> None:
     assert block["moves"] == 0 and block["unmet_alternative"] == 0
     assert block["total"] == pytest.approx(75_000_000 + 400_000 + 10_000 + 240_214 + 100_000)
     assert block["refunded"] == pytest.approx(3 * 7_100_000)
-    assert block["per_speciale"]["A"]["care"] == pytest.approx(75_000_000)
+    assert block["per_function"]["A"]["care"] == pytest.approx(75_000_000)
     fin = pd.read_csv(costed / "financing.csv", dtype={"municipality_code": str})
     assert list(fin["municipality_code"]) == ["101", "147", "151"]
     assert fin["care_cost_dkk"].tolist() == pytest.approx([25_000_000] * 3)
@@ -109,7 +109,7 @@ def test_cost_block_and_financing_by_hand(costed: Path) -> None:
     assert fin["base_funding_dkk"].tolist() == pytest.approx([10_000 / 3] * 3)
     assert fin["base_funding_dkk"].sum() == pytest.approx(block["advisory_base_funding"])
     costs = pd.read_csv(costed / "instance" / "costs.csv", keep_default_na=False)
-    prices = costs[costs["parameter"] == "price_residential"].set_index("speciale")
+    prices = costs[costs["parameter"] == "price_residential"].set_index("function")
     assert prices["value"].astype(float).to_dict() == {"": 1_000_000, "A": 2_500_000}
     assert "scenario override" in prices.at["A", "source"]
     assert (costed / "instance" / "refusion_tiers.csv").is_file()
@@ -197,10 +197,10 @@ def _bundled_text(name: str) -> str:
     (lambda t: t.replace("km_rate,,3.81", "km_rate,,abc"), 6, "value", "expected a number"),
     (lambda t: t.replace("km_rate,,3.81", "km_rate,,"), 6, "value", "missing value"),
     (lambda t: t.replace("km_rate,,3.81", "km_rate,,-3.81"), 6, "value", "must be >= 0"),
-    (lambda t: t.replace("km_rate,,3.81", "km_rate,A,3.81"), 6, "speciale",
-     "one value for all specialer"),
-    (lambda t: t + "price_outreach,B,1,DKK,assumption: x,\n", 19, "speciale",
-     "unknown speciale"),
+    (lambda t: t.replace("km_rate,,3.81", "km_rate,A,3.81"), 6, "function",
+     "one value for all specialfunktioner"),
+    (lambda t: t + "price_outreach,B,1,DKK,assumption: x,\n", 19, "function",
+     "unknown specialfunktion"),
     (lambda t: t + "price_outreach,,1,DKK,assumption: x,\n", 19, "parameter",
      "already given in row 3"),
     (lambda t: t + "price_outreach,A,1,,assumption: x,\n", 19, "unit", "empty unit"),

@@ -69,8 +69,17 @@ CELL_CASES = [
      "competence.csv", 4, "max_cases", "'many'"),
     ("bad-boolean", *set_cell("competence.csv", 5, "designated_today", "maybe"),
      "competence.csv", 7, "designated_today", "0/1"),
-    ("unknown-speciale-in-demand", *set_cell("demand.csv", 0, "speciale", "astrologi"),
-     "demand.csv", 2, "speciale", "unknown speciale 'astrologi'"),
+    ("unknown-function-in-demand", *set_cell("demand.csv", 0, "function", "astrologi"),
+     "demand.csv", 2, "function", "unknown specialfunktion 'astrologi'"),
+    ("unknown-speciale-of-a-function", *set_cell("functions.csv", 4, "specialer",
+                                                 "autisme;astrologi"),
+     "functions.csv", 6, "specialer", "unknown speciale 'astrologi'"),
+    ("unknown-target-group-of-a-function", *set_cell("functions.csv", 1, "target_group",
+                                                     "elderly"),
+     "functions.csv", 3, "target_group", "target group"),
+    ("unknown-target-group-of-a-provider", *set_cell("providers.csv", 3, "target_groups",
+                                                     "teenagers"),
+     "providers.csv", 5, "target_groups", "target group"),
     ("unknown-provider-in-competence", *set_cell("competence.csv", 0, "provider_id", "P9999"),
      "competence.csv", 2, "provider_id", "unknown provider id"),
     ("adjacency-unknown-code", *set_cell("adjacency.csv", 8, "to_code", "998"),
@@ -91,9 +100,9 @@ CELL_CASES = [
      "delivery_need.csv", 4, "residential_share", ">= 0"),
     ("residential-share-empty", *set_cell("delivery_need.csv", 1, "residential_share", ""),
      "delivery_need.csv", 3, "residential_share", "finite number"),
-    ("delivery-need-unknown-speciale", *set_cell("delivery_need.csv", 0, "speciale",
+    ("delivery-need-unknown-function", *set_cell("delivery_need.csv", 0, "function",
                                                  "astrologi"),
-     "delivery_need.csv", 2, "speciale", "unknown speciale 'astrologi'"),
+     "delivery_need.csv", 2, "function", "unknown specialfunktion 'astrologi'"),
 ]
 
 
@@ -111,9 +120,9 @@ def test_broken_cell(folder: Path, file: str, change: Callable[[pd.DataFrame], p
 
 def test_delivery_need_lists_every_speciale(folder: Path) -> None:
     """A speciale of specialer.csv without a row is named (there is no silent default)."""
-    edit(folder, "delivery_need.csv", lambda df: df[df["speciale"] != "epilepsi"])
+    edit(folder, "delivery_need.csv", lambda df: df[df["function"] != "epilepsi"])
     err = load_error(folder)
-    assert (Path(err.file or "").name, err.field) == ("delivery_need.csv", "speciale")
+    assert (Path(err.file or "").name, err.field) == ("delivery_need.csv", "function")
     assert "'epilepsi'" in str(err)
 
 
@@ -124,8 +133,9 @@ def test_without_delivery_need_every_share_is_the_default(folder: Path) -> None:
     (folder / "delivery_need.csv").unlink()
     inst = load_instance_dir(folder)
     assert inst.delivery_need is None and inst.residential_shares() == {}
-    table = ModelParams().speciale_table(inst.speciale_ids, inst.speciale_ids,
-                                         inst.residential_shares())
+    table = ModelParams().function_table(inst.function_ids, inst.function_ids,
+                                         inst.residential_shares(), inst.specialer_of(),
+                                         inst.speciale_ids)
     assert (table["residential_share"] == DEFAULT_RESIDENTIAL_SHARE).all()
     bundled = load_instance_dir(bundled_dir())
     assert bundled.residential_shares()["doevblindhed"] == pytest.approx(0.8)
@@ -175,13 +185,32 @@ def test_not_utf8(folder: Path) -> None:
         load_instance_dir(folder)
 
 
-def test_speciale_no_provider_can_serve(folder: Path) -> None:
-    # doevblindhed is row 15 of specialer.csv (index 13)
-    edit(folder, "competence.csv", lambda df: df[df["speciale"] != "doevblindhed"])
+def test_function_no_provider_can_serve(folder: Path) -> None:
+    # doevblindhed is row 17 of functions.csv (index 15)
+    edit(folder, "competence.csv", lambda df: df[df["function"] != "doevblindhed"])
     with pytest.raises(DataValidationError,
-                       match=where("specialer.csv", 15, "speciale") + ": speciale "
+                       match=where("functions.csv", 17, "function") + ": specialfunktion "
                        "'doevblindhed' has demand but no provider can serve it"):
         load_instance_dir(folder)
+
+
+def test_a_legacy_dataset_without_functions_reads_as_one_function_per_speciale(
+        folder: Path) -> None:
+    """The format before specialfunktion types: no functions.csv, ``speciale`` columns."""
+    (folder / "functions.csv").unlink()
+    sp = pd.DataFrame({"speciale": ["misbrug", "spiseforstyrrelser"],
+                       "name": ["Misbrug", "Svære spiseforstyrrelser"],
+                       "target_group": ["adults", "all"]})
+    sp.to_csv(folder / "specialer.csv", index=False)
+    for file in ("competence.csv", "demand.csv", "delivery_need.csv"):
+        edit(folder, file, lambda df: df[df["function"].isin(sp["speciale"])].rename(
+            columns={"function": "speciale"}))
+    edit(folder, "providers.csv", lambda df: df.drop(columns="target_groups"))
+    inst = load_instance_dir(folder)
+    assert inst.function_ids == ["misbrug", "spiseforstyrrelser"]
+    assert inst.specialer_of() == {"misbrug": ["misbrug"],
+                                   "spiseforstyrrelser": ["spiseforstyrrelser"]}
+    assert set(inst.providers["target_groups"]) == {"all"}
 
 
 def test_isolated_municipality(folder: Path) -> None:
@@ -218,11 +247,11 @@ def test_missing_folder(tmp_path: Path) -> None:
         load_instance_dir(tmp_path / "nowhere")
 
 
-def test_misspelt_speciale_in_competence_is_named(folder: Path) -> None:
+def test_misspelt_function_in_competence_is_named(folder: Path) -> None:
     # every doevblindhed row misspelt: the typo is reported, not "no provider can serve"
     edit(folder, "competence.csv",
-         lambda df: df.replace({"speciale": {"doevblindhed": "doevblindhd"}}))
+         lambda df: df.replace({"function": {"doevblindhed": "doevblindhd"}}))
     err = load_error(folder)
-    assert "unknown speciale 'doevblindhd'" in str(err)
-    assert Path(err.file or "").name == "competence.csv" and err.field == "speciale"
+    assert "unknown specialfunktion 'doevblindhd'" in str(err)
+    assert Path(err.file or "").name == "competence.csv" and err.field == "function"
     assert err.row is not None and err.row >= 2
