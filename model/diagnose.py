@@ -28,8 +28,8 @@ from specialeplan.solvers.base import Deadline, SolveResult, SolverOptions
 from specialeplan.solvers.problem import LinearProblem
 from specialeplan.solvers.registry import get_backend
 
-COLUMNS = ["family", "rows", "function", "region", "provider_id", "municipality_code",
-           "bound", "amount"]
+COLUMNS = ["family", "rows", "speciale", "function", "region", "provider_id",
+           "municipality_code", "bound", "amount"]
 
 
 @dataclass
@@ -37,7 +37,8 @@ class Diagnosis:
     """Minimal relaxation found, plus the families that alone restore feasibility.
 
     ``table``: one row per relaxed constraint of the joint minimal relaxation (family, row
-    block, speciale, region, provider_id, municipality_code, bound, amount). ``sufficient``:
+    block, speciale, function, region, provider_id, municipality_code, bound, amount; a row
+    of a function names its specialer too). ``sufficient``:
     families such that relaxing only that family makes the scenario feasible, with the total
     slack it needs. ``notes``: further causes found in the data (e.g. the travel cutoff).
     """
@@ -68,8 +69,9 @@ class Diagnosis:
             lines.append(f"- {fam}: {explain} ({len(grp)} place(s))")
             for _, row in grp.head(limit).iterrows():
                 where = ", ".join(f"{c}={row[c]}" for c in
-                                  ("function", "region", "provider_id", "municipality_code",
-                                   "bound") if isinstance(row.get(c), str) and row[c])
+                                  ("speciale", "function", "region", "provider_id",
+                                   "municipality_code", "bound")
+                                  if isinstance(row.get(c), str) and row[c])
                 lines.append(f"    {where or 'total'}: short by {row['amount']:.4g}")
             if len(grp) > limit:
                 lines.append(f"    ... and {len(grp) - limit} more")
@@ -152,6 +154,9 @@ def diagnose(data: ModelData, options: SolverOptions,
     candidates = frozenset(f for f in elastic_families() if f in active)
     problem, result, z = _elastic_solve(data, candidates, opts, deadline)
     table = relaxed_rows(problem, z) if z is not None else pd.DataFrame(columns=COLUMNS)
+    if len(table):  # the planner's terms: a function's row names its specialer
+        label = table["function"].map(data.instance.speciale_label()).fillna("")
+        table["speciale"] = table["speciale"].where(table["speciale"] != "", label)
     sufficient: dict[str, float] = {}
     for family in dict.fromkeys(s.family for s in problem.slacks):
         if deadline.expired():

@@ -265,7 +265,7 @@ def test_infeasible_min_volume_is_explained() -> None:
         solve(build(inst, ModelParams(defaults={"min_cases": 100, "min_count": 1})),
               SolverOptions())
     diag = info.value.diagnosis
-    assert "A" in set(diag.table["speciale"])
+    assert "A" in set(diag.table["function"])
     assert set(diag.sufficient) >= {"min_volume", "count_bounds"}
     assert "min_volume" in str(info.value)
 
