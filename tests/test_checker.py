@@ -61,7 +61,7 @@ REGIONS = [  # region, speciale, demand, served_home, exported, imported, served
     ("Midtjylland", A, 6.0, 6.0, 0.0, 0.0, 6.0, 0.0, 0.0, 20.0, 0.0),
     ("Midtjylland", M, 4.0, 4.0, 0.0, 1.0, 5.0, 0.0, 0.0, 10.0, 0.0),
 ]
-REGION_COLS = ["region", "speciale", "demand", "served_home", "exported", "imported",
+REGION_COLS = ["region", "function", "demand", "served_home", "exported", "imported",
                "served_in_region", "near_family", "unmet", "designated_capacity",
                "capacity_shortfall"]
 
@@ -74,10 +74,10 @@ def _params() -> ModelParams:
                     "near_family": 60, "moved": 10},
         "keep_advisory_today": True,
         "families": {"allow_moves": True},  # the fixture moves P2's 3 residents
-        "fixed": [{"provider_id": "P1", "speciale": A}],
-        "forbidden": [{"provider_id": "P2", "speciale": A}],
+        "fixed": [{"provider_id": "P1", "function": A}],
+        "forbidden": [{"provider_id": "P2", "function": A}],
         "keep_today": ["regional"],
-        "region_bounds": [{"speciale": A, "region": "Hovedstaden", "min_count": 1,
+        "region_bounds": [{"function": A, "region": "Hovedstaden", "min_count": 1,
                            "max_count": 1}],
         "max_specialer_per_provider": 2,
         "max_changes": 1,
@@ -104,7 +104,7 @@ def write_tiny_results(folder: Path) -> Path:
             "kind": ["residential", "residential", "both"],
             "capacity": [100.0, 50.0, 30.0], "advisory_capacity": [35.0, 2.0, np.inf]}),
         "instance/competence": pd.DataFrame({
-            "provider_id": ["P1", "P2", "P3", "P1", "P3"], "speciale": [A, A, A, M, M],
+            "provider_id": ["P1", "P2", "P3", "P1", "P3"], "function": [A, A, A, M, M],
             "max_cases": [40.0, 30.0, 20.0, 20.0, 10.0],
             "current_cases": [15.0, 3.0, 0.0, 0.0, 4.0],
             "designated_today": [True, False, False, False, True],
@@ -113,47 +113,47 @@ def write_tiny_results(folder: Path) -> Path:
             "advisory_today": [True, False, False, False, False]}),
         "instance/demand": pd.DataFrame({
             "municipality_code": ["101", "147", "751", "101", "147", "751"],
-            "speciale": [A, A, A, M, M, M], "demand": [12.0, 8.0, 6.0, 3.0, 0.0, 4.0]}),
+            "function": [A, A, A, M, M, M], "demand": [12.0, 8.0, 6.0, 3.0, 0.0, 4.0]}),
         "instance/provider_travel": pd.DataFrame(
             [{"municipality_code": k, "provider_id": p, "minutes": float(t)}
              for (k, p), t in travel.items()]),
         "instance/travel_minutes": pd.DataFrame({
             "from_code": ["101", "147", "751"], "to_code": ["101", "147", "751"],
             "minutes": [10.0, 10.0, 15.0]}),
-        "instance/speciale_params": pd.DataFrame({
-            "speciale": [A, M], "min_cases": [5.0, 2.0], "max_travel_minutes": [120.0, np.nan],
+        "instance/function_params": pd.DataFrame({
+            "function": [A, M], "min_cases": [5.0, 2.0], "max_travel_minutes": [120.0, np.nan],
             "reach_minutes": [60.0, np.nan], "min_count": [1.0, np.nan],
             "max_count": [2.0, np.nan], "min_advisory": [np.nan, np.nan],
             "max_advisory": [np.nan, np.nan], "demand_growth": [1.0, 1.0],
             "outreach_minutes": [90.0, 90.0], "near_family_share": [0.1, 0.1]}),
         "designations": pd.DataFrame({
             "provider_id": ["P1", "P3", "P3"], "municipality_code": ["101", "751", "751"],
-            "speciale": [A, A, M], "cases": [18.0, 6.0, 5.0], "outreach_cases": [0.0, 0.0, 4.0],
+            "function": [A, A, M], "cases": [18.0, 6.0, 5.0], "outreach_cases": [0.0, 0.0, 4.0],
             "is_advisory": [True, False, False], "designated_today": [True, False, True],
             "advised_municipalities": [2, 0, 0], "coached_cases": [2.0, 0.0, 0.0],
             "advisory_load": [30.0, 0.0, 0.0]}),
         "assignments": pd.DataFrame({
             "municipality_code": ["101", "147", "751", "751", "101"],
-            "provider_id": ["P1", "P1", "P3", "P3", "P3"], "speciale": [A, A, A, M, M],
+            "provider_id": ["P1", "P1", "P3", "P3", "P3"], "function": [A, A, A, M, M],
             "mode": ["physical", "physical", "physical", "outreach", "physical"],
             "cases": [12.0, 6.0, 6.0, 4.0, 1.0],
             "travel_minutes": [10.0, 20.0, 15.0, 15.0, 180.0]}),
         "coverage": pd.DataFrame({
             "municipality_code": ["101", "147", "751", "101", "147", "751"],
-            "speciale": [A, A, A, M, M, M], "demand": [12.0, 8.0, 6.0, 3.0, 0.0, 4.0],
+            "function": [A, A, A, M, M, M], "demand": [12.0, 8.0, 6.0, 3.0, 0.0, 4.0],
             "served": [12.0, 6.0, 6.0, 1.0, 0.0, 4.0],
             "outreach": [0.0, 0.0, 0.0, 0.0, 0.0, 4.0],
             "near_family": [0.0, 2.0, 0.0, 0.0, 0.0, 0.0],
             "unmet": [0.0, 0.0, 0.0, 2.0, 0.0, 0.0],
             "mean_travel_minutes": [10.0, 20.0, 15.0, 180.0, np.nan, 0.0]}),
         "near_family": pd.DataFrame({
-            "municipality_code": ["147"], "speciale": [A], "provider_id": ["P2"],
+            "municipality_code": ["147"], "function": [A], "provider_id": ["P2"],
             "advisory_provider_id": ["P1"], "cases": [2.0]}),
         "regions": pd.DataFrame(REGIONS, columns=REGION_COLS),
         "reach": pd.DataFrame({
             "municipality_code": ["101", "147", "751"], "speciale": [A, A, A],
-            "advisory_provider_id": ["P1", "P1", ""], "travel_minutes": [10.0, 20.0, np.nan],
-            "share": [1.0, 1.0, 1.0]}),
+            "advisory_provider_id": ["P1", "P1", ""], "function": [A, A, ""],
+            "travel_minutes": [10.0, 20.0, np.nan], "share": [1.0, 1.0, 1.0]}),
     }
     for name, df in tables.items():
         df.to_csv(folder / f"{name}.csv", index=False)
@@ -267,7 +267,7 @@ def _tamper_travel(k: dict) -> None:
 
 
 def _move_assignment(df: pd.DataFrame) -> None:
-    mask = (df["municipality_code"] == "147") & (df["speciale"] == A)
+    mask = (df["municipality_code"] == "147") & (df["function"] == A)
     df.loc[mask, ["provider_id", "travel_minutes"]] = ["P2", "10.0"]
 
 
@@ -277,24 +277,24 @@ def _reroute_reach(df: pd.DataFrame) -> None:
 
 
 def _make_p2_today(df: pd.DataFrame) -> None:
-    df.loc[(df["provider_id"] == "P2") & (df["speciale"] == A), "designated_today"] = "True"
+    df.loc[(df["provider_id"] == "P2") & (df["function"] == A), "designated_today"] = "True"
 
 
 # (id, mutator, expected family, strings the message must name, Violation fields)
 CASES = [
-    ("unmet_hidden", set_cell("coverage.csv", {"municipality_code": "101", "speciale": M},
+    ("unmet_hidden", set_cell("coverage.csv", {"municipality_code": "101", "function": M},
                               "unmet", 0.0),
-     "demand_balance", ["101", M], {"municipality_code": "101", "speciale": M}),
+     "demand_balance", ["101", M], {"municipality_code": "101", "function": M}),
     ("undesignated_provider", edit_csv("assignments.csv", _move_assignment),
-     "linking", ["P2", A, "residents of today"], {"provider_id": "P2", "speciale": A}),
+     "linking", ["P2", A, "residents of today"], {"provider_id": "P2", "function": A}),
     ("capacity", set_cell("instance/providers.csv", {"provider_id": "P3"}, "capacity", 10.0),
      "capacity", ["P3"], {"provider_id": "P3"}),
     ("speciale_capacity", set_cell("instance/competence.csv",
-                                   {"provider_id": "P1", "speciale": A}, "max_cases", 15.0),
-     "speciale_capacity", ["P1", A], {"provider_id": "P1", "speciale": A}),
-    ("min_volume", set_cell("instance/speciale_params.csv", {"speciale": A}, "min_cases", 7.0),
-     "min_volume", ["P3", A], {"provider_id": "P3", "speciale": A}),
-    ("travel_cutoff", set_cell("instance/speciale_params.csv", {"speciale": A},
+                                   {"provider_id": "P1", "function": A}, "max_cases", 15.0),
+     "speciale_capacity", ["P1", A], {"provider_id": "P1", "function": A}),
+    ("min_volume", set_cell("instance/function_params.csv", {"function": A}, "min_cases", 7.0),
+     "min_volume", ["P3", A], {"provider_id": "P3", "function": A}),
+    ("travel_cutoff", set_cell("instance/function_params.csv", {"function": A},
                                "max_travel_minutes", 18.0),
      "travel_cutoff", ["147", "P1", A], {"municipality_code": "147", "provider_id": "P1"}),
     ("travel_table_mismatch", set_cell("assignments.csv",
@@ -308,26 +308,26 @@ CASES = [
      "advisory_link", ["P2", "101"], {"provider_id": "P2", "municipality_code": "101"}),
     ("advisory_capacity", set_cell("instance/providers.csv", {"provider_id": "P1"},
                                    "advisory_capacity", 1.0),
-     "advisory_capacity", ["P1", A], {"provider_id": "P1", "speciale": A}),
-    ("max_count", set_cell("instance/speciale_params.csv", {"speciale": A}, "max_count", 1.0),
-     "count_bounds", [A], {"speciale": A}),
-    ("forbidden_designated", edit_model(forbidden=[{"provider_id": "P3", "speciale": M}]),
-     "fixed", ["P3", M], {"provider_id": "P3", "speciale": M}),
-    ("fixed_missing", edit_model(fixed=[{"provider_id": "P1", "speciale": M}]),
-     "fixed", ["P1", M], {"provider_id": "P1", "speciale": M}),
+     "advisory_capacity", ["P1", A], {"provider_id": "P1", "function": A}),
+    ("max_count", set_cell("instance/function_params.csv", {"function": A}, "max_count", 1.0),
+     "count_bounds", [A], {"function": A}),
+    ("forbidden_designated", edit_model(forbidden=[{"provider_id": "P3", "function": M}]),
+     "fixed", ["P3", M], {"provider_id": "P3", "function": M}),
+    ("fixed_missing", edit_model(fixed=[{"provider_id": "P1", "function": M}]),
+     "fixed", ["P1", M], {"provider_id": "P1", "function": M}),
     ("keep_today_missing", lambda f: (
         edit_csv("instance/competence.csv", _make_p2_today)(f),
         edit_model(keep_today=["regional", "municipal"], forbidden=[])(f)),
-     "fixed", ["P2", A, "keep_today"], {"provider_id": "P2", "speciale": A}),
+     "fixed", ["P2", A, "keep_today"], {"provider_id": "P2", "function": A}),
     ("objective_term", edit_kpis(_tamper_travel), "objective", ["travel"], {}),
     ("region_bounds", edit_model(region_bounds=[
-        {"speciale": A, "region": "Midtjylland", "min_count": None, "max_count": 0}]),
-     "region_bounds", [A, "Midtjylland"], {"speciale": A}),
+        {"function": A, "region": "Midtjylland", "min_count": None, "max_count": 0}]),
+     "region_bounds", [A, "Midtjylland"], {"function": A}),
     ("max_specialer", edit_model(max_specialer_per_provider=1),
      "max_specialer", ["P3"], {"provider_id": "P3"}),
     ("change_limit", edit_model(max_changes=0), "change_limit", ["max_changes"], {}),
     ("unmet_not_allowed", edit_model(families={"allow_unmet": False}),
-     "demand_balance", ["101", M, "allow_unmet"], {"municipality_code": "101", "speciale": M}),
+     "demand_balance", ["101", M, "allow_unmet"], {"municipality_code": "101", "function": M}),
     ("shortfall_not_allowed", edit_model(families={"allow_reach_shortfall": False}),
      "reach", ["751", A], {"municipality_code": "751", "speciale": A}),
     ("kpis_total_unmet", edit_kpis(lambda k: k.update(total_unmet=0.0)),
@@ -337,23 +337,23 @@ CASES = [
     # outreach (matrikelløse) specialfunktioner
     ("outreach_without_team", set_cell("instance/providers.csv", {"provider_id": "P3"}, "kind",
                                        "residential"),
-     "outreach", ["P3", M, "residential"], {"provider_id": "P3", "speciale": M}),
+     "outreach", ["P3", M, "residential"], {"provider_id": "P3", "function": M}),
     ("place_at_outreach_only", set_cell("instance/providers.csv", {"provider_id": "P1"},
                                         "kind", "outreach"),
-     "outreach", ["P1", A, "physical place"], {"provider_id": "P1", "speciale": A}),
-    ("outreach_radius", set_cell("instance/speciale_params.csv", {"speciale": M},
+     "outreach", ["P1", A, "physical place"], {"provider_id": "P1", "function": A}),
+    ("outreach_radius", set_cell("instance/function_params.csv", {"function": M},
                                  "outreach_minutes", 10.0),
      "outreach", ["751", "P3", "outreach radius"], {"municipality_code": "751"}),
     # delivery need: ρ = 0.6 allows (1 − 0.6)·7 = 2.8 of misbrug's demand by outreach, not
     # 4 (P3, a team with a place too, has no outreach-only residents to keep)
-    ("delivery_need", set_cell("instance/speciale_params.csv", {"speciale": M},
+    ("delivery_need", set_cell("instance/function_params.csv", {"function": M},
                                "residential_share", 0.6),
-     "delivery_need", [M, "residential place", "2.8"], {"speciale": M}),
+     "delivery_need", [M, "residential place", "2.8"], {"function": M}),
     ("outreach_switched_off", edit_model(families={"outreach": False}),
      "variables", ["P3", "families.outreach"], {"provider_id": "P3"}),
-    ("outreach_cases_column", set_cell("designations.csv", {"provider_id": "P3", "speciale": M},
+    ("outreach_cases_column", set_cell("designations.csv", {"provider_id": "P3", "function": M},
                                        "outreach_cases", 0.0),
-     "linking", ["P3", M, "outreach_cases"], {"provider_id": "P3", "speciale": M}),
+     "linking", ["P3", M, "outreach_cases"], {"provider_id": "P3", "function": M}),
     # help near the family
     ("near_family_not_local", set_cell("near_family.csv", {"municipality_code": "147"},
                                        "provider_id", "P1"),
@@ -366,39 +366,39 @@ CASES = [
     ("near_family_coach_not_advisory", set_cell("near_family.csv", {"municipality_code": "147"},
                                                 "advisory_provider_id", "P3"),
      "near_family", ["147", "P3", "not a rådgivningsfunktion"], {"municipality_code": "147"}),
-    ("near_family_out_of_reach", set_cell("instance/speciale_params.csv", {"speciale": A},
+    ("near_family_out_of_reach", set_cell("instance/function_params.csv", {"function": A},
                                           "reach_minutes", 15.0),
      "near_family", ["147", "P1", "does not reach"], {"municipality_code": "147"}),
-    ("near_family_share", set_cell("instance/speciale_params.csv", {"speciale": A},
+    ("near_family_share", set_cell("instance/function_params.csv", {"function": A},
                                    "near_family_share", 0.05),
-     "near_family", [A, "near_family_share"], {"speciale": A}),
-    ("near_family_hidden", set_cell("coverage.csv", {"municipality_code": "147", "speciale": A},
+     "near_family", [A, "near_family_share"], {"function": A}),
+    ("near_family_hidden", set_cell("coverage.csv", {"municipality_code": "147", "function": A},
                                     "near_family", 0.0),
-     "demand_balance", ["147", A, "near_family"], {"municipality_code": "147", "speciale": A}),
+     "demand_balance", ["147", A, "near_family"], {"municipality_code": "147", "function": A}),
     ("near_family_uses_capacity", set_cell("instance/providers.csv", {"provider_id": "P2"},
                                            "capacity", 1.0),
      "capacity", ["P2"], {"provider_id": "P2"}),
     ("coaching_loads_advisory_capacity", set_cell("instance/providers.csv",
                                                   {"provider_id": "P1"},
                                                   "advisory_capacity", 25.0),
-     "advisory_capacity", ["P1", A, "2 coached"], {"provider_id": "P1", "speciale": A}),
-    ("advisory_load_column", set_cell("designations.csv", {"provider_id": "P1", "speciale": A},
+     "advisory_capacity", ["P1", A, "2 coached"], {"provider_id": "P1", "function": A}),
+    ("advisory_load_column", set_cell("designations.csv", {"provider_id": "P1", "function": A},
                                       "advisory_load", 20.0),
      "advisory_capacity", ["P1", "advisory_load"], {"provider_id": "P1"}),
     # continuity
-    ("moved_kpi", set_cell("instance/competence.csv", {"provider_id": "P2", "speciale": A},
+    ("moved_kpi", set_cell("instance/competence.csv", {"provider_id": "P2", "function": A},
                            "current_cases", 5.0),
      "moved", ["moved_cases", "5"], {}),
     ("advisory_today_dropped", set_cell("instance/competence.csv",
-                                        {"provider_id": "P3", "speciale": M},
+                                        {"provider_id": "P3", "function": M},
                                         "advisory_today", 1),
-     "keep_advisory_today", ["P3", M, "advisory_today"], {"provider_id": "P3", "speciale": M}),
+     "keep_advisory_today", ["P3", M, "advisory_today"], {"provider_id": "P3", "function": M}),
     ("kpis_dropped_designations", edit_kpis(lambda k: k.update(dropped_designations=1)),
      "kpis", ["dropped_designations"], {}),
     # equity
     ("equity_limit", edit_model(families={"equity": True},
                                 equity={"measure": "max", "alpha": 0.1, "limit_minutes": 14}),
-     "equity", [A, "15", "limit_minutes"], {"speciale": A}),
+     "equity", [A, "15", "limit_minutes"], {"function": A}),
     ("kpis_worst_off", edit_kpis(lambda k: k["per_function"][M].update(
         worst_off_travel_minutes=50.0)), "kpis", [M, "worst_off_travel_minutes"], {}),
     # limits (frontier bounds): raw travel = 510 borgerforløb-minutes, 3 specialfunktioner
@@ -407,11 +407,11 @@ CASES = [
     ("limits_count", edit_model(limits={"designations": 2}),
      "limits", ["designations", "3"], {}),
     # regional view
-    ("regions_export_hidden", set_cell("regions.csv", {"region": "Hovedstaden", "speciale": M},
+    ("regions_export_hidden", set_cell("regions.csv", {"region": "Hovedstaden", "function": M},
                                        "exported", 0.0),
      "regions", ["Hovedstaden", M, "exported"], {}),
     ("regions_capacity_shortfall", set_cell("instance/competence.csv",
-                                            {"provider_id": "P3", "speciale": A},
+                                            {"provider_id": "P3", "function": A},
                                             "max_cases", 2.0),
      "regions", ["Midtjylland", A, "capacity_shortfall"], {}),
     ("regions_kpis", edit_kpis(lambda k: k["regions"]["Midtjylland"][M].update(imported=0.0)),
@@ -525,7 +525,7 @@ def test_radius_scenario_serves_the_nearest(folder: Path) -> None:
 
 
 def _move_751_to_p1(df: pd.DataFrame) -> None:
-    mask = (df["municipality_code"] == "751") & (df["speciale"] == A)
+    mask = (df["municipality_code"] == "751") & (df["function"] == A)
     df.loc[mask, ["provider_id", "travel_minutes"]] = ["P1", "180.0"]
 
 

@@ -43,9 +43,9 @@ def test_backup_coverage_rule_on_the_hand_built_folder(folder: Path) -> None:
     assert not _violations(folder, "backup_coverage")  # switched off: not checked
     edit_model(families={"backup_coverage": True})(folder)
     hits = _violations(folder, "backup_coverage")
-    assert any(v.municipality_code == "101" and v.speciale == A and "needs 2" in v.message
+    assert any(v.municipality_code == "101" and v.function == A and "needs 2" in v.message
                for v in hits), hits
-    assert {v.speciale for v in hits} == {A, "misbrug"}
+    assert {v.function for v in hits} == {A, "misbrug"}
 
 
 def _solved_backup_folder(root: Path) -> Path:
@@ -60,7 +60,7 @@ def _solved_backup_folder(root: Path) -> Path:
 
 
 def test_backup_coverage_broken_folder_is_caught(tmp_path: Path) -> None:
-    """A solved folder passes (its speciale_params.csv says backup_minutes 40: the default,
+    """A solved folder passes (its function_params.csv says backup_minutes 40: the default,
     the cutoff). A cutoff of 25 min in its inputs leaves every municipality with only its
     own provider in range (nothing is assigned farther than 5 min, so only backup coverage
     breaks)."""
@@ -68,12 +68,12 @@ def test_backup_coverage_broken_folder_is_caught(tmp_path: Path) -> None:
     report = check_results(folder)
     assert report.ok, report.to_text()
     for col in ("max_travel_minutes", "backup_minutes"):
-        set_cell("instance/speciale_params.csv", {"speciale": "A"}, col, 25.0)(folder)
+        set_cell("instance/function_params.csv", {"function": "A"}, col, 25.0)(folder)
     report = check_results(folder)
     assert {v.family for v in report.violations} == {"backup_coverage"}, report.to_text()
     assert {v.municipality_code for v in report.violations} == {"m0", "m1", "m2"}
     # a longer backup cutoff (the second within 70 min) makes it hold again
-    set_cell("instance/speciale_params.csv", {"speciale": "A"}, "backup_minutes", 70.0)(folder)
+    set_cell("instance/function_params.csv", {"function": "A"}, "backup_minutes", 70.0)(folder)
     assert check_results(folder).ok
 
 
@@ -97,7 +97,7 @@ def test_committed_rule(folder: Path, committed: list[dict], names: list[str] | 
 def test_delivery_need_folder_checks_reloads_and_is_caught(tmp_path: Path) -> None:
     """The hand-solved delivery-need instance (``test_model_fidelity``): ρ_A = 0.4 from the
     dataset, demand 10 in m1, 6 by T1's outreach team and 4 at P0's place. The folder
-    writes ρ into ``speciale_params.csv`` and the table into ``instance/delivery_need.csv``,
+    writes ρ into ``function_params.csv`` and the table into ``instance/delivery_need.csv``,
     checks clean with the rule run, reloads with the same ρ; with ρ raised to 0.5 in the
     folder, 6 > (1 − 0.5)·10 = 5 by outreach is a violation."""
     providers = [{"id": "P0", "at": 0}, {"id": "T1", "at": 1, "kind": "outreach"}]
@@ -114,8 +114,8 @@ def test_delivery_need_folder_checks_reloads_and_is_caught(tmp_path: Path) -> No
     assert report.ok, report.to_text()
     assert "delivery_need" not in report.skipped
     assert load_run(folder).instance.residential_shares() == {"A": 0.4}
-    set_cell("instance/speciale_params.csv", {"speciale": "A"}, "residential_share", 0.5)(folder)
+    set_cell("instance/function_params.csv", {"function": "A"}, "residential_share", 0.5)(folder)
     hits = _violations(folder, "delivery_need")
     # one row per speciale
-    assert [(v.municipality_code, v.speciale) for v in hits] == [(None, "A")], hits
+    assert [(v.municipality_code, v.function) for v in hits] == [(None, "A")], hits
     assert "6 borgerforløb by outreach" in hits[0].message

@@ -40,23 +40,24 @@ def test_run_writes_a_checkable_folder(scenario: Path, tmp_path: Path) -> None:
     folder = out / "tiny"
     assert "check passed" in result.output
     expected = {
-        "designations.csv": ["provider_id", "municipality_code", "speciale", "cases",
-                             "is_advisory"],
-        "assignments.csv": ["municipality_code", "provider_id", "speciale", "mode", "cases",
+        "designations.csv": ["provider_id", "municipality_code", "function", "speciale",
+                             "target_group", "cases", "is_advisory"],
+        "assignments.csv": ["municipality_code", "provider_id", "function", "mode", "cases",
                             "travel_minutes"],
-        "coverage.csv": ["municipality_code", "speciale", "demand", "served", "outreach",
+        "coverage.csv": ["municipality_code", "function", "demand", "served", "outreach",
                          "near_family", "unmet", "mean_travel_minutes"],
-        "near_family.csv": ["municipality_code", "speciale", "provider_id",
-                            "advisory_provider_id", "cases"],
-        "regions.csv": ["region", "speciale", "demand", "served_home", "exported",
+        "near_family.csv": ["municipality_code", "function", "provider_id",
+                            "advisory_provider_id", "advisory_function", "cases"],
+        "regions.csv": ["region", "function", "demand", "served_home", "exported",
                         "imported", "near_family", "unmet", "capacity_shortfall"],
-        "reach.csv": ["municipality_code", "speciale", "advisory_provider_id",
+        "reach.csv": ["municipality_code", "speciale", "advisory_provider_id", "function",
                       "travel_minutes"],
         "instance/providers.csv": ["provider_id", "municipality_code", "capacity"],
-        "instance/competence.csv": ["provider_id", "speciale", "max_cases"],
-        "instance/demand.csv": ["municipality_code", "speciale", "demand"],
+        "instance/competence.csv": ["provider_id", "function", "max_cases"],
+        "instance/demand.csv": ["municipality_code", "function", "demand"],
+        "instance/functions.csv": ["function", "specialer", "target_group"],
         "instance/travel_minutes.csv": ["from_code", "to_code", "minutes"],
-        "instance/speciale_params.csv": ["speciale", "min_cases", "max_travel_minutes",
+        "instance/function_params.csv": ["function", "min_cases", "max_travel_minutes",
                                          "reach_minutes"],
     }
     for name, cols in expected.items():
@@ -65,7 +66,7 @@ def test_run_writes_a_checkable_folder(scenario: Path, tmp_path: Path) -> None:
     kpis = json.loads((folder / "kpis.json").read_text())
     for key in ("objective", "best_bound", "status", "mip_gap", "build_seconds",
                 "solve_seconds", "share_outside_home_municipality", "mean_travel_minutes",
-                "max_travel_minutes", "per_speciale", "outreach_cases",
+                "max_travel_minutes", "per_function", "outreach_cases",
                 "near_family_cases", "moved_cases", "dropped_designations",
                 "regions"):
         assert key in kpis
@@ -76,7 +77,7 @@ def test_run_writes_a_checkable_folder(scenario: Path, tmp_path: Path) -> None:
                                   "unmet", "reach_shortfall", "change", "outreach",
                                   "near_family", "moved", "equity"}
     assert kpis["terms"]["care"] == 0  # unit-less pricing: no care term
-    assert kpis["per_speciale"]["A"]["advisory_designations"] == 1
+    assert kpis["per_function"]["A"]["advisory_designations"] == 1
     assert pd.read_csv(folder / "designations.csv")["provider_id"].tolist() == ["P1"]
     assert (folder / "results.xlsx").is_file() and (folder / "solver.log").is_file()
     assert "regions" in pd.ExcelFile(folder / "results.xlsx").sheet_names

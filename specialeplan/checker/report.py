@@ -22,6 +22,7 @@ class Violation:
     speciale: str | None = None
     municipality_code: str | None = None
     provider_id: str | None = None
+    function: str | None = None  # the specialfunktion type, where the row has one
 
 
 @dataclass
@@ -114,14 +115,16 @@ class Collector:
         if not mask.any():
             return
         for rec in df[mask].to_dict("records"):
-            self.add(family, fmt(rec), rec.get("function"), rec.get("municipality_code"),
-                     rec.get("provider_id"))
+            self.add(family, fmt(rec), rec.get("speciale"), rec.get("municipality_code"),
+                     rec.get("provider_id"), rec.get("function"))
 
     def add(self, family: str, message: str, speciale: Any = None,
-            municipality_code: Any = None, provider_id: Any = None) -> None:
+            municipality_code: Any = None, provider_id: Any = None,
+            function: Any = None) -> None:
         """Record one violation."""
         self.violations.append(Violation(family, message, _label(speciale),
-                                         _label(municipality_code), _label(provider_id)))
+                                         _label(municipality_code), _label(provider_id),
+                                         _label(function)))
 
     def single(self, family: str, ok: bool, message: str, **where: Any) -> None:
         """One check; a violation when not ``ok``."""
