@@ -581,7 +581,7 @@ def _reach_tables(instance: Instance, functions: list[str], sp: pd.DataFrame,
     # d[k,S]: the planned functions' demand summed per speciale
     planned = pd.DataFrame([(f, S) for f in functions for S in of[f]],
                            columns=["function", "speciale"]).astype(str)
-    d_ks = dem.merge(planned, on="function").groupby(KR)["demand"].sum()
+    d_ks = dem[[*KS, "demand"]].merge(planned, on="function").groupby(KR)["demand"].sum()
     for df in (need, reach):
         df["demand"] = d_ks.reindex(pd.MultiIndex.from_frame(df[KR])).fillna(0.0).to_numpy()
     return need, reach

@@ -295,7 +295,7 @@ CELLS = [("demand", "demand"), ("providers", "capacity"), ("providers", "advisor
          ("competence", "max_cases"), ("competence", "designation_cost"),
          ("competence", "designated_today"), ("travel", "minutes"),
          ("municipalities", "population"), ("municipalities", "code"),
-         ("providers", "municipality_code"), ("demand", "speciale"),
+         ("providers", "municipality_code"), ("demand", "function"),
          ("competence", "provider_id")]
 CELL_VALUES = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(str),

@@ -183,7 +183,7 @@ def _vulnerability_folder(folder: Path) -> Path:
     folder.mkdir()
     pd.DataFrame({
         "rank": [1, 2, 3], "closure": ["P2/A", "P1/A", "P0/A"],
-        "provider_id": ["P2", "P1", "P0"], "speciale": ["A"] * 3,
+        "provider_id": ["P2", "P1", "P0"], "function": ["A"] * 3,
         "displaced": [10.0, 10.0, 10.0], "damage": [np.inf, 1490.0, 500.0],
         "unmet_added": [np.nan, 0.0, 0.0], "travel_added": [np.nan, 300.0, 100.0],
         "travel_added_per_displaced": [np.nan, 30.0, 10.0], "reach_lost": [0, 0, 0],

@@ -21,8 +21,16 @@ import numpy as np
 import pandas as pd
 from branca.colormap import LinearColormap, StepColormap
 
-from specialeplan.errors import DataValidationError
-from specialeplan.maps.static import NO_SOLUTION, _bundled_rings, _read, map_targets, nice_cap
+from specialeplan.maps.static import (
+    NO_SOLUTION,
+    _bundled_rings,
+    _read,
+    _taxonomy,
+    coverage_of,
+    functions_of,
+    map_targets,
+    nice_cap,
+)
 
 CENTER = (56.1, 11.2)
 VIRIDIS_R = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]
@@ -78,20 +86,22 @@ def _municipality_layer(m: folium.Map, munis: pd.DataFrame, values: pd.Series,
 
 
 def speciale_html(folder: Path | str, speciale: str) -> folium.Map:
-    """The interactive map of one speciale in a results folder (module docstring)."""
+    """The interactive map of one specialfunktion type, or of a speciale with all its types,
+    in a results folder (module docstring)."""
     folder = Path(folder)
     munis = _read(folder, "instance/municipalities.csv")
-    cov = _read(folder, "coverage.csv")
-    if speciale not in set(cov["function"]):
-        raise DataValidationError(f"speciale {speciale!r} is not in this result",
-                                  file=str(folder / "coverage.csv"), field="function")
-    cov = cov[cov["function"] == speciale].set_index("municipality_code")
+    functions = functions_of(folder, speciale)
+    cov = coverage_of(folder, functions)
     des = _read(folder, "designations.csv")
-    des = des[des["function"] == speciale]
+    des = des[des["function"].isin(functions)]
     asg = _read(folder, "assignments.csv")
-    asg = asg[asg["function"] == speciale]
+    asg = asg[asg["function"].isin(functions)]
+    # rådgivning is per speciale: the specialer of these functions
+    specialer = {sp for sp, fns in _taxonomy(folder).items() if set(fns) & set(functions)}
     reach = _read(folder, "reach.csv")
-    reach = reach[(reach["function"] == speciale)]
+    if "speciale" not in reach.columns:  # before issue 22
+        reach = reach.assign(speciale=reach["function"])
+    reach = reach[reach["speciale"].isin(specialer)]
     prov = _read(folder, "instance/providers.csv").set_index("provider_id")
     name_of = munis.set_index("code")["name"]
 

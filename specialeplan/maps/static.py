@@ -35,6 +35,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.patheffects import withStroke
 
 from specialeplan.errors import DataValidationError
+from specialeplan.model.instance import split_list
 
 #: Bornholm (and Christiansø) east of this longitude are drawn moved by BORNHOLM_SHIFT
 BORNHOLM_LON = 14.4
@@ -255,19 +256,58 @@ def _is_true(s: pd.Series) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------- one speciale
+def _taxonomy(folder: Path) -> dict[str, list[str]]:
+    """Speciale → its planned functions in a results folder (instance/functions.csv; a folder
+    before issue 22 has one function per speciale of the same id)."""
+    path = folder / "instance" / "functions.csv"
+    if not path.is_file():
+        return {f: [f] for f in _read(folder, "coverage.csv")["function"].unique()}
+    out: dict[str, list[str]] = {}
+    for f, text in pd.read_csv(path, dtype=str)[["function", "specialer"]].itertuples(
+            index=False):
+        for sp in split_list(text):
+            out.setdefault(sp, []).append(f)
+    return out
+
+
+def functions_of(folder: Path, name: str) -> list[str]:
+    """The functions a map of ``name`` shows: the function itself, or every planned function
+    of the speciale ``name`` (the roll-up). :class:`DataValidationError` when neither."""
+    planned = set(_read(folder, "coverage.csv")["function"])
+    if name in planned:
+        return [name]
+    fns = [f for f in _taxonomy(folder).get(name, []) if f in planned]
+    if not fns:
+        raise DataValidationError(f"speciale or specialfunktion {name!r} is not in this result",
+                                  file=str(folder / "coverage.csv"), field="function")
+    return fns
+
+
+def coverage_of(folder: Path, functions: list[str]) -> pd.DataFrame:
+    """coverage.csv of ``functions`` per municipality (index): counts summed over them, mean
+    family travel weighted by the borgerforløb served."""
+    cov = _read(folder, "coverage.csv")
+    cov = cov[cov["function"].isin(functions)]
+    t = cov["mean_travel_minutes"].astype(float)
+    w = cov["served"].astype(float).where(t.notna(), 0.0)
+    cols = [c for c in ("demand", "served", "outreach", "near_family", "unmet") if c in cov]
+    agg = cov.assign(_tx=(t.fillna(0.0) * w), _w=w).groupby("municipality_code")[
+        [*cols, "_tx", "_w"]].sum()
+    agg["mean_travel_minutes"] = (agg["_tx"] / agg["_w"]).where(agg["_w"] > 0)
+    return agg.drop(columns=["_tx", "_w"])
+
+
 def plot_speciale(folder: Path | str, speciale: str, *, labels: bool = True,
                   cap_quantile: float = CAP_QUANTILE) -> MapFigure:
-    """The map of one speciale in a results folder (module docstring)."""
+    """The map of one specialfunktion type, or of a speciale with all its types, in a
+    results folder (module docstring)."""
     folder = Path(folder)
     munis = _read(folder, "instance/municipalities.csv")
-    cov = _read(folder, "coverage.csv")
+    functions = functions_of(folder, speciale)
+    cov = coverage_of(folder, functions)
     des = _read(folder, "designations.csv")
-    if speciale not in set(cov["function"]):
-        raise DataValidationError(f"speciale {speciale!r} is not in this result",
-                                  file=str(folder / "coverage.csv"), field="function")
     prov = _read(folder, "instance/providers.csv").set_index("provider_id")
-    cov = cov[cov["function"] == speciale].set_index("municipality_code")
-    des = des[des["function"] == speciale].merge(
+    des = des[des["function"].isin(functions)].merge(
         munis[["code", "lon", "lat"]], left_on="municipality_code", right_on="code")
     travel = cov["mean_travel_minutes"].reindex(munis["code"]).to_numpy(dtype=float)
     unmet = cov["unmet"].reindex(munis["code"]).fillna(0).to_numpy() > 1e-6
@@ -318,7 +358,9 @@ def plot_speciale(folder: Path | str, speciale: str, *, labels: bool = True,
     served = float(cov["served"].sum())
     outreach = float(cov["outreach"].sum()) if "outreach" in cov else 0.0
     nf = float(cov["near_family"].sum()) if "near_family" in cov else 0.0
-    fig.suptitle(f"{speciale}: {len(des)} specialfunktioner, {int(adv.sum())} "
+    what = speciale if functions == [speciale] else (
+        f"speciale {speciale} ({len(functions)} specialfunktion types)")
+    fig.suptitle(f"{what}: {len(des)} specialfunktioner, {int(adv.sum())} "
                  f"rådgivningsfunktioner", fontsize=11, x=0.45, y=0.975)
     fig.text(0.45, 0.925, f"served {served:,.0f} of {cov['demand'].sum():,.0f} borgerforløb/"
              f"year ({outreach:,.0f} by outreach), {nf:,.0f} helped near the family, "
@@ -349,10 +391,14 @@ def _mappable(cmap, norm):  # noqa: ANN001, ANN202 - matplotlib objects
 
 
 def map_targets(folder: Path, specialer: list[str] | None) -> tuple[Path, list[str]]:
-    """The ``maps/`` folder of a results folder (created) and the specialer to draw (default:
-    every speciale in its coverage.csv)."""
+    """The ``maps/`` folder of a results folder (created) and what to draw (default: every
+    function in its coverage.csv, and every speciale that rolls up more than one function or
+    another id)."""
     if specialer is None:
-        specialer = sorted(_read(folder, "coverage.csv")["function"].unique())
+        functions = sorted(_read(folder, "coverage.csv")["function"].unique())
+        rollups = sorted(sp for sp, fns in _taxonomy(folder).items()
+                         if fns != [sp] and set(fns) & set(functions))
+        specialer = functions + [sp for sp in rollups if sp not in functions]
     out = folder / "maps"
     out.mkdir(exist_ok=True)
     return out, specialer
@@ -384,13 +430,8 @@ def plot_difference(folder_a: Path | str, folder_b: Path | str, speciale: str, *
     where B serves what A did not; plain light grey where neither serves anybody."""
     a, b = Path(folder_a), Path(folder_b)
     munis = _read(b, "instance/municipalities.csv")
-    cov_a, cov_b = _read(a, "coverage.csv"), _read(b, "coverage.csv")
-    for f, cov in ((a, cov_a), (b, cov_b)):
-        if speciale not in set(cov["function"]):
-            raise DataValidationError(f"speciale {speciale!r} is not in this result",
-                                      file=str(f / "coverage.csv"), field="function")
-    ta = cov_a[cov_a["function"] == speciale].set_index("municipality_code")
-    tb = cov_b[cov_b["function"] == speciale].set_index("municipality_code")
+    fa, fb = functions_of(a, speciale), functions_of(b, speciale)
+    ta, tb = coverage_of(a, fa), coverage_of(b, fb)
     travel = lambda t: t["mean_travel_minutes"].reindex(munis["code"]).to_numpy(  # noqa: E731
         dtype=float)
     # NaN travel = nobody served there in that plan: no 0 minutes, so lost service never
@@ -410,10 +451,10 @@ def plot_difference(folder_a: Path | str, folder_b: Path | str, speciale: str, *
     prov = _read(b, "instance/providers.csv").set_index("provider_id")
     da = _read(a, "designations.csv")
     db = _read(b, "designations.csv")
-    da, db = da[da["function"] == speciale], db[db["function"] == speciale]
-    m = da[["provider_id", "cases"]].merge(db[["provider_id", "cases", "is_advisory"]],
-                                           on="provider_id", how="outer",
-                                           suffixes=("_a", "_b"), indicator=True)
+    da, db = da[da["function"].isin(fa)], db[db["function"].isin(fb)]
+    m = da[["provider_id", "function", "cases"]].merge(
+        db[["provider_id", "function", "cases", "is_advisory"]],
+        on=["provider_id", "function"], how="outer", suffixes=("_a", "_b"), indicator=True)
     m["municipality_code"] = m["provider_id"].map(prov["municipality_code"])
     m = m.merge(munis[["code", "lon", "lat"]], left_on="municipality_code", right_on="code")
     lon, lat = _spread(m)
@@ -466,6 +507,8 @@ def write_difference_maps(folder_a: Path | str, folder_b: Path | str, out: Path 
     a, b = Path(folder_a), Path(folder_b)
     common = sorted(set(_read(a, "coverage.csv")["function"])
                     & set(_read(b, "coverage.csv")["function"]))
+    common += sorted(sp for sp in set(_taxonomy(a)) & set(_taxonomy(b))
+                     if sp not in common and len(_taxonomy(b)[sp]) > 1)
     if specialer is not None:
         common = [s for s in specialer if s in common]
     if not common:
@@ -484,16 +527,23 @@ def write_difference_maps(folder_a: Path | str, folder_b: Path | str, out: Path 
 # ----------------------------------------------------------------------- vulnerability
 def plot_vulnerability(vuln_folder: Path | str, results: Path | str, speciale: str, *,
                        labels: bool = True) -> MapFigure:
-    """The closures of one speciale coloured by their damage (``vulnerability.csv``, classes
+    """The closures of one speciale (every function of it) or one specialfunktion type
+    coloured by their damage (``vulnerability.csv``, classes
     at its quantiles), sized by the borgerforløb they displace; a black ring where the
     closure breaks a rule; black where it leaves no solution (damage ``inf``)."""
     v = _read(vuln_folder, "vulnerability.csv")
     res = Path(results)
     munis = _read(res, "instance/municipalities.csv")
     prov = _read(res, "instance/providers.csv").set_index("provider_id")
-    rows = v[v["function"].astype(str).str.split(", ").map(lambda ss: speciale in ss)].copy()
+    if "function" not in v.columns and "speciale" in v.columns:  # before issue 22
+        v = v.rename(columns={"speciale": "function"})
+    # a function's closures, or those of every function of a speciale (the roll-up)
+    names = v["function"].astype(str).str.split(", ")
+    if "speciale" in v.columns:
+        names = names + v["speciale"].fillna("").astype(str).str.split(", ")
+    rows = v[names.map(lambda ss: speciale in ss)].copy()
     if rows.empty:
-        raise DataValidationError(f"no closure of speciale {speciale!r}",
+        raise DataValidationError(f"no closure of speciale or specialfunktion {speciale!r}",
                                   file=str(Path(vuln_folder) / "vulnerability.csv"),
                                   field="function")
     rows["municipality_code"] = rows["provider_id"].map(prov["municipality_code"])

@@ -74,7 +74,8 @@ class Context:
     def speciale_demand(self) -> pd.DataFrame:
         """d[k,S]: the planned functions' demand per municipality and speciale (the load of
         advice on S in k)."""
-        d = self.dem.merge(self.taxonomy[["function", "speciale"]], on="function")
+        d = self.dem[["municipality_code", "function", "demand"]].merge(
+            self.taxonomy[["function", "speciale"]], on="function")
         return d.groupby(["municipality_code", "speciale"], as_index=False)["demand"].sum()
 
     @cached_property
