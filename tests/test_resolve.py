@@ -89,7 +89,7 @@ def test_resolve_national_change_matches_a_cold_solve() -> None:
     first = solve(build(instance, sc.model), sc.solver)
     des = first.solution.designations.sort_values("cases", ascending=False).iloc[0]
     params = sc.model.model_copy(update={"forbidden": [
-        *sc.model.forbidden, Designation(provider_id=des.provider_id, speciale=des.speciale)]})
+        *sc.model.forbidden, Designation(provider_id=des.provider_id, function=des.function)]})
     again = resolve(first, params, sc.solver)
     cold = solve(build(instance, params), sc.solver)
     res = again.result
@@ -100,8 +100,8 @@ def test_resolve_national_change_matches_a_cold_solve() -> None:
     slack = (res.objective - res.best_bound) + (cold.result.objective - cold.result.best_bound)
     assert abs(res.objective - cold.result.objective) <= slack + 1e-6
     designated = set(zip(again.solution.designations["provider_id"],
-                         again.solution.designations["speciale"], strict=True))
-    assert (des.provider_id, des.speciale) not in designated
+                         again.solution.designations["function"], strict=True))
+    assert (des.provider_id, des.function) not in designated
     assert np.isfinite(res.objective)
 
 
@@ -111,9 +111,14 @@ def test_resolve_national_change_matches_a_cold_solve() -> None:
 # optimum, and the listed loosenings are real (the optimum falls) — each was once reported
 # as a restriction, so a re-solve reused a bound above the new optimum.
 FAR = [[5, 30, 200], [30, 5, 200], [200, 200, 5]]  # m2 is far from everything
+# L2 can help near the family: competent in B, a related need (A and B: speciale S)
 NEAR_FAMILY = tiny_instance(FAR, [{"id": "P0", "at": 0, "kind": "both"}, {"id": "L2", "at": 2}],
                             {(0, "A"): 10, (1, "A"): 10, (2, "A"): 10},
-                            [{"id": "P0", "speciale": "A", "designation_cost": 100}])
+                            [{"id": "P0", "speciale": "A", "designation_cost": 100},
+                             {"id": "L2", "function": "B", "designation_cost": 10_000,
+                              "advisory_cost": 10_000}],
+                            specialer=("S",), functions=[{"id": "A", "specialer": ["S"]},
+                                                         {"id": "B", "specialer": ["S"]}])
 KEPT = tiny_instance(LINE, [{"id": "P0", "at": 0}, {"id": "P1", "at": 1, "owner": "regional"},
                             {"id": "P2", "at": 2}],
                      {(0, "A"): 10, (1, "A"): 10, (2, "A"): 10},
@@ -124,7 +129,7 @@ KEPT = tiny_instance(LINE, [{"id": "P0", "at": 0}, {"id": "P1", "at": 1, "owner"
 #: NEAR_FAMILY whose dataset says ρ_A = 0.8 (delivery_need.csv): P0's outreach team is
 #: cheaper than its place for m0 and m1, so a smaller ρ lowers the optimum
 NEED = dataclasses.replace(NEAR_FAMILY, delivery_need=pd.DataFrame(
-    {"speciale": ["A"], "residential_share": [0.8]}))
+    {"function": ["A", "B"], "residential_share": [0.8, 0.8]}))
 CUT = {"reach_minutes": 300, "max_travel_minutes": 60}
 KEEP = {"keep_today": ["regional"]}
 P1 = [{"provider_id": "P1", "speciale": "A"}]
