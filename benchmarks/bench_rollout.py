@@ -17,7 +17,7 @@ from typing import Any
 from common import REPO, log, write_section
 
 FULL = "scenarios/rollout_2030.yaml"
-QUICK_WAVES = {2027: ["spiseforstyrrelser"], 2028: ["doevblindhed"]}
+QUICK_WAVES = {2027: ["horehandicap"], 2028: ["doevblindhed"]}
 
 
 def _scenario(quick: bool, root: Path) -> Path:

@@ -229,7 +229,7 @@ def test_show_prints_the_resolved_scenario(tmp_path: Path) -> None:
 SMALL_SWEEP = """name: small-12
 scenario: small.yaml
 set:
-  model.specialer: [spiseforstyrrelser]
+  model.functions: [spiseforstyrrelser]
   solver.name: highs-direct
   solver.warm_start: false
   solver.time_limit: 120
