@@ -1,4 +1,5 @@
-"""Section ``national2030``: all 20 specialer end to end, three runs, time limit 120 s.
+"""Section ``national2030``: all 18 specialer (22 specialfunktion types) end to end, three
+runs, time limit 120 s.
 
 ``specialeplan``'s own solve path on ``scenarios/national_2030.yaml`` with ``highs-direct``,
 each run in a fresh process. Gaps are HiGHS's own (against the bound the run proved) and,
@@ -71,11 +72,12 @@ def run(quick: bool = False, time_limit: float | None = None,
         return statistics.median(vals) if vals else None
 
     payload = {
-        "title": f"All 20 specialer end to end ({SCENARIO}, highs-direct, {limit:g} s)",
+        "title": f"All 18 specialer, 22 specialfunktion types, end to end ({SCENARIO}, "
+                 f"highs-direct, {limit:g} s)",
         "scenario": SCENARIO, "time_limit": limit,
         "notes": [__doc__.split("\n\n")[1].replace("\n", " "),
-                  *([f"code 'baseline' = {baseline_label or baseline[1]} (its objective is "
-                     "unit-less, so its gap is measured on another objective); 'this tree' = "
+                  *([f"code 'baseline' = {baseline_label or baseline[1]} (an earlier model: "
+                     "its gap is measured on its own objective); 'this tree' = "
                      "the working tree; load = 1-min load average after the run"]
                     if baseline else []),
                   f"best known (reference run): objective {ref_obj}, bound {ref_bound}."],
