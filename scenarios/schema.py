@@ -76,8 +76,9 @@ class Scenario(BaseModel):
         "`specialeplan rollout`; `specialeplan run` ignores it")
     costs: dict[str, float | dict[str, float]] = Field(
         default_factory=dict, description="override the cost table (docs/costs.md), e.g. "
-        "{km_rate: 3.5} or {price_residential: {default: 1.4e6, autisme: 1.6e6}}; reported "
-        "costs only, the objective does not use them")
+        "{km_rate: 3.5} or {price_residential: {default: 1.4e6, "
+        "autisme_kommunikation_voksne: 1.6e6}} (by specialfunktion type); they price the "
+        "objective and the reported costs")
 
     @field_validator("costs")
     @classmethod
