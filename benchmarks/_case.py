@@ -229,7 +229,7 @@ def knapsack_rows(built: Any) -> Any:
     """The problem plus Σ_s m_s·y[p,s] ≤ C_p per provider (implied by min volume and
     capacity; tried as a cut generator for HiGHS)."""
     data, p = built.data, built.problem
-    ms = data.pairs["speciale"].map(data.speciale_params["min_cases"]).to_numpy()
+    ms = data.pairs["function"].map(data.function_params["min_cases"]).to_numpy()
     pid = data.provider_index(data.pairs["provider_id"])
     y = p.columns["y"]
     rows = sp.csr_matrix((ms, (pid, y.start + np.arange(y.size))),
@@ -262,14 +262,16 @@ def case_resolve(spec: dict[str, Any]) -> dict[str, Any]:
         top = des.iloc[0]
         params = sc.model.model_copy(update={"forbidden": [
             *sc.model.forbidden, Designation(provider_id=top.provider_id,
-                                             speciale=top.speciale)]})
-        what = f"forbid {top.provider_id}/{top.speciale} ({top.cases:.0f} borgerforløb)"
+                                             function=top.function)]})
+        what = f"forbid {top.provider_id}/{top.function} ({top.cases:.0f} borgerforløb)"
     elif change == "min_cases_plus_5":
-        s = str(des.iloc[0].speciale)
-        current = sc.model.speciale_table([s], instance.speciale_ids).iloc[0]["min_cases"]
-        per = {**sc.model.per_speciale}
+        s = str(des.iloc[0].function)
+        current = sc.model.function_table(
+            [s], instance.function_ids, None, instance.specialer_of(),
+            instance.speciale_ids).iloc[0]["min_cases"]
+        per = {**sc.model.per_function}
         per[s] = sc.model.defaults.model_copy(update={"min_cases": float(current) + 5})
-        params = sc.model.model_copy(update={"per_speciale": per})
+        params = sc.model.model_copy(update={"per_function": per})
         what = f"min_cases of {s} {current:g} → {current + 5:g}"
     else:
         raise ValueError(change)

@@ -38,11 +38,11 @@ def sweep_pairs(data: Any, n: int) -> list[tuple[int, str, str]]:
     """(pair index, provider_id, speciale) of the first ``n`` usable designated-today pairs."""
     pairs = data.pairs
     sel = pairs[pairs["designated_today"] & pairs["usable"] & ~pairs["fixed"]]
-    sel = sel.sort_values(["speciale", "provider_id"]).head(n)
+    sel = sel.sort_values(["function", "provider_id"]).head(n)
     if len(sel) < n:
         raise ValueError(f"only {len(sel)} designated-today pairs to forbid, need {n}")
     return [(int(i), str(p), str(s)) for i, p, s in
-            zip(sel["pair"], sel["provider_id"], sel["speciale"], strict=True)]
+            zip(sel["pair"], sel["provider_id"], sel["function"], strict=True)]
 
 
 def run_mode(mode: str, scenario: str, n: int) -> dict[str, Any]:

@@ -57,7 +57,7 @@ def main() -> None:
         "seconds": time.perf_counter() - t0, "sizes": full.sizes(),
         "designations": [] if z is None else [
             f"{pid}/{s}" for pid, s, yv in zip(full.columns["y"].labels.column("provider_id"),
-                                              full.columns["y"].labels.column("speciale"),
+                                              full.columns["y"].labels.column("function"),
                                               z[full.columns["y"].slice], strict=True)
             if yv > 0.5],
     }

@@ -43,11 +43,11 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
     kpis["terms"].update(travel=300.0, designation=350.0)
     (b / "kpis.json").write_text(json.dumps(kpis))
     des = pd.read_csv(b / "designations.csv", dtype={"municipality_code": str})
-    des = des[~((des["provider_id"] == "P3") & (des["speciale"] == "autisme"))]
-    extra = des.iloc[[0]].assign(speciale="misbrug", is_advisory=False)
+    des = des[~((des["provider_id"] == "P3") & (des["function"] == "autisme"))]
+    extra = des.iloc[[0]].assign(function="misbrug", speciale="misbrug", is_advisory=False)
     pd.concat([des, extra]).to_csv(b / "designations.csv", index=False)
     asg = pd.read_csv(b / "assignments.csv", dtype={"municipality_code": str})
-    row = (asg["municipality_code"] == "751") & (asg["speciale"] == "autisme")
+    row = (asg["municipality_code"] == "751") & (asg["function"] == "autisme")
     asg.loc[row, ["provider_id", "travel_minutes"]] = ["P1", 180.0]
     asg.to_csv(b / "assignments.csv", index=False)
     return a, b

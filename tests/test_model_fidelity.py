@@ -115,7 +115,7 @@ def test_delivery_need_keeps_residential_borgerforloeb_at_a_place(backend: str) 
     assert k["mean_travel_minutes"] == pytest.approx(12)
     assert k["share_outside_home_municipality_physical"] == pytest.approx(1.0)
     assert k["share_outside_home_municipality"] == pytest.approx(0.4)
-    a = k["per_speciale"]["A"]
+    a = k["per_function"]["A"]
     assert (a["physical"], a["outreach"], a["near_family"]) == pytest.approx((4, 6, 0))
     assert a["residential_share"] == pytest.approx(0.4)
     obj, _, _ = solve_tiny(need, backend, weights=w,
@@ -370,7 +370,7 @@ def test_equity_trades_total_travel_for_the_worst_off(backend: str) -> None:
     one = {"max_count": 1}
     obj, des, sol = solve_tiny(inst, backend, defaults=one)
     assert (obj, des) == (pytest.approx(290), {"P1"})
-    assert sol.kpis["per_speciale"]["A"]["worst_off_travel_minutes"] == pytest.approx(
+    assert sol.kpis["per_function"]["A"]["worst_off_travel_minutes"] == pytest.approx(
         worst_off([10, 5, 70], "cvar", 0.1)[1])
     on = {"equity": True}
     obj, des, sol = solve_tiny(inst, backend, defaults=one, families=on,
@@ -380,7 +380,7 @@ def test_equity_trades_total_travel_for_the_worst_off(backend: str) -> None:
     obj, des, sol = solve_tiny(inst, backend, defaults=one, families=on,
                                equity={"measure": "cvar", "alpha": 0.5}, weights={"equity": 60})
     assert (obj, des) == (pytest.approx(3180), {"P3"})
-    assert sol.kpis["per_speciale"]["A"]["worst_off_travel_minutes"] == pytest.approx(40)
+    assert sol.kpis["per_function"]["A"]["worst_off_travel_minutes"] == pytest.approx(40)
     obj, des, _ = solve_tiny(inst, backend, defaults=one, families=on,
                              equity={"measure": "cvar", "alpha": 0.5}, weights={"equity": 20})
     assert (obj, des) == (pytest.approx(1290), {"P1"})
