@@ -66,10 +66,10 @@ from specialeplan.data.population import TARGET_GROUPS
 from specialeplan.errors import DataValidationError, ScenarioError
 from specialeplan.model.instance import (
     DEFAULTS,
-    LEGACY_FUNCTION_TABLES,
     SCHEMAS,
     Instance,
     excel_row,
+    legacy_function_column,
     normalise_table,
 )
 
@@ -178,9 +178,7 @@ def _read_table(reader: _Reader, table: str) -> pd.DataFrame:
     file = reader.path(TABLE_FILES.get(table, f"{table}.csv"))
     reader.sources[table] = file
     df = reader.read(TABLE_FILES.get(table, f"{table}.csv"))
-    if (table in LEGACY_FUNCTION_TABLES and "function" not in df.columns
-            and "speciale" in df.columns):  # the format before specialfunktion types
-        df = df.rename(columns={"speciale": "function"})
+    df = legacy_function_column(table, df)  # checked after: the columns it requires
     _require_columns(df, [c for c in SCHEMAS[table] if c not in DEFAULTS.get(table, {})], file)
     df = normalise_table(table, df, file)
     for col, kind in OPTIONAL_NUMBERS.get(table, {}).items():
@@ -383,8 +381,7 @@ def load_instance_dir(directory: Path | str, *, name: str | None = None) -> Inst
     if (directory / DELIVERY_NEED_FILE).is_file():
         delivery_need = reader.read(DELIVERY_NEED_FILE)
         reader.sources["delivery_need"] = reader.path(DELIVERY_NEED_FILE)
-        if "function" not in delivery_need.columns and "speciale" in delivery_need.columns:
-            delivery_need = delivery_need.rename(columns={"speciale": "function"})
+        delivery_need = legacy_function_column("delivery_need", delivery_need)
         _require_columns(delivery_need, ["function", "residential_share"],
                          reader.sources["delivery_need"])
 

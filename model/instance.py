@@ -133,6 +133,16 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+def legacy_function_column(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with a ``speciale`` column read as ``function`` in a table of
+    :data:`LEGACY_FUNCTION_TABLES` written before specialfunktion types (no ``function``
+    column): one function per speciale of the same id."""
+    if table in LEGACY_FUNCTION_TABLES and "function" not in df.columns and (
+            "speciale" in df.columns):
+        return df.rename(columns={"speciale": "function"})
+    return df
+
+
 def excel_row(position: int) -> int:
     """Row number a planner sees in Excel for the 0-based data position (header is row 1)."""
     return int(position) + 2
@@ -150,9 +160,7 @@ def normalise_table(
     file = source or table
     schema = SCHEMAS[table]
     df = df.copy()
-    if (table in LEGACY_FUNCTION_TABLES and "function" not in df.columns
-            and "speciale" in df.columns):
-        df = df.rename(columns={"speciale": "function"})
+    df = legacy_function_column(table, df)
     for col, default in DEFAULTS.get(table, {}).items():
         if col not in df.columns:
             df[col] = df[KEYS[table][0]] if default is None else default
@@ -424,6 +432,15 @@ class Instance:
         """Function → the specialer it belongs to (in ``functions.csv`` order)."""
         return {f: split_list(text) for f, text in zip(
             self.functions["function"], self.functions["specialer"], strict=True)}
+
+    def memberships(self, functions: list[str] | None = None) -> pd.DataFrame:
+        """One row per (function, speciale) it belongs to (columns ``function, speciale``),
+        for ``functions`` (default: all) in their order: the table to merge a function's
+        rows with its specialer."""
+        of = self.specialer_of()
+        rows = [(f, s) for f in (self.function_ids if functions is None else functions)
+                for s in of[f]]
+        return pd.DataFrame(rows, columns=["function", "speciale"], dtype=str)
 
     def functions_of(self, specialer: list[str]) -> list[str]:
         """The functions (file order) that belong to any of ``specialer``."""

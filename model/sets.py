@@ -484,8 +484,7 @@ def _near_family(
         return pd.DataFrame(columns=local_cols), pd.DataFrame(columns=coach_cols)
     share = dem["function"].map(sp["near_family_share"]).astype(float).fillna(0.0)
     # a (k, s) can be coached where a rådgivningsfunktion of one of s's specialer reaches k
-    fs = pd.DataFrame([(f, S) for f, ss in instance.specialer_of().items() for S in ss],
-                      columns=["function", "speciale"])
+    fs = instance.memberships()
     ks = fs.merge(reach[KR].drop_duplicates(), on="speciale")[KS].drop_duplicates()
     cand = dem[share.to_numpy() > 0].merge(ks, on=KS)
     prov = instance.providers
@@ -502,8 +501,7 @@ def _near_family(
     # a (k, s) with local help is coached by a rådgivningsfunktion of one of s's specialer
     # that reaches k (once per provider and function, also when both share two specialer)
     helped = dem[dem["dem"].isin(set(local["dem"]))][["dem", *KS]]
-    fs = pd.DataFrame([(f, S) for f, ss in instance.specialer_of().items() for S in ss],
-                      columns=["function", "speciale"])
+    fs = instance.memberships()
     coach = (helped.merge(fs, on="function")
              .merge(reach.rename(columns={"function": "advisory_function"})
                     .drop(columns="demand"), on=KR))
@@ -561,10 +559,8 @@ def _reach_tables(instance: Instance, functions: list[str], sp: pd.DataFrame,
     speciale), so a need (k, S) is met by any rådgivningsfunktion (p, s) of a function s of S
     within s's reach limit R_s. ``demand`` on both is d[k,S] = Σ_{planned s of S} d[k,s]:
     the borgerforløb of the speciale that advice in k is about."""
-    of = instance.specialer_of()
     with_reach = [f for f in functions if on and not np.isnan(sp.at[f, "reach_minutes"])]
-    fs = pd.DataFrame([(f, S) for f in with_reach for S in of[f]],
-                      columns=["function", "speciale"]).astype(str)
+    fs = instance.memberships(with_reach)
     order = {S: i for i, S in enumerate(instance.speciale_ids)}
     specs = sorted(set(fs["speciale"]), key=order.__getitem__)
     munis = instance.municipalities[["code"]].rename(columns={"code": "municipality_code"})
@@ -579,9 +575,8 @@ def _reach_tables(instance: Instance, functions: list[str], sp: pd.DataFrame,
     reach = reach.sort_values(["need", "pair"]).reset_index(drop=True)
     reach = reach.astype({"pair": np.int64, "need": np.int64, "minutes": float})
     # d[k,S]: the planned functions' demand summed per speciale
-    planned = pd.DataFrame([(f, S) for f in functions for S in of[f]],
-                           columns=["function", "speciale"]).astype(str)
-    d_ks = dem[[*KS, "demand"]].merge(planned, on="function").groupby(KR)["demand"].sum()
+    d_ks = dem[[*KS, "demand"]].merge(instance.memberships(functions), on="function"
+                                      ).groupby(KR)["demand"].sum()
     for df in (need, reach):
         df["demand"] = d_ks.reindex(pd.MultiIndex.from_frame(df[KR])).fillna(0.0).to_numpy()
     return need, reach

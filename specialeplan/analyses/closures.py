@@ -174,14 +174,11 @@ class ClosureModel:
         need_of = reach.groupby("pair")["need"].unique()
         out = []
         # the duty is per speciale: any specialfunktion of a speciale of the closed one
-        of = self.data.instance.specialer_of()
-        members: dict[str, set[str]] = {}
-        for f, ss in of.items():
-            for sp in ss:
-                members.setdefault(sp, set()).add(f)
+        inst = self.data.instance
+        of = inst.specialer_of()
         ended = dict.fromkeys(sp for f in specs[closed[r[closed]]] for sp in of.get(f, [f]))
         for sp in ended:
-            cand = np.flatnonzero(np.isin(specs, list(members.get(sp, {sp}))) & y & ~r)
+            cand = np.flatnonzero(np.isin(specs, inst.functions_of([sp])) & y & ~r)
             cand = cand[~np.isin(cand, closed)]
             cand = cand[self.free_upper[self.cols["r"][cand]] >= 1.0 - TOL]
             cand = cand[np.isin(cand, need_of.index)]

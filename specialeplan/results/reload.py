@@ -19,7 +19,7 @@ import pandas as pd
 
 from specialeplan.data.costs import read_costs
 from specialeplan.errors import DataValidationError
-from specialeplan.model.instance import Instance, split_list
+from specialeplan.model.instance import Instance
 from specialeplan.model.params import ModelParams
 from specialeplan.results.contract import KPIS, SOLUTION_STATUSES
 from specialeplan.results.reading import (
@@ -75,15 +75,10 @@ def load_run(folder: Path | str) -> LoadedRun:
                                   f"{status!r})", file=str(folder / KPIS), field="status")
     inst = read_instance(folder)
     sp = inst["function_params"]
-    functions = inst.get("functions")
-    if functions is None:  # written before issue 22: one function per speciale
-        functions = pd.DataFrame({"function": sp["function"], "name": sp["function"],
-                                  "specialer": sp["function"], "target_group": "all"})
-    specialer = inst.get("specialer")
-    if specialer is None:
-        specialer = pd.DataFrame({"speciale": sorted({
-            s for text in functions["specialer"] for s in split_list(text)})}).assign(
-            name=lambda d: d["speciale"])
+    functions, specialer = inst.get("functions"), inst.get("specialer")
+    if functions is None or specialer is None:  # before issue 22: one function per speciale
+        functions = None  # the Instance's default taxonomy
+        specialer = pd.DataFrame({"speciale": sp["function"], "name": sp["function"]})
     travel_path = folder / "instance" / "travel_minutes.csv"
     travel = (pd.read_csv(travel_path, dtype={"from_code": str, "to_code": str})
               if travel_path.is_file() else None)
@@ -101,7 +96,7 @@ def load_run(folder: Path | str) -> LoadedRun:
                  if t not in ("costs", "refusion_tiers", "delivery_need")
                  or (folder / "instance" / f"{t}.csv").is_file()})
     params = solved_params(read_params(folder), list(specialer["speciale"]))
-    if set(functions["function"]) != set(sp["function"]):
+    if set(instance.function_ids) != set(sp["function"]):
         raise DataValidationError("the planned specialfunktioner differ from "
                                   "instance/functions.csv",
                                   file=str(folder / "instance" / "function_params.csv"))
