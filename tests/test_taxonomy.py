@@ -192,3 +192,47 @@ def test_the_bundled_base_names_only_specialer() -> None:
                                             "psykisk_saarbarhed_born_unge"):
         resolve_functions(inst, ModelParams(specialer=["spiseforstyrrelser"]))
     assert len(resolve_functions(inst, ModelParams(specialer=["autisme"]))) == 3
+
+
+ROLLOUT = SCENARIO.replace("name: taxonomy", "name: taxonomy_rollout") + """rollout:
+  base_year: 2026
+  2027: [T]
+  2028: [S]
+  demand_growth: 1.0
+"""
+
+
+def test_a_rollout_of_specialer_plans_and_dates_their_types(tmp_path: Path) -> None:
+    """Waves name specialer; the plan, its fixings and timeline.csv are per type. The
+    combined type (S and T) enters with T's wave 2027 and is not new in 2028, when S brings
+    a_adult and a_child; the scenario's forbidden designation of a type of S reaches the
+    waves that plan S; after 2027 only T's undesignated pairs stay closed."""
+    from specialeplan.analyses.rollout import closed_pairs, run_rollout, wave_params
+    from specialeplan.scenarios.schema import load_scenario
+
+    write_dataset(_instance(), tmp_path / "data")
+    text = ROLLOUT.replace("solver:", "  forbidden: [{provider_id: PA, function: a_adult}]\n"
+                                      "solver:")
+    (tmp_path / "rollout.yaml").write_text(text, encoding="utf-8")
+    resolved = load_scenario(tmp_path / "rollout.yaml")
+    outcome = run_rollout(resolved, tmp_path / "results", excel=False, progress=lambda _: None)
+    assert outcome.complete and outcome.checks and all(outcome.checks.values())
+    tl = outcome.timeline
+    assert list(zip(tl["year"], tl["function"], tl["wave"], tl["new"], strict=True)) == [
+        (2027, "combo", 2027, True),
+        (2028, "a_adult", 2028, True), (2028, "a_child", 2028, True),
+        (2028, "combo", 2027, False)]
+    assert list(tl.loc[tl["year"] == 2028, "decided"]) == ["2028-01-01", "2028-01-01",
+                                                          "2027-01-01"]
+
+    inst = _instance()
+    sc, ro = resolved.scenario, resolved.scenario.rollout
+    both = wave_params(sc.model, ro, 2028, ["T", "S"], [], [], inst.functions_of(["T", "S"]))
+    assert [(f.provider_id, f.function) for f in both.forbidden] == [("PA", "a_adult")]
+    only_t = wave_params(sc.model, ro, 2027, ["T"], [], [], inst.functions_of(["T"]))
+    assert only_t.forbidden == []
+    designated = pd.DataFrame({"provider_id": ["P1"], "function": ["combo"]})
+    assert closed_pairs(inst, ["T"], designated) == []
+    assert closed_pairs(inst, ["S"], designated) == [
+        {"provider_id": "P0", "function": "a_adult"}, {"provider_id": "P0", "function": "a_child"},
+        {"provider_id": "PA", "function": "a_adult"}]

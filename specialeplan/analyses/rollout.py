@@ -54,7 +54,7 @@ import json
 import math
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -112,18 +112,24 @@ def commitments(designations: pd.DataFrame) -> list[dict[str, Any]]:
 
 def closed_pairs(instance: Instance, specialer: list[str],
                  designations: pd.DataFrame) -> list[dict[str, str]]:
-    """The competence pairs of ``specialer`` that are not designated: they stay closed in
-    later waves (unless ``reopen_earlier``)."""
+    """The competence pairs of ``specialer`` (of all their specialfunktion types) that are
+    not designated: they stay closed in later waves (unless ``reopen_earlier``)."""
     comp = instance.competence
-    comp = comp[comp["function"].isin(specialer) & (comp["max_cases"] > 0)][PS]
+    comp = comp[comp["function"].isin(instance.functions_of(specialer))
+                & (comp["max_cases"] > 0)][PS]
     m = comp.merge(designations[PS].assign(_d=True), on=PS, how="left")
     return m[m["_d"].isna()][PS].to_dict("records")
 
 
 def wave_params(base: ModelParams, rollout: Rollout, year: int, planned: list[str],
-                committed: list[dict[str, Any]], closed: list[dict[str, str]]) -> ModelParams:
+                committed: list[dict[str, Any]], closed: list[dict[str, str]],
+                functions: list[str] | None = None) -> ModelParams:
     """The rules of the plan of ``year``: the scenario's, for the ``planned`` specialer,
-    with demand grown to ``year`` and the earlier waves' commitments (module docstring)."""
+    with demand grown to ``year`` and the earlier waves' commitments (module docstring).
+
+    ``functions``: the specialfunktion types of ``planned`` (:meth:`Instance.functions_of`;
+    default: each speciale its own type): the scenario's fixed and forbidden designations
+    and region bounds of those types are kept."""
     d = base.model_dump(mode="python")
     d["specialer"] = list(planned)
     per = {s: dict(v) for s, v in d["per_speciale"].items()}
@@ -136,7 +142,8 @@ def wave_params(base: ModelParams, rollout: Rollout, year: int, planned: list[st
             per[s] = {**cur, "demand_growth": (own if own is not None else default_growth)
                       * factor}
     d["per_speciale"] = per
-    inplan = lambda items: [i for i in items if i["function"] in planned]  # noqa: E731
+    types = set(planned if functions is None else functions)
+    inplan = lambda items: [i for i in items if i["function"] in types]  # noqa: E731
     kept = {(c["provider_id"], c["function"]) for c in committed}
     d["fixed"] = inplan([f for f in d["fixed"] if (f["provider_id"], f["function"]) not in kept]
                         ) + [{"provider_id": p, "function": s} for p, s in sorted(kept)]
@@ -149,9 +156,11 @@ def wave_params(base: ModelParams, rollout: Rollout, year: int, planned: list[st
     return ModelParams.model_validate(d)
 
 
-def final_params(base: ModelParams, rollout: Rollout) -> ModelParams:
-    """All specialer of the rollout at once, on the final year's demand, no commitments."""
-    return wave_params(base, rollout, rollout.years[-1], rollout.specialer, [], [])
+def final_params(base: ModelParams, rollout: Rollout,
+                 functions: list[str] | None = None) -> ModelParams:
+    """All specialer of the rollout at once, on the final year's demand, no commitments
+    (``functions``: their types, as for :func:`wave_params`)."""
+    return wave_params(base, rollout, rollout.years[-1], rollout.specialer, [], [], functions)
 
 
 # ----------------------------------------------------------------------- per speciale
@@ -548,7 +557,7 @@ class RolloutRunner:
             # the price's range comes from both bounds, so an interrupted side is honest too
             phasing = (price_of_phasing(last, together) if last is not None and (
                 complete or together is not None) else {})
-            timeline = self._timeline(waves)
+            timeline = timeline_table(self.rollout, waves, instance.specialer_of())
             outcome = RolloutOutcome(self.root, waves, together, timeline, phasing, complete,
                                      stopped, dict(self.checks), self.rollout.notice_weeks)
             self._write_summary(outcome, time.perf_counter() - t0)
@@ -576,7 +585,8 @@ class RolloutRunner:
                 designations = load_run(record.folder).tables["designations"]
             else:
                 params = wave_params(base, ro, year, planned, committed,
-                                     [] if ro.reopen_earlier else closed)
+                                     [] if ro.reopen_earlier else closed,
+                                     instance.functions_of(planned))
                 record, outcome = self._solve_into(
                     str(year), year, list(new), params, instance,
                     f"rollout wave {year}: {', '.join(new)}")
@@ -599,16 +609,14 @@ class RolloutRunner:
         ro = self.rollout
         self.progress(f"all at once: {len(ro.specialer)} specialer on the demand of "
                       f"{ro.years[-1]}")
+        params = final_params(self.sc.model, ro, instance.functions_of(ro.specialer))
         record, _ = self._solve_into(
-            ALL_AT_ONCE, ro.years[-1], [], final_params(self.sc.model, ro), instance,
+            ALL_AT_ONCE, ro.years[-1], [], params, instance,
             f"all {len(ro.specialer)} specialer of the rollout at once, demand of "
             f"{ro.years[-1]}", time_limit=self.compare_time_limit)
         gap = f", gap {record.mip_gap:.2%}" if record.mip_gap is not None else ""
         self.progress(f"  all at once: {record.status}{gap}, {record.seconds:.1f} s")
         return record
-
-    def _timeline(self, waves: list[WaveRecord]) -> pd.DataFrame:
-        return timeline_table(self.rollout, waves)
 
     def _write_summary(self, outcome: RolloutOutcome, seconds: float) -> None:
         root = self.root
@@ -654,17 +662,30 @@ class RolloutRunner:
                 self.progress(f"removed {p} (not part of this rollout)")
 
 
-def timeline_table(rollout: Rollout, waves: list[WaveRecord]) -> pd.DataFrame:
-    """``timeline.csv``: one row per (year, planned speciale) of the waves with a solution
-    (:data:`TIMELINE_COLUMNS`; the moves and their dates: module docstring)."""
+def timeline_table(rollout: Rollout, waves: list[WaveRecord],
+                   specialer_of: Mapping[str, list[str]] | None = None) -> pd.DataFrame:
+    """``timeline.csv``: one row per (year, planned function) of the waves with a solution
+    (:data:`TIMELINE_COLUMNS`; the moves and their dates: module docstring).
+
+    The waves name specialer, the rows are specialfunktion types: a type enters with the
+    first wave that names one of its specialer (``specialer_of``: type → its specialer,
+    :meth:`Instance.specialer_of`; without it each type is its own speciale)."""
     ro = rollout
-    entered = {s: y for y, ss in ro.waves.items() for s in ss}
+    entered: dict[str, int] = {}
+    for y, ss in ro.waves.items():
+        for s in ss:
+            entered.setdefault(s, y)
+
+    def wave_of(function: str) -> int:
+        names = (specialer_of or {}).get(function, [function])
+        return min(entered[s] for s in names if s in entered)
+
     parts = []
     for w in waves:
         if w.rows is None:
             continue
-        rows = w.rows.assign(year=w.year, wave=w.rows["function"].map(entered),
-                             new=w.rows["function"].isin(w.new))
+        wave = w.rows["function"].map(wave_of)
+        rows = w.rows.assign(year=w.year, wave=wave, new=wave == w.year)
         per = w.kpis.get("per_function") or {}
         rows["moved_cases"] = [_moved(per, s) for s in rows["function"]]
         # the moves of a speciale are decided with its wave (module docstring)
