@@ -66,12 +66,14 @@ class ModelData:
     coach: pd.DataFrame
     not_kept: pd.DataFrame  # today's designations of keep_today owners that cannot be kept
     assignment: str = "arcs"  # "arcs" or "radius" (see assignment_formulation)
-    source: Instance | None = None  # the dataset before capacity_changes (None: unchanged)
+    source: Instance | None = None  # the dataset before capacity_changes and held places
+                                    # (None: unchanged)
     weights_given: Weights | None = None  # model.weights as the scenario set them (None = priced)
 
     @property
     def original(self) -> Instance:
-        """The dataset as loaded, before ``capacity_changes`` (rebuild from this one)."""
+        """The dataset as loaded, before ``capacity_changes`` and the places held by residents
+        of other types (rebuild from this one)."""
         return self.source if self.source is not None else self.instance
 
     def reachable_demand(self) -> np.ndarray:
@@ -268,6 +270,30 @@ def apply_capacity_changes(instance: Instance, params: ModelParams) -> Instance:
     return dataclasses.replace(instance, providers=providers, competence=competence)
 
 
+def hold_residents_of_other_functions(instance: Instance, params: ModelParams,
+                                      functions: list[str]) -> Instance:
+    """The dataset with each provider's capacity reduced by the places that today's
+    residents of the specialfunktion types *not* in this plan hold (``held_places``, the sum
+    of their ``competence.current_cases``): they stay where they live (family ``moved``
+    without ``allow_moves``; seed 002: «Det skal ikke ændres med specialeplanlægningen»), so
+    a plan of some specialer, or an early rollout wave, cannot give their places away.
+    ``capacity`` becomes the places left for the plan (at least 0); the instance itself when
+    nothing is held (or the ``capacity`` family is off, or moves are allowed)."""
+    fam = params.families
+    comp = instance.competence
+    other = comp[~comp["function"].isin(functions)]
+    if not (fam.capacity and fam.moved and not fam.allow_moves) or other.empty:
+        return instance
+    held = other.groupby("provider_id")["current_cases"].sum()
+    prov = instance.providers
+    places = prov["provider_id"].map(held).fillna(0.0).astype(float).to_numpy()
+    if not (places > 0).any():
+        return instance
+    cap = np.maximum(prov["capacity"].to_numpy(dtype=float) - places, 0.0)
+    return dataclasses.replace(instance, providers=prov.assign(capacity=cap,
+                                                               held_places=places))
+
+
 def _reachable_demand(arcs: pd.DataFrame, n_pairs: int) -> np.ndarray:
     """Per pair, Σ d[k,s] over the municipalities within its arcs (each (k, s) once, even
     when reached both physically and by outreach)."""
@@ -308,6 +334,7 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     costs = instance.costs if params.pricing == "kroner" else None
     params = params.model_copy(update={"weights": resolved_weights(given, costs)})
     specialer = resolve_functions(instance, params)
+    instance = hold_residents_of_other_functions(instance, params, specialer)
     _check_designations(instance, params, specialer)
     sp = params.function_table(specialer, instance.function_ids, instance.residential_shares(),
                                instance.specialer_of(),

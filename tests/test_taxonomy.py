@@ -236,3 +236,39 @@ def test_a_rollout_of_specialer_plans_and_dates_their_types(tmp_path: Path) -> N
     assert closed_pairs(inst, ["S"], designated) == [
         {"provider_id": "P0", "function": "a_adult"}, {"provider_id": "P0", "function": "a_child"},
         {"provider_id": "PA", "function": "a_adult"}]
+
+
+@pytest.mark.parametrize(("moves", "served"), [(False, 25.0), (True, 35.0)])
+def test_residents_of_types_outside_the_plan_keep_their_places(
+        tmp_path: Path, moves: bool, served: float) -> None:
+    """P0 (capacity 40) houses 15 of today's a_adult residents. A plan of a_child alone
+    leaves them their places: P0 takes 25 of the 35 children and 10 stay unmet (nobody else
+    is competent in a_child); the results' providers.csv says so (held_places 15, capacity
+    25) and the checker holds the plan to it. With moves allowed nothing is held."""
+    import json
+
+    from specialeplan.pipeline import solve_into_folder
+    from specialeplan.scenarios.schema import load_scenario
+
+    providers = [{**PROVIDERS[0], "capacity": 40}, *PROVIDERS[1:]]
+    comp = [{**COMPETENCE[0], "current_cases": 15}, *COMPETENCE[1:]]
+    write_dataset(tiny_instance(MINUTES, providers, DEMAND, comp, specialer=("S", "T"),
+                                codes=["101", "147"], functions=FUNCTIONS), tmp_path / "data")
+    allow = str(moves).lower()
+    text = SCENARIO.replace("  families: {near_family: false}",
+                            "  functions: [a_child]\n"
+                            f"  families: {{near_family: false, allow_moves: {allow}}}")
+    (tmp_path / "s.yaml").write_text(text, encoding="utf-8")
+    record = solve_into_folder(load_scenario(tmp_path / "s.yaml"), tmp_path / "out",
+                               excel=False)
+    assert record.check is not None and not record.check.violations
+    des = pd.read_csv(record.folder / "designations.csv")
+    assert des[["provider_id", "function", "cases"]].values.tolist() == [["P0", "a_child",
+                                                                          served]]
+    kpis = json.loads((record.folder / "kpis.json").read_text(encoding="utf-8"))
+    assert kpis["total_unmet"] == pytest.approx(35.0 - served)
+    prov = pd.read_csv(record.folder / "instance" / "providers.csv").set_index("provider_id")
+    if moves:
+        assert "held_places" not in prov and prov.loc["P0", "capacity"] == 40
+    else:
+        assert (prov.loc["P0", "held_places"], prov.loc["P0", "capacity"]) == (15, 25)

@@ -61,7 +61,9 @@ def min_volume(data: ModelData, b: ProblemBuilder) -> None:
         explain="provider capacity is too small")
 def capacity(data: ModelData, b: ProblemBuilder) -> None:
     """Provider capacity shared by all its specialer: Σ_{k,s} x[k,p,s] ≤ C_p (Σ_s X[p,s] in
-    the aggregate volume formulation).
+    the aggregate volume formulation). C_p is what is left for the plan: the provider's
+    capacity less the places today's residents of the types outside the plan hold
+    (``held_places``; they stay where they live while ``moved`` is on without moves).
 
     With ``near_family`` on, that family adds the local help Σ g[k,p,s] a provider gives
     near the family to these rows (and adds the row for a provider without arcs)."""
