@@ -267,6 +267,11 @@ def test_residents_of_types_outside_the_plan_keep_their_places(
                                                                           served]]
     kpis = json.loads((record.folder / "kpis.json").read_text(encoding="utf-8"))
     assert kpis["total_unmet"] == pytest.approx(35.0 - served)
+    # the folder reloads (resolve, vulnerability) although per_function names a_adult,
+    # a type of the dataset that this plan and so its folder do not hold
+    from specialeplan.results.reload import load_run
+
+    assert list(load_run(record.folder).params.per_function) == []
     prov = pd.read_csv(record.folder / "instance" / "providers.csv").set_index("provider_id")
     if moves:
         assert "held_places" not in prov and prov.loc["P0", "capacity"] == 40

@@ -48,14 +48,16 @@ class LoadedRun:
         return list(self.instance.functions["function"])
 
 
-def solved_params(params: ModelParams, specialer: list[str] | None = None) -> ModelParams:
+def solved_params(params: ModelParams, specialer: list[str] | None = None,
+                  functions: list[str] | None = None) -> ModelParams:
     """``params`` with every demand growth factor 1 and no ``capacity_changes`` (the folder's
     demand and capacities already hold them: applied again they would count twice) and only
-    the ``specialer`` the folder plans (its instance knows no others)."""
+    the ``specialer`` and specialfunktion types (``functions``) the folder plans (its
+    instance knows no others)."""
     per = {s: p.model_copy(update={"demand_growth": None})
            for s, p in params.per_speciale.items() if specialer is None or s in specialer}
     per_fn = {s: p.model_copy(update={"demand_growth": None})
-              for s, p in params.per_function.items()}
+              for s, p in params.per_function.items() if functions is None or s in functions}
     return params.model_copy(update={
         "demand_growth": 1.0, "per_speciale": per, "per_function": per_fn,
         "capacity_changes": [],
@@ -95,7 +97,8 @@ def load_run(folder: Path | str) -> LoadedRun:
                   "costs", "refusion_tiers", "delivery_need")
                  if t not in ("costs", "refusion_tiers", "delivery_need")
                  or (folder / "instance" / f"{t}.csv").is_file()})
-    params = solved_params(read_params(folder), list(specialer["speciale"]))
+    params = solved_params(read_params(folder), list(specialer["speciale"]),
+                           list(sp["function"]))
     if set(instance.function_ids) != set(sp["function"]):
         raise DataValidationError("the planned specialfunktioner differ from "
                                   "instance/functions.csv",
