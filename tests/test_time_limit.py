@@ -44,6 +44,7 @@ def base_built():  # noqa: ANN201
 
 def test_backends_cap_their_time_limit_by_the_deadline(base_built) -> None:  # noqa: ANN001
     built, solver = base_built
+    built.pyomo  # noqa: B018 - the Pyomo model is built (and kept) before the clock starts
     for name in ("highs-direct", "highs"):
         options = solver.model_copy(update={"name": name, "time_limit": 600.0,
                                             "warm_start": False})
