@@ -13,8 +13,7 @@ PS = ["provider_id", "function"]
 KS = ["municipality_code", "function"]
 #: a travel pair (k, p): municipality k and provider p (``provider_travel``)
 KP = ["municipality_code", "provider_id"]
-#: (k, p, s): a reach arc, a local tilbud l in k, a coaching arc (``reach``, ``local``,
-#: ``coach``; v, g, h)
+#: (k, p, s): a local tilbud l in k (``local``; g)
 KPS = ["municipality_code", "provider_id", "function"]
 #: an assignment arc (k, p, s, mode): physical or outreach delivery (``arcs``; x)
 KPSM = [*KPS, "mode"]
@@ -22,8 +21,8 @@ KPSM = [*KPS, "mode"]
 #: duty is per speciale (seed 002): any rådgivningsfunktion of the speciale may advise
 KR = ["municipality_code", "speciale"]
 #: a reach arc (k, p, s, S): pair (p, s) advises municipality k on speciale S, one of the
-#: specialer that function s belongs to (``reach``; v)
+#: specialer that function s belongs to (``reach``, ``coach``; v, h)
 KPR = [*KPS, "speciale"]
-#: a coaching arc (k, p, s, a): rådgivningsfunktion (p, a) coaches near-family help for the
-#: citizens of function s in k (``coach``; h)
-KPC = [*KPS, "advisory_function"]
+#: (k, s, S): near-family help for function s in k routed to the coaching node (k, S) of
+#: one of s's specialer (``split``; w)
+KSR = [*KS, "speciale"]

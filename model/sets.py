@@ -17,8 +17,9 @@ table       one row per                                                         
 ``local``   (k, l, s): d[k,s] > 0, provider l located in k (capacity > 0), serving   g
             s's target group and competent in a related need (``local_can_help``),
             beta_s > 0 and some reach arc at (k, s): near-family help at a local tilbud
-``coach``   (k, p, s, a): reach arc (k, p, a, S) with S a speciale of s, for a (k, s) h
-            with ``local`` rows: rådgivningsfunktion (p, a) coaches it
+``split``   (k, s, S): (k, s) with ``local`` rows; S a speciale of s, reach at k    w
+``coach``   (k, p, a, S): reach arc at a node (k, S) with ``split`` rows: the       h
+            rådgivningsfunktion (p, a) coaches the near-family help routed to (k, S)
 =========== ====================================================================== ========
 
 Integer columns (``pair``, ``dem``, ``need``; ``lpair`` = the local provider's own pair for
@@ -64,6 +65,7 @@ class ModelData:
     need: pd.DataFrame
     local: pd.DataFrame
     coach: pd.DataFrame
+    split: pd.DataFrame
     not_kept: pd.DataFrame  # today's designations of keep_today owners that cannot be kept
     assignment: str = "arcs"  # "arcs" or "radius" (see assignment_formulation)
     source: Instance | None = None  # the dataset before capacity_changes and held places
@@ -153,6 +155,7 @@ class ModelData:
             "reach_arcs": len(self.reach),
             "near_family_arcs": len(self.local),
             "coach_arcs": len(self.coach),
+            "coach_splits": len(self.split),
         }
 
 
@@ -402,12 +405,12 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     need, reach = _reach_tables(instance, specialer, sp, usable, dem, pt, fam.reach)
     # integer ids stay integers when a table is empty (no arc within a cutoff)
     arcs = arcs.astype({"pair": np.int64, "dem": np.int64, "demand": float, "minutes": float})
-    local, coach = _near_family(instance, params, sp, pairs, dem, reach)
+    local, coach, split = _near_family(instance, params, sp, pairs, dem, reach)
 
     return ModelData(
         instance=instance, params=params, functions=specialer, function_params=sp,
         demand=demand, pairs=pairs, dem=dem, arcs=arcs, reach=reach, need=need,
-        local=local, coach=coach, not_kept=not_kept,
+        local=local, coach=coach, split=split, not_kept=not_kept,
         assignment=_assignment(params, pairs, arcs, local),
         source=source if instance is not source else None, weights_given=given,
     )
@@ -502,13 +505,16 @@ def _arcs(dem: pd.DataFrame, usable: pd.DataFrame, pt: pd.DataFrame, sp: pd.Data
 def _near_family(
     instance: Instance, params: ModelParams, sp: pd.DataFrame, pairs: pd.DataFrame,
     dem: pd.DataFrame, reach: pd.DataFrame,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``local`` and ``coach`` tables (module docstring); empty with near_family off."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The ``local``, ``coach`` and ``split`` tables (module docstring); empty with
+    near_family off."""
     local_cols = ["dem", "municipality_code", "provider_id", "function", "demand", "lpair"]
-    coach_cols = ["need", "dem", "pair", "municipality_code", "provider_id", "function",
-                  "advisory_function", "speciale", "demand", "minutes"]
+    coach_cols = ["need", "pair", "municipality_code", "provider_id", "function", "speciale",
+                  "demand", "minutes"]
+    split_cols = ["dem", "need", "municipality_code", "function", "speciale", "demand"]
     if not params.families.near_family or len(reach) == 0:
-        return pd.DataFrame(columns=local_cols), pd.DataFrame(columns=coach_cols)
+        return (pd.DataFrame(columns=local_cols), pd.DataFrame(columns=coach_cols),
+                pd.DataFrame(columns=split_cols))
     share = dem["function"].map(sp["near_family_share"]).astype(float).fillna(0.0)
     # a (k, s) can be coached where a rådgivningsfunktion of one of s's specialer reaches k
     fs = instance.memberships()
@@ -525,19 +531,23 @@ def _near_family(
     local["lpair"] = own.reindex(pd.MultiIndex.from_frame(
         local[PS])).fillna(-1).astype(np.int64).to_numpy()
     local = local.sort_values(["dem", "provider_id"]).reset_index(drop=True)[local_cols]
-    # a (k, s) with local help is coached by a rådgivningsfunktion of one of s's specialer
-    # that reaches k (once per provider and function, also when both share two specialer)
-    helped = dem[dem["dem"].isin(set(local["dem"]))][["dem", *KS]]
-    fs = instance.memberships()
-    coach = (helped.merge(fs, on="function")
-             .merge(reach.rename(columns={"function": "advisory_function"})
-                    .drop(columns="demand"), on=KR))
-    coach = coach.sort_values(["dem", "pair", "need"]).drop_duplicates(["dem", "pair"])
-    d_ks = dem.set_index("dem")["demand"]
-    coach = coach.assign(demand=coach["dem"].map(d_ks).to_numpy(dtype=float))
-    coach = coach.sort_values(["dem", "pair"]).reset_index(drop=True)[coach_cols]
-    return local.astype({"dem": np.int64}), coach.astype({"dem": np.int64, "pair": np.int64,
-                                                          "need": np.int64})
+    # a (k, s) with local help is coached through the node (k, S) of one of s's specialer:
+    # split[k,s,S] routes it there, and any rådgivningsfunktion with a reach arc (k, p, a, S)
+    # coaches the node (exact: every s of S at k may go to every coach of (k, S), so a flow
+    # per (k, s, p, a) decomposes through the node; one column per reach arc, not per type)
+    helped = dem[dem["dem"].isin(set(local["dem"]))][["dem", *KS, "demand"]]
+    split = helped.merge(instance.memberships(), on="function").merge(
+        reach[["need", *KR]].drop_duplicates(), on=KR)
+    split = split.sort_values(["dem", "need"]).reset_index(drop=True)[split_cols]
+    d_node = np.bincount(split["need"].to_numpy(dtype=np.int64),
+                         weights=split["demand"].to_numpy(dtype=float),
+                         minlength=int(reach["need"].max()) + 1 if len(reach) else 0)
+    coach = reach[reach["need"].isin(set(split["need"]))]
+    coach = coach.assign(demand=d_node[coach["need"].to_numpy(dtype=np.int64)])
+    coach = coach.sort_values(["need", "pair"]).reset_index(drop=True)[coach_cols]
+    return (local.astype({"dem": np.int64}),
+            coach.astype({"need": np.int64, "pair": np.int64}),
+            split.astype({"dem": np.int64, "need": np.int64}))
 
 
 def related_functions(functions: pd.DataFrame, planned: list[str]) -> dict[str, set[str]]:

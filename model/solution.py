@@ -1,10 +1,11 @@
 """Solution tables from variable values — independent of the backend that produced them.
 
 Every backend hands over one column vector, split by block into :class:`Values` (y, r per
-pair; x per arc; u per dem; v per reach arc; q per need; g per local arc; h per coach arc;
-m per pair with current cases; eta, z for equity), and :func:`make_solution` turns them
-into the tidy tables documented in ``docs/results-format.md``. The objective terms come from
-the problem's own term rows, so they are the formulation's maths, not a copy.
+pair; x per arc; u per dem; v per reach arc; q per need; g per local arc; w per split; h
+per coach arc; m per pair with current cases; eta, z for equity), and :func:`make_solution`
+turns them into the tidy tables documented in ``docs/results-format.md``. The objective
+terms come from the problem's own term rows, so they are the formulation's maths, not a
+copy.
 :func:`polish` sets the auxiliary columns that only measure a cost (moved borgerforløb, the
 equity measure) to their least values for the x found, which the solver's incumbent need
 not have done exactly.
@@ -147,6 +148,7 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
                   "v": _clean(_get(val, "v", len(data.reach))),
                   "q": _clean(_get(val, "q", len(data.need))),
                   "g": _clean(_get(val, "g", len(data.local))),
+                  "w": _clean(_get(val, "w", len(data.split))),
                   "h": _clean(_get(val, "h", len(data.coach)))})
     pairs, arcs = data.pairs, data.arcs
     kappa = data.params.near_family_advisory_load
@@ -179,7 +181,7 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
          "is_advisory", "designated_today", "advised_municipalities", "coached_cases",
          "advisory_load"]].reset_index(drop=True)
 
-    near_family = _near_family_table(data, val.g, val.h)
+    near_family = _near_family_table(data, val.g, val.w, val.h)
     coverage = _coverage(data, asg, val.u, near_family)
 
     reach_rows = rch[["municipality_code", "speciale", "provider_id", "function", "minutes",
@@ -204,22 +206,29 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
                     transitional)
 
 
-def _near_family_table(data: ModelData, g: np.ndarray, h: np.ndarray) -> pd.DataFrame:
-    """One row per (municipality, speciale, local tilbud, coaching rådgivningsfunktion): the
-    local help g split over the coaches in proportion to h (a flow decomposition: summed
-    over coaches it gives g, over local tilbud h)."""
+def _near_family_table(data: ModelData, g: np.ndarray, w: np.ndarray, h: np.ndarray
+                       ) -> pd.DataFrame:
+    """One row per (municipality, function, local tilbud, coaching rådgivningsfunktion): the
+    local help g split over the coaching nodes (k, S) in proportion to w and over each
+    node's coaches in proportion to h (a flow decomposition: summed over coaches it gives
+    g, over local tilbud and types h)."""
     cols = ["municipality_code", "function", "provider_id", "advisory_provider_id",
             "advisory_function", "cases"]
     loc = data.local.assign(g=g)
     loc = loc[loc["g"] > 0]
     if loc.empty:
         return pd.DataFrame(columns=cols).astype({"cases": float})
+    sp = data.split.assign(w=w)
+    sp = sp[sp["w"] > 0][["dem", "need", "w"]]
+    sp["w"] = sp["w"] / sp["dem"].map(sp.groupby("dem")["w"].sum())  # share of (k, s)'s help
     co = data.coach.assign(h=h)
-    co = co[co["h"] > 0][["dem", "provider_id", "advisory_function", "h"]].rename(
-        columns={"provider_id": "advisory_provider_id"})
-    m = loc.merge(co, on="dem")
-    total = m["dem"].map(co.groupby("dem")["h"].sum())  # Σ_p h per (k, s), not per row of m
-    m["cases"] = m["g"] * m["h"] / total
+    co = co[co["h"] > 0][["need", "provider_id", "function", "h"]].rename(
+        columns={"provider_id": "advisory_provider_id", "function": "advisory_function"})
+    co["h"] = co["h"] / co["need"].map(co.groupby("need")["h"].sum())  # share of the node's
+    m = loc.merge(sp, on="dem").merge(co, on="need")
+    m["cases"] = m["g"] * m["w"] * m["h"]
+    # a coach of two of s's specialer is one row
+    m = m.groupby(cols[:5], as_index=False)["cases"].sum()
     return m[cols].sort_values(cols[:5]).reset_index(drop=True)
 
 

@@ -16,7 +16,8 @@ u[k,s] ≥ 0              ``u`` unmet demand    ``data.dem``
 v[k,p,s] ∈ [0,1]        ``v`` advisory share  ``data.reach`` (only within R_s)
 q[k,s] ∈ [0,1]          ``q`` reach shortfall ``data.need``
 g[k,l,s] ≥ 0            ``g`` near-family     ``data.local`` (local tilbud l in k)
-h[k,p,s] ≥ 0            ``h`` coached         ``data.coach`` (rådgivningsfunktion p)
+w[k,s,S] ≥ 0            ``w`` routed to node  ``data.split`` (coaching node (k, S))
+h[k,p,s,S] ≥ 0          ``h`` coached         ``data.coach`` (reach arc of the node)
 m[p,s] ≥ 0              ``m`` moved           ``data.pairs`` with current cases
 η[s] free, z[k,s] ≥ 0   ``eta``, ``z``        specialer / ``data.dem`` (equity, off)
 ======================= ===================== ========================================
@@ -68,7 +69,8 @@ row block                          family              rows
 ``arc_share_max``                  reach               v ≤ r per reach arc (strong)
 ``advisory_load_max``              advisory_capacity   Σ_k d·v (+ κ·Σ_k h) ≤ A_p·r
 ``provider_help_max``              near_family         Σ g ≤ C_l (local provider without arcs)
-``coached_balance``                near_family         Σ_l g − Σ_p h = 0
+``coached_split_balance``          near_family         Σ_l g − Σ_S w = 0
+``coached_balance``                near_family         Σ_s w − Σ_p h = 0
 ``coached_max``                    near_family         Σ_k h ≤ D_p·r
 ``local_help_max``                 near_family         g + d·y[l,s] ≤ d
 ``help_share_max``                 near_family         Σ_{k,l} g ≤ β_s·Σ_k d

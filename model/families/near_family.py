@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.model.builder import ProblemBuilder
-from specialeplan.model.keys import KPC, KPS, KS, PS
+from specialeplan.model.keys import KPR, KPS, KR, KS, KSR, PS
 from specialeplan.model.registry import family
 from specialeplan.solvers.problem import Labels
 
@@ -32,16 +32,22 @@ def near_family(data: ModelData, b: ProblemBuilder) -> None:
     reaches k.
 
     Variables: g[k,l,s] ≥ 0 borgerforløb helped at local provider l (located in k, capacity
-    > 0, serving s's target group and competent in a related kind of need; table ``local``)
-    and h[k,p,s,a] ≥ 0 of them coached by (p, a) (its reach arcs; table ``coach``). Rows:
+    > 0, serving s's target group and competent in a related kind of need; table ``local``);
+    w[k,s,S] ≥ 0 of them routed to the coaching node (k, S) of one of s's specialer S with
+    reach at k (table ``split``); h[k,p,a,S] ≥ 0 coached by (p, a) over its reach arc
+    (k, p, a, S) (table ``coach``). The node is exact: every type s of S at k may be coached
+    by every rådgivningsfunktion of S that reaches k, so one column per reach arc carries
+    what one per (k, s, p, a) would, and a flow per (k, s, p, a) decomposes through it
+    (``near_family.csv``). Rows:
 
     - demand: g joins the demand balance, Σ_p x[k,p,s] + Σ_l g[k,l,s] + u[k,s] = d[k,s];
     - capacity: g joins the local provider's capacity, Σ x[·,l,·] + Σ g[·,l,·] ≤ C_l;
-    - coaching: Σ_l g[k,l,s] − Σ_{p,a} h[k,p,s,a] = 0, and h loads (p, a)'s advisory
-      capacity, Σ_{k,S} d[k,S]·v[k,p,a,S] + κ·Σ_{k,s} h[k,p,s,a] ≤ A_p·r[p,a]
-      (κ = ``near_family_advisory_load``), so only a rådgivningsfunktion (r = 1) coaches;
-      where p has no finite A_p (or κ = 0) Σ_{k,s} h[k,p,s,a] − D_pa·r[p,a] ≤ 0 with
-      D_pa = Σ of d[k,s] over its coaching arcs;
+    - coaching: Σ_l g[k,l,s] − Σ_S w[k,s,S] = 0 and Σ_s w[k,s,S] − Σ_{p,a} h[k,p,a,S] = 0,
+      and h loads (p, a)'s advisory capacity, Σ_{k,S} d[k,S]·v[k,p,a,S] +
+      κ·Σ_{k,S} h[k,p,a,S] ≤ A_p·r[p,a] (κ = ``near_family_advisory_load``), so only a
+      rådgivningsfunktion (r = 1) coaches; where p has no finite A_p (or κ = 0)
+      Σ_{k,S} h[k,p,a,S] − D_pa·r[p,a] ≤ 0 with D_pa = Σ over its coaching arcs of the
+      demand d[k,s] of the node's types with local help;
     - local, not a specialfunktion: g[k,l,s] + d[k,s]·y[l,s] ≤ d[k,s] where l is competent;
     - bounded: Σ_{k,l} g[k,l,s] ≤ β_s·Σ_k d[k,s] per speciale (``near_family_share``),
       because the highly specialised level is the point.
@@ -50,15 +56,18 @@ def near_family(data: ModelData, b: ProblemBuilder) -> None:
     w_near_family per borgerforløb (objective term ``near_family``). Needs reach: without a
     rådgivningsfunktion in reach there is nobody to coach the local tilbud.
     """
-    local, coach = data.local, data.coach
+    local, coach, split = data.local, data.coach, data.split
     g = b.variables("g", Labels(local, columns=KPS), doc="near-family help g[k,l,s]")
-    h = b.variables("h", Labels(coach, columns=KPC),
-                    doc="coached near-family help h[k,p,s,a]")
+    w = b.variables("w", Labels(split, columns=KSR),
+                    doc="near-family help routed to a coaching node w[k,s,S]")
+    h = b.variables("h", Labels(coach, columns=KPR),
+                    doc="coached near-family help h[k,p,a,S]")
     if len(local) == 0:
         return
-    pairs, dem, prov = data.pairs, data.dem, data.instance.providers
+    pairs, dem, need, prov = data.pairs, data.dem, data.need, data.instance.providers
     l_dem, l_prov = local["dem"].to_numpy(), data.provider_index(local["provider_id"])
-    c_dem, c_pair = coach["dem"].to_numpy(), coach["pair"].to_numpy()
+    s_dem, s_need = split["dem"].to_numpy(), split["need"].to_numpy()
+    c_need, c_pair = coach["need"].to_numpy(), coach["pair"].to_numpy()
     helped = g.sum(by=l_dem, size=len(dem))  # Σ_l g[k,l,s]
     b.extend("demand_balance", helped)
 
@@ -74,9 +83,12 @@ def near_family(data: ModelData, b: ProblemBuilder) -> None:
                    g.sum(by=l_prov, size=len(prov)) <= prov["capacity"].to_numpy(),
                    Labels(prov, columns=["provider_id"]), where=need_row)
 
-    # coaching balance per (k, s) with local help
-    b.add_rows("coached_balance", helped == h.sum(by=c_dem, size=len(dem)),
+    # coaching balance per (k, s) with local help, and per coaching node (k, S)
+    b.add_rows("coached_split_balance", helped == w.sum(by=s_dem, size=len(dem)),
                Labels(dem, columns=KS), where=np.bincount(l_dem, minlength=len(dem)) > 0)
+    b.add_rows("coached_balance", w.sum(by=s_need, size=len(need))
+               == h.sum(by=c_need, size=len(need)),
+               Labels(need, columns=KR), where=np.bincount(s_need, minlength=len(need)) > 0)
 
     # coaching loads the rådgivningsfunktion's advisory capacity, or is tied to r directly
     kappa = data.params.near_family_advisory_load
