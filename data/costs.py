@@ -57,6 +57,9 @@ PARAMETERS: dict[str, str] = {
     "move_cost": "DKK per borgerforløb of today's caseload moved",
     "equity_value_per_minute": "DKK per minute of the worst-off municipalities' mean family "
                                "travel per year",
+    "expansion_investment_per_place": "DKK per place built",
+    "capacity_annuity_rate": "share per year",
+    "capacity_lifetime_years": "years",
 }
 #: parameters that are stated value judgements, not costs anyone pays (reported apart)
 PENALTIES = ("unmet_quality_penalty", "reach_shortfall_penalty", "equity_value_per_minute")

@@ -204,6 +204,28 @@ class CapacityChange(BaseModel):
     provider_id: str | None = None
 
 
+class Expansion(BaseModel):
+    """A candidate expansion (issue 23): ``places`` extra places for ``function`` at
+    ``provider_id``, built only where the model designates the pair. It raises the
+    provider's capacity (``providers.capacity``) and the pair's places
+    (``competence.max_cases``) by ``places``. Its annual cost is the annuity of the
+    investment (``costs.csv``: capacity_annuity_rate over capacity_lifetime_years), or
+    ``annual_cost_dkk`` where given."""
+
+    model_config = _STRICT
+
+    provider_id: str = Field(..., description="an existing provider (providers.csv id)")
+    function: str = Field(..., description="the specialfunktion type the places are for")
+    places: int = Field(..., gt=0, lt=100_000, description="extra places (borgerforløb at a "
+                        "time)")
+    investment_dkk: NonNegativeFloat | None = Field(
+        None, description="the investment in DKK (default: places × the cost table's "
+        "expansion_investment_per_place)")
+    annual_cost_dkk: NonNegativeFloat | None = Field(
+        None, description="DKK per year instead of the annuity of the investment (e.g. a "
+        "rented building); needed without a cost table")
+
+
 class Equity(BaseModel):
     """The worst-off term (``families.equity``): maximum or CVaR of per-municipality mean
     family travel, per speciale."""
@@ -279,6 +301,12 @@ class ModelParams(BaseModel):
         False, description="keep today's rådgivningsfunktioner (competence.advisory_today): "
         "the rådgivning duty is tendered for eight years at a time")
     equity: Equity = Field(default_factory=Equity)
+    expansions: list[Expansion] = Field(
+        default_factory=list, description="candidate expansions the model may build next to "
+        "the designations (family 'expansion'; results capacity_changes.csv)")
+    expansion_budget_dkk: NonNegativeFloat | None = Field(
+        None, description="at most this investment in DKK for all expansions built (a loan "
+        "or investment budget; per wave in a rollout); null = no budget")
     capacity_changes: list[CapacityChange] = Field(
         default_factory=list, description="places lost or added, by region, owner or "
         "provider (applied in order; the solved capacities are written to instance/)")

@@ -20,6 +20,7 @@ table       one row per                                                         
 ``split``   (k, s, S): (k, s) with ``local`` rows; S a speciale of s, reach at k    w
 ``coach``   (k, p, a, S): reach arc at a node (k, S) with ``split`` rows: the       h
             rådgivningsfunktion (p, a) coaches the near-family help routed to (k, S)
+``expansions`` option o: a ``model.expansions`` entry of a planned type (``pair``)   e
 =========== ====================================================================== ========
 
 Integer columns (``pair``, ``dem``, ``need``; ``lpair`` = the local provider's own pair for
@@ -36,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.errors import ScenarioError, did_you_mean
+from specialeplan.model.expansions import expansion_table
 from specialeplan.model.instance import (
     OUTREACH_KINDS,
     PHYSICAL_KINDS,
@@ -66,6 +68,7 @@ class ModelData:
     local: pd.DataFrame
     coach: pd.DataFrame
     split: pd.DataFrame
+    expansions: pd.DataFrame  # candidate expansions (model/expansions.py)
     not_kept: pd.DataFrame  # today's designations of keep_today owners that cannot be kept
     assignment: str = "arcs"  # "arcs" or "radius" (see assignment_formulation)
     source: Instance | None = None  # the dataset before capacity_changes and held places
@@ -156,6 +159,7 @@ class ModelData:
             "near_family_arcs": len(self.local),
             "coach_arcs": len(self.coach),
             "coach_splits": len(self.split),
+            "expansion_options": len(self.expansions),
         }
 
 
@@ -305,20 +309,39 @@ def _reachable_demand(arcs: pd.DataFrame, n_pairs: int) -> np.ndarray:
                        weights=one["demand"].to_numpy(dtype=float), minlength=n_pairs)
 
 
+def _expansions(instance: Instance, params: ModelParams, functions: list[str],
+                costs: pd.DataFrame | None, pairs: pd.DataFrame) -> pd.DataFrame:
+    """The candidate expansions of the planned types with their pair (row of ``pairs``);
+    sets ``pairs["expansion_places"]``, the places of all of a pair's options (0 while the
+    family is off: then no option is offered)."""
+    table = expansion_table(instance, params, functions, costs)
+    if not params.families.expansion:
+        table = table.iloc[:0]
+    at = pd.Series(np.arange(len(pairs)), index=pd.MultiIndex.from_frame(pairs[PS]))
+    table = table.assign(pair=at.reindex(pd.MultiIndex.from_frame(table[PS])).to_numpy(
+        dtype=np.int64))
+    pairs["expansion_places"] = np.bincount(table["pair"].to_numpy(dtype=np.int64),
+                                            weights=table["places"].to_numpy(dtype=float),
+                                            minlength=len(pairs))
+    return table.reset_index(drop=True)
+
+
 def _below_min_volume(pairs: pd.DataFrame, arcs: pd.DataFrame, sp: pd.DataFrame,
                       params: ModelParams) -> np.ndarray:
-    """Pairs that cannot reach the minimum volume m_s even alone: min(C[p,s], C_p, demand
-    within their arcs) < m_s. Designating one is infeasible, so they are marked unusable
-    before the model is built (an exact reduction that also spares HiGHS a restart); pairs
-    that must be designated (fixed, kept) stay, so the diagnosis can explain them."""
+    """Pairs that cannot reach the minimum volume m_s even alone: min(C[p,s] + P, C_p + P,
+    demand within their arcs) < m_s, P the places of all the pair's candidate expansions.
+    Designating one is infeasible, so they are marked unusable before the model is built (an
+    exact reduction that also spares HiGHS a restart); pairs that must be designated (fixed,
+    kept) stay, so the diagnosis can explain them."""
     fam = params.families
     if not fam.min_volume:
         return np.zeros(len(pairs), dtype=bool)
     cap = _reachable_demand(arcs, len(pairs))
+    more = pairs["expansion_places"].to_numpy(dtype=float)  # all the pair's expansions built
     if fam.speciale_capacity:
-        cap = np.minimum(cap, pairs["max_cases"].to_numpy())
+        cap = np.minimum(cap, pairs["max_cases"].to_numpy() + more)
     if fam.capacity:
-        cap = np.minimum(cap, pairs["capacity"].to_numpy())
+        cap = np.minimum(cap, pairs["capacity"].to_numpy() + more)
     ms = pairs["function"].map(sp["min_cases"]).astype(float).to_numpy()
     return (pairs["usable"] & ~pairs["fixed"]).to_numpy() & (ms > 0) & (cap < ms - 1e-9)
 
@@ -356,6 +379,7 @@ def build_model_data(instance: Instance, params: ModelParams, *,
               "advisory_capacity"]], on="provider_id", how="left")
     pairs = pairs.sort_values(["function", "provider_id"]).reset_index(drop=True)
     key = list(zip(pairs["provider_id"], pairs["function"], strict=True))
+    expansions = _expansions(instance, params, specialer, costs, pairs)
     fixed = {(d.provider_id, d.function) for d in params.fixed} if fam.fixed else set()
     forbidden = {(d.provider_id, d.function) for d in params.forbidden} if fam.fixed else set()
     missing = sorted(fixed - set(key))
@@ -363,7 +387,8 @@ def build_model_data(instance: Instance, params: ModelParams, *,
         raise ScenarioError(f"fixed designation {missing[0][0]}/{missing[0][1]}: the provider "
                             "has no competence row for that speciale")
     pairs["forbidden"] = np.array([k in forbidden for k in key], dtype=bool)
-    pairs["usable"] = (pairs["max_cases"] > 0) & ~pairs["forbidden"]
+    # a pair without places today becomes usable where an expansion may give it some
+    pairs["usable"] = ((pairs["max_cases"] + pairs["expansion_places"]) > 0) & ~pairs["forbidden"]
     kept, not_kept = _keep_today(pairs, sp, params)
     pairs["fixed"] = np.array([k in fixed for k in key], dtype=bool) | kept
     bad = pairs["fixed"] & ~pairs["usable"]
@@ -410,7 +435,7 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     return ModelData(
         instance=instance, params=params, functions=specialer, function_params=sp,
         demand=demand, pairs=pairs, dem=dem, arcs=arcs, reach=reach, need=need,
-        local=local, coach=coach, split=split, not_kept=not_kept,
+        local=local, coach=coach, split=split, expansions=expansions, not_kept=not_kept,
         assignment=_assignment(params, pairs, arcs, local),
         source=source if instance is not source else None, weights_given=given,
     )

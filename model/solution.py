@@ -37,6 +37,11 @@ TRANSITIONAL_COLUMNS = ["provider_id", "municipality_code", "function", "current
 #: figure ``share_outside_home_municipality_physical`` is read against)
 SEED_SHARE_OUTSIDE_HOME = 0.39
 
+#: capacity_changes.csv: the candidate expansions built (family ``expansion``)
+CAPACITY_CHANGE_COLUMNS = ["entry", "provider_id", "municipality_code", "function", "places",
+                           "investment_dkk", "annual_cost_dkk", "places_before",
+                           "places_after", "cases"]
+
 REGION_COLUMNS = ["demand", "served_home", "exported", "imported", "served_in_region",
                   "near_family", "unmet", "designated_capacity", "capacity_shortfall"]
 
@@ -55,13 +60,16 @@ class Solution:
     #: providers not (re)designated that keep today's residents (transitional arrangement)
     transitional: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=TRANSITIONAL_COLUMNS))
+    #: candidate expansions built (family ``expansion``)
+    capacity_changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=CAPACITY_CHANGE_COLUMNS))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The result tables by name (the names of ``specialeplan.results.contract``)."""
         return {"designations": self.designations, "assignments": self.assignments,
                 "coverage": self.coverage, "reach": self.reach,
                 "near_family": self.near_family, "regions": self.regions,
-                "transitional": self.transitional}
+                "transitional": self.transitional, "capacity_changes": self.capacity_changes}
 
 
 def _clean(a: np.ndarray) -> np.ndarray:
@@ -143,6 +151,8 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
     (``LinearProblem.term_values``)."""
     y = np.round(val["y"])
     r = np.round(val["r"]) * y
+    e = np.round(_get(val, "e", len(data.expansions))) * (
+        y[data.expansions["pair"].to_numpy(dtype=np.int64)] if len(data.expansions) else 0.0)
     x = val["x"] if "x" in val else nearest_assignment(data, y)
     val = Values({"y": y, "r": r, "x": _clean(x), "u": _clean(_get(val, "u", len(data.dem))),
                   "v": _clean(_get(val, "v", len(data.reach))),
@@ -202,8 +212,32 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
         TRANSITIONAL_COLUMNS].reset_index(drop=True)
     kpis = _kpis(data, terms, designations, assignments, coverage, short, regions,
                  pairs.assign(moved=moved, transitional=kept), y, val.x)
+    changes = _capacity_changes(data, e, cases)
+    kpis["expansions_built"] = len(changes)
+    kpis["expansion_places_built"] = int(changes["places"].sum())
+    kpis["expansion_investment_dkk"] = float(changes["investment_dkk"].fillna(0.0).sum())
+    kpis["expansion_annual_cost_dkk"] = float(changes["annual_cost_dkk"].sum())
     return Solution(designations, assignments, coverage, reach, near_family, regions, kpis,
-                    transitional)
+                    transitional, changes)
+
+
+def _capacity_changes(data: ModelData, e: np.ndarray, cases: np.ndarray) -> pd.DataFrame:
+    """One row per candidate expansion built: its places, investment and annual cost (DKK),
+    the pair's places before and after (min(C[p,s], C_p) plus all its options built) and
+    the borgerforløb the pair takes in the plan."""
+    opts = data.expansions
+    built = opts[np.asarray(e, dtype=float) > 0.5] if len(opts) else opts
+    if built.empty:
+        return pd.DataFrame(columns=CAPACITY_CHANGE_COLUMNS)
+    pairs = data.pairs
+    pair = built["pair"].to_numpy(dtype=np.int64)
+    before = np.minimum(pairs["max_cases"].to_numpy(dtype=float),
+                        pairs["capacity"].to_numpy(dtype=float))[pair]
+    more = built.groupby("pair")["places"].transform("sum").to_numpy(dtype=float)
+    out = built.assign(municipality_code=pairs["municipality_code"].to_numpy()[pair],
+                       places_before=before, places_after=before + more,
+                       cases=cases[pair])
+    return out[CAPACITY_CHANGE_COLUMNS].reset_index(drop=True)
 
 
 def _near_family_table(data: ModelData, g: np.ndarray, w: np.ndarray, h: np.ndarray

@@ -192,6 +192,10 @@ def _bundled_text(name: str) -> str:
     return (bundled_costs_dir() / name).read_text(encoding="utf-8")
 
 
+#: the row number (header = row 1) of a row appended to the bundled costs.csv
+APPENDED = len(_bundled_text(COSTS_FILE).splitlines()) + 1
+
+
 @pytest.mark.parametrize(("edit", "row", "field", "words"), [
     (lambda t: t.replace("km_rate,,3.81", "km_rat,,3.81"), 6, "parameter", "Did you mean"),
     (lambda t: t.replace("km_rate,,3.81", "km_rate,,abc"), 6, "value", "expected a number"),
@@ -199,11 +203,11 @@ def _bundled_text(name: str) -> str:
     (lambda t: t.replace("km_rate,,3.81", "km_rate,,-3.81"), 6, "value", "must be >= 0"),
     (lambda t: t.replace("km_rate,,3.81", "km_rate,A,3.81"), 6, "function",
      "one value for all specialfunktioner"),
-    (lambda t: t + "price_outreach,B,1,DKK,assumption: x,\n", 19, "function",
+    (lambda t: t + "price_outreach,B,1,DKK,assumption: x,\n", APPENDED, "function",
      "unknown specialfunktion"),
-    (lambda t: t + "price_outreach,,1,DKK,assumption: x,\n", 19, "parameter",
+    (lambda t: t + "price_outreach,,1,DKK,assumption: x,\n", APPENDED, "parameter",
      "already given in row 3"),
-    (lambda t: t + "price_outreach,A,1,,assumption: x,\n", 19, "unit", "empty unit"),
+    (lambda t: t + "price_outreach,A,1,,assumption: x,\n", APPENDED, "unit", "empty unit"),
 ])
 def test_bad_cost_rows_are_named(tmp_path: Path, edit, row: int, field: str,
                                  words: str) -> None:

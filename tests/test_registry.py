@@ -264,5 +264,7 @@ def test_every_scenario_parameter_is_classified_for_the_resolve() -> None:
 def test_every_objective_term_has_a_weight() -> None:
     from specialeplan.model.params import Weights
 
-    # care and care_floor are priced by the cost table per speciale and mode: no weight
-    assert list(Weights.model_fields) == [t for t in TERMS if t not in ("care", "care_floor")]
+    # care and care_floor are priced by the cost table per speciale and mode, an expansion by
+    # its own annuity (capacity_changes.csv): no weight
+    assert list(Weights.model_fields) == [t for t in TERMS
+                                          if t not in ("care", "care_floor", "expansion")]

@@ -18,6 +18,7 @@ q[k,s] ∈ [0,1]          ``q`` reach shortfall ``data.need``
 g[k,l,s] ≥ 0            ``g`` near-family     ``data.local`` (local tilbud l in k)
 w[k,s,S] ≥ 0            ``w`` routed to node  ``data.split`` (coaching node (k, S))
 h[k,p,s,S] ≥ 0          ``h`` coached         ``data.coach`` (reach arc of the node)
+e[o] ∈ {0,1}            ``e`` expansion built ``data.expansions``
 m[p,s] ≥ 0              ``m`` moved           ``data.pairs`` with current cases
 η[s] free, z[k,s] ≥ 0   ``eta``, ``z``        specialer / ``data.dem`` (equity, off)
 ======================= ===================== ========================================
@@ -29,6 +30,7 @@ module                families (in registration order)
 ===================== ==================================================================
 ``assignment``        variables, demand_balance, linking, travel_cutoff
 ``volume``            pair_volume, min_volume, capacity, speciale_capacity
+``expansion``         expansion
 ``radius_assignment`` radius_assignment
 ``outreach``          outreach, delivery_need
 ``advisory``          advisory_link, reach, advisory_capacity
@@ -58,8 +60,10 @@ row block                          family              rows
 ``arc_volume_max``                 linking             x ≤ d·y + a·(1 − y) per arc
 ``pair_volume_balance``            pair_volume         X − Σ_k x = 0 per pair (aggregate)
 ``pair_volume_min``                min_volume          Σ_k x ≥ m_s·y
-``provider_volume_max``            capacity            Σ_{k,s} x (+ Σ g) ≤ C_p
+``provider_volume_max``            capacity            Σ_{k,s} x (+ Σ g − Σ_o P·e) ≤ C_p
 ``pair_volume_max``                speciale_capacity   Σ_k x ≤ V·y + c·(1 − y)
+``expansion_designation_max``      expansion           e[o] ≤ y[p,s]
+``expansion_investment_max``       expansion           Σ_o I_o·e[o] ≤ B
 ``level_cover_min``                radius_assignment   z^l − z^{l−1} + Σ_{p at D^l} y ≥ [l = 1]
 ``outreach_volume_max``            delivery_need       Σ_{k,p} x[·,outreach] ≤ max((1−ρ)D, P)
 ``pair_advisory_max``              advisory_link       r ≤ y
@@ -99,9 +103,9 @@ import importlib
 from specialeplan.model.registry import FAMILIES, TERMS, Family, Term, elastic_families, switches
 
 #: Registration order = column and row order. A new module of families is added here.
-MODULES = ("assignment", "volume", "radius_assignment", "outreach", "advisory", "near_family",
-           "continuity", "count_bounds", "backup_coverage", "committed", "equity", "objective",
-           "limits")
+MODULES = ("assignment", "volume", "expansion", "radius_assignment", "outreach", "advisory",
+           "near_family", "continuity", "count_bounds", "backup_coverage", "committed", "equity",
+           "objective", "limits")
 
 for _module in MODULES:
     importlib.import_module(f"{__name__}.{_module}")

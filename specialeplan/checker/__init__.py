@@ -157,7 +157,8 @@ def _context(folder: Path, params: ModelParams, inst: dict[str, pd.DataFrame],
                    asg=tables["assignments"], cov=tables["coverage"], reach=tables["reach"],
                    nf=tables["near_family"], regions=tables["regions"], kpis=kpis,
                    solver=solver, trans=tables["transitional"],
-                   cost_rows=costs, fn=inst.get("functions"))
+                   cost_rows=costs, fn=inst.get("functions"),
+                   changes=tables["capacity_changes"])
 
 
 def raw_terms(folder: Path) -> dict[str, float]:

@@ -79,6 +79,13 @@ RESULT_TABLES: dict[str, TableContract] = {
         ["provider_id", "function"],
         {"provider_name": "provider_id", "municipality_name": "municipality_code"},
         optional=True),
+    "capacity_changes": TableContract("capacity_changes.csv", {
+        "entry": "num", "provider_id": "id", "municipality_code": "text", "function": "id",
+        "places": "num", "investment_dkk": "num?", "annual_cost_dkk": "num",
+        "places_before": "num", "places_after": "num", "cases": "num"},
+        ["entry"],
+        {"provider_name": "provider_id", "municipality_name": "municipality_code"},
+        optional=True),
 }
 
 #: ``financing.csv`` (who pays, docs/results-format.md and docs/costs.md): per home

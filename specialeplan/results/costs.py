@@ -27,7 +27,7 @@ from specialeplan.data.costs import CostTable
 #: residential place; unmet demand costs its alternative)
 COMPONENTS = ("care", "designations", "advisory_base_funding", "family_travel",
               "outreach_staff_travel", "near_family_coaching", "unmet_alternative",
-              "designation_changes", "moves")
+              "designation_changes", "moves", "capacity_annuities")
 #: ``cost_dkk.value_judgements``: stated penalties in kroner, not costs anyone pays
 JUDGEMENTS = ("unmet_quality_penalty", "reach_shortfall_penalty")
 
@@ -121,6 +121,14 @@ def _today(comp: pd.DataFrame, prov: pd.DataFrame, specialer: list[str], costs: 
                     "today's borgerforløb are not known"}
 
 
+def _annuities(tables: dict[str, pd.DataFrame]) -> pd.Series:
+    """Per function: the annual cost of its expansions built (capacity_changes.csv)."""
+    ch = tables.get("capacity_changes")
+    if ch is None or ch.empty:
+        return pd.Series(dtype=float)
+    return ch.groupby("function")["annual_cost_dkk"].sum()
+
+
 def cost_block(tables: dict[str, pd.DataFrame], comp: pd.DataFrame, prov: pd.DataFrame,
                specialer: list[str], costs: CostTable, *, synthetic: bool) -> dict[str, Any]:
     """``kpis.json → cost_dkk`` (docs/results-format.md)."""
@@ -143,6 +151,8 @@ def cost_block(tables: dict[str, pd.DataFrame], comp: pd.DataFrame, prov: pd.Dat
         "designation_changes": _changes(tables["designations"], comp)
         * costs.value("change_cost"),
         "moves": _moved(tables, comp) * costs.value("move_cost"),
+        # the annuity of the expansions built (model/expansions.py)
+        "capacity_annuities": _annuities(tables),
     }
     judged = {"unmet_quality_penalty": unmet * costs.value("unmet_quality_penalty"),
               "reach_shortfall_penalty": short * costs.value("reach_shortfall_penalty")}

@@ -20,6 +20,7 @@ module              rules
                     shared helpers (:func:`reported`, :func:`can_serve`)
 ``assignment``      variables, demand_balance, linking, travel_cutoff
 ``volume``          pair_volume, min_volume, capacity, speciale_capacity
+``expansion``       expansion
 ``radius_assignment`` radius_assignment
 ``outreach``        outreach, delivery_need
 ``advisory``        advisory_link, reach, advisory_capacity
@@ -65,9 +66,9 @@ from specialeplan.checker.rules.context import (
 
 #: the rule modules, in the order of ``model/families`` (plus the whole-folder checks);
 #: importing one registers its rules in :data:`RULES`
-MODULES = ("assignment", "volume", "radius_assignment", "outreach", "advisory", "near_family",
-           "continuity", "count_bounds", "backup_coverage", "committed", "equity", "objective",
-           "limits", "folder", "costs")
+MODULES = ("assignment", "volume", "expansion", "radius_assignment", "outreach", "advisory",
+           "near_family", "continuity", "count_bounds", "backup_coverage", "committed", "equity",
+           "objective", "limits", "folder", "costs")
 
 for _module in MODULES:
     importlib.import_module(f"{__name__}.{_module}")

@@ -51,6 +51,16 @@ class Context:
     #: instance/functions.csv: the planned functions' specialer and target group (None: a
     #: folder written before issue 22, one function per speciale of the same id)
     fn: pd.DataFrame | None = None
+    #: capacity_changes.csv: the candidate expansions built (empty in an earlier folder)
+    changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["entry", *PS, "places", "investment_dkk", "annual_cost_dkk"]))
+
+    def built_places(self, by: list[str]) -> pd.Series:
+        """Places the built expansions add, summed by ``by`` (``["provider_id"]`` or PS)."""
+        ch = self.changes
+        if ch.empty:
+            return pd.Series(dtype=float, name="built")
+        return ch.groupby(by)["places"].sum().astype(float).rename("built")
 
     @cached_property
     def taxonomy_table(self) -> pd.DataFrame:

@@ -32,13 +32,14 @@ NEEDED = ("price_residential", "price_outreach", "designation_cost_unit",
           "family_visits_per_year", "outreach_visits_per_year", "staff_hourly_cost")
 _PARTS = ("care", "designations", "advisory_base_funding", "family_travel",
           "outreach_staff_travel", "near_family_coaching", "unmet_alternative",
-          "designation_changes", "moves")
+          "designation_changes", "moves", "capacity_annuities")
 #: parameters added with the objective in kroner (a folder of an earlier version lacks them:
 #: those components are then not checked)
 LATER = {"near_family_coaching": "near_family_cost", "unmet_alternative":
          "unmet_alternative_cost", "designation_changes": "change_cost",
          "moves": "move_cost", "unmet_quality_penalty": "unmet_quality_penalty",
-         "reach_shortfall_penalty": "reach_shortfall_penalty"}
+         "reach_shortfall_penalty": "reach_shortfall_penalty",
+         "capacity_annuities": "capacity_annuity_rate"}
 JUDGED = ("unmet_quality_penalty", "reach_shortfall_penalty")
 
 
@@ -99,12 +100,17 @@ def _recompute(x: Context, par: dict[tuple[str, str], float],
                "unmet_quality_penalty": (x.cov, "unmet"),
                "reach_shortfall_penalty": (short, "share")}
     for key, name in LATER.items():
-        if (name, "") not in par:  # a folder of an earlier version: not costed
+        if (name, "") not in par or key not in sources:  # an earlier folder: not costed
             continue
         table, column = sources[key]
         target = per if key in _PARTS else judged
         for s, amount in table.groupby("function")[column].sum().items():
             target.setdefault(s, {})[key] = float(amount) * p(name)
+    # the expansions built: their annual cost as capacity_changes.csv states it (the rule
+    # ``expansion`` holds each against the scenario and the cost table)
+    for s, amount in x.changes.groupby("function")["annual_cost_dkk"].sum().items():
+        per.setdefault(s, dict.fromkeys(_PARTS, 0.0) | {"refunded": 0.0})
+        per[s]["capacity_annuities"] = float(amount)
     cols = ["municipality_code", "function", "residential_cases", "outreach_cases",
             "care_cost_dkk", "refunded_dkk"]
     by_home = pd.DataFrame(rows, columns=cols).groupby(cols[:2]).sum()
@@ -298,7 +304,8 @@ def _check_objective_in_kroner(x: Context, c: Collector, block: dict) -> None:
     terms = x.kpis.get("terms", {})
     # the equity term's kroner and any term no cost-table row prices (a family added later)
     other = sum(float(v) for t, v in terms.items()
-                if t == "equity" or (t not in PRICE_RECIPES and t not in ("care", "care_floor")))
+                if t == "equity" or (t not in PRICE_RECIPES
+                                     and t not in ("care", "care_floor", "expansion")))
     equity = other * UNIT
     lhs = obj * UNIT + floor - equity
     rhs = float(block.get("total") or 0.0) + sum(

@@ -42,22 +42,28 @@ def _min_volume(x: Context, c: Collector) -> None:
 @rule("capacity")
 def _capacity(x: Context, c: Collector) -> None:
     """Σ borgerforløb at a provider (all specialer, assignments and near-family help it
-    gives as the local tilbud) ≤ providers.capacity."""
+    gives as the local tilbud) ≤ providers.capacity + the places of its expansions built
+    (capacity_changes.csv)."""
     use = pd.concat([x.asg[["provider_id", "cases"]], x.nf[["provider_id", "cases"]]],
                     ignore_index=True)
     load = use.groupby("provider_id", as_index=False).agg(
         load=("cases", "sum"), n=("cases", "size")).merge(
         x.prov[["provider_id", "capacity"]], on="provider_id")
+    built = x.built_places(["provider_id"]).reindex(load["provider_id"]).fillna(0.0)
+    load["capacity"] = load["capacity"] + built.to_numpy()
     c.rule("capacity", load, load["load"] > load["capacity"] + c.sm(load["capacity"],
                                                                     load["n"]),
            lambda r: (f"provider {r['provider_id']}: {g(r['load'])} cases in total "
-                      f"exceed capacity {g(r['capacity'])}"))
+                      f"exceed capacity {g(r['capacity'])} (expansions built included)"))
 
 
 @rule("speciale_capacity")
 def _speciale_capacity(x: Context, c: Collector) -> None:
-    """Σ_k borgerforløb of a pair ≤ competence.max_cases."""
+    """Σ_k borgerforløb of a pair ≤ competence.max_cases + the places of its expansions
+    built (capacity_changes.csv)."""
     sc = x.pair_sum.merge(x.comp[[*PS, "max_cases"]], on=PS)
+    built = x.built_places(PS).reindex(pd.MultiIndex.from_frame(sc[PS])).fillna(0.0)
+    sc["max_cases"] = sc["max_cases"] + built.to_numpy()
     c.rule("speciale_capacity", sc,
            sc["assigned"] > sc["max_cases"] + c.sm(sc["max_cases"], sc["n"]),
            lambda r: (f"provider {r['provider_id']}, specialfunktion {r['function']}: "

@@ -1,0 +1,147 @@
+"""Capacity where it is missing (issue 23): candidate expansions built next to the
+designations, on a hand-solved instance, checked from the files alone.
+
+Two municipalities m0, m1 (codes 101, 147), 60 minutes apart, 5 minutes within one. One
+speciale A (one type, A). Demand 10 in each. P0 at m0: 10 places, designation 100. P1 at m1:
+designation 2000. Unit-less prices (travel 1 per borgerforløb-minute, unmet 10,000), no
+minimum volume, rådgivning free, reach 100 minutes, no help near the family.
+
+By hand:
+- without expansions: P0 and P1, everyone at home: 2 · 10 · 5 (travel) + 100 + 2000 = 2200
+  (P0 alone leaves 10 unmet: 100,000 more);
+- expansion of P0 by 10 places at 500 a year (annual_cost_dkk 500,000: the objective is in
+  thousand): P0 takes all 20, m1's 10 at 60 minutes: 50 + 600 + 100 + 500 = 1250 < 2200, so it
+  is built and P1 is not designated;
+- the same expansion at 2000 a year: 2750 > 2200, not built;
+- at 500 a year but an investment of 3 mio kr against a budget of 2 mio kr: not built, 2200.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from specialeplan.errors import ScenarioError
+from specialeplan.model.examples import tiny_instance, write_dataset
+
+MINUTES = [[5, 60], [60, 5]]
+PROVIDERS = [{"id": "P0", "at": 0, "capacity": 10}, {"id": "P1", "at": 1}]
+DEMAND = {(0, "A"): 10, (1, "A"): 10}
+COMPETENCE = [{"id": "P0", "function": "A", "max_cases": 10, "designation_cost": 100,
+               "advisory_cost": 0},
+              {"id": "P1", "function": "A", "designation_cost": 2000, "advisory_cost": 0}]
+SCENARIO = """name: expansion
+dataset: data
+model:
+  pricing: unit_less
+  defaults: {reach_minutes: 100, min_cases: 0}
+  families: {near_family: false}
+{extra}
+solver: {{mip_rel_gap: 0}}
+"""
+EXPAND = "  expansions: [{provider_id: P0, function: A, places: 10, annual_cost_dkk: %s%s}]"
+
+
+def _solve(root: Path, extra: str):  # noqa: ANN202
+    from specialeplan.pipeline import solve_into_folder
+    from specialeplan.scenarios.schema import load_scenario
+
+    if not (root / "data").is_dir():
+        write_dataset(tiny_instance(MINUTES, PROVIDERS, DEMAND, COMPETENCE,
+                                    codes=["101", "147"]), root / "data")
+    (root / "s.yaml").write_text(SCENARIO.replace("{extra}", extra).replace("{{", "{")
+                                 .replace("}}", "}"), encoding="utf-8")
+    return solve_into_folder(load_scenario(root / "s.yaml"), root / "out", excel=False,
+                             overwrite=True)
+
+
+def _kpis(folder: Path) -> dict:
+    return json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    record = _solve(tmp_path_factory.mktemp("expansion"), EXPAND % (500_000, ""))
+    assert record.check is not None and not record.check.violations
+    return record.folder
+
+
+def test_an_expansion_beats_a_far_away_designation_when_it_costs_less(built: Path) -> None:
+    kpis = _kpis(built)
+    assert kpis["objective"] == pytest.approx(1250.0)
+    assert kpis["terms"]["expansion"] == pytest.approx(500.0)
+    des = pd.read_csv(built / "designations.csv")
+    assert des["provider_id"].tolist() == ["P0"] and des.at[0, "cases"] == pytest.approx(20)
+    ch = pd.read_csv(built / "capacity_changes.csv")
+    assert ch[["entry", "provider_id", "function", "places"]].values.tolist() == [
+        [1, "P0", "A", 10]]
+    assert ch.at[0, "places_before"] == 10 and ch.at[0, "places_after"] == 20
+    assert ch.at[0, "cases"] == pytest.approx(20)
+    assert kpis["expansions_built"] == 1 and kpis["expansion_places_built"] == 10
+
+
+@pytest.mark.parametrize(("extra", "objective"), [
+    (EXPAND % (2_000_000, ""), 2200.0),  # dearer than designating P1
+    (EXPAND % (500_000, ", investment_dkk: 3000000") + "\n  expansion_budget_dkk: 2000000",
+     2200.0),  # the budget binds
+    ("", 2200.0),  # no expansions offered
+])
+def test_dear_or_over_budget_expansions_are_not_built(tmp_path: Path, extra: str,
+                                                      objective: float) -> None:
+    record = _solve(tmp_path, extra)
+    assert record.check is not None and not record.check.violations
+    assert _kpis(record.folder)["objective"] == pytest.approx(objective)
+    assert set(pd.read_csv(record.folder / "designations.csv")["provider_id"]) == {"P0", "P1"}
+    assert pd.read_csv(record.folder / "capacity_changes.csv").empty
+
+
+def test_the_checker_verifies_the_expansions_from_the_files(built: Path,
+                                                            tmp_path: Path) -> None:
+    from specialeplan.checker import check_results
+
+    assert check_results(built).ok
+
+    def broken(name: str, edit) -> str:  # noqa: ANN001
+        import yaml
+
+        from specialeplan.results.writer import file_hashes
+
+        folder = shutil.copytree(built, tmp_path / name)
+        edit(folder)
+        path = folder / "instance" / "scenario.resolved.yaml"
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc["file_hashes"] = file_hashes(folder)  # the rule, not the tamper check, must catch it
+        path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True),
+                        encoding="utf-8")
+        return check_results(folder).to_text()
+
+    def edit_changes(fn):  # noqa: ANN001, ANN202
+        def edit(folder: Path) -> None:
+            ch = pd.read_csv(folder / "capacity_changes.csv")
+            fn(ch).to_csv(folder / "capacity_changes.csv", index=False)
+        return edit
+
+    # without the expansion P0's 20 borgerforløb exceed its 10 places
+    text = broken("dropped", edit_changes(lambda ch: ch.iloc[:0]))
+    assert "exceed capacity 10" in text
+    # a cheaper annual cost than the scenario states
+    text = broken("cheap", edit_changes(lambda ch: ch.assign(annual_cost_dkk=1.0)))
+    assert "annual_cost_dkk 1" in text
+    # an expansion the scenario does not offer
+    text = broken("unknown", edit_changes(lambda ch: ch.assign(entry=2)))
+    assert "is not that entry of model.expansions" in text
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ("{provider_id: P9, function: A, places: 5, annual_cost_dkk: 1}", "unknown provider 'P9'"),
+    ("{provider_id: P0, function: B, places: 5, annual_cost_dkk: 1}", "unknown specialfunktion"),
+    ("{provider_id: P0, function: A, places: 5}", "give annual_cost_dkk"),
+])
+def test_a_bad_expansion_entry_is_named(tmp_path: Path, entry: str, message: str) -> None:
+    with pytest.raises(ScenarioError, match=message) as err:
+        _solve(tmp_path, f"  expansions: [{entry}]")
+    assert "model.expansions entry 1" in str(err.value)
