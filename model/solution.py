@@ -204,7 +204,8 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
         ["speciale", "municipality_code", "advisory_provider_id", "function"]).reset_index(
         drop=True)
 
-    regions = regional_balance(data, designations, assignments, coverage)
+    changes = _capacity_changes(data, e, cases)
+    regions = regional_balance(data, designations, assignments, coverage, changes)
     moved = pairs["current_cases"].to_numpy(dtype=float) - cases
     moved = np.where(moved > 1e-7, moved, 0.0)  # solver noise is not a move
     kept = np.where((y < 0.5) & (cases > 0), cases, 0.0)  # served without a designation
@@ -212,7 +213,6 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
         TRANSITIONAL_COLUMNS].reset_index(drop=True)
     kpis = _kpis(data, terms, designations, assignments, coverage, short, regions,
                  pairs.assign(moved=moved, transitional=kept), y, val.x)
-    changes = _capacity_changes(data, e, cases)
     kpis["expansions_built"] = len(changes)
     kpis["expansion_places_built"] = int(changes["places"].sum())
     kpis["expansion_investment_dkk"] = float(changes["investment_dkk"].fillna(0.0).sum())
@@ -286,13 +286,15 @@ def _coverage(data: ModelData, asg: pd.DataFrame, u: np.ndarray,
 
 
 def regional_balance(data: ModelData, designations: pd.DataFrame,
-                     assignments: pd.DataFrame, coverage: pd.DataFrame) -> pd.DataFrame:
+                     assignments: pd.DataFrame, coverage: pd.DataFrame,
+                     changes: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per region and speciale: demand of the region's municipalities; borgerforløb of its
     citizens served by its own specialfunktioner (``served_home``), exported to other
     regions' specialfunktioner and imported from other regions; ``served_in_region`` =
     served_home + imported; near-family help and unmet demand of its citizens; the
-    per-speciale capacity (``max_cases``) of its specialfunktioner and the shortfall
-    max(0, demand − that capacity). demand = served_home + exported + near_family + unmet."""
+    per-speciale capacity (``max_cases``, plus the places of the expansions built,
+    ``changes``) of its specialfunktioner and the shortfall max(0, demand − that capacity).
+    demand = served_home + exported + near_family + unmet."""
     inst = data.instance
     region_of = inst.municipalities.set_index("code")["region"]
     prov_region = inst.providers.set_index("provider_id")["municipality_code"].map(region_of)
@@ -302,7 +304,9 @@ def regional_balance(data: ModelData, designations: pd.DataFrame,
     own = a[a["home"] == a["at"]]
     away = a[a["home"] != a["at"]]
     cov = coverage.assign(region=coverage["municipality_code"].map(region_of))
-    maxc = data.pairs.set_index(PS)["max_cases"]
+    maxc = data.pairs.set_index(PS)["max_cases"].astype(float)
+    if changes is not None and len(changes):
+        maxc = maxc.add(changes.groupby(PS)["places"].sum().astype(float), fill_value=0.0)
     des = designations.assign(
         region=designations["provider_id"].map(prov_region),
         cap=maxc.reindex(pd.MultiIndex.from_frame(designations[PS])).to_numpy())

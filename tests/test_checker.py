@@ -52,7 +52,7 @@ A, M = "autisme", "misbrug"
 TERMS = {"travel": 255.0, "designation": 250.0, "advisory": 10.0, "care": 0.0,
          "care_floor": 0.0, "unmet": 200.0,
          "reach_shortfall": 1000.0, "change": 7.0, "outreach": 30.0, "near_family": 120.0,
-         "moved": 30.0, "equity": 0.0}
+         "moved": 30.0, "equity": 0.0, "expansion": 0.0}
 OBJECTIVE = 1902.0
 REGIONS = [  # region, speciale, demand, served_home, exported, imported, served_in_region,
     # near_family, unmet, designated_capacity, capacity_shortfall

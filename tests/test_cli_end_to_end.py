@@ -75,7 +75,7 @@ def test_run_writes_a_checkable_folder(scenario: Path, tmp_path: Path) -> None:
     assert kpis["objective"] == pytest.approx(1060)
     assert set(kpis["terms"]) == {"travel", "designation", "advisory", "care", "care_floor",
                                   "unmet", "reach_shortfall", "change", "outreach",
-                                  "near_family", "moved", "equity"}
+                                  "near_family", "moved", "equity", "expansion"}
     assert kpis["terms"]["care"] == 0  # unit-less pricing: no care term
     assert kpis["per_function"]["A"]["advisory_designations"] == 1
     assert pd.read_csv(folder / "designations.csv")["provider_id"].tolist() == ["P1"]

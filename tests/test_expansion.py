@@ -145,3 +145,43 @@ def test_a_bad_expansion_entry_is_named(tmp_path: Path, entry: str, message: str
     with pytest.raises(ScenarioError, match=message) as err:
         _solve(tmp_path, f"  expansions: [{entry}]")
     assert "model.expansions entry 1" in str(err.value)
+
+
+def test_the_capacity_overview_shows_places_use_and_what_was_built(built: Path,
+                                                                   tmp_path: Path) -> None:
+    """`specialeplan capacity`: the one region R has demand 20, P0's 10 places plus the
+    10 built, all taken; nationally the same."""
+    from typer.testing import CliRunner
+
+    from specialeplan.analyses.capacity import capacity_overview
+    from specialeplan.cli import app
+
+    table = capacity_overview(built)
+    assert table["region"].tolist() == ["R", "national"]
+    for _, row in table.iterrows():
+        assert row["function"] == "A"
+        assert (row["demand"], row["places"], row["served_designated"]) == (20, 20, 20)
+        assert row["utilisation"] == pytest.approx(1.0)
+        assert (row["expansion_places"], row["expansions"]) == (10, "P0 +10")
+        assert (row["shortfall"], row["gap"], row["transitional"]) == (0, 0, 0)
+    out = tmp_path / "capacity.csv"
+    result = CliRunner().invoke(app, ["capacity", str(built), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "national" in result.output and "100%" in result.output
+    written = pd.read_csv(out)
+    assert written["places"].tolist() == [20, 20]
+    assert written["expansions"].tolist() == ["P0 +10", "P0 +10"]
+    inside = CliRunner().invoke(app, ["capacity", str(built), "--out",
+                                      str(built / "capacity.csv")])
+    assert inside.exit_code != 0 and not (built / "capacity.csv").exists()
+
+
+def test_a_rollout_refuses_expansions_until_waves_keep_what_was_built(tmp_path: Path) -> None:
+    from specialeplan.analyses.rollout import run_rollout
+    from specialeplan.scenarios.schema import load_scenario
+
+    resolved = load_scenario("rollout_2030", [
+        "model.expansions=[{provider_id: P0030, function: spiseforstyrrelser, places: 5}]"])
+    with pytest.raises(ScenarioError, match="cannot be used in a rollout yet"):
+        run_rollout(resolved, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -407,6 +407,12 @@ class RolloutRunner:
         if sc.rollout is None:
             raise ScenarioError(f"{resolved.path}: the scenario has no 'rollout:' section "
                                 "(year -> specialer); see scenarios/rollout_2030.yaml")
+        if sc.model.expansions:
+            # a wave would re-decide (and could undo) what an earlier wave built: refused
+            # until the waves carry built capacity forward (issue 23, rollout part)
+            raise ScenarioError(f"{resolved.path}: model.expansions cannot be used in a "
+                                "rollout yet (later waves would not keep what earlier waves "
+                                "built); plan one year with 'specialeplan run' instead")
         self.resolved, self.sc, self.rollout = resolved, sc, sc.rollout
         self.out, self.root = Path(out), Path(out) / sc.name
         self.from_dir, self.overwrite, self.compare = from_dir, overwrite, compare

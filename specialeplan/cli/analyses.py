@@ -1,6 +1,7 @@
-"""Commands for the planner analyses: ``rollout`` (phased rollout to 2030) and
-``vulnerability`` (N-1: what if a specialfunktion closes?). Thin wrappers around
-:mod:`specialeplan.analyses.rollout` and :mod:`specialeplan.analyses.vulnerability`."""
+"""Commands for the planner analyses: ``rollout`` (phased rollout to 2030),
+``vulnerability`` (N-1: what if a specialfunktion closes?) and ``capacity`` (the national
+capacity overview of a plan). Thin wrappers around :mod:`specialeplan.analyses.rollout`,
+:mod:`specialeplan.analyses.vulnerability` and :mod:`specialeplan.analyses.capacity`."""
 
 from __future__ import annotations
 
@@ -123,6 +124,64 @@ def _mean_travel(rows: pd.DataFrame) -> str:
         return "-"
     minutes = (rows["mean_travel_minutes"].fillna(0.0) * rows["served"]).sum()
     return f"{minutes / served:.1f}"
+
+
+@app.command()
+def capacity(
+    folder: Annotated[Path, typer.Argument(help="a results folder (specialeplan run)")],
+    out: Annotated[Path | None, typer.Option(
+        help="also write the overview to a .csv or .xlsx file")] = None,
+    verify: Annotated[bool, typer.Option(
+        help="refuse a results folder that the independent check rejects")] = True,
+) -> None:
+    """National capacity overview of a plan: per type and region, demand, places, use, gap.
+
+    Per specialfunktion type and region (and nationally): the demand of the region's
+    citizens, the places of the specialfunktioner located there (expansions built
+    included), how full they are, the borgerforløb helped near the family and not served
+    (the gap), the expansions that add places, and the shortfall of places against the
+    region's own demand. Borgerforløb per year.
+    """
+    from specialeplan.analyses.capacity import capacity_overview, check_out, write_overview
+
+    try:
+        if out is not None:
+            check_out(out)
+        table = capacity_overview(folder, verify=verify)
+    except SpecialeplanError as exc:
+        fail(exc)
+    _print_capacity(table, folder.name)
+    if out is not None:
+        try:
+            write_overview(table, out)
+        except (SpecialeplanError, OSError) as exc:
+            fail(exc)
+        console.print(f"wrote {out}")
+
+
+def _print_capacity(table: pd.DataFrame, name: str) -> None:
+    from specialeplan.analyses.capacity import NATIONAL
+
+    console.print(f"[bold]Capacity of {escape(name)}[/] (borgerforløb per year; places at "
+                  "the designated specialfunktioner, expansions built included)")
+    for f, rows in table.groupby("function", sort=False):
+        first = rows.iloc[0]
+        t = Table(title=f"{f} ({first['target_group']}; {first['speciale']})",
+                  box=box.SIMPLE, title_justify="left", caption_justify="left",
+                  caption="trans.: today's residents kept by providers not designated "
+                          "(transitional.csv); short: demand − places")
+        t.add_column("region", no_wrap=True, min_width=11)
+        for col in ("demand", "places", "served", "use", "trans.", "unmet", "short"):
+            t.add_column(col, justify="right", no_wrap=True)
+        t.add_column("built")
+        for _, r in rows.iterrows():
+            use = "–" if r["utilisation"] != r["utilisation"] else f"{r['utilisation']:.0%}"
+            national = r["region"] == NATIONAL
+            t.add_row(escape(str(r["region"])), _num(r["demand"]), _num(r["places"]),
+                      _num(r["served_designated"]), use, _num(r["transitional"]),
+                      _num(r["gap"]), _num(r["shortfall"]),
+                      escape(str(r["expansions"])) or "–", style="bold" if national else None)
+        console.print(t)
 
 
 @app.command()

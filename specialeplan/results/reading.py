@@ -201,8 +201,8 @@ def read_kpis(folder: Path) -> dict[str, Any]:
     if not isinstance(terms, dict):
         raise DataValidationError("missing or not an object", file=KPIS, field="terms")
     for t in TERMS:
-        if t in TERMS_SINCE_KRONER and t not in terms:
-            continue  # a folder written before the objective was priced in kroner
+        if t in TERMS_ADDED_LATER and t not in terms:
+            continue  # a folder written before the term existed
         v = terms.get(t)
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise DataValidationError(f"expected a number, got {v!r}", file=KPIS,
@@ -210,8 +210,9 @@ def read_kpis(folder: Path) -> dict[str, Any]:
     return kpis
 
 
-#: terms added with the objective in kroner: a folder of an earlier version lacks them
-TERMS_SINCE_KRONER = ("care", "care_floor")
+#: terms added after the first results format: a folder of an earlier version lacks them
+#: (care and care_floor with the objective in kroner, expansion with issue 23)
+TERMS_ADDED_LATER = ("care", "care_floor", "expansion")
 
 
 def read_solver(folder: Path) -> dict[str, Any]:

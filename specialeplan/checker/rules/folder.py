@@ -82,6 +82,9 @@ def regions_from_files(x: Context) -> pd.DataFrame:
     cov = x.cov.assign(region=x.cov["municipality_code"].map(x.region_of))
     des = x.des[PS].merge(x.comp[[*PS, "max_cases"]], on=PS, how="left").assign(
         region=lambda d: d["provider_id"].map(at))
+    # the places of the expansions built count as designated capacity
+    des["max_cases"] = des["max_cases"] + x.built_places(PS).reindex(
+        pd.MultiIndex.from_frame(des[PS])).fillna(0.0).to_numpy()
     cols = {
         "demand": cov.groupby(RS)["demand"].sum(),
         "served_home": a[same].groupby(["home", "function"])["cases"].sum(),
