@@ -14,6 +14,7 @@ with r = ``capacity_annuity_rate`` and n = ``capacity_lifetime_years`` from the 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,11 +25,93 @@ from specialeplan.model.pricing import UNIT, cost_value
 
 if TYPE_CHECKING:
     from specialeplan.model.instance import Instance
-    from specialeplan.model.params import ModelParams
+    from specialeplan.model.params import Expansion, ModelParams
 
-#: the columns of the options table (``ModelData.expansions``, ``instance/expansions.csv``)
+#: the columns of the options table (``ModelData.expansions``)
 EXPANSION_COLUMNS = ["option", "entry", "provider_id", "function", "places", "investment_dkk",
                      "annual_cost_dkk", "annual_cost", "pair"]
+
+
+def all_entries(params: ModelParams) -> list[Expansion]:
+    """``model.expansions``, then each ``model.new_sites`` entry as the expansion of its new
+    provider (which :func:`add_new_sites` adds with no places): the options, numbered from 1
+    in this order (``capacity_changes.csv`` ``entry``)."""
+    from specialeplan.model.params import Expansion
+
+    return [*params.expansions, *(
+        Expansion(provider_id=n.site_id, function=n.function, places=n.places,
+                  investment_dkk=n.investment_dkk, annual_cost_dkk=n.annual_cost_dkk)
+        for n in params.new_sites)]
+
+
+def add_new_sites(instance: Instance, params: ModelParams) -> Instance:
+    """The dataset with a provider for each ``model.new_sites`` entry: no places of its own
+    (capacity and max_cases 0: the places come from its expansion), a competence row for
+    its type (designation cost as given, else the median of the type's rows; the median
+    rådgivning cost), and travel from every municipality as to any provider located in the
+    site's municipality. :class:`ScenarioError` naming the entry for a site id the dataset
+    has, a municipality or type it does not know."""
+    if not params.new_sites:
+        return instance
+    prov, comp, pt = instance.providers, instance.competence, instance.provider_travel
+    munis = instance.municipalities
+    by_name = {str(n).casefold(): c for n, c in zip(munis["name"], munis["code"], strict=True)}
+    codes = set(munis["code"])
+    groups = dict(zip(instance.functions["function"], instance.functions["target_group"],
+                      strict=True))
+    new_prov, new_comp, new_pt = [], [], []
+    seen = set(prov["provider_id"])
+    for i, n in enumerate(params.new_sites, start=1):
+        where = f"model.new_sites entry {i} ({n.site_id})"
+        if n.site_id in seen:
+            raise ScenarioError(f"{where}: site_id {n.site_id!r} is already a provider; give "
+                                "the new site an id of its own")
+        seen.add(n.site_id)
+        code = n.municipality if n.municipality in codes else by_name.get(
+            n.municipality.casefold())
+        if code is None:
+            raise ScenarioError(f"{where}: unknown municipality {n.municipality!r}."
+                                f"{did_you_mean(n.municipality, list(munis['name']))}")
+        if n.function not in groups:
+            raise ScenarioError(f"{where}: unknown specialfunktion type {n.function!r}."
+                                f"{did_you_mean(n.function, list(groups))}")
+        own = comp[comp["function"] == n.function]
+        median = (own[["designation_cost", "advisory_cost"]].median() if len(own)
+                  else pd.Series({"designation_cost": 0.0, "advisory_cost": 0.0}))
+        name = munis.loc[munis["code"] == code, "name"].iloc[0]
+        new_prov.append({"provider_id": n.site_id, "name": f"new site: {n.function} in {name}",
+                         "municipality_code": code, "owner": n.owner, "kind": n.kind,
+                         "capacity": 0.0, "advisory_capacity": np.inf,
+                         "target_groups": groups[n.function]})
+        new_comp.append({"provider_id": n.site_id, "function": n.function, "max_cases": 0.0,
+                         "current_cases": 0.0, "designated_today": False,
+                         "designation_cost": float(median["designation_cost"]
+                                                   if n.designation_cost is None
+                                                   else n.designation_cost),
+                         "advisory_cost": float(median["advisory_cost"]),
+                         "advisory_today": False})
+        new_pt.append(_travel_to(instance, code, n.site_id, where))
+    providers = pd.concat([prov, pd.DataFrame(new_prov)], ignore_index=True)
+    competence = pd.concat([comp, pd.DataFrame(new_comp)[comp.columns]], ignore_index=True)
+    travel = pd.concat([pt, *new_pt], ignore_index=True)
+    return dataclasses.replace(instance, providers=providers[prov.columns],
+                               competence=competence, provider_travel=travel)
+
+
+def _travel_to(instance: Instance, code: str, site_id: str, where: str) -> pd.DataFrame:
+    """t[k, site] for every municipality k: the municipality travel matrix to the site's
+    municipality, else the travel of a provider located there."""
+    if instance.travel is not None:
+        t = instance.travel[instance.travel["to_code"] == code]
+        return pd.DataFrame({"municipality_code": t["from_code"].to_numpy(),
+                             "provider_id": site_id, "minutes": t["minutes"].to_numpy()})
+    there = instance.providers.loc[instance.providers["municipality_code"] == code,
+                                   "provider_id"]
+    if there.empty:
+        raise ScenarioError(f"{where}: the dataset has no travel times to municipality "
+                            f"{code} (no travel matrix and no provider there)")
+    t = instance.provider_travel[instance.provider_travel["provider_id"] == there.iloc[0]]
+    return t.assign(provider_id=site_id)[["municipality_code", "provider_id", "minutes"]]
 
 
 def annuity_factor(rate: float, years: float) -> float:
@@ -42,7 +125,8 @@ def annuity_factor(rate: float, years: float) -> float:
 
 def expansion_table(instance: Instance, params: ModelParams, functions: list[str],
                     costs: pd.DataFrame | None) -> pd.DataFrame:
-    """One row per ``model.expansions`` entry of a planned function (entries of types
+    """One row per ``model.expansions`` entry, then per ``model.new_sites`` entry (numbered
+    on: ``entry`` counts both lists), of a planned function (entries of types
     outside the plan are left out: a rollout wave sees only its own), with its investment
     and annual cost in DKK; ``pair`` is filled in by the caller. :class:`ScenarioError`
     naming the entry for an unknown provider or type, or a provider without competence in
@@ -57,7 +141,7 @@ def expansion_table(instance: Instance, params: ModelParams, functions: list[str
         per_place = cost_value(costs, "expansion_investment_per_place")
         rate = cost_value(costs, "capacity_annuity_rate")
         years = cost_value(costs, "capacity_lifetime_years")
-    for i, e in enumerate(params.expansions, start=1):
+    for i, e in enumerate(all_entries(params), start=1):
         where = f"model.expansions entry {i} ({e.provider_id}/{e.function})"
         if e.provider_id not in providers:
             raise ScenarioError(f"{where}: unknown provider {e.provider_id!r}."

@@ -226,6 +226,30 @@ class Expansion(BaseModel):
         "rented building); needed without a cost table")
 
 
+class NewSite(BaseModel):
+    """A candidate new specialfunktion at a site with no provider today (issue 23): a new
+    provider ``site_id`` in ``municipality`` (code or name) with ``places`` places for
+    ``function``, built only where the model designates it, as an expansion of a provider
+    that has no places yet (same annuity, budget and results: ``capacity_changes.csv``)."""
+
+    model_config = _STRICT
+
+    site_id: str = Field(..., description="the new provider's id (not one of the dataset's)")
+    municipality: str = Field(..., description="municipality code or name of the site")
+    function: str = Field(..., description="the specialfunktion type of the site")
+    places: int = Field(..., gt=0, lt=100_000, description="places built")
+    investment_dkk: NonNegativeFloat | None = Field(
+        None, description="the investment in DKK (default: places × the cost table's "
+        "expansion_investment_per_place)")
+    annual_cost_dkk: NonNegativeFloat | None = Field(
+        None, description="DKK per year instead of the annuity of the investment")
+    designation_cost: NonNegativeFloat | None = Field(
+        None, description="running cost as a specialfunktion, in competence.csv's unit "
+        "(default: the median of the type's competence rows)")
+    owner: str = Field("new", description="owner type of the site, e.g. municipal, private")
+    kind: Literal["residential", "outreach", "both"] = "residential"
+
+
 class Equity(BaseModel):
     """The worst-off term (``families.equity``): maximum or CVaR of per-municipality mean
     family travel, per speciale."""
@@ -304,6 +328,9 @@ class ModelParams(BaseModel):
     expansions: list[Expansion] = Field(
         default_factory=list, description="candidate expansions the model may build next to "
         "the designations (family 'expansion'; results capacity_changes.csv)")
+    new_sites: list[NewSite] = Field(
+        default_factory=list, description="candidate new specialfunktioner at sites with no "
+        "provider today, built like expansions (family 'expansion')")
     expansion_budget_dkk: NonNegativeFloat | None = Field(
         None, description="at most this investment in DKK for all expansions built (a loan "
         "or investment budget; per wave in a rollout); null = no budget")

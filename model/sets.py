@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.errors import ScenarioError, did_you_mean
-from specialeplan.model.expansions import expansion_table
+from specialeplan.model.expansions import add_new_sites, expansion_table
 from specialeplan.model.instance import (
     OUTREACH_KINDS,
     PHYSICAL_KINDS,
@@ -354,7 +354,7 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     infeasibility diagnosis, which must be able to name the minimum volume as the cause).
     """
     source = instance
-    instance = apply_capacity_changes(instance, params)
+    instance = add_new_sites(apply_capacity_changes(instance, params), params)
     # the objective's prices in DKK (or the legacy unit-less ones without a cost table)
     given = params.weights
     costs = instance.costs if params.pricing == "kroner" else None

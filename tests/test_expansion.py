@@ -185,3 +185,38 @@ def test_a_rollout_refuses_expansions_until_waves_keep_what_was_built(tmp_path: 
     with pytest.raises(ScenarioError, match="cannot be used in a rollout yet"):
         run_rollout(resolved, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_new_site_is_built_where_it_is_cheapest(tmp_path: Path) -> None:
+    """A new specialfunktion S1 in m1 (10 places, 300 a year, designation 100) instead of
+    P1 (designation 2000) or P0's expansion: 2 · 10 · 5 + 100 + 100 + 300 = 600."""
+    site = ("  new_sites: [{site_id: S1, municipality: '147', function: A, places: 10, "
+            "annual_cost_dkk: 300000, designation_cost: 100}]")
+    record = _solve(tmp_path, EXPAND % (500_000, "") + "\n" + site)
+    assert record.check is not None and not record.check.violations
+    assert _kpis(record.folder)["objective"] == pytest.approx(600.0)
+    des = pd.read_csv(record.folder / "designations.csv")
+    assert set(des["provider_id"]) == {"P0", "S1"}
+    ch = pd.read_csv(record.folder / "capacity_changes.csv", dtype={"municipality_code": str})
+    # entry 2: the new sites are numbered after the scenario's expansions
+    assert ch[["entry", "provider_id", "municipality_code", "places"]].values.tolist() == [
+        [2, "S1", "147", 10]]
+    prov = pd.read_csv(record.folder / "instance" / "providers.csv")
+    assert prov.set_index("provider_id").at["S1", "name"] == "new site: A in Kommune 1"
+    with pytest.raises(ScenarioError, match="already a provider"):
+        _solve(tmp_path, site.replace("site_id: S1", "site_id: P1"))
+
+
+def test_a_results_folder_with_a_new_site_reloads_for_a_re_solve(tmp_path: Path) -> None:
+    """vulnerability and resolve rebuild the model from the folder: the site is a provider
+    there, so its entry comes back as an expansion, with the same entry number."""
+    from specialeplan.model.sets import build_model_data
+    from specialeplan.results.reload import load_run
+
+    site = ("  new_sites: [{site_id: S1, municipality: '147', function: A, places: 10, "
+            "annual_cost_dkk: 300000, designation_cost: 100}]")
+    record = _solve(tmp_path, site)
+    run = load_run(record.folder)
+    assert run.params.new_sites == [] and run.params.expansions[0].provider_id == "S1"
+    data = build_model_data(run.instance, run.params)
+    assert data.expansions[["entry", "provider_id", "places"]].values.tolist() == [[1, "S1", 10]]

@@ -8,7 +8,7 @@ imported here in the order of ``specialeplan --help``:
 - :mod:`~specialeplan.cli.plan`: ``version``, ``run``, ``check``, ``map``, ``classic``;
 - :mod:`~specialeplan.cli.sensitivity`: ``sweep``, ``compare``, ``frontier``;
 - :mod:`~specialeplan.cli.scenarios`: ``show``;
-- :mod:`~specialeplan.cli.analyses`: ``rollout``, ``vulnerability``;
+- :mod:`~specialeplan.cli.analyses`: ``capacity``, ``rollout``, ``vulnerability``;
 - :mod:`~specialeplan.cli.data`: ``data travel``, ``data summary``, ``data providers``,
   ``data import-population``.
 """
@@ -45,7 +45,26 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         raise SystemExit(130) from None
+    except ImportError as exc:
+        if not interrupted_import(exc):
+            raise
+        sys.stderr.write("interrupted\n")
+        raise SystemExit(130) from None
     run_app()
+
+
+def interrupted_import(exc: BaseException) -> bool:
+    """True for an ImportError caused by Ctrl-C: a compiled module (pybind11: highspy)
+    turns a KeyboardInterrupt during its initialisation into ``ImportError:
+    initialization failed`` with the interrupt as its cause."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, KeyboardInterrupt):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 def __getattr__(name: str) -> Any:

@@ -60,8 +60,15 @@ def table_console() -> Console:
 
 def main() -> None:
     """Entry point of the ``specialeplan`` command."""
+    from specialeplan.cli import interrupted_import
+
     try:
         app()
     except KeyboardInterrupt:  # outside a solve; HiGHS handles Ctrl-C inside one
+        err_console.print("interrupted")
+        sys.exit(130)
+    except ImportError as exc:  # Ctrl-C while a compiled module was being imported
+        if not interrupted_import(exc):
+            raise
         err_console.print("interrupted")
         sys.exit(130)

@@ -51,16 +51,21 @@ class LoadedRun:
 def solved_params(params: ModelParams, specialer: list[str] | None = None,
                   functions: list[str] | None = None) -> ModelParams:
     """``params`` with every demand growth factor 1 and no ``capacity_changes`` (the folder's
-    demand and capacities already hold them: applied again they would count twice) and only
+    demand and capacities already hold them: applied again they would count twice), the
+    ``new_sites`` as expansions of their providers (already in the folder's instance), and only
     the ``specialer`` and specialfunktion types (``functions``) the folder plans (its
     instance knows no others)."""
     per = {s: p.model_copy(update={"demand_growth": None})
            for s, p in params.per_speciale.items() if specialer is None or s in specialer}
     per_fn = {s: p.model_copy(update={"demand_growth": None})
               for s, p in params.per_function.items() if functions is None or s in functions}
+    from specialeplan.model.expansions import all_entries
+
     return params.model_copy(update={
         "demand_growth": 1.0, "per_speciale": per, "per_function": per_fn,
         "capacity_changes": [],
+        # the folder's instance has the new sites' providers: they stay as expansions
+        "expansions": all_entries(params), "new_sites": [],
         "defaults": params.defaults.model_copy(update={"demand_growth": 1.0})})
 
 

@@ -149,9 +149,11 @@ def _linking(x: Context, c: Collector) -> None:
     c.rule("linking", d, d["max_cases"].isna(), lambda r: (
         f"provider {r['provider_id']} is designated for specialfunktion {r['function']} but has no "
         "competence row for it (or the speciale is not planned)"))
-    c.rule("linking", d, d["max_cases"].notna() & (d["max_cases"] <= 0), lambda r: (
+    # places of its own or from an expansion built (a new site has only the latter)
+    places = d["max_cases"] + x.built_for(d)
+    c.rule("linking", d, d["max_cases"].notna() & (places <= 0), lambda r: (
         f"provider {r['provider_id']} is designated for specialfunktion {r['function']} but is not "
-        "competent (competence.max_cases = 0)"))
+        "competent (competence.max_cases = 0 and no expansion built)"))
 
 
 @rule("travel_cutoff")

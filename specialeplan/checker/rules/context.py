@@ -62,6 +62,13 @@ class Context:
             return pd.Series(dtype=float, name="built")
         return ch.groupby(by)["places"].sum().astype(float).rename("built")
 
+    def built_for(self, rows: pd.DataFrame) -> np.ndarray:
+        """The places the expansions built add to each (provider_id, function) of ``rows``."""
+        if self.changes.empty or rows.empty:
+            return np.zeros(len(rows))
+        return self.built_places(PS).reindex(pd.MultiIndex.from_frame(rows[PS])).fillna(
+            0.0).to_numpy()
+
     @cached_property
     def taxonomy_table(self) -> pd.DataFrame:
         """instance/functions.csv, or one function per speciale in an earlier folder."""

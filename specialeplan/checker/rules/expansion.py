@@ -23,18 +23,23 @@ def _offered(x: Context) -> pd.DataFrame:
     """The scenario's entries with the investment and annual cost they should have."""
     costs = x.cost_rows
     rows = []
-    for i, e in enumerate(x.params.expansions, start=1):
-        invest = e.investment_dkk
+    sites = [(n.site_id, n.function, n.places, n.investment_dkk, n.annual_cost_dkk)
+             for n in x.params.new_sites]  # numbered after the expansions, as the model does
+    entries = [(e.provider_id, e.function, e.places, e.investment_dkk, e.annual_cost_dkk)
+               for e in x.params.expansions] + sites
+    for i, (provider, function, places, investment, annual_given) in enumerate(entries,
+                                                                               start=1):
+        invest = investment
         if invest is None and costs is not None:
-            invest = e.places * cost_value(costs, "expansion_investment_per_place")
-        if e.annual_cost_dkk is not None:
-            annual = e.annual_cost_dkk
+            invest = places * cost_value(costs, "expansion_investment_per_place")
+        if annual_given is not None:
+            annual = annual_given
         elif invest is not None and costs is not None:
             annual = invest * _annuity(cost_value(costs, "capacity_annuity_rate"),
                                        cost_value(costs, "capacity_lifetime_years"))
         else:
             annual = np.nan
-        rows.append((i, e.provider_id, e.function, float(e.places),
+        rows.append((i, provider, function, float(places),
                      np.nan if invest is None else float(invest), float(annual)))
     return pd.DataFrame(rows, columns=["entry", *PS, "places_o", "investment_o", "annual_o"])
 

@@ -83,8 +83,7 @@ def regions_from_files(x: Context) -> pd.DataFrame:
     des = x.des[PS].merge(x.comp[[*PS, "max_cases"]], on=PS, how="left").assign(
         region=lambda d: d["provider_id"].map(at))
     # the places of the expansions built count as designated capacity
-    des["max_cases"] = des["max_cases"] + x.built_places(PS).reindex(
-        pd.MultiIndex.from_frame(des[PS])).fillna(0.0).to_numpy()
+    des["max_cases"] = des["max_cases"] + x.built_for(des)
     cols = {
         "demand": cov.groupby(RS)["demand"].sum(),
         "served_home": a[same].groupby(["home", "function"])["cases"].sum(),

@@ -62,8 +62,7 @@ def _speciale_capacity(x: Context, c: Collector) -> None:
     """Σ_k borgerforløb of a pair ≤ competence.max_cases + the places of its expansions
     built (capacity_changes.csv)."""
     sc = x.pair_sum.merge(x.comp[[*PS, "max_cases"]], on=PS)
-    built = x.built_places(PS).reindex(pd.MultiIndex.from_frame(sc[PS])).fillna(0.0)
-    sc["max_cases"] = sc["max_cases"] + built.to_numpy()
+    sc["max_cases"] = sc["max_cases"] + x.built_for(sc)
     c.rule("speciale_capacity", sc,
            sc["assigned"] > sc["max_cases"] + c.sm(sc["max_cases"], sc["n"]),
            lambda r: (f"provider {r['provider_id']}, specialfunktion {r['function']}: "
