@@ -22,7 +22,7 @@ EXPANSION_KEY = ["entry", *PS]
 
 
 @family("expansion", on="relaxes",
-        reads={"expansions": "same", "expansion_budget_dkk": "upper_limit"},
+        reads={"expansions": "same", "new_sites": "same", "expansion_budget_dkk": "upper_limit"},
         explain="the candidate expansions within the budget cannot add the places needed")
 def expansion(data: ModelData, b: ProblemBuilder) -> None:
     """Candidate expansions (``model.expansions``, table ``expansions``): option o adds P_o
