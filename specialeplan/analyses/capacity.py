@@ -124,15 +124,9 @@ def _type_info(folder: Path, reg: pd.DataFrame) -> pd.DataFrame:
 def check_out(path: str | Path) -> Path:
     """``path`` if :func:`write_overview` can write it (.csv or .xlsx, not inside a results
     folder), else a :class:`SpecialeplanError` (checked before the overview is made)."""
-    from specialeplan.results.runfolder import check_output_root
+    from specialeplan.results.runfolder import check_out_file
 
-    path = Path(path)
-    if path.suffix.lower() not in OUT_SUFFIXES:
-        raise SpecialeplanError(f"--out {path}: use a .csv or .xlsx file")
-    if path.is_dir():
-        raise SpecialeplanError(f"--out {path} is a folder; name a .csv or .xlsx file")
-    check_output_root(path.parent, "--out")  # never a file inside a results folder
-    return path
+    return check_out_file(path, OUT_SUFFIXES, ".csv or .xlsx")
 
 
 def write_overview(table: pd.DataFrame, path: str | Path) -> Path:

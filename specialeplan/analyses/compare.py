@@ -301,15 +301,9 @@ def comparison_tables(comps: list[Comparison]) -> dict[str, pd.DataFrame]:
 def check_out(path: str | Path) -> Path:
     """``path`` if :func:`write_comparison` can write it (.csv, .xlsx, .json; pandas has no
     .xls writer), else a :class:`SpecialeplanError` (checked before comparing)."""
-    from specialeplan.results.runfolder import check_output_root
+    from specialeplan.results.runfolder import check_out_file
 
-    path = Path(path)
-    if path.suffix.lower() not in OUT_SUFFIXES:
-        raise SpecialeplanError(f"--out {path}: use a .csv, .xlsx or .json file")
-    if path.is_dir():
-        raise SpecialeplanError(f"--out {path} is a folder; name a .csv, .xlsx or .json file")
-    check_output_root(path.parent, "--out")  # never a file inside a results folder
-    return path
+    return check_out_file(path, OUT_SUFFIXES, ".csv, .xlsx or .json")
 
 
 def write_comparison(comps: list[Comparison], path: str | Path) -> Path:

@@ -51,7 +51,7 @@ from pathlib import Path
 from types import TracebackType
 
 from specialeplan import __version__
-from specialeplan.errors import ResultsNotWritten, RunFolderError
+from specialeplan.errors import ResultsNotWritten, RunFolderError, SpecialeplanError
 from specialeplan.scenarios.names import NAME_PATTERN, check_folder_name, derived_name
 
 __all__ = ["NAME_PATTERN", "RunFolder", "RunFolderBusy", "RunFolderError", "RunFolderExists",
@@ -125,6 +125,19 @@ def enclosing_result(path: Path) -> tuple[Path, str] | None:
             if kind is not None:
                 return folder, kind
     return None
+
+
+def check_out_file(path: str | Path, suffixes: tuple[str, ...], kinds: str) -> Path:
+    """``path`` if an ``--out`` file of one of ``suffixes`` (``kinds`` names them for
+    people, e.g. ".csv or .xlsx") may be written there: not a folder, not inside a results
+    folder; else a :class:`SpecialeplanError`."""
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise SpecialeplanError(f"--out {path}: use a {kinds} file")
+    if path.is_dir():
+        raise SpecialeplanError(f"--out {path} is a folder; name a {kinds} file")
+    check_output_root(path.parent, "--out")  # never a file inside a results folder
+    return path
 
 
 def check_output_root(root: Path, what: str = "--out", within: tuple[str, ...] = ()) -> None:
