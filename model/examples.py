@@ -91,6 +91,7 @@ def write_dataset(instance: Instance, folder: Path) -> Path:
     if instance.travel is None:
         raise ValueError("write_dataset needs the municipality travel matrix")
     instance.travel.to_csv(folder / "travel.csv", index=False)
-    if instance.delivery_need is not None:
-        instance.delivery_need.to_csv(folder / "delivery_need.csv", index=False)
+    for table in ("delivery_need", "applications"):
+        if getattr(instance, table) is not None:
+            getattr(instance, table).to_csv(folder / f"{table}.csv", index=False)
     return folder

@@ -84,6 +84,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "population_by_age": {"code": "str", "age_group": "str", "persons": "num"},
     "delivery_need": {"function": "str", "residential_share": "num", "source": "any",
                       "note": "any"},
+    "applications": {"provider_id": "str", "function": "str", "places": "num",
+                     "from_year": "num?"},
 }
 
 KEYS: dict[str, list[str]] = {
@@ -97,6 +99,7 @@ KEYS: dict[str, list[str]] = {
     "travel": ["from_code", "to_code"],
     "population_by_age": ["code", "age_group"],
     "delivery_need": ["function"],
+    "applications": PS,
 }
 
 #: providers.kind: how a tilbud delivers. ``residential``: a physical place the citizen moves
@@ -128,6 +131,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "specialer": {"name": None},
     "functions": {"name": None, "target_group": "all"},
     "delivery_need": {"source": "", "note": ""},
+    "applications": {"from_year": np.nan},
     "competence": {"current_cases": 0.0, "designated_today": False, "designation_cost": 0.0,
                    "advisory_cost": 0.0, "advisory_today": False},
 }
@@ -180,9 +184,12 @@ def normalise_table(
                 raise DataValidationError("empty identifier", file=file, row=excel_row(i),
                                           field=col)
             df[col] = s.astype(str).str.strip()
-        elif kind in ("num", "float"):
+        elif kind in ("num", "float", "num?"):
             num = pd.to_numeric(s, errors="coerce")
             bad = num.isna() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
+            if kind == "num?":  # an empty cell is NaN; text or an infinity is not
+                bad = (num.isna() & ~(s.isna() | (s.astype(str).str.strip() == ""))) | (
+                    np.isinf(num.to_numpy(dtype=float, na_value=np.nan)))
             if col == "advisory_capacity":  # unlimited (inf or an empty cell) is allowed
                 empty = s.isna() | (s.astype(str).str.strip() == "")
                 num = num.where(~empty, np.inf)
@@ -193,13 +200,13 @@ def normalise_table(
                     f"expected a finite number, got {s.iloc[i]!r}", file=file,
                     row=excel_row(i), field=col,
                 )
-            if kind == "num" and (num < 0).any():
+            if kind in ("num", "num?") and (num < 0).any():
                 i = int(np.flatnonzero((num < 0).to_numpy())[0])
                 raise DataValidationError(
                     f"must be >= 0, got {num.iloc[i]}", file=file, row=excel_row(i), field=col
                 )
             huge = np.isfinite(num.to_numpy(dtype=float)) & (num.abs() >= LARGE).to_numpy()
-            if kind == "num" and huge.any():
+            if kind in ("num", "num?") and huge.any():
                 i = int(np.flatnonzero(huge)[0])
                 raise DataValidationError(
                     f"{num.iloc[i]:g} is too large: numbers from {LARGE:.0e} cannot be solved "
@@ -267,6 +274,9 @@ class Instance:
     travel: pd.DataFrame | None = None
     population_by_age: pd.DataFrame | None = None
     delivery_need: pd.DataFrame | None = None
+    #: applications to become a specialfunktion (``model.mode: applications``): provider,
+    #: type, places offered, the year from which it applies (NaN: from the start)
+    applications: pd.DataFrame | None = None
     #: the run's cost table (``parameter, speciale, value, unit, source, note``; validated by
     #: :mod:`specialeplan.data.costs`): prices the objective in DKK (:mod:`~specialeplan.
     #: model.pricing`); None = no kroner (unit-less legacy weights, no care term)
@@ -326,6 +336,8 @@ class Instance:
                         f"age group (use {' or '.join(AGE_GROUPS)})")
         if self.delivery_need is not None:
             self._check_delivery_need(specs)
+        if self.applications is not None:
+            self._check_applications(specs)
         # a specialfunktion with demand but no competent provider can never be served
         served = set(self.competence.loc[self.competence["max_cases"] > 0, "function"])
         need = self.demand.groupby("function")["demand"].sum()
@@ -393,6 +405,29 @@ class Instance:
                 f"specialfunktion {f!r} is for {group[f]}: a tilbud can only be competent "
                 "in its own target groups", file=self._src("competence"), row=excel_row(i),
                 field="function")
+
+    def _check_applications(self, specs: set[str]) -> None:
+        """Every application names a provider, a type, and a competence row of the two (the
+        specialfunktion a provider applies to become; competence.csv holds its costs)."""
+        app, src = self.applications, self._src("applications")
+        _check_refs(app, "provider_id", set(self.providers["provider_id"]), src, "provider id")
+        _check_refs(app, "function", specs, src, "specialfunktion")
+        comp = pd.MultiIndex.from_frame(self.competence[PS])
+        missing = ~pd.MultiIndex.from_frame(app[PS]).isin(comp)
+        if missing.any():
+            i = int(np.flatnonzero(missing)[0])
+            raise DataValidationError(
+                f"application {app.at[i, 'provider_id']}/{app.at[i, 'function']}: the provider "
+                "has no competence row for the type (competence.csv holds the costs of the "
+                "specialfunktion it applies to become; add the row there)", file=src,
+                row=excel_row(i), field="function")
+        year = app["from_year"].dropna()
+        off = year[(year != year.round()) | (year < 1900) | (year > 2200)]
+        if len(off):
+            i = int(off.index[0])
+            raise DataValidationError(
+                f"from_year must be a year such as 2027 (or empty: from the start), got "
+                f"{app.at[i, 'from_year']:g}", file=src, row=excel_row(i), field="from_year")
 
     def _check_delivery_need(self, specs: set[str]) -> None:
         """ρ_s in [0, 1], every function exactly once and no other."""

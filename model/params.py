@@ -334,6 +334,20 @@ class ModelParams(BaseModel):
     expansion_budget_dkk: NonNegativeFloat | None = Field(
         None, description="at most this investment in DKK for all expansions built (a loan "
         "or investment budget; per wave in a rollout); null = no budget")
+    mode: Literal["designate", "applications"] = Field(
+        "designate", description="'designate': any competent provider may become a "
+        "specialfunktion; 'applications': only the dataset's applications (applications.csv) "
+        "in force in plan_year, each with the places it offers (seed 002: approval after "
+        "application); the results list which applications the plan needs and the gaps")
+    plan_year: Annotated[int, Field(ge=1900, le=2200)] | None = Field(
+        None, description="the year planned: applications with a later from_year do not "
+        "count yet (null: every application)")
+    close_gaps: bool | list[str] = Field(
+        False, description="with mode 'applications': also allow a påbud (an order to a "
+        "competent provider that did not apply) and the candidate expansions and new sites, "
+        "to close the gaps: true for every planned type, or a list of types "
+        "('specialeplan capacity --close-gaps' sets the types with a gap); without it, "
+        "mode 'applications' builds no expansions")
     capacity_changes: list[CapacityChange] = Field(
         default_factory=list, description="places lost or added, by region, owner or "
         "provider (applied in order; the solved capacities are written to instance/)")

@@ -44,6 +44,10 @@ OWN: dict[str, Change] = {
     "demand_growth": Change("same"),  # the global multiplier and the per-speciale one
     "weights": Change("lower_limit"),  # every objective term is non-negative
     "capacity_changes": Change("same"),
+    # which pairs may be designated and their places (model/applications.py)
+    "mode": Change("same"),
+    "plan_year": Change("same"),
+    "close_gaps": Change("same"),
     # formulations of the same maths
     "assignment_formulation": Change("any"),
     "volume_formulation": Change("any"),

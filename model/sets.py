@@ -37,6 +37,11 @@ import numpy as np
 import pandas as pd
 
 from specialeplan.errors import ScenarioError, did_you_mean
+from specialeplan.model.applications import (
+    applicant_mask,
+    apply_applications,
+    without_closures,
+)
 from specialeplan.model.expansions import add_new_sites, expansion_table
 from specialeplan.model.instance import (
     OUTREACH_KINDS,
@@ -354,7 +359,9 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     infeasibility diagnosis, which must be able to name the minimum volume as the cause).
     """
     source = instance
-    instance = add_new_sites(apply_capacity_changes(instance, params), params)
+    params = without_closures(params, instance)
+    instance = apply_applications(
+        add_new_sites(apply_capacity_changes(instance, params), params), params)
     # the objective's prices in DKK (or the legacy unit-less ones without a cost table)
     given = params.weights
     costs = instance.costs if params.pricing == "kroner" else None
@@ -386,7 +393,17 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     if missing:
         raise ScenarioError(f"fixed designation {missing[0][0]}/{missing[0][1]}: the provider "
                             "has no competence row for that speciale")
-    pairs["forbidden"] = np.array([k in forbidden for k in key], dtype=bool)
+    applied = applicant_mask(instance, params, pairs)
+    if not applied.all():
+        unapplied = sorted(fixed - set(zip(pairs["provider_id"][applied],
+                                           pairs["function"][applied], strict=True)))
+        if unapplied:
+            p, s = unapplied[0]
+            raise ScenarioError(
+                f"fixed designation {p}/{s}: mode 'applications' designates only the "
+                "applications in force (applications.csv, plan_year); drop the entry, or set "
+                "model.close_gaps to allow a påbud")
+    pairs["forbidden"] = np.array([k in forbidden for k in key], dtype=bool) | ~applied
     # a pair without places today becomes usable where an expansion may give it some
     pairs["usable"] = ((pairs["max_cases"] + pairs["expansion_places"]) > 0) & ~pairs["forbidden"]
     kept, not_kept = _keep_today(pairs, sp, params)

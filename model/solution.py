@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from specialeplan.model.applications import STATUSES, application_status
 from specialeplan.model.keys import KS, PS
 from specialeplan.model.pricing import UNIT, UNIT_NAME, price_sources
 from specialeplan.model.sets import ModelData
@@ -63,13 +64,18 @@ class Solution:
     #: candidate expansions built (family ``expansion``)
     capacity_changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=CAPACITY_CHANGE_COLUMNS))
+    #: the applications and what the plan does with them (``model.mode: applications``)
+    applications: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The result tables by name (the names of ``specialeplan.results.contract``)."""
-        return {"designations": self.designations, "assignments": self.assignments,
-                "coverage": self.coverage, "reach": self.reach,
-                "near_family": self.near_family, "regions": self.regions,
-                "transitional": self.transitional, "capacity_changes": self.capacity_changes}
+        out = {"designations": self.designations, "assignments": self.assignments,
+               "coverage": self.coverage, "reach": self.reach,
+               "near_family": self.near_family, "regions": self.regions,
+               "transitional": self.transitional, "capacity_changes": self.capacity_changes}
+        if self.applications is not None:
+            out["applications"] = self.applications
+        return out
 
 
 def _clean(a: np.ndarray) -> np.ndarray:
@@ -217,8 +223,24 @@ def make_solution(data: ModelData, val: Mapping[str, np.ndarray],
     kpis["expansion_places_built"] = int(changes["places"].sum())
     kpis["expansion_investment_dkk"] = float(changes["investment_dkk"].fillna(0.0).sum())
     kpis["expansion_annual_cost_dkk"] = float(changes["annual_cost_dkk"].sum())
+    applications = _applications(data, designations, kpis)
     return Solution(designations, assignments, coverage, reach, near_family, regions, kpis,
-                    transitional, changes)
+                    transitional, changes, applications)
+
+
+def _applications(data: ModelData, designations: pd.DataFrame,
+                  kpis: dict[str, Any]) -> pd.DataFrame | None:
+    """``applications.csv`` in applications mode (model/applications.py), with its counts
+    in ``kpis``; None in the other modes."""
+    params = data.params
+    if params.mode != "applications" or data.instance.applications is None:
+        return None
+    table = application_status(data.instance.applications, designations, params.plan_year,
+                               list(data.functions), {n.site_id for n in params.new_sites})
+    for status in STATUSES:
+        kpis[f"applications_{status}"] = int((table["status"] == status).sum())
+    kpis["gap_cases"] = float(kpis["total_unmet"])  # borgerforløb no application serves
+    return table
 
 
 def _capacity_changes(data: ModelData, e: np.ndarray, cases: np.ndarray) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from specialeplan.model.instance import Instance
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "data" / "scripts"
 SYNTHETIC = ("specialer.csv", "providers.csv", "competence.csv", "demand.csv",
-             "functions.csv")
+             "functions.csv", "applications.csv")
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +152,7 @@ def test_provider_travel_is_municipality_travel(inst: Instance) -> None:
 
 def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
     _script("generate_synthetic").generate(tmp_path)
+    _script("generate_applications").generate(tmp_path)  # drawn from the files above
     for file in SYNTHETIC:
         assert (tmp_path / file).read_bytes() == (bundled_dir() / file).read_bytes(), file
 

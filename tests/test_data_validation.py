@@ -206,6 +206,8 @@ def test_a_legacy_dataset_without_functions_reads_as_one_function_per_speciale(
         edit(folder, file, lambda df: df[df["function"].isin(sp["speciale"])].rename(
             columns={"function": "speciale"}))
     edit(folder, "providers.csv", lambda df: df.drop(columns="target_groups"))
+    # applications came with the types (issue 23): the legacy folder keeps those it can name
+    edit(folder, "applications.csv", lambda df: df[df["function"].isin(sp["speciale"])])
     inst = load_instance_dir(folder)
     assert inst.function_ids == ["misbrug", "spiseforstyrrelser"]
     assert inst.specialer_of() == {"misbrug": ["misbrug"],

@@ -26,7 +26,13 @@ column                       meaning
 ``shortfall``                max(0, demand − places): the places the region lacks for its
                              own citizens (they may be served in other regions)
 ``gap``                      ``unmet`` where it is > 0: borgerforløb no specialfunktion
-                             serves within the rules
+                             serves within the rules (in ``model.mode: applications``: no
+                             application serves)
+``closed_by``                with a closure (:mod:`specialeplan.analyses.gaps`): the påbud,
+                             expansions and new sites of the type that serve the region's
+                             citizens, with the borgerforløb they serve from there
+``closure_cases``            their sum
+``gap_after``                what stays unmet after the closure
 ============================ ==========================================================
 
 A ``national`` row per type sums the regions (utilisation over all places).
@@ -51,9 +57,15 @@ NATIONAL = "national"
 OUT_SUFFIXES = (".csv", ".xlsx")
 
 
-def capacity_overview(folder: str | Path, *, verify: bool = True) -> pd.DataFrame:
+CLOSURE_COLUMNS = ["closed_by", "closure_cases", "gap_after"]
+
+
+def capacity_overview(folder: str | Path, *, verify: bool = True,
+                      closure: str | Path | None = None) -> pd.DataFrame:
     """The overview of a results folder (module docstring), one row per (type, region) and
-    a ``national`` row per type. ``verify``: refuse a folder the checker rejects."""
+    a ``national`` row per type. ``verify``: refuse a folder (and closure) the checker
+    rejects. ``closure``: the folder of its gap closure (:func:`specialeplan.analyses.gaps.
+    close_gaps`): adds what closes each gap (CLOSURE_COLUMNS)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise SpecialeplanError(f"{folder}: no such results folder")
@@ -61,6 +73,39 @@ def capacity_overview(folder: str | Path, *, verify: bool = True) -> pd.DataFram
         from specialeplan.checker import verify_folder
 
         verify_folder(folder, "capacity")
+        if closure is not None:
+            verify_folder(Path(closure), "capacity")
+    table = _overview(folder)
+    if closure is None:
+        return table
+    from specialeplan.analyses.gaps import check_closure, closure_actions, gap_closures
+
+    check_closure(folder, closure)
+    per = gap_closures(closure, closure_actions(closure))
+    keys = ["region", "function"]
+    out = table.merge(per[[*keys, *CLOSURE_COLUMNS]], on=keys, how="left")
+    out["closed_by"] = out["closed_by"].fillna("")
+    out[["closure_cases", "gap_after"]] = out[["closure_cases", "gap_after"]].fillna(0.0)
+    # a region without a gap lists no closure (the actions may serve it on the way)
+    none = (out["gap"] <= 1e-6) & (out["region"] != NATIONAL)
+    out.loc[none, "closed_by"] = ""
+    out.loc[none, "closure_cases"] = 0.0
+    regions = out[out["region"] != NATIONAL]
+    for f, rows in regions.groupby("function", sort=False):
+        at = (out["function"] == f) & (out["region"] == NATIONAL)
+        out.loc[at, "closed_by"] = _actions_of(rows[rows["closed_by"] != ""])
+        out.loc[at, "closure_cases"] = rows["closure_cases"].sum()
+        out.loc[at, "gap_after"] = rows["gap_after"].sum()
+    return out
+
+
+def _actions_of(rows: pd.DataFrame) -> str:
+    """The distinct actions named in ``closed_by`` cells (without their borgerforløb)."""
+    names = [part.rsplit(" (", 1)[0] for cell in rows["closed_by"] for part in cell.split("; ")]
+    return "; ".join(dict.fromkeys(names))
+
+
+def _overview(folder: Path) -> pd.DataFrame:
     reg = read_csv(folder, RESULT_TABLES["regions"])
     changes = read_csv(folder, RESULT_TABLES["capacity_changes"])
     prov = read_csv(folder, INSTANCE_TABLES["providers"])

@@ -35,6 +35,7 @@ from specialeplan.checker.rules import (
     check_taxonomy,
     recompute_terms,
 )
+from specialeplan.checker.rules.applications import check_applications
 from specialeplan.data.costs import read_costs
 from specialeplan.errors import DataValidationError, FolderRejected
 from specialeplan.model.families import FAMILIES
@@ -97,6 +98,7 @@ def check_results(folder: Path, tol: float = 1e-6,
     check_regions(ctx, c)
     check_claims(ctx, c)
     check_taxonomy(ctx, c)
+    check_applications(ctx, c)
     file_warnings += check_costs(folder, ctx, c)
     warnings = quality_warnings(kpis, solver, ctx.cov, ctx.reach, limits or QualityLimits(),
                                 tol)
@@ -158,7 +160,9 @@ def _context(folder: Path, params: ModelParams, inst: dict[str, pd.DataFrame],
                    nf=tables["near_family"], regions=tables["regions"], kpis=kpis,
                    solver=solver, trans=tables["transitional"],
                    cost_rows=costs, fn=inst.get("functions"),
-                   changes=tables["capacity_changes"])
+                   changes=tables["capacity_changes"], apps_in=inst.get("applications"),
+                   apps_out=tables["applications"] if (folder / "applications.csv").is_file()
+                   else None)
 
 
 def raw_terms(folder: Path) -> dict[str, float]:

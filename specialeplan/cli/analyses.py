@@ -133,6 +133,15 @@ def capacity(
         help="also write the overview to a .csv or .xlsx file")] = None,
     verify: Annotated[bool, typer.Option(
         help="refuse a results folder that the independent check rejects")] = True,
+    close_gaps: Annotated[bool, typer.Option(
+        "--close-gaps", help="for a plan of model.mode 'applications': solve the cheapest "
+        "closure of its gaps (its needed applications approved; påbud, the scenario's "
+        "expansions and new sites allowed) into <folder>_closure and show what closes "
+        "each gap")] = False,
+    time_limit: Annotated[float | None, typer.Option(
+        help="seconds for the closure solve (default: the plan's solver.time_limit)")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        help="replace an existing <folder>_closure")] = False,
 ) -> None:
     """National capacity overview of a plan: per type and region, demand, places, use, gap.
 
@@ -140,23 +149,76 @@ def capacity(
     citizens, the places of the specialfunktioner located there (expansions built
     included), how full they are, the borgerforløb helped near the family and not served
     (the gap), the expansions that add places, and the shortfall of places against the
-    region's own demand. Borgerforløb per year.
+    region's own demand. Borgerforløb per year. With --close-gaps (or where
+    <folder>_closure exists): what closes each gap, and what stays unmet.
     """
     from specialeplan.analyses.capacity import capacity_overview, check_out, write_overview
+    from specialeplan.analyses.gaps import closure_folder
 
+    closure: Path | None = closure_folder(folder)
     try:
         if out is not None:
             check_out(out)
-        table = capacity_overview(folder, verify=verify)
+        if close_gaps and not _close(folder, time_limit, overwrite):
+            closure = None  # no gap: an earlier closure (of an earlier run) does not apply
+        if closure is not None and not closure.is_dir():
+            closure = None
+        table = capacity_overview(folder, verify=verify, closure=closure)
     except SpecialeplanError as exc:
         fail(exc)
     _print_capacity(table, folder.name)
+    if closure is not None:
+        _print_closure(closure)
     if out is not None:
         try:
             write_overview(table, out)
         except (SpecialeplanError, OSError) as exc:
             fail(exc)
         console.print(f"wrote {out}")
+
+
+def _close(folder: Path, time_limit: float | None, overwrite: bool) -> bool:
+    """Solve the gap closure of ``folder`` (:func:`specialeplan.analyses.gaps.close_gaps`),
+    with the run's progress line and its check; False when the plan has no gap."""
+    from specialeplan.analyses.gaps import close_gaps
+
+    with console.status("solving the closure of the gaps (needed applications approved; "
+                        "påbud, expansions, new sites allowed) ..."):
+        record = close_gaps(folder, time_limit=time_limit, overwrite=overwrite,
+                            on_warning=lambda text: console.print(f"[yellow]warning:[/] "
+                                                                  f"{escape(text)}"))
+    if record is None:
+        console.print(f"{escape(folder.name)} has no gap: every borgerforløb is served "
+                      "within the rules by the applications; nothing to close")
+        return False
+    if record.folder is None:
+        raise SpecialeplanError(f"the closure of {folder} was not written (status "
+                                f"{record.status})")
+    res = record.outcome.result
+    gap = "–" if res.mip_gap is None else f"{res.mip_gap:.2%}"
+    console.print(f"closure written to {record.folder} (status {record.status}, gap {gap}); "
+                  f"check {'passed' if record.check_ok else 'FAILED'}")
+    if record.check_ok is False:
+        raise SpecialeplanError(f"{record.folder}: the independent check rejects the closure")
+    return True
+
+
+def _print_closure(closure: Path) -> None:
+    from specialeplan.analyses.gaps import closure_actions
+
+    actions = closure_actions(closure)
+    if actions.empty:
+        console.print(f"{escape(closure.name)}: no påbud, expansion or new site closes a gap "
+                      "at less than its penalty")
+        return
+    t = Table(title=f"Actions of {escape(closure.name)} (DKK a year: designation cost and the "
+              "annuity of the places built)", box=box.SIMPLE, title_justify="left")
+    for col in ("action", "type", "places", "borgerforløb", "DKK a year"):
+        t.add_column(col, justify="left" if col in ("action", "type") else "right")
+    for r in actions.itertuples():
+        t.add_row(escape(r.action), escape(r.function), _num(r.places), _num(r.cases),
+                  f"{r.annual_cost_dkk:,.0f}")
+    console.print(t)
 
 
 def _print_capacity(table: pd.DataFrame, name: str) -> None:
@@ -182,6 +244,27 @@ def _print_capacity(table: pd.DataFrame, name: str) -> None:
                       _num(r["gap"]), _num(r["shortfall"]),
                       escape(str(r["expansions"])) or "–", style="bold" if national else None)
         console.print(t)
+    if "closed_by" in table.columns:
+        _print_gaps(table)
+
+
+def _print_gaps(table: pd.DataFrame) -> None:
+    """The gaps (borgerforløb no application serves) and what closes each."""
+    from specialeplan.analyses.capacity import NATIONAL
+
+    gaps = table[(table["gap"] > 1e-6) & (table["region"] != NATIONAL)]
+    if gaps.empty:
+        console.print("no gaps: every borgerforløb is served within the rules")
+        return
+    t = Table(title="Gaps and what closes them (borgerforløb per year)", box=box.SIMPLE,
+              title_justify="left", caption="left: still unmet after the closure",
+              caption_justify="left")
+    for col in ("type", "region", "gap", "closed by (borgerforløb from the region)", "left"):
+        t.add_column(col, justify="right" if col in ("gap", "left") else "left")
+    for _, r in gaps.iterrows():
+        t.add_row(escape(str(r["function"])), escape(str(r["region"])), _num(r["gap"]),
+                  escape(str(r["closed_by"])) or "–", _num(r["gap_after"]))
+    console.print(t)
 
 
 @app.command()

@@ -86,6 +86,13 @@ RESULT_TABLES: dict[str, TableContract] = {
         ["entry"],
         {"provider_name": "provider_id", "municipality_name": "municipality_code"},
         optional=True),
+    # model.mode applications (model/applications.py): each application of a planned type
+    # and its status, then the designations without one (påbud, new site)
+    "applications": TableContract("applications.csv", {
+        "provider_id": "id", "function": "id", "places": "num?", "from_year": "num?",
+        "status": "id", "cases": "num"},
+        ["provider_id", "function", "status"], {"provider_name": "provider_id"},
+        optional=True),
 }
 
 #: ``financing.csv`` (who pays, docs/results-format.md and docs/costs.md): per home
@@ -112,7 +119,8 @@ COST_TABLES: dict[str, TableContract] = {
 MODES = ("physical", "outreach")
 
 # the instance schema's kinds in the checker's words
-_KIND = {"str": "id", "any": "text", "num": "num", "float": "num", "bool": "bool"}
+_KIND = {"str": "id", "any": "text", "num": "num", "float": "num", "bool": "bool",
+         "num?": "num?"}
 
 SPECIALE_PARAMS = TableContract("instance/function_params.csv", {
     "function": "id", "min_cases": "num?", "max_travel_minutes": "num?",
@@ -149,6 +157,10 @@ OPTIONAL_INSTANCE_TABLES: dict[str, TableContract] = {
     "specialer": TableContract("instance/specialer.csv",
                                {c: _KIND[k] for c, k in SCHEMAS["specialer"].items()},
                                KEYS["specialer"]),
+    # the dataset's applications of the planned types (model.mode: applications)
+    "applications": TableContract("instance/applications.csv",
+                                  {c: _KIND[k] for c, k in SCHEMAS["applications"].items()},
+                                  KEYS["applications"]),
     "delivery_need": TableContract("instance/delivery_need.csv",
                                    {c: _KIND[k] for c, k in SCHEMAS["delivery_need"].items()},
                                    KEYS["delivery_need"]),

@@ -94,13 +94,13 @@ def load_run(folder: Path | str) -> LoadedRun:
         specialer=specialer, functions=functions,
         competence=inst["competence"], demand=inst["demand"],
         provider_travel=inst["provider_travel"], travel=travel,
-        delivery_need=inst.get("delivery_need"),
+        delivery_need=inst.get("delivery_need"), applications=inst.get("applications"),
         costs=(read_costs(folder / "instance" / "costs.csv")
                if (folder / "instance" / "costs.csv").is_file() else None),
         sources={t: f"{folder / 'instance' / t}.csv" for t in
                  ("municipalities", "providers", "competence", "demand", "provider_travel",
-                  "costs", "refusion_tiers", "delivery_need")
-                 if t not in ("costs", "refusion_tiers", "delivery_need")
+                  "costs", "refusion_tiers", "delivery_need", "applications")
+                 if t not in ("costs", "refusion_tiers", "delivery_need", "applications")
                  or (folder / "instance" / f"{t}.csv").is_file()})
     params = solved_params(read_params(folder), list(specialer["speciale"]),
                            list(sp["function"]))

@@ -148,6 +148,9 @@ def instance_tables(outcome: RunOutcome) -> dict[str, pd.DataFrame]:
     if inst.delivery_need is not None:
         dn = inst.delivery_need
         tables["delivery_need"] = dn[dn["function"].isin(data.functions)]
+    if data.params.mode == "applications" and inst.applications is not None:
+        app = inst.applications
+        tables["applications"] = app[app["function"].isin(data.functions)]
     return tables
 
 

@@ -54,6 +54,9 @@ class Context:
     #: capacity_changes.csv: the candidate expansions built (empty in an earlier folder)
     changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["entry", *PS, "places", "investment_dkk", "annual_cost_dkk"]))
+    #: instance/applications.csv and applications.csv (None: no applications mode)
+    apps_in: pd.DataFrame | None = None
+    apps_out: pd.DataFrame | None = None
 
     def built_places(self, by: list[str]) -> pd.Series:
         """Places the built expansions add, summed by ``by`` (``["provider_id"]`` or PS)."""
