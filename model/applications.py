@@ -88,20 +88,19 @@ def closing(params: ModelParams, functions: list[str]) -> set[str]:
     return set(params.close_gaps or [])
 
 
-def without_closures(params: ModelParams, instance: Instance) -> ModelParams:
-    """``params`` with only the expansions and new sites of the types being closed (none
-    without ``close_gaps``): applications mode takes the applications as offered, and
-    capacity building is one way to close their gaps. Unchanged in the other modes."""
-    if params.mode != "applications" or params.close_gaps is True:
-        return params
-    types = closing(params, instance.function_ids)
-    unknown = sorted(types - set(instance.function_ids))
+def expansion_types(params: ModelParams, functions: list[str]) -> list[str]:
+    """The planned types whose expansions, new sites and candidates may be built: all of
+    ``functions``, but in applications mode only those ``close_gaps`` closes (the
+    applications as offered: capacity building is one way to close their gaps).
+    :class:`ScenarioError` for a ``close_gaps`` type the dataset does not plan."""
+    if params.mode != "applications":
+        return list(functions)
+    types = closing(params, functions)
+    unknown = sorted(types - set(functions))
     if unknown:
-        raise ScenarioError(f"model.close_gaps: unknown specialfunktion type {unknown[0]!r}."
-                            f"{did_you_mean(unknown[0], instance.function_ids)}")
-    return params.model_copy(update={
-        "expansions": [e for e in params.expansions if e.function in types],
-        "new_sites": [n for n in params.new_sites if n.function in types]})
+        raise ScenarioError(f"model.close_gaps: {unknown[0]!r} is not a planned "
+                            f"specialfunktion type.{did_you_mean(unknown[0], functions)}")
+    return [f for f in functions if f in types]
 
 
 def applicant_mask(instance: Instance, params: ModelParams, pairs: pd.DataFrame) -> np.ndarray:

@@ -29,19 +29,41 @@ if TYPE_CHECKING:
 
 #: the columns of the options table (``ModelData.expansions``)
 EXPANSION_COLUMNS = ["option", "entry", "provider_id", "function", "places", "investment_dkk",
-                     "annual_cost_dkk", "annual_cost", "pair"]
+                     "annual_cost_dkk", "annual_cost", "pair", "built"]
 
 
 def all_entries(params: ModelParams) -> list[Expansion]:
     """``model.expansions``, then each ``model.new_sites`` entry as the expansion of its new
     provider (which :func:`add_new_sites` adds with no places): the options, numbered from 1
-    in this order (``capacity_changes.csv`` ``entry``)."""
+    in this order (``capacity_changes.csv`` ``entry``); :func:`candidate_entries` follow."""
     from specialeplan.model.params import Expansion
 
     return [*params.expansions, *(
         Expansion(provider_id=n.site_id, function=n.function, places=n.places,
-                  investment_dkk=n.investment_dkk, annual_cost_dkk=n.annual_cost_dkk)
+                  investment_dkk=n.investment_dkk, annual_cost_dkk=n.annual_cost_dkk,
+                  built=n.built)
         for n in params.new_sites)]
+
+
+def candidate_entries(competence: pd.DataFrame, params: ModelParams,
+                      functions: list[str]) -> list[Expansion]:
+    """``model.expansion_candidates`` as entries: one per competence row of ``functions``
+    (and of the rule's ``functions``, where given) with max_cases > 0, in (function,
+    provider) order, except the new sites' rows; none without the rule."""
+    from specialeplan.model.params import Expansion
+
+    rule = params.expansion_candidates
+    if rule is None:
+        return []
+    types = set(functions) & (set(rule.functions) if rule.functions is not None
+                              else set(functions))
+    sites = {n.site_id for n in params.new_sites}
+    comp = competence[competence["function"].isin(types) & (competence["max_cases"] > 0)
+                      & ~competence["provider_id"].isin(sites)]
+    comp = comp.sort_values(["function", "provider_id"])
+    return [Expansion(provider_id=p, function=f, places=rule.places,
+                      investment_dkk=rule.investment_dkk, annual_cost_dkk=rule.annual_cost_dkk)
+            for p, f in zip(comp["provider_id"], comp["function"], strict=True)]
 
 
 def add_new_sites(instance: Instance, params: ModelParams) -> Instance:
@@ -141,7 +163,13 @@ def expansion_table(instance: Instance, params: ModelParams, functions: list[str
         per_place = cost_value(costs, "expansion_investment_per_place")
         rate = cost_value(costs, "capacity_annuity_rate")
         years = cost_value(costs, "capacity_lifetime_years")
-    for i, e in enumerate(all_entries(params), start=1):
+    if params.expansion_candidates is not None:
+        unknown = [f for f in params.expansion_candidates.functions or [] if f not in known]
+        if unknown:
+            raise ScenarioError(f"model.expansion_candidates: unknown specialfunktion type "
+                                f"{unknown[0]!r}.{did_you_mean(unknown[0], known)}")
+    entries = [*all_entries(params), *candidate_entries(instance.competence, params, functions)]
+    for i, e in enumerate(entries, start=1):
         where = f"model.expansions entry {i} ({e.provider_id}/{e.function})"
         if e.provider_id not in providers:
             raise ScenarioError(f"{where}: unknown provider {e.provider_id!r}."
@@ -171,7 +199,8 @@ def expansion_table(instance: Instance, params: ModelParams, functions: list[str
                                 "unit_less or a hand-built dataset): give annual_cost_dkk")
         rows.append((len(rows), i, e.provider_id, e.function, int(e.places),
                      np.nan if investment is None else float(investment), float(annual),
-                     float(annual) / UNIT, -1))  # annual_cost: a_o in thousand DKK per year
+                     float(annual) / UNIT, -1, bool(e.built)))  # annual_cost: thousand DKK
     return pd.DataFrame(rows, columns=EXPANSION_COLUMNS).astype(
         {"option": np.int64, "entry": np.int64, "places": np.int64, "pair": np.int64,
-         "investment_dkk": float, "annual_cost_dkk": float, "annual_cost": float})
+         "investment_dkk": float, "annual_cost_dkk": float, "annual_cost": float,
+         "built": bool})

@@ -224,6 +224,24 @@ class Expansion(BaseModel):
     annual_cost_dkk: NonNegativeFloat | None = Field(
         None, description="DKK per year instead of the annuity of the investment (e.g. a "
         "rented building); needed without a cost table")
+    built: bool = Field(False, description="built already (by an earlier rollout wave): it "
+                        "stays (e = 1), its annuity is paid, and it is outside the budget")
+
+
+class ExpansionCandidates(BaseModel):
+    """A candidate expansion of ``places`` places at every competence pair of the planned
+    types (``competence.csv`` rows with max_cases > 0; ``functions``: only of these types),
+    numbered after ``expansions`` and ``new_sites`` in (function, provider) order."""
+
+    model_config = _STRICT
+
+    places: int = Field(..., gt=0, lt=100_000, description="places of each candidate")
+    functions: list[str] | None = Field(None, description="only at pairs of these types")
+    investment_dkk: NonNegativeFloat | None = Field(
+        None, description="the investment of each in DKK (default: places × the cost "
+        "table's expansion_investment_per_place)")
+    annual_cost_dkk: NonNegativeFloat | None = Field(
+        None, description="DKK per year of each instead of the annuity of the investment")
 
 
 class NewSite(BaseModel):
@@ -248,6 +266,7 @@ class NewSite(BaseModel):
         "(default: the median of the type's competence rows)")
     owner: str = Field("new", description="owner type of the site, e.g. municipal, private")
     kind: Literal["residential", "outreach", "both"] = "residential"
+    built: bool = Field(False, description="built already (by an earlier rollout wave)")
 
 
 class Equity(BaseModel):
@@ -331,6 +350,9 @@ class ModelParams(BaseModel):
     new_sites: list[NewSite] = Field(
         default_factory=list, description="candidate new specialfunktioner at sites with no "
         "provider today, built like expansions (family 'expansion')")
+    expansion_candidates: ExpansionCandidates | None = Field(
+        None, description="a candidate expansion at every competence pair of the planned "
+        "types, e.g. {places: 10}, besides the listed expansions")
     expansion_budget_dkk: NonNegativeFloat | None = Field(
         None, description="at most this investment in DKK for all expansions built (a loan "
         "or investment budget; per wave in a rollout); null = no budget")

@@ -40,7 +40,7 @@ from specialeplan.errors import ScenarioError, did_you_mean
 from specialeplan.model.applications import (
     applicant_mask,
     apply_applications,
-    without_closures,
+    expansion_types,
 )
 from specialeplan.model.expansions import add_new_sites, expansion_table
 from specialeplan.model.instance import (
@@ -359,7 +359,6 @@ def build_model_data(instance: Instance, params: ModelParams, *,
     infeasibility diagnosis, which must be able to name the minimum volume as the cause).
     """
     source = instance
-    params = without_closures(params, instance)
     instance = apply_applications(
         add_new_sites(apply_capacity_changes(instance, params), params), params)
     # the objective's prices in DKK (or the legacy unit-less ones without a cost table)
@@ -386,7 +385,7 @@ def build_model_data(instance: Instance, params: ModelParams, *,
               "advisory_capacity"]], on="provider_id", how="left")
     pairs = pairs.sort_values(["function", "provider_id"]).reset_index(drop=True)
     key = list(zip(pairs["provider_id"], pairs["function"], strict=True))
-    expansions = _expansions(instance, params, specialer, costs, pairs)
+    expansions = _expansions(instance, params, expansion_types(params, specialer), costs, pairs)
     fixed = {(d.provider_id, d.function) for d in params.fixed} if fam.fixed else set()
     forbidden = {(d.provider_id, d.function) for d in params.forbidden} if fam.fixed else set()
     missing = sorted(fixed - set(key))

@@ -176,17 +176,6 @@ def test_the_capacity_overview_shows_places_use_and_what_was_built(built: Path,
     assert inside.exit_code != 0 and not (built / "capacity.csv").exists()
 
 
-def test_a_rollout_refuses_expansions_until_waves_keep_what_was_built(tmp_path: Path) -> None:
-    from specialeplan.analyses.rollout import run_rollout
-    from specialeplan.scenarios.schema import load_scenario
-
-    resolved = load_scenario("rollout_2030", [
-        "model.expansions=[{provider_id: P0030, function: spiseforstyrrelser, places: 5}]"])
-    with pytest.raises(ScenarioError, match="cannot be used in a rollout yet"):
-        run_rollout(resolved, tmp_path / "out")
-    assert not (tmp_path / "out").exists()
-
-
 def test_a_new_site_is_built_where_it_is_cheapest(tmp_path: Path) -> None:
     """A new specialfunktion S1 in m1 (10 places, 300 a year, designation 100) instead of
     P1 (designation 2000) or P0's expansion: 2 · 10 · 5 + 100 + 100 + 300 = 600."""
@@ -220,3 +209,27 @@ def test_a_results_folder_with_a_new_site_reloads_for_a_re_solve(tmp_path: Path)
     assert run.params.new_sites == [] and run.params.expansions[0].provider_id == "S1"
     data = build_model_data(run.instance, run.params)
     assert data.expansions[["entry", "provider_id", "places"]].values.tolist() == [[1, "S1", 10]]
+
+
+def test_candidates_at_every_pair_are_numbered_after_the_listed_ones(tmp_path: Path) -> None:
+    """``expansion_candidates``: one option per competence pair (P0/A, P1/A), entries 2 and
+    3 after the listed one. The listed expansion of P0 (500 a year) and the candidate at P0
+    (600) are alike but for the price: the listed one is built (1250, as above)."""
+    extra = (EXPAND % (500_000, "") + "\n  expansion_candidates: {places: 10, "
+             "annual_cost_dkk: 600000}")
+    record = _solve(tmp_path, extra)
+    assert record.check is not None and not record.check.violations
+    assert _kpis(record.folder)["objective"] == pytest.approx(1250.0)
+    ch = pd.read_csv(record.folder / "capacity_changes.csv")
+    assert ch[["entry", "provider_id"]].values.tolist() == [[1, "P0"]]
+    # dearer listed option: the candidate (entry 2, P0) is built instead
+    record = _solve(tmp_path, EXPAND % (900_000, "") + "\n  expansion_candidates: "
+                    "{places: 10, annual_cost_dkk: 600000}")
+    assert record.check is not None and not record.check.violations
+    assert _kpis(record.folder)["objective"] == pytest.approx(1350.0)
+    ch = pd.read_csv(record.folder / "capacity_changes.csv")
+    assert ch[["entry", "provider_id", "annual_cost_dkk"]].values.tolist() == [
+        [2, "P0", 600000]]
+    with pytest.raises(ScenarioError, match="unknown specialfunktion type 'B'"):
+        _solve(tmp_path, "  expansion_candidates: {places: 10, annual_cost_dkk: 1, "
+               "functions: [B]}")

@@ -506,3 +506,101 @@ def test_the_timeline_takes_the_moves_from_each_year_s_kpis(tmp_path: Path) -> N
         assert r.decided == f"{r.wave}-01-01"
         assert r.moves_effective_from == (f"{r.wave}-01-15" if r.moved_cases > 1e-6 else "")
     assert list(tl["moved_cases"]) == [10.0, 10.0, 0.0]  # P2's 10 of A, both years
+
+
+BUILD = """name: build
+dataset: data
+model:
+  families: {moved: false}
+  pricing: unit_less
+  expansions:
+    - {provider_id: P1, function: A, places: 10, investment_dkk: 1000000, annual_cost_dkk: 100000}
+    - {provider_id: P1, function: B, places: 30, investment_dkk: 3000000, annual_cost_dkk: 300000}
+  expansion_budget_dkk: %s
+solver: {mip_rel_gap: 0, warm_start: false, time_limit: 60}
+rollout:
+  2027: [A]
+  2028: [B]
+"""
+
+
+def _build_case(root: Path, budget: float) -> Path:
+    """The line instance with P1's capacity 20 and two candidate expansions at P1 (annual
+    cost 100 and 300, in thousand as the objective): issue 23, capacity built by waves."""
+    providers = [{"id": "P0", "at": 0}, {"id": "P1", "at": 1, "capacity": 20},
+                 {"id": "P2", "at": 2}]
+    competence = [{"id": p["id"], "speciale": s, "designation_cost": 400}
+                  for p in providers for s in ("A", "B")]
+    demand = {(0, "A"): 10, (1, "A"): 10, (2, "A"): 10, (1, "B"): 30}
+    write_dataset(tiny_instance(LINE, providers, demand, competence, specialer=("A", "B"),
+                                codes=CODES), root / "data")
+    (root / "build.yaml").write_text(BUILD % budget, encoding="utf-8")
+    return root / "build.yaml"
+
+
+def test_waves_build_capacity_and_later_waves_keep_it(tmp_path: Path) -> None:
+    """By hand, P1 has 20 places:
+    - 2027, A: {P1} + its 10 places (100 a year): 400 + 10·30 + 10·5 + 10·30 + 100 = 1150,
+      cheaper than {P0, P2} or {P0, P1} (1200 each);
+    - 2028, B (30 in m1): P1 is full with A's 30 (held); B's expansion at P1 (300 a year,
+      3 mio kr within the 3 mio kr budget of the year): 400 + 30·5 + 300 = 850 < {P0} 1300;
+      A's expansion stays (built in 2027, outside 2028's budget): 1150 + 850 = 2000;
+    - with a budget of 2 mio kr a year, B's is out of reach: 1150 + 1300 = 2450."""
+    outcome = run_rollout(load_scenario(_build_case(tmp_path, 3e6)), tmp_path / "out")
+    assert outcome.complete and all(outcome.checks.values())
+    assert [w.objective for w in outcome.waves] == [pytest.approx(1150), pytest.approx(2000)]
+    ch = pd.read_csv(outcome.root / "2028" / "capacity_changes.csv")
+    assert ch[["entry", "function", "places"]].values.tolist() == [[1, "A", 10], [2, "B", 30]]
+    import yaml
+
+    doc = yaml.safe_load((outcome.root / "2028" / "instance" / "scenario.resolved.yaml")
+                         .read_text(encoding="utf-8"))
+    assert [e["built"] for e in doc["model"]["expansions"]] == [True, False]
+    tl = pd.read_csv(outcome.root / "timeline.csv").set_index(["year", "function"])
+    assert tl.loc[(2027, "A"), ["places_built", "places_built_total"]].tolist() == [10, 10]
+    assert tl.loc[(2028, "A"), ["places_built", "places_built_total"]].tolist() == [0, 10]
+    assert tl.loc[(2028, "B"), ["places_built", "investment_dkk"]].tolist() == [30, 3e6]
+    assert tl.groupby(level="year")["cost"].sum().to_dict() == {
+        2027: pytest.approx(1150), 2028: pytest.approx(2000)}
+    # the all-at-once plan gets both years' budgets (6 mio kr)
+    doc = yaml.safe_load((outcome.root / ALL_AT_ONCE / "instance" / "scenario.resolved.yaml")
+                         .read_text(encoding="utf-8"))
+    assert doc["model"]["expansion_budget_dkk"] == 6e6
+    tight = run_rollout(load_scenario(_build_case(tmp_path / "tight", 2e6)),
+                        tmp_path / "tight" / "out", compare=False)
+    assert [w.objective for w in tight.waves] == [pytest.approx(1150), pytest.approx(2450)]
+
+
+def test_the_checker_rejects_a_wave_that_drops_what_an_earlier_wave_built(
+        tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    from specialeplan.checker import check_results
+    from specialeplan.results.writer import file_hashes
+
+    outcome = run_rollout(load_scenario(_build_case(tmp_path, 3e6)), tmp_path / "out",
+                          compare=False)
+    folder = shutil.copytree(outcome.root / "2028", tmp_path / "dropped")
+    ch = pd.read_csv(folder / "capacity_changes.csv")
+    ch[ch["function"] != "A"].to_csv(folder / "capacity_changes.csv", index=False)
+    path = folder / "instance" / "scenario.resolved.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["file_hashes"] = file_hashes(folder)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    text = check_results(folder).to_text()
+    assert "was built by an earlier wave (built: true) but is missing" in text
+
+
+def test_each_wave_takes_the_applications_of_its_year() -> None:
+    """In applications mode a wave's plan_year is its own year: applications with a later
+    from_year are not in force yet (model/applications.py)."""
+    from specialeplan.analyses.rollout import wave_params
+    from specialeplan.model.params import ModelParams
+    from specialeplan.scenarios.rollout import Rollout
+
+    ro = Rollout.model_validate({2027: ["A"], 2028: ["B"]})
+    base = ModelParams.model_validate({"mode": "applications", "plan_year": 2040})
+    assert wave_params(base, ro, 2028, ["A", "B"], [], []).plan_year == 2028
+    assert wave_params(ModelParams(), ro, 2028, ["A", "B"], [], []).plan_year is None

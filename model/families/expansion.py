@@ -22,7 +22,8 @@ EXPANSION_KEY = ["entry", *PS]
 
 
 @family("expansion", on="relaxes",
-        reads={"expansions": "same", "new_sites": "same", "expansion_budget_dkk": "upper_limit"},
+        reads={"expansions": "same", "new_sites": "same", "expansion_candidates": "same",
+               "expansion_budget_dkk": "upper_limit"},
         explain="the candidate expansions within the budget cannot add the places needed")
 def expansion(data: ModelData, b: ProblemBuilder) -> None:
     """Candidate expansions (``model.expansions``, table ``expansions``): option o adds P_o
@@ -33,16 +34,21 @@ def expansion(data: ModelData, b: ProblemBuilder) -> None:
       family ``capacity``, extended);
     - the pair's places: Σ_k x[k,p,s] − Σ_{o of (p,s)} P_o·e[o] ≤ V[p,s]·y[p,s] +
       c[p,s]·(1 − y[p,s]) (the row of ``speciale_capacity``, extended);
-    - the budget: Σ_o I_o·e[o] ≤ B, I_o the investment in DKK and B =
-      ``expansion_budget_dkk`` (where set).
+    - the budget: Σ_{o not built} I_o·e[o] ≤ B, I_o the investment in DKK and B =
+      ``expansion_budget_dkk`` (where set; per wave in a rollout);
+    - built already (``built``: an earlier rollout wave built it): e[o] = 1.
+
+    Options: the listed ``expansions``, the ``new_sites``, and ``expansion_candidates`` (P
+    places at every competence pair of the planned types).
 
     Cost: a_o per option built, the annuity of its investment (objective term
     ``expansion``; ``model/expansions.py``). Expansions are never needed for feasibility
     (e = 0 is the plan without them), so the family is not elastic.
     """
     opts = data.expansions
+    built_before = opts["built"].to_numpy(dtype=bool) if len(opts) else np.zeros(0, bool)
     e = b.variables("e", Labels(opts, columns=EXPANSION_KEY), upper=1.0, integer=True,
-                    doc="expansion built e[o]")
+                    lower=built_before.astype(float), doc="expansion built e[o]")
     if len(opts) == 0:
         return
     fam = data.params.families
@@ -59,8 +65,8 @@ def expansion(data: ModelData, b: ProblemBuilder) -> None:
         row = b.row_index("pair_volume_max", pair)
         b.extend("pair_volume_max", built.where(row >= 0).sum(by=row))
     budget = data.params.expansion_budget_dkk
-    if budget is not None:
-        invest = opts["investment_dkk"].to_numpy(dtype=float)
+    if budget is not None:  # what an earlier wave built was paid from its own budget
+        invest = np.where(built_before, 0.0, opts["investment_dkk"].to_numpy(dtype=float))
         b.add_rows("expansion_investment_max", (invest * e).sum() <= budget,
                    Labels(pd.DataFrame({"budget": ["expansion_budget_dkk"]})))
 

@@ -38,6 +38,18 @@ Beside it: its unit (``kpis.json → objective_unit``, else "objective units"), 
 final year, phased and all at once, in all and per speciale, with the part of the price
 that is the unmet-demand penalty (the ``unmet`` term) set apart.
 
+**Capacity building.** Where the scenario offers expansions, new sites or
+``expansion_candidates`` (family ``expansion``), each wave may build them within
+``expansion_budget_dkk`` (a budget per wave; the all-at-once plan gets the waves' budgets
+together). What a wave builds stays in every later wave (``built: true``: e = 1, its
+annuity paid each year, outside the later budgets); ``expansion_candidates`` are written
+out as entries for all the rollout's types first, so every wave numbers them alike.
+``timeline.csv`` gives per year and type the places built that year (``places_built``,
+``investment_dkk``) and in all (``places_built_total``). With ``rollout.reopen_earlier``
+(approval is open-ended) a later wave may also add specialfunktioner to an earlier
+speciale. In applications mode each wave designates among the applications in force in its
+year (``plan_year``). So the price of phasing measures phasing, not a capacity accident.
+
 **Notice before moves.** A wave's plan can move borgerforløb of today's caseload (kpis
 ``per_speciale.moved``). Help in a længerevarende botilbud is reduced or ended only with
 ``rollout.notice_weeks`` of notice (default 14, Boks 7 of the source), so ``timeline.csv``
@@ -68,6 +80,7 @@ from specialeplan.errors import ScenarioError, SpecialeplanError, did_you_mean
 from specialeplan.model.instance import Instance
 from specialeplan.model.keys import PS
 from specialeplan.model.params import ModelParams
+from specialeplan.model.pricing import UNIT
 from specialeplan.model.sets import ModelData
 from specialeplan.model.solution import Solution
 from specialeplan.pipeline import solve_into_folder
@@ -96,8 +109,8 @@ ALL_AT_ONCE = "all_at_once"
 _KEPT = "the year folders written before are kept"
 TIMELINE_COLUMNS = ["year", "wave", "function", "new", "designations",
                     "advisory_designations", "demand", "served", "near_family", "unmet",
-                    "mean_travel_minutes", "cost", "moved_cases", "decided",
-                    "moves_effective_from"]
+                    "mean_travel_minutes", "cost", "places_built", "places_built_total",
+                    "investment_dkk", "moved_cases", "decided", "moves_effective_from"]
 TOL = 1e-6
 
 
@@ -123,15 +136,27 @@ def closed_pairs(instance: Instance, specialer: list[str],
 
 def wave_params(base: ModelParams, rollout: Rollout, year: int, planned: list[str],
                 committed: list[dict[str, Any]], closed: list[dict[str, str]],
-                functions: list[str] | None = None) -> ModelParams:
+                functions: list[str] | None = None,
+                built: list[tuple[str, str, int]] | None = None) -> ModelParams:
     """The rules of the plan of ``year``: the scenario's, for the ``planned`` specialer,
     with demand grown to ``year`` and the earlier waves' commitments (module docstring).
 
     ``functions``: the specialfunktion types of ``planned`` (:meth:`Instance.functions_of`;
     default: each speciale its own type): the scenario's fixed and forbidden designations
-    and region bounds of those types are kept."""
+    and region bounds of those types are kept. ``built``: (provider, type, places) of the
+    expansions and new sites earlier waves built; they stay (``built: true``). In
+    applications mode the applications in force are those of ``year`` (``plan_year``)."""
     d = base.model_dump(mode="python")
     d["specialer"] = list(planned)
+    if d.get("mode") == "applications":
+        d["plan_year"] = year
+    left = list(built or [])
+    for entry in [*d["expansions"], *d["new_sites"]]:
+        key = (entry.get("provider_id", entry.get("site_id")), entry["function"],
+               int(entry["places"]))
+        if key in left:
+            entry["built"] = True
+            left.remove(key)
     per = {s: dict(v) for s, v in d["per_speciale"].items()}
     default_growth = d["defaults"].get("demand_growth") or 1.0
     for s in planned:
@@ -159,8 +184,34 @@ def wave_params(base: ModelParams, rollout: Rollout, year: int, planned: list[st
 def final_params(base: ModelParams, rollout: Rollout,
                  functions: list[str] | None = None) -> ModelParams:
     """All specialer of the rollout at once, on the final year's demand, no commitments
-    (``functions``: their types, as for :func:`wave_params`)."""
-    return wave_params(base, rollout, rollout.years[-1], rollout.specialer, [], [], functions)
+    (``functions``: their types, as for :func:`wave_params`), with the budgets of all the
+    waves together (``expansion_budget_dkk`` × the number of waves)."""
+    params = wave_params(base, rollout, rollout.years[-1], rollout.specialer, [], [],
+                         functions)
+    if params.expansion_budget_dkk is None:
+        return params
+    return params.model_copy(update={
+        "expansion_budget_dkk": params.expansion_budget_dkk * len(rollout.years)})
+
+
+def with_candidates_listed(base: ModelParams, instance: Instance,
+                           functions: list[str]) -> ModelParams:
+    """``base`` with ``expansion_candidates`` written out as ``expansions`` entries for
+    every type of the rollout (``functions``), so that every wave numbers and keeps the
+    same options (a wave plans fewer types, which would renumber generated ones)."""
+    from specialeplan.model.expansions import candidate_entries
+
+    if base.expansion_candidates is None:
+        return base
+    listed = candidate_entries(instance.competence, base, functions)
+    return base.model_copy(update={"expansions": [*base.expansions, *listed],
+                                   "expansion_candidates": None})
+
+
+def built_options(changes: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """(provider, type, places) of each expansion in a plan's capacity_changes.csv."""
+    return [(str(p), str(f), int(n)) for p, f, n in zip(
+        changes["provider_id"], changes["function"], changes["places"], strict=True)]
 
 
 # ----------------------------------------------------------------------- per speciale
@@ -195,6 +246,9 @@ def cost_by_speciale(data: ModelData, sol: Solution) -> pd.Series:
         w.near_family * by(sol.near_family["cases"], sol.near_family["function"]),
         w.change * by(pd.Series((today != now).astype(float)), data.pairs["function"]),
     ]
+    ch = sol.capacity_changes  # the annuities of the places built (term expansion)
+    if len(ch):
+        parts.append(by(ch["annual_cost_dkk"].astype(float) / UNIT, ch["function"]))
     if fam.moved:
         parts.append(w.moved * by(moved, data.pairs["function"]))
     if fam.equity:
@@ -207,7 +261,8 @@ def cost_by_speciale(data: ModelData, sol: Solution) -> pd.Series:
 def speciale_rows(data: ModelData, sol: Solution) -> pd.DataFrame:
     """Per planned speciale: designations (specialfunktioner), advisory_designations
     (rådgivningsfunktioner), demand, served, near-family help, unmet, mean family travel per
-    served borgerforløb, cost."""
+    served borgerforløb, cost, and the capacity built: ``places_built`` and
+    ``investment_dkk`` by this plan, ``places_built_total`` with the earlier waves'."""
     des = sol.designations.groupby("function").agg(
         designations=("provider_id", "size"), advisory_designations=("is_advisory", "sum"))
     cov = sol.coverage.groupby("function")[["demand", "served", "near_family", "unmet"]].sum()
@@ -221,6 +276,16 @@ def speciale_rows(data: ModelData, sol: Solution) -> pd.DataFrame:
                                   / served.reindex(out.index)).where(
         served.reindex(out.index) > 0)
     out["cost"] = cost_by_speciale(data, sol)
+    # capacity built: this plan's new expansions (not built by an earlier wave) and all
+    ch = sol.capacity_changes
+    before = set(data.expansions.loc[data.expansions["built"], "entry"]) if len(
+        data.expansions) else set()
+    fresh = ch[~ch["entry"].isin(before)]
+    for col, rows, value in (("places_built", fresh, "places"),
+                             ("places_built_total", ch, "places"),
+                             ("investment_dkk", fresh, "investment_dkk")):
+        out[col] = rows.groupby("function")[value].sum().reindex(out.index).fillna(
+            0.0).astype(float) if len(rows) else 0.0
     return out.astype({"designations": int, "advisory_designations": int}).reset_index()
 
 
@@ -407,12 +472,6 @@ class RolloutRunner:
         if sc.rollout is None:
             raise ScenarioError(f"{resolved.path}: the scenario has no 'rollout:' section "
                                 "(year -> specialer); see scenarios/rollout_2030.yaml")
-        if sc.model.expansions:
-            # a wave would re-decide (and could undo) what an earlier wave built: refused
-            # until the waves carry built capacity forward (issue 23, rollout part)
-            raise ScenarioError(f"{resolved.path}: model.expansions cannot be used in a "
-                                "rollout yet (later waves would not keep what earlier waves "
-                                "built); plan one year with 'specialeplan run' instead")
         self.resolved, self.sc, self.rollout = resolved, sc, sc.rollout
         self.out, self.root = Path(out), Path(out) / sc.name
         self.from_dir, self.overwrite, self.compare = from_dir, overwrite, compare
@@ -503,7 +562,8 @@ class RolloutRunner:
         data = build(loaded.instance, loaded.params).data
         sol = Solution(**{n: loaded.tables[n] for n in ("designations", "assignments",
                                                         "coverage", "reach", "near_family",
-                                                        "regions")}, kpis=k)
+                                                        "regions", "capacity_changes")},
+                       kpis=k)
         record.rows = speciale_rows(data, sol)
         self._check(folder)
         return record
@@ -574,10 +634,12 @@ class RolloutRunner:
 
     def _waves(self, instance: Instance) -> tuple[list[WaveRecord], str | None]:
         ro = self.rollout
-        base = self.sc.model
+        base = with_candidates_listed(self.sc.model, instance,
+                                      instance.functions_of(ro.specialer))
         records: list[WaveRecord] = []
         committed: list[dict[str, Any]] = []
         closed: list[dict[str, str]] = []
+        built: list[tuple[str, str, int]] = []
         planned: list[str] = []
         for i, (year, new) in enumerate(ro.waves.items()):
             planned = [*planned, *new]
@@ -588,11 +650,12 @@ class RolloutRunner:
                              if i else ""))
             if i == 0 and self.from_dir is not None:
                 record = self._from_folder(year, new, instance)
-                designations = load_run(record.folder).tables["designations"]
+                tables = load_run(record.folder).tables
+                designations, changes = tables["designations"], tables["capacity_changes"]
             else:
                 params = wave_params(base, ro, year, planned, committed,
                                      [] if ro.reopen_earlier else closed,
-                                     instance.functions_of(planned))
+                                     instance.functions_of(planned), built)
                 record, outcome = self._solve_into(
                     str(year), year, list(new), params, instance,
                     f"rollout wave {year}: {', '.join(new)}")
@@ -602,12 +665,23 @@ class RolloutRunner:
                            "interrupted": "interrupted"}.get(record.status, record.status)
                     return records, f"wave {year}: {why}"
                 designations = outcome.solution.designations
+                changes = outcome.solution.capacity_changes
             records.append(record)
+            fresh = len(changes) - len(built)  # capacity_changes lists the earlier first
+            built = built_options(changes)  # all built so far: the earlier ones stay
             committed = commitments(designations)
             closed = closed_pairs(instance, planned, designations)
             gap = f", gap {record.mip_gap:.2%}" if record.mip_gap is not None else ""
             obj = f"{record.objective:,.0f}" if record.objective is not None else "-"
-            self.progress(f"  {year}: {record.status}, objective {obj}{gap}, "
+            rows = record.rows
+            more = ""
+            if rows is not None and rows["places_built_total"].sum() > 0:
+                more = (f", {rows['places_built'].sum():,.0f} places built "
+                        f"({rows['investment_dkk'].sum() / 1e6:,.1f} mio kr; "
+                        f"{max(fresh, 0)} expansions)")
+            unmet = f", {rows['unmet'].sum():,.1f} borgerforløb unmet" if (
+                rows is not None and rows["unmet"].sum() > TOL) else ""
+            self.progress(f"  {year}: {record.status}, objective {obj}{gap}{more}{unmet}, "
                           f"{record.seconds:.1f} s → {record.folder}")
         return records, None
 
@@ -615,7 +689,9 @@ class RolloutRunner:
         ro = self.rollout
         self.progress(f"all at once: {len(ro.specialer)} specialer on the demand of "
                       f"{ro.years[-1]}")
-        params = final_params(self.sc.model, ro, instance.functions_of(ro.specialer))
+        functions = instance.functions_of(ro.specialer)
+        params = final_params(with_candidates_listed(self.sc.model, instance, functions), ro,
+                              functions)
         record, _ = self._solve_into(
             ALL_AT_ONCE, ro.years[-1], [], params, instance,
             f"all {len(ro.specialer)} specialer of the rollout at once, demand of "
