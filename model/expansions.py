@@ -73,7 +73,13 @@ def add_new_sites(instance: Instance, params: ModelParams) -> Instance:
     rådgivning cost), and travel from every municipality as to any provider located in the
     site's municipality. :class:`ScenarioError` naming the entry for a site id the dataset
     has, a municipality or type it does not know."""
-    if not params.new_sites:
+    from specialeplan.model.applications import closing
+
+    sites = params.new_sites
+    if params.mode == "applications":  # a site only where its type's gaps may be closed
+        types = closing(params, instance.function_ids)
+        sites = [n for n in sites if n.function in types]
+    if not sites:
         return instance
     prov, comp, pt = instance.providers, instance.competence, instance.provider_travel
     munis = instance.municipalities
@@ -84,6 +90,8 @@ def add_new_sites(instance: Instance, params: ModelParams) -> Instance:
     new_prov, new_comp, new_pt = [], [], []
     seen = set(prov["provider_id"])
     for i, n in enumerate(params.new_sites, start=1):
+        if n not in sites:
+            continue
         where = f"model.new_sites entry {i} ({n.site_id})"
         if n.site_id in seen:
             raise ScenarioError(f"{where}: site_id {n.site_id!r} is already a provider; give "
@@ -155,6 +163,7 @@ def expansion_table(instance: Instance, params: ModelParams, functions: list[str
     the type."""
     rows = []
     providers = set(instance.providers["provider_id"])
+    sites = {n.site_id for n in params.new_sites}  # added only where their type may build
     known = instance.function_ids
     comp = set(zip(instance.competence["provider_id"], instance.competence["function"],
                    strict=True))
@@ -171,19 +180,19 @@ def expansion_table(instance: Instance, params: ModelParams, functions: list[str
     entries = [*all_entries(params), *candidate_entries(instance.competence, params, functions)]
     for i, e in enumerate(entries, start=1):
         where = f"model.expansions entry {i} ({e.provider_id}/{e.function})"
-        if e.provider_id not in providers:
+        if e.provider_id not in providers | sites:
             raise ScenarioError(f"{where}: unknown provider {e.provider_id!r}."
                                 f"{did_you_mean(e.provider_id, sorted(providers))}")
         if e.function not in known:
             raise ScenarioError(f"{where}: unknown specialfunktion type {e.function!r}."
                                 f"{did_you_mean(e.function, known)}")
+        if e.function not in functions:
+            continue
         if (e.provider_id, e.function) not in comp:
             raise ScenarioError(
                 f"{where}: the provider has no competence row for {e.function!r}; an "
                 "expansion adds places to a specialfunktion the provider can become "
                 "(add the row to competence.csv first)")
-        if e.function not in functions:
-            continue
         investment = e.investment_dkk
         if investment is None and per_place is not None:
             investment = e.places * per_place

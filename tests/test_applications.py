@@ -211,3 +211,29 @@ def test_applications_mode_needs_an_applications_file(tmp_path: Path) -> None:
     (tmp_path / "data" / "applications.csv").unlink()
     with pytest.raises(ScenarioError, match="no applications.csv"):
         _solve(tmp_path)
+
+
+def test_the_bundled_applications_scenario_runs_end_to_end(tmp_path: Path) -> None:
+    """`specialeplan run applications`, then `capacity --close-gaps`: the 2030 gaps of the
+    synthetic applications are closed, every folder checks, and the overview is written."""
+    from typer.testing import CliRunner
+
+    from specialeplan.cli import app
+
+    run = CliRunner().invoke(app, ["run", "applications", "--out", str(tmp_path), "--quiet"])
+    assert run.exit_code == 0, run.output
+    plan = tmp_path / "applications"
+    kpis = _kpis(plan)
+    resolved = (plan / "instance" / "scenario.resolved.yaml").read_text(encoding="utf-8")
+    assert "dataset_synthetic: true" in resolved  # the bundled applications are drawn
+    assert kpis["gap_cases"] > 1 and kpis["applications_needed"] > 0
+    apps = pd.read_csv(plan / "applications.csv")
+    assert set(apps["status"]) <= {"needed", "not_needed", "later"}
+    out = tmp_path / "capacity.xlsx"
+    cap = CliRunner().invoke(app, ["capacity", str(plan), "--close-gaps", "--out", str(out)])
+    assert cap.exit_code == 0, cap.output
+    assert "check passed" in cap.output and "Gaps and what closes them" in cap.output
+    table = pd.read_excel(out)
+    gaps = table[(table["gap"] > 0) & (table["region"] != "national")]
+    assert len(gaps) and (gaps["gap_after"] < gaps["gap"]).all()
+    assert (gaps["closed_by"].fillna("") != "").any()

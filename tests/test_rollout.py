@@ -356,7 +356,8 @@ def _record(year: int | str, new: list[str], unmet: dict[str, float], kpis: dict
     rows = pd.DataFrame({"function": list(unmet), "designations": 1,
                          "advisory_designations": 0, "demand": 10.0, "served": 10.0,
                          "near_family": 0.0, "unmet": list(unmet.values()),
-                         "mean_travel_minutes": 5.0, "cost": 1.0})
+                         "mean_travel_minutes": 5.0, "cost": 1.0, "places_built": 0.0,
+                         "places_built_total": 0.0, "investment_dkk": 0.0})
     gap = None if objective is None or bound is None else (objective - bound) / objective
     return WaveRecord(year, new, list(unmet), None, "optimal", objective, bound, gap,
                       rows=rows, kpis=kpis)

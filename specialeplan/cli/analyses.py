@@ -105,6 +105,12 @@ def _report_rollout(result: RolloutOutcome, name: str) -> None:
                   f"cost: the year's objective ({unit})", style="dim", highlight=False)
     for line in notice_lines(tl, result.notice_weeks):
         console.print(line, highlight=False)
+    if "places_built" in tl and tl["places_built_total"].sum() > 0:
+        built = tl.groupby("year")[["places_built", "investment_dkk"]].sum()
+        console.print("capacity built (places, mio kr of investment; they stay in the later "
+                      "years): " + ", ".join(
+                          f"{y}: {r.places_built:,.0f} ({r.investment_dkk / 1e6:,.1f})"
+                          for y, r in built.iterrows()), highlight=False)
     if result.phasing:
         console.print(phasing_sentence(result.phasing), highlight=False)
     console.print(f"rollout written to [bold]{escape(str(result.root))}[/] (timeline.csv, "
