@@ -153,6 +153,32 @@ def annuity_factor(rate: float, years: float) -> float:
     return rate / (1.0 - (1.0 + rate) ** -years)
 
 
+def check_expansion_names(instance: Instance, params: ModelParams,
+                          planned: list[str] | None = None) -> None:
+    """:class:`ScenarioError` naming the entry for an expansion or candidate rule whose type
+    the dataset does not know, or an expansion of a provider it does not know (a new site's
+    id counts). Types outside ``instance`` are allowed where ``planned`` is given and
+    the instance is the planned part of a larger dataset (a reloaded results folder plans
+    fewer types than its scenario's rollout lists): then only the planned entries count."""
+    known = instance.function_ids
+    providers = set(instance.providers["provider_id"]) | {n.site_id for n in params.new_sites}
+    rule = params.expansion_candidates
+    for f in (rule.functions or []) if rule is not None else []:
+        if f not in known and (planned is None or f in planned):
+            raise ScenarioError(f"model.expansion_candidates: unknown specialfunktion type "
+                                f"{f!r}.{did_you_mean(f, known)}")
+    for i, e in enumerate(all_entries(params), start=1):
+        if planned is not None and e.function not in planned:
+            continue
+        where = f"model.expansions entry {i} ({e.provider_id}/{e.function})"
+        if e.function not in known:
+            raise ScenarioError(f"{where}: unknown specialfunktion type {e.function!r}."
+                                f"{did_you_mean(e.function, known)}")
+        if e.provider_id not in providers:
+            raise ScenarioError(f"{where}: unknown provider {e.provider_id!r}."
+                                f"{did_you_mean(e.provider_id, sorted(providers))}")
+
+
 def expansion_table(instance: Instance, params: ModelParams, functions: list[str],
                     costs: pd.DataFrame | None) -> pd.DataFrame:
     """One row per ``model.expansions`` entry, then per ``model.new_sites`` entry (numbered
@@ -161,10 +187,10 @@ def expansion_table(instance: Instance, params: ModelParams, functions: list[str
     and annual cost in DKK; ``pair`` is filled in by the caller. :class:`ScenarioError`
     naming the entry for an unknown provider or type, or a provider without competence in
     the type."""
+    check_expansion_names(instance, params, functions)
     rows = []
     providers = set(instance.providers["provider_id"])
     sites = {n.site_id for n in params.new_sites}  # added only where their type may build
-    known = instance.function_ids
     comp = set(zip(instance.competence["provider_id"], instance.competence["function"],
                    strict=True))
     per_place = rate = years = None
@@ -172,22 +198,14 @@ def expansion_table(instance: Instance, params: ModelParams, functions: list[str
         per_place = cost_value(costs, "expansion_investment_per_place")
         rate = cost_value(costs, "capacity_annuity_rate")
         years = cost_value(costs, "capacity_lifetime_years")
-    if params.expansion_candidates is not None:
-        unknown = [f for f in params.expansion_candidates.functions or [] if f not in known]
-        if unknown:
-            raise ScenarioError(f"model.expansion_candidates: unknown specialfunktion type "
-                                f"{unknown[0]!r}.{did_you_mean(unknown[0], known)}")
     entries = [*all_entries(params), *candidate_entries(instance.competence, params, functions)]
     for i, e in enumerate(entries, start=1):
+        if e.function not in functions:  # not planned (names: check_expansion_names)
+            continue
         where = f"model.expansions entry {i} ({e.provider_id}/{e.function})"
         if e.provider_id not in providers | sites:
             raise ScenarioError(f"{where}: unknown provider {e.provider_id!r}."
                                 f"{did_you_mean(e.provider_id, sorted(providers))}")
-        if e.function not in known:
-            raise ScenarioError(f"{where}: unknown specialfunktion type {e.function!r}."
-                                f"{did_you_mean(e.function, known)}")
-        if e.function not in functions:
-            continue
         if (e.provider_id, e.function) not in comp:
             raise ScenarioError(
                 f"{where}: the provider has no competence row for {e.function!r}; an "

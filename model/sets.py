@@ -42,7 +42,11 @@ from specialeplan.model.applications import (
     apply_applications,
     expansion_types,
 )
-from specialeplan.model.expansions import add_new_sites, expansion_table
+from specialeplan.model.expansions import (
+    add_new_sites,
+    check_expansion_names,
+    expansion_table,
+)
 from specialeplan.model.instance import (
     OUTREACH_KINDS,
     PHYSICAL_KINDS,
@@ -239,6 +243,7 @@ def check_names(instance: Instance, params: ModelParams) -> list[str]:
     params.function_table(specialer, instance.function_ids, instance.residential_shares(),
                           instance.specialer_of(), instance.speciale_ids)
     _capacity_mask(instance, params)
+    check_expansion_names(instance, params)
     return specialer
 
 

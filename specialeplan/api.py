@@ -31,7 +31,7 @@ from specialeplan.model.resolve import (
     previous_binaries,
     repair_start,
 )
-from specialeplan.model.sets import ModelData, build_model_data
+from specialeplan.model.sets import ModelData, build_model_data, check_names
 from specialeplan.model.solution import Solution, make_solution, polish
 from specialeplan.model.strategy import solve_model
 from specialeplan.scenarios.schema import ResolvedScenario, load_scenario
@@ -341,6 +341,7 @@ def run(
                     instance = load_dataset(sc.dataset, resolved.base_dir)
                     t_load = time.perf_counter() - t0
                 instance = priced(instance, sc.costs)
+                check_names(instance, sc.model)  # every name, also of types not planned
                 built = build(instance, sc.model)
                 if on_built is not None:
                     on_built(built)

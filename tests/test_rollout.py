@@ -605,3 +605,20 @@ def test_each_wave_takes_the_applications_of_its_year() -> None:
     base = ModelParams.model_validate({"mode": "applications", "plan_year": 2040})
     assert wave_params(base, ro, 2028, ["A", "B"], [], []).plan_year == 2028
     assert wave_params(ModelParams(), ro, 2028, ["A", "B"], [], []).plan_year is None
+
+
+def test_the_timeline_costs_add_up_to_each_year_s_objective_in_kroner(tmp_path: Path) -> None:
+    """Priced in kroner (bundled data), the per-type ``cost`` of timeline.csv includes the
+    care term and minus its floor, and today's residents kept transitionally are no moves:
+    the parts add up to the year's objective."""
+    path = tmp_path / "kr.yaml"
+    path.write_text("name: kr\nextends: base.yaml\nmodel: {specialer: null}\n"
+                    "solver: {time_limit: 120, mip_rel_gap: 0.01}\n"
+                    "rollout: {2027: [selvskade], 2028: [udadreagerende_unge]}\n",
+                    encoding="utf-8")
+    outcome = run_rollout(load_scenario(path), tmp_path / "out", compare=False)
+    assert outcome.complete
+    tl = pd.read_csv(outcome.root / "timeline.csv")
+    for w in outcome.waves:
+        assert tl.loc[tl["year"] == w.year, "cost"].sum() == pytest.approx(w.objective,
+                                                                            rel=1e-6)

@@ -71,6 +71,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from specialeplan.analyses.units import common_unit, objective_unit, read_kpis
@@ -218,7 +219,8 @@ def built_options(changes: pd.DataFrame) -> list[tuple[str, str, int]]:
 def cost_by_speciale(data: ModelData, sol: Solution) -> pd.Series:
     """Each speciale's part of the objective, from the solution's tables and the model's
     weights: travel, outreach, designation, rådgivning, unmet, reach shortfall, near-family
-    help, moved borgerforløb, changes from today's designations and the equity measure. The
+    help, moved borgerforløb, changes from today's designations, the equity measure, the
+    annuities of the places built and, priced in kroner, the care and minus its floor. The
     parts add up to the objective."""
     w = data.params.weights
     fam = data.params.families
@@ -232,9 +234,11 @@ def cost_by_speciale(data: ModelData, sol: Solution) -> pd.Series:
     today = data.pairs["designated_today"].to_numpy()
     now = data.pairs.merge(sol.designations[PS].assign(_n=True), on=PS, how="left")[
         "_n"].notna().to_numpy()
-    moved = (data.pairs["current_cases"] - data.pairs.merge(
-        sol.designations[[*PS, "cases"]], on=PS, how="left")["cases"].fillna(0.0)).clip(
-        lower=0.0)
+    # moved: today's residents neither at a specialfunktion nor kept there transitionally
+    kept = pd.concat([sol.designations[[*PS, "cases"]], sol.transitional[PS].assign(
+        cases=sol.transitional["transitional_cases"])]).groupby(PS)["cases"].sum()
+    moved = (data.pairs["current_cases"] - kept.reindex(pd.MultiIndex.from_frame(
+        data.pairs[PS])).fillna(0.0).to_numpy()).clip(lower=0.0)
     short = sol.reach[sol.reach["advisory_provider_id"] == ""]
     parts = [
         w.travel * by(tx[phys], asg["function"][phys]),
@@ -249,6 +253,16 @@ def cost_by_speciale(data: ModelData, sol: Solution) -> pd.Series:
     ch = sol.capacity_changes  # the annuities of the places built (term expansion)
     if len(ch):
         parts.append(by(ch["annual_cost_dkk"].astype(float) / UNIT, ch["function"]))
+    if data.costs is not None and data.assignment == "arcs":  # terms care and care_floor
+        price = data.care_prices()
+        fn = asg["function"]
+        unit = np.where(phys, fn.map(price["residential"]).to_numpy(dtype=float),
+                        fn.map(price["outreach"]).to_numpy(dtype=float))
+        nf = sol.near_family
+        parts += [by(asg["cases"] * unit, fn),
+                  by(nf["cases"] * nf["function"].map(price["residential"]).astype(float),
+                     nf["function"]),
+                  -data.care_floor().reindex(specs).fillna(0.0)]
     if fam.moved:
         parts.append(w.moved * by(moved, data.pairs["function"]))
     if fam.equity:
@@ -562,7 +576,8 @@ class RolloutRunner:
         data = build(loaded.instance, loaded.params).data
         sol = Solution(**{n: loaded.tables[n] for n in ("designations", "assignments",
                                                         "coverage", "reach", "near_family",
-                                                        "regions", "capacity_changes")},
+                                                        "regions", "capacity_changes",
+                                                        "transitional")},
                        kpis=k)
         record.rows = speciale_rows(data, sol)
         self._check(folder)
