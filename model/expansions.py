@@ -189,8 +189,6 @@ def expansion_table(instance: Instance, params: ModelParams, functions: list[str
     the type."""
     check_expansion_names(instance, params, functions)
     rows = []
-    providers = set(instance.providers["provider_id"])
-    sites = {n.site_id for n in params.new_sites}  # added only where their type may build
     comp = set(zip(instance.competence["provider_id"], instance.competence["function"],
                    strict=True))
     per_place = rate = years = None
@@ -203,9 +201,6 @@ def expansion_table(instance: Instance, params: ModelParams, functions: list[str
         if e.function not in functions:  # not planned (names: check_expansion_names)
             continue
         where = f"model.expansions entry {i} ({e.provider_id}/{e.function})"
-        if e.provider_id not in providers | sites:
-            raise ScenarioError(f"{where}: unknown provider {e.provider_id!r}."
-                                f"{did_you_mean(e.provider_id, sorted(providers))}")
         if (e.provider_id, e.function) not in comp:
             raise ScenarioError(
                 f"{where}: the provider has no competence row for {e.function!r}; an "
