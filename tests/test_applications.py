@@ -222,6 +222,7 @@ def test_the_bundled_applications_scenario_runs_end_to_end(tmp_path: Path) -> No
 
     run = CliRunner().invoke(app, ["run", "applications", "--out", str(tmp_path), "--quiet"])
     assert run.exit_code == 0, run.output
+    assert "no application serves" in run.output and "--close-gaps" in run.output
     plan = tmp_path / "applications"
     kpis = _kpis(plan)
     resolved = (plan / "instance" / "scenario.resolved.yaml").read_text(encoding="utf-8")

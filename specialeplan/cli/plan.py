@@ -176,6 +176,14 @@ def _report_run(record: RunRecord, *, maps: bool) -> None:
         fail(record.check_error, 1)
     if record.check is not None:
         _report_check(record.check)
+    if "applications_needed" in kpis:  # model.mode applications (model/applications.py)
+        gap = float(kpis.get("gap_cases") or 0.0)
+        console.print(
+            f"applications: {kpis['applications_needed']} needed, "
+            f"{kpis['applications_not_needed']} not needed, {kpis['applications_later']} from "
+            f"a later year (applications.csv); gap: {gap:,.1f} borgerforløb no application "
+            "serves" + (f" — their cheapest closure: specialeplan capacity {folder} "
+                        "--close-gaps" if gap > 1e-6 else ""), highlight=False)
 
 
 def _report_check(report: CheckReport, *, strict: bool = False) -> None:
