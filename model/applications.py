@@ -64,13 +64,18 @@ def applications_of(instance: Instance, params: ModelParams) -> pd.DataFrame | N
     return instance.applications
 
 
+def applications_in_force(instance: Instance, params: ModelParams) -> pd.DataFrame | None:
+    """The applications in force in ``plan_year`` (None outside applications mode)."""
+    apps = applications_of(instance, params)
+    return None if apps is None else apps[in_force(apps, params.plan_year)]
+
+
 def apply_applications(instance: Instance, params: ModelParams) -> Instance:
     """The dataset with each application in force offering its places: competence.max_cases
     of the pair = the places offered (module docstring); unchanged outside applications mode."""
-    apps = applications_of(instance, params)
+    apps = applications_in_force(instance, params)
     if apps is None:
         return instance
-    apps = apps[in_force(apps, params.plan_year)]
     offered = pd.Series(apps["places"].to_numpy(dtype=float),
                         index=pd.MultiIndex.from_frame(apps[PS]))
     comp = instance.competence.copy()
@@ -107,10 +112,9 @@ def applicant_mask(instance: Instance, params: ModelParams, pairs: pd.DataFrame)
     """Per row of ``pairs``: may the plan designate it under the mode? Every pair in
     'designate' mode and of the types ``close_gaps`` closes; else the applications in
     force."""
-    apps = applications_of(instance, params)
+    apps = applications_in_force(instance, params)
     if apps is None:
         return np.ones(len(pairs), dtype=bool)
-    apps = apps[in_force(apps, params.plan_year)]
     open_type = pairs["function"].isin(closing(params, list(pairs["function"]))).to_numpy()
     return pd.MultiIndex.from_frame(pairs[PS]).isin(pd.MultiIndex.from_frame(apps[PS])) | (
         open_type)

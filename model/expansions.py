@@ -75,11 +75,10 @@ def add_new_sites(instance: Instance, params: ModelParams) -> Instance:
     has, a municipality or type it does not know."""
     from specialeplan.model.applications import closing
 
-    sites = params.new_sites
-    if params.mode == "applications":  # a site only where its type's gaps may be closed
-        types = closing(params, instance.function_ids)
-        sites = [n for n in sites if n.function in types]
-    if not sites:
+    # in applications mode a site only where its type's gaps may be closed
+    types = (closing(params, instance.function_ids) if params.mode == "applications"
+             else set(instance.function_ids) | {n.function for n in params.new_sites})
+    if not any(n.function in types for n in params.new_sites):
         return instance
     prov, comp, pt = instance.providers, instance.competence, instance.provider_travel
     munis = instance.municipalities
@@ -90,7 +89,7 @@ def add_new_sites(instance: Instance, params: ModelParams) -> Instance:
     new_prov, new_comp, new_pt = [], [], []
     seen = set(prov["provider_id"])
     for i, n in enumerate(params.new_sites, start=1):
-        if n not in sites:
+        if n.function not in types:
             continue
         where = f"model.new_sites entry {i} ({n.site_id})"
         if n.site_id in seen:

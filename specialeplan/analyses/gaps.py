@@ -28,11 +28,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from specialeplan.data.costs import read_costs
 from specialeplan.errors import SpecialeplanError
 from specialeplan.model.instance import Instance
 from specialeplan.model.params import Designation, ModelParams
+from specialeplan.model.pricing import cost_value
 from specialeplan.results.contract import INSTANCE_TABLES, RESULT_TABLES
-from specialeplan.results.reading import read_csv, read_kpis_object, read_params
+from specialeplan.results.reading import read_csv, read_params, read_resolved
 
 CLOSURE_SUFFIX = "_closure"
 GAP_TOL = 1e-6  # borgerforløb: below this a region's unmet is solver noise, not a gap
@@ -83,7 +85,7 @@ def close_gaps(folder: str | Path, *, time_limit: float | None = None,
         "expansions": raw.expansions, "new_sites": raw.new_sites,
         "fixed": [*base.fixed, *(d for d in needed if (d.provider_id, d.function) not in have)],
     })
-    doc = _resolved_doc(folder)
+    doc = read_resolved(folder)
     solver = dict(doc.get("solver") or {})
     if time_limit is not None:
         solver["time_limit"] = time_limit
@@ -107,14 +109,12 @@ def _orders_capped(instance: Instance, params: ModelParams, gap: pd.Series) -> I
     current_cases + ⌈G_s⌉). A påbud then adds no more than the gap to what the provider
     does today, so the closure orders what the gap needs, not a cheaper plan for citizens
     the applications already serve."""
-    from specialeplan.model.applications import in_force
+    from specialeplan.model.applications import applications_in_force
 
-    apps = instance.applications
-    force = apps[in_force(apps, params.plan_year)] if apps is not None else apps
+    force = applications_in_force(instance, params)  # not None: an applications plan
     comp = instance.competence.copy()
     key = pd.MultiIndex.from_frame(comp[["provider_id", "function"]])
-    applied = key.isin(pd.MultiIndex.from_frame(force[["provider_id", "function"]])) if (
-        force is not None) else np.zeros(len(comp), dtype=bool)
+    applied = key.isin(pd.MultiIndex.from_frame(force[["provider_id", "function"]]))
     g = comp["function"].map(gap[gap > GAP_TOL]).to_numpy(dtype=float)
     ordered = ~applied & ~np.isnan(g)
     cap = comp["current_cases"].to_numpy(dtype=float) + np.ceil(np.nan_to_num(g))
@@ -134,21 +134,12 @@ def check_closure(folder: str | Path, closure: str | Path) -> None:
     """:class:`SpecialeplanError` unless ``closure`` was solved from the plan now in
     ``folder`` (its recorded origin, :func:`_origin`)."""
     folder, closure = Path(folder), Path(closure)
-    chain = _resolved_doc(closure).get("extends_chain") or []
+    chain = read_resolved(closure).get("extends_chain") or []
     if _origin(folder) not in chain:
         raise SpecialeplanError(
             f"{closure} is not the closure of the plan now in {folder} (the plan was run "
             "again after it); solve it again: specialeplan capacity "
             f"{folder} --close-gaps --overwrite")
-
-
-def _resolved_doc(folder: Path) -> dict:
-    import yaml
-
-    from specialeplan.results.contract import RESOLVED_SCENARIO
-
-    doc = yaml.safe_load((folder / RESOLVED_SCENARIO).read_text(encoding="utf-8"))
-    return doc if isinstance(doc, dict) else {}
 
 
 def closure_actions(closure: str | Path) -> pd.DataFrame:
@@ -192,14 +183,12 @@ def _label(r: object) -> str:
 
 
 def _designation_unit(folder: Path) -> float:
-    """DKK per unit of competence.designation_cost (the run's cost table; 1,000)."""
+    """DKK per unit of competence.designation_cost: the run's cost table, else 1,000
+    (data/README.md: the amounts are thousand DKK a year)."""
     path = folder / "instance" / "costs.csv"
-    if path.is_file():
-        costs = pd.read_csv(path, dtype={"parameter": str})
-        hit = costs.loc[costs["parameter"] == "designation_cost_unit", "value"]
-        if len(hit):
-            return float(hit.iloc[0])
-    return 1000.0  # data/README.md: the amounts are thousand DKK a year
+    if not path.is_file():
+        return 1000.0
+    return cost_value(read_costs(path, complete=False), "designation_cost_unit")
 
 
 def gap_closures(closure: str | Path, actions: pd.DataFrame) -> pd.DataFrame:
@@ -212,7 +201,7 @@ def gap_closures(closure: str | Path, actions: pd.DataFrame) -> pd.DataFrame:
     munis = read_csv(closure, INSTANCE_TABLES["municipalities"])
     region_of = munis.set_index("code")["region"]
     keys = ["region", "function"]
-    out = reg[keys].assign(gap_after=reg["unmet"].where(reg["unmet"] > 1e-6, 0.0).to_numpy())
+    out = reg[keys].assign(gap_after=reg["unmet"].where(reg["unmet"] > GAP_TOL, 0.0).to_numpy())
     label = dict(zip(zip(actions["provider_id"], actions["function"], strict=True),
                      actions["action"], strict=True))
     if not label:
@@ -231,14 +220,3 @@ def gap_closures(closure: str | Path, actions: pd.DataFrame) -> pd.DataFrame:
     out["closed_by"] = out["closed_by"].fillna("")
     out["closure_cases"] = out["closure_cases"].fillna(0.0)
     return out
-
-
-def closure_summary(folder: str | Path) -> dict[str, float]:
-    """The closure's totals from its kpis.json: borgerforløb unmet before and after, and
-    the annual cost of its actions (DKK)."""
-    closure = closure_folder(folder)
-    before = read_kpis_object(Path(folder)).get("total_unmet", 0.0)
-    after = read_kpis_object(closure).get("total_unmet", 0.0)
-    cost = float(closure_actions(closure)["annual_cost_dkk"].sum())
-    return {"gap_before": float(before), "gap_after": float(after),
-            "actions_annual_cost_dkk": cost}

@@ -215,13 +215,18 @@ def read_kpis(folder: Path) -> dict[str, Any]:
 TERMS_ADDED_LATER = ("care", "care_floor", "expansion")
 
 
+def read_resolved(folder: Path) -> dict[str, Any]:
+    """The resolved scenario (``instance/scenario.resolved.yaml``) as a mapping; empty when
+    it is missing or unreadable (callers that need it whole use :func:`read_params`)."""
+    try:
+        doc = yaml.safe_load((folder / RESOLVED_SCENARIO).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
 def read_solver(folder: Path) -> dict[str, Any]:
     """The ``solver`` section of the resolved scenario (empty when absent); only read for
     the quality targets (``mip_rel_gap``)."""
-    path = folder / RESOLVED_SCENARIO
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return {}
-    solver = doc.get("solver") if isinstance(doc, dict) else None
+    solver = read_resolved(folder).get("solver")
     return solver if isinstance(solver, dict) else {}
