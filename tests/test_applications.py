@@ -155,6 +155,8 @@ def test_close_gaps_refuses_a_plan_that_is_not_of_applications(tmp_path: Path) -
                     encoding="utf-8")
     with pytest.raises(SpecialeplanError, match="model.mode 'applications'"):
         close_gaps(plan)
+    with pytest.raises(SpecialeplanError, match="no such results folder"):  # a typo
+        close_gaps(plan.parent / "aplications")
 
 
 def test_the_checker_verifies_the_applications_from_the_files(plan: Path,

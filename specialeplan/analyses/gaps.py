@@ -63,6 +63,8 @@ def close_gaps(folder: str | Path, *, time_limit: float | None = None,
     from specialeplan.scenarios.schema import ResolvedScenario, Scenario
 
     folder = Path(folder)
+    if not folder.is_dir():
+        raise SpecialeplanError(f"{folder}: no such results folder")
     raw = read_params(folder)
     if raw.mode != "applications" or raw.close_gaps:
         raise SpecialeplanError(
