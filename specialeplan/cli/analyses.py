@@ -198,6 +198,9 @@ def _close(folder: Path, time_limit: float | None, overwrite: bool) -> bool:
                       "within the rules by the applications; nothing to close")
         return False
     if record.folder is None:
+        if record.status == "interrupted":  # Ctrl-C before a solution: exit 130, as run
+            fail(f"interrupted before the closure of {folder} had a solution: nothing was "
+                 "written (an earlier closure is kept)", 130)
         raise SpecialeplanError(f"the closure of {folder} was not written (status "
                                 f"{record.status})")
     res = record.outcome.result
