@@ -292,6 +292,34 @@ class LinearProblem:
         """The LP relaxation (no integrality)."""
         return dataclasses.replace(self, integer=np.zeros_like(self.integer), cache={})
 
+    def with_row(self, row: sp.spmatrix, lower: float, upper: float,
+                 name: str) -> LinearProblem:
+        """A copy with one more row, ``lower ≤ row·z ≤ upper``, in its own block ``name``
+        (e.g. a column forced into a plan, or the objective as a cap)."""
+        row = sp.csr_matrix(row).reshape(1, self.n_columns)
+        block = RowBlock(name=name, family=name, start=self.n_rows, size=1,
+                         labels=Labels(pd.DataFrame({"lower": [lower], "upper": [upper]})))
+        return dataclasses.replace(
+            self, A=sp.vstack([self.A, row], format="csr"),
+            row_lower=np.append(self.row_lower, lower),
+            row_upper=np.append(self.row_upper, upper), rows=[*self.rows, block], cache={})
+
+    def with_objective_cap(self, cap: float, objective: np.ndarray,
+                           name: str = "objective_cap") -> LinearProblem:
+        """Modelling to generate alternatives: the objective turned into one more row,
+        ``c·z + offset ≤ cap``, and ``objective`` (a cost per column) minimised instead:
+        the one objective term, called ``name`` (evaluate a solution's original terms
+        on this problem)."""
+        objective = np.asarray(objective, dtype=float)
+        if objective.shape != self.c.shape:
+            raise ValueError(f"objective has {objective.size} entries, the problem "
+                             f"{self.n_columns} columns")
+        capped = self.with_row(sp.csr_matrix(self.c.reshape(1, -1)), -np.inf,
+                               cap - self.offset, name)
+        return dataclasses.replace(
+            capped, c=objective, offset=0.0, term_names=[name],
+            terms=sp.csr_matrix(objective.reshape(1, -1)), term_offsets=np.zeros(1))
+
     def sizes(self) -> dict[str, int]:
         """Rows, columns, integer columns and nonzeros."""
         return {"rows": self.n_rows, "columns": self.n_columns, "integers": self.n_integer,

@@ -240,6 +240,52 @@ def resolve(previous: RunOutcome, params: ModelParams, options: SolverOptions, *
     return _outcome(built, result, z, {**more, **info}, options, t0, deadline)
 
 
+def solve_alternative(built: Built, options: SolverOptions, *, cap: float,
+                      weights: np.ndarray, bound: float, start: np.ndarray | None = None,
+                      backend: Backend | None = None, deadline: Deadline | None = None,
+                      ) -> RunOutcome:
+    """One near-optimal alternative (modelling to generate alternatives): minimise
+    ``weights``·z over the plans whose objective is at most ``cap``
+    (:meth:`~specialeplan.solvers.problem.LinearProblem.with_objective_cap`), ``start`` (a
+    plan within the cap) as the MIP start.
+
+    The outcome describes the plan as a plan of ``built``: ``objective`` its cost,
+    ``best_bound`` the given ``bound`` (a proven lower bound on every plan's cost, from the
+    best plan's run), status ``feasible`` (the cost is not minimised; ``note`` says how the
+    diversity objective was solved), or ``interrupted``/``no_solution`` without a plan.
+    """
+    t0 = time.perf_counter()
+    solver = backend or get_backend(options.name)
+    problem = built.problem
+    deadline = (deadline or Deadline.after(options.time_limit)).earlier(
+        write_reserve(problem))
+    mga = problem.with_objective_cap(cap, weights)
+    if start is not None and mga.violation(start) > solver_tolerance(mga):
+        start = None
+    with interruptible():
+        if interrupt_requested() or deadline.expired():
+            status = Status.INTERRUPTED if interrupt_requested() else Status.NO_SOLUTION
+            return RunOutcome(solution=None, result=_unsolved(
+                problem, solver, status, time.perf_counter() - t0, "no time to solve the "
+                "alternative"), data=built.data, build_seconds=built.build_seconds)
+        result, z = solver.solve(mga, options, start, deadline=deadline)
+        interrupted = interrupt_requested()
+    if z is not None and mga.violation(z) > solver_tolerance(mga):
+        z = None
+    diversity = str(result.status)
+    result.best_bound = bound
+    result.n_constraints, result.n_nonzeros = problem.n_rows, int(problem.A.nnz)
+    if z is None:
+        result.objective = None
+        result.status = Status.INTERRUPTED if interrupted else Status.NO_SOLUTION
+    else:
+        result.status = Status.INTERRUPTED if interrupted else Status.FEASIBLE
+        result.extra["note"] = (
+            f"near-optimal alternative: cost at most {cap:,.6g} (objective units), the "
+            f"overlap with earlier plans minimised (solver status {diversity})")
+    return _outcome(built, result, z, {"alternative_cap": cap}, options, t0, deadline)
+
+
 def _outcome(built: Built, result: SolveResult, z: np.ndarray | None, info: dict[str, Any],
              options: SolverOptions, t0: float, deadline: Deadline) -> RunOutcome:
     """Diagnose an infeasible result, else turn the solution into tables."""

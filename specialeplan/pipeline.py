@@ -83,6 +83,7 @@ def solve_into_folder(
     instance: Instance | None = None, previous: RunOutcome | None = None,
     keep_interrupted: bool = True, rescue: bool = True, kept: str = "",
     within: tuple[str, ...] = (),
+    solve: Callable[[Path, Deadline], RunOutcome] | None = None,
     on_start: Callable[[], None] | None = None,
     on_built: Callable[[Built], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
@@ -95,7 +96,9 @@ def solve_into_folder(
     solving; ``instance`` and ``previous`` as for :func:`specialeplan.api.run`. ``kept``: what
     stays intact when the folder cannot be written (added to the error). ``within``: the
     kinds of results folder ``root`` may lie inside (a sweep's ``runs/``, a rollout's
-    folder; :class:`~specialeplan.results.runfolder.RunFolder`). Callbacks:
+    folder; :class:`~specialeplan.results.runfolder.RunFolder`). ``solve(tmp, deadline)``
+    replaces the solve (e.g. a near-optimal alternative of a built model): it gets the
+    temporary folder (for ``solver.log``) and runs inside :func:`interruptible`. Callbacks:
     ``on_start()`` once the folder is claimed, ``on_built(built)`` before the solve,
     ``on_warning(text)`` for what does not stop the run (a map that cannot be drawn),
     ``on_written(folder, outcome)`` to add files to the temporary folder before it is
@@ -109,8 +112,12 @@ def solve_into_folder(
                    within=within) as rf:
         if on_start is not None:
             on_start()
-        outcome = _solve(resolved, rf.tmp, deadline, verbose=verbose, instance=instance,
-                         previous=previous, on_built=on_built)
+        if solve is not None:
+            with interruptible():
+                outcome = solve(rf.tmp, deadline)
+        else:
+            outcome = _solve(resolved, rf.tmp, deadline, verbose=verbose, instance=instance,
+                             previous=previous, on_built=on_built)
         record = RunRecord(outcome, None, dict(outcome.timings))
         if not _keep(outcome, keep_interrupted):
             return record

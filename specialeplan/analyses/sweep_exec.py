@@ -264,6 +264,35 @@ class Sequential:
                 done(run, result)
 
 
+@contextlib.contextmanager
+def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    """A Dask client of an existing scheduler (``scheduler``: its address), else of a local
+    cluster of ``workers`` one-thread processes (closed on leaving)."""
+    import logging
+
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SpecialeplanError(f"cannot reach the Dask scheduler at {scheduler}: "
+                                    f"{exc}") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=logging.ERROR)
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
 class DaskExecutor:
     """Runs as Dask tasks (a local cluster or an existing scheduler); the client writes."""
 
@@ -273,31 +302,8 @@ class DaskExecutor:
         self.workers, self.scheduler = workers, scheduler
         self.running = 0
 
-    @contextlib.contextmanager
-    def _client(self) -> Iterator[Any]:
-        import logging
-
-        from dask.distributed import Client, LocalCluster
-
-        if self.scheduler is not None:
-            try:
-                client = Client(self.scheduler, timeout="20s")
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise SpecialeplanError(f"cannot reach the Dask scheduler at "
-                                        f"{self.scheduler}: {exc}") from None
-            try:
-                yield client
-            finally:
-                client.close()
-            return
-        cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
-        client = Client(cluster)
-        try:
-            yield client
-        finally:
-            client.close()
-            cluster.close()
+    def _client(self) -> contextlib.AbstractContextManager[Any]:
+        return dask_client(self.workers, self.scheduler)
 
     def run(self, todo: list[SweepRun], states: dict[str, ParentState | None],
             done: Callback, stop: Callable[[], bool], tick: Callable[[], None]) -> None:

@@ -7,6 +7,7 @@ imported here in the order of ``specialeplan --help``:
 
 - :mod:`~specialeplan.cli.plan`: ``version``, ``run``, ``check``, ``map``, ``classic``;
 - :mod:`~specialeplan.cli.sensitivity`: ``sweep``, ``compare``, ``frontier``;
+- :mod:`~specialeplan.cli.alternatives`: ``alternatives``;
 - :mod:`~specialeplan.cli.scenarios`: ``show``;
 - :mod:`~specialeplan.cli.analyses`: ``capacity``, ``rollout``, ``vulnerability``;
 - :mod:`~specialeplan.cli.data`: ``data travel``, ``data summary``, ``data providers``,
@@ -20,7 +21,7 @@ import sys
 from typing import Any
 
 #: The command modules: each registers its commands when imported, in this (--help) order
-COMMAND_MODULES = ("plan", "sensitivity", "scenarios", "analyses", "data")
+COMMAND_MODULES = ("plan", "sensitivity", "alternatives", "scenarios", "analyses", "data")
 
 __all__ = ["app", "main"]
 
