@@ -13,7 +13,7 @@ from typing import Any
 from common import BENCH_DIR, RESULTS_DIR, machine_info
 
 ORDER = ("orlib", "spopt", "national", "national2030", "bound", "resolve", "reference",
-         "scaling", "sweep", "reuse", "vulnerability", "rollout")
+         "scaling", "sweep", "reuse", "vulnerability", "rollout", "alternatives")
 OUTPUT = BENCH_DIR / "BENCHMARKS.md"
 NATIONAL_TARGET_S, GAP_TARGET, BUILD_SHARE, BUILD_RATIO, PERSIST_RATIO = 60.0, 0.005, 0.25, 5, 3
 FULL_PLAN_S, FULL_PLAN_GAP, START_S, START_GAP, RESOLVE_RATIO = 120.0, 0.01, 45.0, 0.015, 5.0

@@ -6,7 +6,7 @@
     python benchmarks/run_all.py --render-only               # re-render from results/*.json
 
 Sections: orlib, spopt, national, national2030, bound, resolve, scaling, sweep, reuse,
-vulnerability, rollout (the
+vulnerability, rollout, alternatives (the
 long reference run is benchmarks/reference_national.py, on its own). Each writes
 ``results/<section>.json``; the Markdown is rendered from every JSON present, so sections
 can be re-run separately.
@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import bench_alternatives
 import bench_bound
 import bench_national
 import bench_national2030
@@ -52,6 +53,7 @@ def sections(args: argparse.Namespace) -> dict[str, Callable[[], Any]]:
         "reuse": lambda: bench_reuse.run(q),
         "vulnerability": lambda: bench_vulnerability.run(q),
         "rollout": lambda: bench_rollout.run(q),
+        "alternatives": lambda: bench_alternatives.run(q),
     }
 
 

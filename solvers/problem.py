@@ -304,21 +304,22 @@ class LinearProblem:
             row_lower=np.append(self.row_lower, lower),
             row_upper=np.append(self.row_upper, upper), rows=[*self.rows, block], cache={})
 
-    def with_objective_cap(self, cap: float, objective: np.ndarray,
-                           name: str = "objective_cap") -> LinearProblem:
-        """Modelling to generate alternatives: the objective turned into one more row,
-        ``c·z + offset ≤ cap``, and ``objective`` (a cost per column) minimised instead:
-        the one objective term, called ``name`` (evaluate a solution's original terms
-        on this problem)."""
+    def with_objective(self, objective: np.ndarray, name: str = "objective") -> LinearProblem:
+        """A copy minimising ``objective`` (a cost per column) instead, as its one term
+        ``name`` (evaluate a solution's original terms on this problem)."""
         objective = np.asarray(objective, dtype=float)
         if objective.shape != self.c.shape:
             raise ValueError(f"objective has {objective.size} entries, the problem "
                              f"{self.n_columns} columns")
-        capped = self.with_row(sp.csr_matrix(self.c.reshape(1, -1)), -np.inf,
-                               cap - self.offset, name)
         return dataclasses.replace(
-            capped, c=objective, offset=0.0, term_names=[name],
-            terms=sp.csr_matrix(objective.reshape(1, -1)), term_offsets=np.zeros(1))
+            self, c=objective, offset=0.0, term_names=[name],
+            terms=sp.csr_matrix(objective.reshape(1, -1)), term_offsets=np.zeros(1), cache={})
+
+    def with_objective_cap(self, cap: float, name: str = "objective_cap") -> LinearProblem:
+        """A copy with the objective also a row, ``c·z + offset ≤ cap`` (modelling to
+        generate alternatives: then minimise another objective, :meth:`with_objective`)."""
+        return self.with_row(sp.csr_matrix(self.c.reshape(1, -1)), -np.inf,
+                             cap - self.offset, name)
 
     def sizes(self) -> dict[str, int]:
         """Rows, columns, integer columns and nonzeros."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -240,39 +240,82 @@ def resolve(previous: RunOutcome, params: ModelParams, options: SolverOptions, *
     return _outcome(built, result, z, {**more, **info}, options, t0, deadline)
 
 
+DIVERSITY_SHARE = 0.25
+"""The share of an alternative's time for the second phase (minimising the overlap), at
+least: the first phase (the cheapest plan apart from the earlier ones) stops sooner when it
+reaches the gap target, leaving the rest to the second."""
+
+
 def solve_alternative(built: Built, options: SolverOptions, *, cap: float,
-                      weights: np.ndarray, bound: float, start: np.ndarray | None = None,
-                      backend: Backend | None = None, deadline: Deadline | None = None,
-                      ) -> RunOutcome:
-    """One near-optimal alternative (modelling to generate alternatives): minimise
-    ``weights``·z over the plans whose objective is at most ``cap``
-    (:meth:`~specialeplan.solvers.problem.LinearProblem.with_objective_cap`), ``start`` (a
-    plan within the cap) as the MIP start.
+                      weights: np.ndarray, bound: float,
+                      apart: Sequence[tuple[np.ndarray, float]] = (),
+                      start: np.ndarray | None = None, backend: Backend | None = None,
+                      deadline: Deadline | None = None) -> RunOutcome:
+    """One near-optimal alternative (modelling to generate alternatives), in two phases:
+
+    1. **apart**: the cheapest plan with objective ≤ ``cap`` that, for each earlier plan in
+       ``apart`` (the columns it sets to 1 and the most of them the new plan may keep),
+       keeps no more of them: a cost-minimising MIP with a few rows more, which HiGHS
+       solves about as fast as the plan itself;
+    2. **diversity**: minimise ``weights``·z over the plans within the cap (and apart, when
+       phase 1 found one: its plan is the start; else ``start``, a plan within the cap)
+       (:meth:`~specialeplan.solvers.problem.LinearProblem.with_objective_cap`), for at
+       least :data:`DIVERSITY_SHARE` of the time.
 
     The outcome describes the plan as a plan of ``built``: ``objective`` its cost,
     ``best_bound`` the given ``bound`` (a proven lower bound on every plan's cost, from the
-    best plan's run), status ``feasible`` (the cost is not minimised; ``note`` says how the
-    diversity objective was solved), or ``interrupted``/``no_solution`` without a plan.
+    best plan's run), status ``feasible`` (``note`` says how each phase ended), or
+    ``interrupted``/``no_solution`` without a plan. ``result.extra['alternative_apart']``:
+    whether the plan keeps the ``apart`` limits (False when the cap allows no such plan or
+    none was found in time).
     """
     t0 = time.perf_counter()
     solver = backend or get_backend(options.name)
     problem = built.problem
     deadline = (deadline or Deadline.after(options.time_limit)).earlier(
         write_reserve(problem))
-    mga = problem.with_objective_cap(cap, weights)
-    if start is not None and mga.violation(start) > solver_tolerance(mga):
-        start = None
+    within = problem.with_objective_cap(cap)
+    apart_rows = within
+    for i, (cols, most) in enumerate(apart):
+        row = np.zeros(problem.n_columns)
+        row[np.asarray(cols, dtype=int)] = 1.0
+        apart_rows = apart_rows.with_row(row.reshape(1, -1), -np.inf, float(most), f"apart_{i}")
+    quiet = options.model_copy(update={"verbose": False})
+    phase: dict[str, str] = {}
     with interruptible():
         if interrupt_requested() or deadline.expired():
             status = Status.INTERRUPTED if interrupt_requested() else Status.NO_SOLUTION
             return RunOutcome(solution=None, result=_unsolved(
                 problem, solver, status, time.perf_counter() - t0, "no time to solve the "
                 "alternative"), data=built.data, build_seconds=built.build_seconds)
-        result, z = solver.solve(mga, options, start, deadline=deadline)
+        z_apart = None
+        if apart:
+            first = deadline.earlier(DIVERSITY_SHARE * deadline.remaining())
+            res1, z_apart = solver.solve(apart_rows, options, deadline=first)
+            if z_apart is not None and apart_rows.violation(z_apart) > solver_tolerance(
+                    apart_rows):
+                z_apart = None
+            phase["apart"] = str(res1.status)
+        mga = (apart_rows if z_apart is not None else within).with_objective(weights,
+                                                                            "overlap")
+        begin = z_apart if z_apart is not None else start
+        if begin is not None and mga.violation(begin) > solver_tolerance(mga):
+            begin = None
+        result, z = (solver.solve(mga, quiet if apart else options, begin, deadline=deadline)
+                     if not interrupt_requested() else (None, None))
         interrupted = interrupt_requested()
+    if result is None:  # interrupted after phase 1: keep nothing (the search resumes)
+        return RunOutcome(solution=None, result=_unsolved(
+            problem, solver, Status.INTERRUPTED, time.perf_counter() - t0, "interrupted"),
+            data=built.data, build_seconds=built.build_seconds)
     if z is not None and mga.violation(z) > solver_tolerance(mga):
         z = None
-    diversity = str(result.status)
+    if z is None and z_apart is not None:
+        z = z_apart
+    phase["diversity"] = str(result.status)
+    if z is not None and z_apart is not None:  # what the second phase gained
+        phase["diversity"] += (f" (overlap objective {float(weights @ z_apart):.4g} → "
+                               f"{float(weights @ z):.4g})")
     result.best_bound = bound
     result.n_constraints, result.n_nonzeros = problem.n_rows, int(problem.A.nnz)
     if z is None:
@@ -281,9 +324,11 @@ def solve_alternative(built: Built, options: SolverOptions, *, cap: float,
     else:
         result.status = Status.INTERRUPTED if interrupted else Status.FEASIBLE
         result.extra["note"] = (
-            f"near-optimal alternative: cost at most {cap:,.6g} (objective units), the "
-            f"overlap with earlier plans minimised (solver status {diversity})")
-    return _outcome(built, result, z, {"alternative_cap": cap}, options, t0, deadline)
+            f"near-optimal alternative: cost at most {cap:,.6g} (objective units); "
+            + "; ".join(f"{k} phase {v}" for k, v in phase.items()))
+    return _outcome(built, result, z, {"alternative_cap": cap, "alternative_phases": phase,
+                                       "alternative_apart": z_apart is not None},
+                    options, t0, deadline)
 
 
 def _outcome(built: Built, result: SolveResult, z: np.ndarray | None, info: dict[str, Any],

@@ -213,3 +213,25 @@ def test_cli_bad_options_are_named(tie: Path, tmp_path: Path, args: list[str],
     result = runner.invoke(app, ["alternatives", str(tie), "--out", str(tmp_path), *args])
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "tie_alternatives").exists()
+
+
+def test_sweep_robust_core(tie: Path, tmp_path: Path) -> None:
+    """Two runs (designation prices ×1 and ×2: the same tie for A): P1's B designation is
+    needed in both (the core); the A designation of each run is replaceable by the other
+    half of the tie, so never core."""
+    sweep = tmp_path / "sw.yaml"
+    sweep.write_text("name: tie-sweep\nscenario: tie.yaml\nexcel: false\nruns:\n"
+                     "  plain: {}\n  dear: {model.weights.designation: 2}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["sweep", str(sweep), "--out", str(out), "--necessity",
+                                 "--slack", "0%"])
+    assert result.exit_code == 0, result.output
+    assert "robust core: core 1" in result.output
+    core = pd.read_csv(out / "tie-sweep" / "core.csv", keep_default_na=False)
+    top = core.iloc[0]
+    assert (top["provider_id"], top["function"], top["class"]) == ("P1", "B", "core")
+    assert (top["runs"], top["designated_in"], top["needed_in"]) == (2, 2, 2)
+    a_rows = core[core["function"] == "A"]
+    assert set(a_rows["class"]) <= {"always designated", "sometimes"}
+    assert a_rows["replaceable_in"].sum() == 2 and a_rows["needed_in"].sum() == 0
+    assert set(core.columns) >= {"plain", "dear"}

@@ -5,11 +5,19 @@ alternatives as PyPSA's MGA and calliope's SPORES do).
 
 - **within the slack of the best plan's proven bound**: cost ≤ (1 + slack) · bound, so the
   promise "at most slack above the best possible plan" holds whatever the best plan's gap;
-- **as different as possible from the plans before it**: it minimises Σ w_(p,f) · y_(p,f),
-  w = the number of earlier plans that designate provider p for specialfunktion type f
-  (a designation no plan has used costs nothing), plus a tie-break of half a designation
-  times cost / cap, so among equally different plans the cheapest wins (the tie-break never
-  outweighs one designation: within the cap it moves by less than 0.5).
+- **apart from every plan before it**: first the cheapest plan within the cap that keeps at
+  most |P| − ⌈10 % · |P|⌉ of the designations of each earlier plan P (a cost-minimising MIP
+  with one row per earlier plan, which HiGHS solves about as fast as the plan itself;
+  :func:`apart_limits`), so two plans differ in at least :data:`DIFFERENT` of their
+  designations where the slack allows it;
+- **then as different as possible** (:func:`specialeplan.api.solve_alternative`, the rest
+  of the time, at least a quarter): it minimises Σ w_(p,f) · y_(p,f), w = the number of
+  earlier plans that designate provider p for specialfunktion type f (a designation no plan
+  has used costs nothing), plus a tie-break of half a designation times cost / cap, so among
+  equally different plans the cheapest wins (the tie-break never outweighs one
+  designation: within the cap it moves by less than 0.5). Where the slack allows no plan
+  10 % apart, this phase alone looks for the most different plan (alternatives.csv's
+  ``note`` says so).
 
 Each plan is an ordinary results folder, ``runs/best`` and ``runs/alt_01``…, written
 atomically and checked; an alternative's ``kpis.json`` has status ``feasible``, its
@@ -29,6 +37,7 @@ import hashlib
 import json
 import math
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +83,8 @@ KPI_COLUMNS = ("annual_cost_mio_dkk", "mean_travel_minutes_physical", "outreach_
                "outreach_share", "near_family_cases", "moved_cases", "total_unmet")
 TABLE_COLUMNS = ("plan", "status", "objective", "above_bound_pct", "gap_pct", "designations",
                  "added", "removed", "added_vs_best", "removed_vs_best",
-                 "difference_to_nearest_pct", "nearest", *KPI_COLUMNS, "check", "folder")
+                 "difference_to_nearest_pct", "nearest", *KPI_COLUMNS, "check", "note",
+                 "folder")
 
 
 class AlternativesInterrupted(SpecialeplanError):
@@ -136,6 +146,8 @@ class AlternativesResult:
     instance: Instance | None = None
     params: ModelParams | None = None
     options: SolverOptions | None = None
+    start: np.ndarray | None = None
+    """The best plan's column values (its designations with the rest re-solved)."""
 
 
 def weights_for(built: Built, plans: list[Plan], cap: float) -> np.ndarray:
@@ -149,6 +161,21 @@ def weights_for(built: Built, plans: list[Plan], cap: float) -> np.ndarray:
     weights = 0.5 * problem.c / max(abs(cap), 1.0)
     weights[problem.columns["y"].slice] += used
     return weights
+
+
+def apart_limits(built: Built, plans: list[Plan]) -> list[tuple[np.ndarray, float]]:
+    """Per earlier plan: its designation columns y and the most of them a new plan may keep
+    (|P| − ⌈DIFFERENT·|P|⌉, so that at least DIFFERENT of the designations of either plan
+    differ, :func:`difference`)."""
+    pairs = built.data.pairs[PS]
+    at = {k: i for i, k in enumerate(zip(pairs["provider_id"], pairs["function"],
+                                         strict=True))}
+    start = built.problem.columns["y"].start
+    out = []
+    for plan in plans:
+        cols = np.array([start + at[k] for k in plan.designations if k in at], dtype=int)
+        out.append((cols, float(len(cols) - math.ceil(DIFFERENT * len(cols)))))
+    return out
 
 
 def _record(resolved: ResolvedScenario, slack: float) -> dict[str, Any]:
@@ -310,6 +337,7 @@ def run_alternatives(
                                                           RESULT_TABLES["designations"]))
         start, _ = repair_start(built.data, built.problem, binaries, set(built.data.functions),
                                 backend, options, Deadline.after(options.time_limit))
+        result.start = start
         for k in range(1, count + 1):
             name = f"alt_{k:02d}"
             folder = runs / name
@@ -325,15 +353,19 @@ def run_alternatives(
 
             def solve(tmp: Path, deadline: Deadline, weights: np.ndarray = weights,
                       found: dict[str, Any] = found):  # noqa: ANN202
+                t_solve = time.perf_counter()
                 opts = options.model_copy(update={"log_file": str(tmp / "solver.log")})
                 outcome = solve_alternative(built, opts, cap=cap, weights=weights,
-                                            bound=float(bound), start=start, backend=backend,
-                                            deadline=deadline)
+                                            bound=float(bound), apart=apart_limits(built, plans),
+                                            start=start, backend=backend, deadline=deadline)
+                seconds = time.perf_counter() - t_solve
+                outcome.timings = {"load_seconds": None, "build_seconds": 0.0,
+                                   "solve_seconds": seconds, "total_seconds": seconds}
                 if outcome.solution is not None:
                     des = outcome.solution.designations
                     new = frozenset(zip(des["provider_id"], des["function"], strict=True))
                     if any(new == p.designations for p in plans):
-                        found["same"] = True
+                        found["same"] = outcome.result.extra.get("alternative_status")
                         outcome.solution = None  # nothing new: not written
                         outcome.result.status = Status.NO_SOLUTION
                 return outcome
@@ -345,10 +377,14 @@ def run_alternatives(
                 if rec.folder is not None and _complete(rec.folder):
                     plans.append(plan_of(rec.folder))
                 break
-            if found.get("same"):
+            if "same" in found:
                 _drop(rec.folder)
-                result.stopped = (f"no plan within {slack:.2%} of the bound differs from the "
-                                  f"{len(plans)} found")
+                result.stopped = (
+                    f"no plan within {slack:.2%} of the bound differs from the {len(plans)} "
+                    "found" if found["same"] == "optimal" else
+                    f"no plan within {slack:.2%} of the bound that differs from the "
+                    f"{len(plans)} found was found in {options.time_limit:g} s (give more "
+                    "time: --time-limit)")
                 event("stop", name, {"reason": result.stopped})
                 break
             if rec.folder is None or not _complete(rec.folder):
@@ -410,7 +446,8 @@ def alternatives_table(runs: Path, plans: list[Plan], bound: float) -> pd.DataFr
             else 100.0 * difference(plan.designations, nearest.designations),
             "nearest": nearest.name if nearest is not None else "",
             **{k: kpis.get(k) for k in KPI_COLUMNS},
-            "check": check, "folder": str(Path(RUNS) / plan.name),
+            "check": check, "note": kpis.get("note") or "",
+            "folder": str(Path(RUNS) / plan.name),
         })
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 

@@ -14,6 +14,8 @@ plans that cost at most ``cap`` = (1 + slack) · the best plan's proven bound):
 Each case is settled by the cheapest evidence first (``settled_by``):
 
 1. ``alternatives``: a plan already found (the best plan or an alternative) is the witness;
+   ``moves``: a plan one move from the best plan is (:func:`by_moves`: a designation
+   closed or moved to another provider of its type, a candidate added, the rest kept);
 2. ``lp_bound``: the LP relaxation with the designation left out (the candidate forced in)
    costs more than the cap, so no plan does;
    the LPs are re-solved in one HiGHS instance from the previous basis
@@ -86,31 +88,46 @@ def run_necessity(result: AlternativesResult, *, case_time_limit: float = 20.0,
     """Classify the cases (module docstring) and write ``necessity.csv`` into the
     alternatives folder (atomically); returns the table. Ctrl-C stops the MIPs: the cases
     left are ``undecided`` and the file is written all the same."""
+    if result.built is None:
+        raise ValueError("run_necessity needs the model the alternatives were searched on")
+    cases = classify(result, make_cases(result.built, result.plans[0]),
+                     case_time_limit=case_time_limit, workers=workers, scheduler=scheduler,
+                     on_progress=on_progress)
+    table = necessity_table(result.built, cases)
+    write_atomic(result.folder / NECESSITY, lambda p: table.to_csv(p, index=False))
+    return table
+
+
+def classify(result: AlternativesResult, cases: list[Case], *, case_time_limit: float = 20.0,
+             workers: int | None = None, scheduler: str | None = None,
+             on_progress: Callable[[int, int, str], None] | None = None) -> list[Case]:
+    """Settle ``cases`` within ``result.cap`` (the plans found, one move, LP bounds, MIPs;
+    module docstring); returns them."""
     from specialeplan.solvers.base import interrupt_requested, interruptible
 
     built = result.built
-    if built is None:
-        raise ValueError("run_necessity needs the model the alternatives were searched on")
     say = on_progress or (lambda *a: None)
     cap = result.cap * (1.0 + CAP_TOL) if result.cap >= 0 else result.cap * (1.0 - CAP_TOL)
-    cases = make_cases(built, result.plans[0])
     with interruptible():
         costs = {p.name: read_kpis_object(p.folder).get("objective") for p in result.plans}
         by_plans(cases, result.plans, costs, cap)
         say(sum(c.settled_by != "" for c in cases), len(cases), "settled by the plans found")
+        if result.start is not None:
+            by_moves(built, cases, result.start, cap)
+            say(sum(c.settled_by != "" for c in cases), len(cases),
+                "settled by moving one designation of the best plan")
         by_lp_bound(built, cases, cap)
         say(sum(c.settled_by != "" for c in cases), len(cases), "settled by LP bounds")
         todo = [c for c in cases if not c.settled_by]
         if todo and not interrupt_requested():
             solve_cases(result, todo, cap, case_time_limit, workers, scheduler, say)
-    table = necessity_table(built, cases)
-    write_atomic(result.folder / NECESSITY, lambda p: table.to_csv(p, index=False))
-    return table
+    return cases
 
 
-def make_cases(built: Built, best: Plan) -> list[Case]:
-    """A case per designation of the best plan, then per candidate (a pair the model may
-    designate, not designated in the best plan), each in provider and type order."""
+def make_cases(built: Built, best: Plan, *, candidates: bool = True) -> list[Case]:
+    """A case per designation of the best plan, then (``candidates``) per candidate (a pair
+    the model may designate, not designated in the best plan), each in provider and type
+    order."""
     problem = built.problem
     pairs = built.data.pairs[PS].reset_index(drop=True)
     y = problem.columns["y"]
@@ -120,7 +137,7 @@ def make_cases(built: Built, best: Plan) -> list[Case]:
     cases = [Case("designation", *key[i], y.start + i) for i in order
              if key[i] in best.designations]
     cases += [Case("candidate", *key[i], y.start + i) for i in order
-              if may[i] and key[i] not in best.designations]
+              if candidates and may[i] and key[i] not in best.designations]
     return cases
 
 
@@ -144,6 +161,68 @@ def by_plans(cases: list[Case], plans: list[Plan], costs: dict[str, Any], cap: f
             case.witness, case.witness_cost = plan.name, float(costs[plan.name])
             case.settled_by = "alternatives"
             break
+
+
+def by_moves(built: Built, cases: list[Case], start: np.ndarray, cap: float) -> None:
+    """Settle by plans one move from the best plan (``start``: its column values), the rest
+    of it kept: a designation closed alone or moved to a candidate of its type (which takes
+    over its rådgivning), a candidate added. Each such plan is an LP (every integer column
+    fixed), re-solved in one HiGHS instance from the last basis; a plan within the cap is
+    the witness (replaceable: the cheapest move; possible)."""
+    from specialeplan.solvers.base import Status, interrupt_requested
+    from specialeplan.solvers.session import LPArrays, LPSession
+
+    todo = [c for c in cases if not c.settled_by]
+    if not todo:
+        return
+    problem = built.problem
+    fixed = np.round(start)
+    lp = LPArrays.of(problem)
+    lp.lower, lp.upper = problem.lower.copy(), problem.upper.copy()
+    lp.lower[problem.integer] = lp.upper[problem.integer] = fixed[problem.integer]
+    session = LPSession(lp)
+    y, r = problem.columns["y"], problem.columns["r"]
+    shift = r.start - y.start  # r[i] is the rådgivning of pair i, as y[i]
+
+    def cost(cols: list[int], values: list[float]) -> float | None:
+        res, z = session.solve(np.array(cols), np.array(values), np.array(values))
+        if res.status != Status.OPTIMAL or z is None or problem.violation(z) > 1e-6:
+            return None
+        return problem.objective(z)
+
+    candidates: dict[str, list[Case]] = {}
+    for case in cases:
+        if case.kind == "candidate":
+            candidates.setdefault(case.function, []).append(case)
+    for case in todo:
+        if interrupt_requested():
+            return
+        t0 = time.perf_counter()
+        if case.kind == "candidate":
+            found = cost([case.col], [1.0])
+            moves = [("", found)] if found is not None else []
+        else:
+            advisory = float(fixed[case.col + shift])
+            moves = [("", cost([case.col, case.col + shift], [0.0, 0.0]))]
+            for other in candidates.get(case.function, []):
+                moves.append((other.provider_id, cost(
+                    [case.col, case.col + shift, other.col, other.col + shift],
+                    [0.0, 0.0, 1.0, advisory])))
+                if moves[-1][1] is not None and moves[-1][1] <= cap and not other.settled_by:
+                    _witness(other, "possible", "", f"moved from {case.provider_id}",
+                             moves[-1][1])
+        within = [(who, v) for who, v in moves if v is not None and v <= cap]
+        case.seconds += time.perf_counter() - t0
+        if within:
+            who, v = min(within, key=lambda m: m[1])
+            word = "replaceable" if case.kind == "designation" else "possible"
+            _witness(case, word, who, "one move", v)
+
+
+def _witness(case: Case, necessity: str, replacement: str, witness: str, value: float
+             ) -> None:
+    case.necessity, case.replacement = necessity, replacement
+    case.witness, case.witness_cost, case.settled_by = witness, float(value), "moves"
 
 
 def _replacement(added: frozenset[tuple[str, str]] | set[tuple[str, str]], function: str

@@ -66,6 +66,14 @@ def sweep(
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="override a scenario key in every run, e.g. --set solver.time_limit=30")
     ] = None,
+    necessity: Annotated[bool, typer.Option(
+        help="also the robust core: which designations every run keeps and needs within "
+        "--slack of its own bound (core.csv)")] = False,
+    slack: Annotated[str, typer.Option(
+        help="--necessity: how far above each run's proven bound a plan may cost, e.g. 2%")
+    ] = "2%",
+    case_time_limit: Annotated[float, typer.Option(
+        help="--necessity: seconds for each designation a bound cannot settle")] = 20.0,
 ) -> None:
     """Run every scenario of a sweep file; summary in OUT/<name>/summary.csv.
 
@@ -73,11 +81,16 @@ def sweep(
     infeasible or fails is a row of the summary with its reason. Ctrl-C or SIGTERM stops
     after writing what is complete; --resume finishes the sweep.
     """
+    from specialeplan.analyses.alternatives import parse_slack
     from specialeplan.analyses.sweep import SweepInterrupted, load_sweep, run_sweep
     from specialeplan.analyses.sweep_exec import check_cluster_options
 
     t0 = time.perf_counter()
     try:
+        share = parse_slack(slack)
+        if case_time_limit <= 0:
+            raise SpecialeplanError(f"--case-time-limit must be above 0, got "
+                                    f"{case_time_limit:g}")
         check_cluster_options(workers, scheduler)  # cheap checks before any work
         console.print(f"reading {sweep_file} and resolving its runs …", highlight=False)
         spec = load_sweep(sweep_file, set_ or [], progress=_every_few_seconds(t0))
@@ -98,7 +111,30 @@ def sweep(
         _interrupted(exc)
     except SpecialeplanError as exc:
         fail(exc)
+    if necessity:
+        _core(out / spec.name, share, case_time_limit)
     _sweep_done(spec, table, out, seconds=time.perf_counter() - t0, pareto=pareto)
+
+
+def _core(root: Path, slack: float, case_time_limit: float) -> None:
+    """The robust core of the sweep in ``root`` (core.csv), with a line per run."""
+    from specialeplan.analyses.robust_core import CORE, sweep_core
+    from specialeplan.solvers.base import interrupt_requested, interruptible
+
+    console.print(f"robust core: the designations every run needs within {slack:.2%} of its "
+                  "bound …", highlight=False)
+    with interruptible():
+        table = sweep_core(root, slack, case_time_limit=case_time_limit, on_progress=lambda
+                           run, i, n: console.print(f"  {i}/{n} {escape(run)}",
+                                                    highlight=False))
+        if interrupt_requested():
+            _interrupted(SpecialeplanError(
+                f"interrupted: {root / CORE} holds the runs classified so far; run the sweep "
+                "again with --resume --necessity for all"))
+    counts = table["class"].value_counts().to_dict() if len(table) else {}
+    console.print("robust core: " + (", ".join(f"{k} {v}" for k, v in counts.items())
+                                     or "no designations") + f" ({root / CORE})",
+                  highlight=False)
 
 
 def _every_few_seconds(t0: float, every: float = 2.0) -> Callable[[int, int], None]:

@@ -8,11 +8,15 @@ outreach, mean family travel of its citizens, the provider's total capacity, rå
 area: the municipalities it advises); rådgivningsfunktioner ringed in gold. Layers can be
 switched on and off. ``maps/vulnerability.html`` of a vulnerability folder: each closure
 coloured by its damage (black: no solution without it), with its figures in the tooltip.
+``maps/necessity_<speciale>.html`` of an alternatives folder: the static necessity map's
+classes, one layer each, with a popup per provider and type (name, type, class, what
+replaces it).
 The files load Leaflet from a CDN when opened; the data are inside the file.
 """
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +26,23 @@ import pandas as pd
 from branca.colormap import LinearColormap, StepColormap
 
 from specialeplan.maps.static import (
+    NECESSITY_CLASSES,
     NO_SOLUTION,
     _bundled_rings,
     _read,
+    _spread,
     _taxonomy,
     coverage_of,
     functions_of,
     map_targets,
+    necessity_counts,
+    necessity_rows,
+    necessity_targets,
     nice_cap,
+    read_slack,
+    slack_text,
 )
+from specialeplan.model.instance import split_list
 
 CENTER = (56.1, 11.2)
 VIRIDIS_R = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]
@@ -238,6 +250,130 @@ def write_vulnerability_html(vuln_folder: Path | str, results: Path | str) -> Pa
     path.parent.mkdir(exist_ok=True)
     vulnerability_html(vuln_folder, results).save(str(path))
     return path
+
+
+#: the class of a row of necessity.csv in the words of a popup ({slack}: ``2 %``)
+NECESSITY_WORDS = {
+    "needed": "needed: every plan within {slack} has it",
+    "replaceable": "replaceable: a plan within {slack} does without it",
+    "possible": "possible: a plan within {slack} has it",
+    "never": "never: no plan within {slack} can have it",
+    "undecided": "undecided: not settled in the time given",
+}
+
+
+def _necessity_popup(r: pd.Series, names: pd.Series, type_names: pd.Series, slack: str
+                     ) -> str:
+    """The popup of one provider and type: name, type, class in words, the replacement."""
+    designated = r["kind"] == "designation"
+    esc = html.escape
+    words = NECESSITY_WORDS.get(r["necessity"], r["map_class"]).format(slack=slack)
+    text = (f"<b>{esc(r['provider_name'])}</b> ({esc(r['provider_id'])})<br>"
+            f"type: {esc(r['function'])} "
+            f"({esc(str(type_names.get(r['function'], r['function'])))})<br>"
+            f"speciale: {r['specialer'].replace(';', ', ')}<br>"
+            f"{'in the best plan' if designated else 'not in the best plan (a candidate)'}"
+            f"<br>class: <b>{r['map_class']}</b> ({words})")
+    if designated:
+        repl = [f"{esc(str(names.get(p, p)))} ({esc(p)})" for p in split_list(r["replacement"])]
+        text += "<br>replaced by: " + (
+            ", ".join(repl) if repl else
+            "its borgerforløb go to the type's other specialfunktioner"
+            if r["necessity"] == "replaceable" else "–")
+    if r.get("settled_by", "") and r["necessity"] != "undecided":
+        witness = f" (plan {r['witness']})" if r.get("witness", "") not in ("", "mip") else ""
+        text += f"<br>settled by: {r['settled_by']}{witness}"
+    return text
+
+
+def necessity_html(alt_folder: Path | str, speciale: str) -> folium.Map:
+    """What every good plan shares, for one speciale (every type of it) or one type of an
+    alternatives folder (as :func:`specialeplan.maps.static.plot_necessity`): the best
+    plan's specialfunktioner as large filled circles, the other candidates as small hollow
+    ones, coloured by map class, one switchable layer per class, dashed lines to what
+    replaces a replaceable specialfunktion; a popup per provider and type (name, type,
+    class, replacement)."""
+    alt = Path(alt_folder)
+    rows, best, is_speciale = necessity_rows(alt, speciale)
+    slack = slack_text(read_slack(alt))
+    lon, lat = _spread(rows, move_bornholm=False)
+    names = rows.drop_duplicates("provider_id").set_index("provider_id")["provider_name"]
+    prov = _read(best, "instance/providers.csv").astype({"provider_id": str}).set_index(
+        "provider_id")["name"]
+    names = pd.concat([names, prov[~prov.index.isin(names.index)]])
+    fpath = best / "instance" / "functions.csv"
+    type_names = (pd.read_csv(fpath, dtype=str).set_index("function")["name"]
+                  if fpath.is_file() else pd.Series(dtype=str))
+    m = folium.Map(location=CENTER, zoom_start=7, tiles="OpenStreetMap", control_scale=True)
+    counts = rows["map_class"].value_counts()
+    groups = {c: folium.FeatureGroup(name=f"{c} ({counts.get(c, 0)})").add_to(m)
+              for c in NECESSITY_CLASSES}
+    at = {(p, f): i for i, (p, f) in enumerate(zip(rows["provider_id"], rows["function"],
+                                                   strict=True))}
+    lines = folium.FeatureGroup(name="replaced by").add_to(m)
+    for i, r in rows.iterrows():
+        if r["kind"] != "designation":
+            continue
+        for p in split_list(r["replacement"]):
+            j = at.get((p, r["function"]))
+            if j is not None:
+                folium.PolyLine([(lat[i], lon[i]), (lat[j], lon[j])], dash_array="6 4",
+                                weight=2, color=NECESSITY_CLASSES["sometimes"][0],
+                                tooltip=html.escape(f"{r['provider_name']} replaced by "
+                                                    f"{rows['provider_name'].iloc[j]}"),
+                                ).add_to(lines)
+    # candidates first, so the best plan's circles lie on top
+    for i in [*np.flatnonzero(rows["kind"] != "designation"),
+              *np.flatnonzero(rows["kind"] == "designation")]:
+        r = rows.iloc[i]
+        color = NECESSITY_CLASSES[r["map_class"]][0]
+        designated = r["kind"] == "designation"
+        folium.CircleMarker(
+            location=(float(lat[i]), float(lon[i])), radius=8.0 if designated else 4.5,
+            color="black" if designated else color, weight=1 if designated else 2.5,
+            fill=True, fill_color=color if designated else "white",
+            fill_opacity=0.95 if designated else 1.0,
+            tooltip=folium.Tooltip(f"{html.escape(r['provider_name'])} ({r['function']}): "
+                                   f"{r['map_class']}"),
+            popup=folium.Popup(_necessity_popup(r, names, type_names, slack), max_width=380),
+        ).add_to(groups[r["map_class"]])
+    folium.LayerControl(collapsed=False).add_to(m)
+    what = f"speciale {speciale}" if is_speciale else speciale
+    _title(m, f"{what}: what every plan within {slack} needs<br>"
+              f"<small>{necessity_counts(rows)}</small>")
+    _necessity_legend(m, slack)
+    return m
+
+
+def _necessity_legend(m: folium.Map, slack: str) -> None:
+    """The classes' colours in words (folium has no legend of markers)."""
+    items = "".join(
+        f'<div><span style="display:inline-block; width:11px; height:11px; '
+        f'border-radius:6px; background:{color}; margin-right:5px;"></span>'
+        f'{text.format(slack=slack).replace(chr(10), " ")}</div>'
+        for color, text in NECESSITY_CLASSES.values())
+    box = ('<div style="position: fixed; bottom: 24px; left: 10px; z-index: 9999; '
+           'background: white; padding: 6px 8px; font: 12px sans-serif; '
+           'border: 1px solid #999;"><div>large filled: in the best plan; small hollow: '
+           'another candidate</div>' + items + '<div style="color:#e08214;">- - - replaced '
+           'by, in a plan without it</div></div>')
+    m.get_root().html.add_child(folium.Element(box))
+
+
+def write_necessity_html(alt_folder: Path | str, specialer: list[str] | None = None
+                         ) -> list[Path]:
+    """``maps/necessity_<speciale>.html`` in an alternatives folder for the given (default:
+    every) speciale."""
+    alt = Path(alt_folder)
+    names = necessity_targets(alt, specialer)
+    out = alt / "maps"
+    out.mkdir(exist_ok=True)
+    paths = []
+    for s in names:
+        path = out / f"necessity_{s}.html"
+        necessity_html(alt, s).save(str(path))
+        paths.append(path)
+    return paths
 
 
 

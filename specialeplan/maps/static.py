@@ -8,8 +8,12 @@ specialfunktioner as circles sized by borgerforløb (a size legend says how many
 where they deliver by outreach (matrikelløst), each labelled with its provider's name;
 rådgivningsfunktioner as stars; municipalities with help near the family as small squares.
 Bornholm is drawn in a box north-east of Sjælland, as on Danish maps. Also a difference
-map of two results folders (:func:`plot_difference`) and a vulnerability map
-(:func:`plot_vulnerability`: specialfunktioner coloured by the damage their closure does).
+map of two results folders (:func:`plot_difference`), a vulnerability map
+(:func:`plot_vulnerability`: specialfunktioner coloured by the damage their closure does) and
+a necessity map of a search for alternatives (:func:`plot_necessity`,
+``maps/necessity_<speciale>.png``: per speciale, each provider of ``necessity.csv`` coloured
+by whether the plans within the slack always, sometimes or never have it, the best plan's
+specialfunktioner filled, the other candidates hollow).
 
 The functions return :class:`matplotlib.figure.Figure` objects and never touch pyplot or
 the global backend, so they are safe in servers and threads and display inline in Jupyter
@@ -153,10 +157,14 @@ def _base_map(ax, munis: pd.DataFrame, colors: list, hatches: list[str | None] |
     return rings is not None
 
 
-def _spread(des: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _spread(des: pd.DataFrame, *, move_bornholm: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Marker positions: the provider's municipality, providers sharing one spread on a
-    small circle around it (deterministic)."""
-    lon, lat = _shift(des["lon"], des["lat"])
+    small circle around it (deterministic); Bornholm in its box unless ``move_bornholm`` is
+    False (a web map has room for it)."""
+    if move_bornholm:
+        lon, lat = _shift(des["lon"], des["lat"])
+    else:
+        lon, lat = des["lon"].to_numpy(dtype=float), des["lat"].to_numpy(dtype=float)
     lon, lat = lon.copy(), lat.copy()
     for _, idx in des.groupby("municipality_code").indices.items():
         if len(idx) > 1:
@@ -629,5 +637,223 @@ def write_vulnerability_maps(vuln_folder: Path | str, results: Path | str,
     for s in specialer:
         path = out / f"{s}.png"
         plot_vulnerability(vuln_folder, results, s).savefig(path, dpi=130)
+        paths.append(path)
+    return paths
+
+
+# ----------------------------------------------------------------------- necessity
+#: ``necessity.csv`` of an alternatives folder (written by the necessity analysis; read
+#: here with pandas: the maps layer sits below the analyses)
+NECESSITY_FILE = "necessity.csv"
+#: map class → (colour, what it means for the plans within the slack, in plain words)
+NECESSITY_CLASSES = {
+    "always": ("#1b7837", "always: in every plan within {slack}"),
+    "sometimes": ("#e08214", "sometimes: in some plans within\n{slack}, not in others"),
+    "never": ("#9e9e9e", "never: in no plan within {slack}"),
+    "undecided": ("#7b3294", "undecided: not settled in time"),
+}
+#: a necessity → its map class (a necessity.csv without ``map_class``)
+NECESSITY_MAP_CLASS = {"needed": "always", "replaceable": "sometimes", "possible": "sometimes",
+                       "never": "never", "undecided": "undecided"}
+DESIGNATED_SIZE, CANDIDATE_SIZE = 95.0, 30.0
+TYPE_MARKERS = ("o", "s", "^", "D", "v", "P", "h", "X")
+
+
+def read_necessity_table(alt_folder: Path | str) -> pd.DataFrame:
+    """``necessity.csv`` of an alternatives folder, every cell text ('' when empty), with a
+    ``map_class`` column; a :class:`DataValidationError` naming the file when it is missing
+    or lacks a column the maps need."""
+    path = Path(alt_folder) / NECESSITY_FILE
+    if not path.is_file():
+        raise DataValidationError(
+            "no necessity.csv in this folder: run `specialeplan alternatives SCENARIO "
+            "--necessity` (or run_necessity on its result) first", file=str(path))
+    t = pd.read_csv(path, dtype=str, keep_default_na=False)
+    need = ["kind", "provider_id", "function", "specialer"]
+    need += [] if "map_class" in t.columns else ["necessity"]
+    for col in need:
+        if col not in t.columns:
+            raise DataValidationError(f"necessity.csv has no column {col!r}", file=str(path),
+                                      field=col)
+    if "map_class" not in t.columns:
+        t["map_class"] = t["necessity"].map(NECESSITY_MAP_CLASS).fillna("")
+    bad = sorted(set(t["map_class"]) - set(NECESSITY_CLASSES))
+    if bad:
+        raise DataValidationError(f"unknown map_class {bad[0]!r} (expected one of "
+                                  f"{', '.join(NECESSITY_CLASSES)})", file=str(path),
+                                  field="map_class")
+    for col in ("provider_name", "necessity", "replacement"):
+        if col not in t.columns:
+            t[col] = ""
+    return t
+
+
+def read_slack(alt_folder: Path | str) -> float | None:
+    """The slack of a search for alternatives (``alternatives.yaml``, a share), None when
+    the folder does not record it."""
+    import yaml
+
+    path = Path(alt_folder) / "alternatives.yaml"
+    if not path.is_file():
+        return None
+    try:
+        record = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise DataValidationError(f"alternatives.yaml is not YAML: {exc}",
+                                  file=str(path)) from None
+    slack = record.get("slack") if isinstance(record, dict) else None
+    return float(slack) if isinstance(slack, int | float) else None
+
+
+def slack_text(slack: float | None) -> str:
+    """0.02 → ``2 %`` of the best plan's bound (``the slack`` when unknown)."""
+    return "the slack" if slack is None else f"{100 * slack:.3g} %"
+
+
+def necessity_rows(alt_folder: Path | str, speciale: str) -> tuple[pd.DataFrame, Path, bool]:
+    """The rows of ``necessity.csv`` a map of ``speciale`` shows (every type of the speciale,
+    or the one type of that id) with the provider's municipality, lon and lat (from the best
+    plan's ``instance/``); the best plan's folder; and whether ``speciale`` is a speciale."""
+    alt = Path(alt_folder)
+    t = read_necessity_table(alt)
+    of_speciale = t["specialer"].map(lambda s: speciale in split_list(s))
+    is_speciale = bool(of_speciale.any())
+    rows = t[of_speciale] if is_speciale else t[t["function"] == speciale]
+    if rows.empty:
+        raise DataValidationError(f"speciale or specialfunktion {speciale!r} is not in "
+                                  "necessity.csv", file=str(alt / NECESSITY_FILE),
+                                  field="specialer")
+    best = alt / "runs" / "best"
+    munis = _read(best, "instance/municipalities.csv")
+    prov = _read(best, "instance/providers.csv").astype({"provider_id": str}).set_index(
+        "provider_id")
+    rows = rows.assign(municipality_code=rows["provider_id"].map(prov["municipality_code"]))
+    rows = rows.merge(munis[["code", "lon", "lat"]], left_on="municipality_code",
+                      right_on="code").drop(columns="code")
+    names = rows["provider_id"].map(prov["name"]).fillna("").astype(str)
+    rows["provider_name"] = rows["provider_name"].where(rows["provider_name"] != "",
+                                                        names.where(names != "",
+                                                                    rows["provider_id"]))
+    order = {"designation": 0, "candidate": 1}
+    rows = rows.assign(_o=rows["kind"].map(order).fillna(2)).sort_values(
+        ["_o", "function", "provider_id"], kind="stable").drop(columns="_o")
+    return rows.reset_index(drop=True), best, is_speciale
+
+
+def necessity_counts(rows: pd.DataFrame) -> str:
+    """One line: the best plan's designations and the candidates by class."""
+    des, cand = rows[rows["kind"] == "designation"], rows[rows["kind"] != "designation"]
+    dc, cc = des["map_class"].value_counts(), cand["map_class"].value_counts()
+    parts = [f"best plan: {len(des)} specialfunktion{'' if len(des) == 1 else 'er'} ("
+             f"{dc.get('always', 0)} needed, "
+             f"{dc.get('sometimes', 0)} replaceable"
+             + (f", {dc['undecided']} undecided" if dc.get("undecided", 0) else "") + ")",
+             f"{len(cand)} other candidate{'' if len(cand) == 1 else 's'} ("
+             f"{cc.get('sometimes', 0)} possible, "
+             f"{cc.get('never', 0)} never"
+             + (f", {cc['undecided']} undecided" if cc.get("undecided", 0) else "") + ")"]
+    return "; ".join(parts)
+
+
+def plot_necessity(alt_folder: Path | str, speciale: str, *, labels: bool = True
+                   ) -> MapFigure:
+    """What every good plan shares, for one speciale (every type of it) or one type: the
+    providers of ``necessity.csv`` coloured by their map class (:data:`NECESSITY_CLASSES`),
+    the best plan's specialfunktioner as large filled markers, the other candidates as small
+    hollow ones, a dashed line from a replaceable specialfunktion to what replaces it, one
+    marker shape per type when there are several. The best plan's specialfunktioner and the
+    possible candidates are labelled. Reads the alternatives folder only."""
+    alt = Path(alt_folder)
+    rows, best, is_speciale = necessity_rows(alt, speciale)
+    munis = _read(best, "instance/municipalities.csv")
+    slack = slack_text(read_slack(alt))
+    fig = MapFigure(figsize=FIGSIZE)
+    ax = fig.add_axes(MAP_AXES)
+    _base_map(ax, munis, [(0.93, 0.93, 0.93, 1.0)] * len(munis))
+    lon, lat = _spread(rows)
+    designated = (rows["kind"] == "designation").to_numpy()
+    cls = rows["map_class"].to_numpy()
+    functions = list(dict.fromkeys(rows["function"]))
+    shape = {f: TYPE_MARKERS[i % len(TYPE_MARKERS)] if len(functions) > 1 else "o"
+             for i, f in enumerate(functions)}
+    # replacements first (under the markers): designation → each provider replacing it
+    at = {(p, f): i for i, (p, f) in enumerate(zip(rows["provider_id"], rows["function"],
+                                                   strict=True))}
+    lines = 0
+    for i in np.flatnonzero(designated):
+        for p in split_list(rows["replacement"].iloc[i]):
+            j = at.get((p, rows["function"].iloc[i]))
+            if j is not None:
+                ax.plot([lon[i], lon[j]], [lat[i], lat[j]], ls="--", lw=0.9,
+                        color=NECESSITY_CLASSES["sometimes"][0], zorder=2)
+                lines += 1
+    for f in functions:
+        of_f = (rows["function"] == f).to_numpy()
+        for c, (color, _text) in NECESSITY_CLASSES.items():
+            d = of_f & designated & (cls == c)
+            o = of_f & ~designated & (cls == c)
+            # gid: kind/class/type, to find the markers again (tests, SVG)
+            if o.any():
+                ax.scatter(lon[o], lat[o], s=CANDIDATE_SIZE, marker=shape[f], c="white",
+                           edgecolors=color, linewidths=1.4, zorder=3,
+                           gid=f"candidate/{c}/{f}")
+            if d.any():
+                ax.scatter(lon[d], lat[d], s=DESIGNATED_SIZE, marker=shape[f], c=color,
+                           edgecolors="black", linewidths=0.7, zorder=4,
+                           gid=f"designation/{c}/{f}")
+    counts = rows["map_class"].value_counts()
+    handles: list = [
+        Line2D([], [], ls="", marker="o", ms=9, mfc="0.45", mec="black",
+               label="specialfunktion in the best plan"),
+        Line2D([], [], ls="", marker="o", ms=5, mfc="white", mec="0.45", mew=1.4,
+               label="other candidate (competent,\nnot in the best plan)")]
+    handles += [Patch(fc=color, ec="none", label=f"{text.format(slack=slack)} "
+                      f"({counts.get(c, 0)})") for c, (color, text) in NECESSITY_CLASSES.items()]
+    if lines:
+        handles.append(Line2D([], [], ls="--", lw=0.9, color=NECESSITY_CLASSES["sometimes"][0],
+                              label="replaced by this, in a plan\nwithout it"))
+    if len(functions) > 1:
+        handles += [Line2D([], [], ls="", marker=shape[f], ms=6, mfc="white", mec="black",
+                           label=f"type {f}") for f in functions]
+    _legend(fig, handles)
+    show = designated | (cls == "sometimes")
+    if labels and show.any():
+        idx = np.flatnonzero(show)[:40]  # the best plan's first, then the possible ones
+        sizes = np.where(designated, DESIGNATED_SIZE, CANDIDATE_SIZE)
+        names = [str(rows["provider_name"].iloc[i])[:24] for i in idx]
+        _labels(fig, ax, lon[idx], lat[idx], names, sizes[idx])
+    what = f"speciale {speciale}" if is_speciale else speciale
+    fig.suptitle(f"{what}: what every plan within {slack} needs", fontsize=11, x=0.45,
+                 y=0.975)
+    fig.text(0.45, 0.925, necessity_counts(rows) + f"\nplans costing at most {slack} above "
+             "the best plan's proven lower bound; labelled: the best plan and the possible "
+             "candidates",
+             ha="center", va="top", fontsize=8, color="0.25")
+    return fig
+
+
+def necessity_targets(alt_folder: Path | str, specialer: list[str] | None) -> list[str]:
+    """What :func:`write_necessity_maps` draws: the given names, or every speciale of
+    ``necessity.csv``."""
+    if specialer is not None:
+        return list(specialer)
+    t = read_necessity_table(alt_folder)
+    return sorted({sp for text in t["specialer"] for sp in split_list(text)}
+                  or set(t["function"]))
+
+
+def write_necessity_maps(alt_folder: Path | str, specialer: list[str] | None = None
+                         ) -> list[Path]:
+    """``maps/necessity_<speciale>.png`` in an alternatives folder for the given (default:
+    every) speciale (the interactive ones:
+    :func:`specialeplan.maps.interactive.write_necessity_html`)."""
+    alt = Path(alt_folder)
+    names = necessity_targets(alt, specialer)
+    out = alt / "maps"
+    out.mkdir(exist_ok=True)
+    paths = []
+    for s in names:
+        path = out / f"necessity_{s}.png"
+        plot_necessity(alt, s).savefig(path, dpi=130)
         paths.append(path)
     return paths
