@@ -19,7 +19,7 @@ from typing import Any
 from common import REPO, log, write_section
 
 FULL, QUICK = "scenarios/base.yaml", "scenarios/small.yaml"
-SLACK, COUNT, TIME_LIMIT, CASE_LIMIT = 0.02, 5, 120.0, 20.0
+SLACK, COUNT, TIME_LIMIT, CASE_LIMIT = 0.02, 5, 90.0, 20.0
 
 
 def run(quick: bool = False) -> dict[str, Any]:

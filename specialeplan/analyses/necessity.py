@@ -24,7 +24,8 @@ Each case is settled by the cheapest evidence first (``settled_by``):
    HiGHS's objective bound (``objective_bound``: it prunes every plan above the cap, so
    "infeasible" proves that no plan within the cap exists); a candidate's case also stops at
    the first plan within the cap (``objective_target``). These run side by side on a Dask
-   cluster (``workers`` or ``scheduler``) or one after the other.
+   cluster (``workers`` or ``scheduler``) or one after the other, on one thread each either
+   way (the same search in both).
 
 The map classes (``map_class``): ``always`` (needed), ``sometimes`` (replaceable, possible),
 ``never`` and ``undecided``.
@@ -166,9 +167,10 @@ def by_plans(cases: list[Case], plans: list[Plan], costs: dict[str, Any], cap: f
 def by_moves(built: Built, cases: list[Case], start: np.ndarray, cap: float) -> None:
     """Settle by plans one move from the best plan (``start``: its column values), the rest
     of it kept: a designation closed alone or moved to a candidate of its type (which takes
-    over its rådgivning), a candidate added. Each such plan is an LP (every integer column
-    fixed), re-solved in one HiGHS instance from the last basis; a plan within the cap is
-    the witness (replaceable: the cheapest move; possible)."""
+    over its rådgivning; the :data:`MOVES` nearest), a candidate added. Each such plan is
+    an LP (every integer column fixed), re-solved in one HiGHS instance from the last
+    basis; a plan within the cap is the witness (replaceable: the cheapest move;
+    possible)."""
     from specialeplan.solvers.base import Status, interrupt_requested
     from specialeplan.solvers.session import LPArrays, LPSession
 
@@ -194,9 +196,12 @@ def by_moves(built: Built, cases: list[Case], start: np.ndarray, cap: float) -> 
     for case in cases:
         if case.kind == "candidate":
             candidates.setdefault(case.function, []).append(case)
+    near = _nearest(built, candidates)
     for case in todo:
         if interrupt_requested():
             return
+        if case.settled_by:  # a candidate a move of a designation has already shown
+            continue
         t0 = time.perf_counter()
         if case.kind == "candidate":
             found = cost([case.col], [1.0])
@@ -204,7 +209,7 @@ def by_moves(built: Built, cases: list[Case], start: np.ndarray, cap: float) -> 
         else:
             advisory = float(fixed[case.col + shift])
             moves = [("", cost([case.col, case.col + shift], [0.0, 0.0]))]
-            for other in candidates.get(case.function, []):
+            for other in near(case):
                 moves.append((other.provider_id, cost(
                     [case.col, case.col + shift, other.col, other.col + shift],
                     [0.0, 0.0, 1.0, advisory])))
@@ -217,6 +222,29 @@ def by_moves(built: Built, cases: list[Case], start: np.ndarray, cap: float) -> 
             who, v = min(within, key=lambda m: m[1])
             word = "replaceable" if case.kind == "designation" else "possible"
             _witness(case, word, who, "one move", v)
+
+
+MOVES = 12
+"""A designation is moved to at most this many candidates of its type, the nearest first
+(the cheapest replacement is near: the borgerforløb it served stay close)."""
+
+
+def _nearest(built: Built, candidates: dict[str, list[Case]]
+             ) -> Callable[[Case], list[Case]]:
+    """The :data:`MOVES` candidates of a designation's type nearest to it (travel minutes
+    from its provider's municipality)."""
+    inst = built.data.instance
+    home = inst.providers.set_index("provider_id")["municipality_code"]
+    pt = inst.provider_travel.set_index(["municipality_code", "provider_id"])["minutes"]
+
+    def near(case: Case) -> list[Case]:
+        pool = candidates.get(case.function, [])
+        origin = home.get(case.provider_id)
+        minutes = [float(pt.get((origin, c.provider_id), np.inf)) for c in pool]
+        order = np.argsort(minutes, kind="stable")[:MOVES]
+        return [pool[i] for i in order]
+
+    return near
 
 
 def _witness(case: Case, necessity: str, replacement: str, witness: str, value: float
@@ -345,7 +373,7 @@ def solve_case(spec: dict[str, Any], instance: Instance, params: ModelParams,
     if not designation:
         extra["objective_target"] = float(cap)
     opts = options.model_copy(update={
-        "time_limit": float(seconds), "verbose": False, "log_file": None,
+        "time_limit": float(seconds), "verbose": False, "log_file": None, "threads": 1,
         "options": {**options.options, **extra}})
     res, z = get_backend(options.name).solve(case, opts)
     out: dict[str, Any] = {"seconds": time.perf_counter() - t0, "bound": res.best_bound,

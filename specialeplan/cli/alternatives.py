@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from specialeplan.cli.common import app, console, fail, table_console
+from specialeplan.cli.common import app, console, fail, table_console, warn
 from specialeplan.cli.sensitivity import fmt
 from specialeplan.errors import SpecialeplanError
 
@@ -61,23 +61,12 @@ def alternatives(
     removed, family travel, outreach, moves). Ctrl-C keeps the plans finished so far;
     --resume goes on from them.
     """
-    from specialeplan.analyses.alternatives import (
-        AlternativesInterrupted,
-        parse_slack,
-        run_alternatives,
-    )
-    from specialeplan.analyses.sweep_exec import check_cluster_options
+    from specialeplan.analyses.alternatives import AlternativesInterrupted, run_alternatives
     from specialeplan.scenarios.schema import load_scenario
 
     t0 = time.perf_counter()
     try:
-        share = parse_slack(slack)
-        check_cluster_options(workers, scheduler)
-        if count < 0:
-            raise SpecialeplanError(f"--count must be 0 or more, got {count}")
-        if case_time_limit <= 0:
-            raise SpecialeplanError(f"--case-time-limit must be above 0, got "
-                                    f"{case_time_limit:g}")
+        share = _checked(slack, count, case_time_limit, workers, scheduler)
         resolved = load_scenario(scenario, set_ or [])
         console.print(f"[bold]{resolved.scenario.name}[/]: the best plan and up to {count} "
                       f"alternatives within {share:.2%} of its proven bound", highlight=False)
@@ -85,18 +74,56 @@ def alternatives(
                                   time_limit=time_limit, resume=resume, overwrite=overwrite,
                                   on_event=_say)
         if necessity:
-            from specialeplan.analyses.necessity import run_necessity
-
-            console.print("necessity: which designations every plan within the slack "
-                          "shares …", highlight=False)
-            result.necessity = run_necessity(result, case_time_limit=case_time_limit,
-                                             workers=workers, scheduler=scheduler,
-                                             on_progress=_progress)
+            _necessity(result, case_time_limit, workers, scheduler)
     except AlternativesInterrupted as exc:
         fail(f"[bold yellow]{escape(str(exc))}[/]", 130, markup=True)
     except SpecialeplanError as exc:
         fail(exc)
+    except KeyboardInterrupt:  # a second Ctrl-C / SIGTERM: stop at once
+        fail("[bold yellow]interrupted again[/]: stopped at once; the plans finished before "
+             "are kept (--resume goes on)", 130, markup=True)
     _report(result, time.perf_counter() - t0)
+
+
+def _checked(slack: str, count: int, case_time_limit: float, workers: int | None,
+             scheduler: str | None) -> float:
+    """The options checked before any work; returns the slack as a share."""
+    from specialeplan.analyses.alternatives import parse_slack
+    from specialeplan.analyses.sweep_exec import check_cluster_options
+
+    share = parse_slack(slack)
+    check_cluster_options(workers, scheduler)
+    if count < 0:
+        raise SpecialeplanError(f"--count must be 0 or more, got {count}")
+    if case_time_limit <= 0:
+        raise SpecialeplanError(f"--case-time-limit must be above 0, got {case_time_limit:g}")
+    return share
+
+
+def _necessity(result: AlternativesResult, case_time_limit: float, workers: int | None,
+               scheduler: str | None) -> None:
+    """necessity.csv and its maps (a map that cannot be drawn is a warning)."""
+    from specialeplan.analyses.alternatives import AlternativesInterrupted
+    from specialeplan.analyses.necessity import run_necessity
+    from specialeplan.solvers.base import interrupt_requested
+
+    console.print("necessity: which designations every plan within the slack shares …",
+                  highlight=False)
+    result.necessity = run_necessity(result, case_time_limit=case_time_limit,
+                                     workers=workers, scheduler=scheduler,
+                                     on_progress=_progress)
+    if interrupt_requested():
+        raise AlternativesInterrupted(
+            f"interrupted: the plans are complete in {result.folder}; necessity.csv holds "
+            "the cases settled so far (the rest undecided)")
+    try:
+        from specialeplan.maps.interactive import write_necessity_html
+        from specialeplan.maps.static import write_necessity_maps
+
+        drawn = write_necessity_maps(result.folder) + write_necessity_html(result.folder)
+        result.notes.append(f"maps: {len(drawn)} files in {result.folder / 'maps'}")
+    except Exception as exc:  # noqa: BLE001 - a map is no reason to lose a result
+        warn(f"could not draw the necessity maps: {exc}")
 
 
 def _say(kind: str, plan: str, info: dict[str, Any]) -> None:
@@ -117,15 +144,22 @@ def _progress(done: int, total: int, text: str) -> None:
 
 
 def _report(result: AlternativesResult, seconds: float) -> None:
-    table = Table(title=f"plans within {result.cap / result.bound - 1:.2%} of the bound "
-                  f"{result.bound:,.6g}", title_justify="left")
-    cols = ("plan", "objective", "above_bound_pct", "designations", "added", "removed",
-            "difference_to_nearest_pct", "mean_travel_minutes_physical", "outreach_share",
-            "moved_cases", "check")
-    for c in cols:
-        table.add_column(c, justify="left" if c in ("plan", "check") else "right")
+    table = Table(title=f"plans within {result.cap / result.bound - 1:.2%} of the best plan's "
+                  f"proven bound {result.bound:,.6g} (cost in the objective's unit; differs: "
+                  "from the nearest earlier plan; travel: mean family travel, physical)",
+                  title_justify="left")
+    cols = {"plan": "plan", "objective": "cost", "above_bound_pct": "above bound",
+            "designations": "designations", "added": "added", "removed": "removed",
+            "difference_to_nearest_pct": "differs", "mean_travel_minutes_physical":
+            "travel min", "outreach_share": "outreach", "moved_cases": "moved",
+            "check": "check"}
+    percent = {"above_bound_pct": 1.0, "difference_to_nearest_pct": 1.0,
+               "outreach_share": 100.0}
+    for c, head in cols.items():
+        table.add_column(head, justify="left" if c in ("plan", "check") else "right")
     for _, row in result.table.iterrows():
-        table.add_row(*(fmt(row[c]) for c in cols))
+        table.add_row(*(f"{row[c] * percent[c]:.1f} %" if c in percent and row[c] == row[c]
+                        and row[c] is not None else fmt(row[c]) for c in cols))
     table_console().print(table)
     for note in result.notes:
         console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)

@@ -816,9 +816,11 @@ def plot_necessity(alt_folder: Path | str, speciale: str, *, labels: bool = True
         handles += [Line2D([], [], ls="", marker=shape[f], ms=6, mfc="white", mec="black",
                            label=f"type {f}") for f in functions]
     _legend(fig, handles)
+    # one label per provider (at its first marker): the best plan's first, then the possible
     show = designated | (cls == "sometimes")
+    show &= ~rows["provider_id"].where(show).duplicated().to_numpy()
     if labels and show.any():
-        idx = np.flatnonzero(show)[:40]  # the best plan's first, then the possible ones
+        idx = np.flatnonzero(show)[:40]
         sizes = np.where(designated, DESIGNATED_SIZE, CANDIDATE_SIZE)
         names = [str(rows["provider_name"].iloc[i])[:24] for i in idx]
         _labels(fig, ax, lon[idx], lat[idx], names, sizes[idx])
