@@ -42,3 +42,24 @@ def tree_digest(folder: Path) -> dict[str, str]:
     """Relative path → sha256 of every file under ``folder`` (to prove it was not touched)."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def write_tie(folder: Path) -> Path:
+    """Two specialer on the line m0–m1–m2 with a known tie (tests/test_alternatives.py
+    derives the plans): type A, 10 borgerforløb in m0 and m2, P0 and P2 at 1,000, P1 at
+    1,100; type B, 10 in m1, only P1 (500); unit-less pricing, no help near the family.
+    Optimum 2,220 (P0 or P2 for A), next 2,270 (P1 for A). Returns ``folder/tie.yaml``."""
+    providers = [{"id": f"P{i}", "at": i} for i in range(3)]
+    competence = [
+        {"id": "P0", "speciale": "A", "designation_cost": 1000, "advisory_cost": 10},
+        {"id": "P1", "speciale": "A", "designation_cost": 1100, "advisory_cost": 10},
+        {"id": "P2", "speciale": "A", "designation_cost": 1000, "advisory_cost": 10},
+        {"id": "P1", "speciale": "B", "designation_cost": 500, "advisory_cost": 10}]
+    inst = tiny_instance(LINE, providers, {(0, "A"): 10, (2, "A"): 10, (1, "B"): 10},
+                         competence, codes=["101", "147", "151"], specialer=("A", "B"))
+    write_dataset(inst, folder / "tie")
+    path = folder / "tie.yaml"
+    path.write_text("name: tie\ndataset: tie\nmodel:\n  defaults: {reach_minutes: 100, "
+                    "max_travel_minutes: 100, near_family_share: 0}\n  pricing: unit_less\n"
+                    "solver: {mip_rel_gap: 0, time_limit: 60}\n", encoding="utf-8")
+    return path

@@ -20,6 +20,7 @@ import folium
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import write_tie
 from matplotlib.colors import to_rgba
 
 from specialeplan.analyses.alternatives import run_alternatives
@@ -34,28 +35,7 @@ from specialeplan.maps.static import (
     plot_necessity,
     write_necessity_maps,
 )
-from specialeplan.model.examples import tiny_instance, write_dataset
 from specialeplan.scenarios.schema import load_scenario
-
-LINE = [[5, 30, 60], [30, 5, 30], [60, 30, 5]]
-
-
-def write_tie(folder: Path) -> Path:
-    """The tie of the module docstring and its scenario ``folder/tie.yaml``."""
-    providers = [{"id": f"P{i}", "at": i} for i in range(3)]
-    competence = [
-        {"id": "P0", "speciale": "A", "designation_cost": 1000, "advisory_cost": 10},
-        {"id": "P1", "speciale": "A", "designation_cost": 1100, "advisory_cost": 10},
-        {"id": "P2", "speciale": "A", "designation_cost": 1000, "advisory_cost": 10},
-        {"id": "P1", "speciale": "B", "designation_cost": 500, "advisory_cost": 10}]
-    inst = tiny_instance(LINE, providers, {(0, "A"): 10, (2, "A"): 10, (1, "B"): 10},
-                         competence, codes=["101", "147", "151"], specialer=("A", "B"))
-    write_dataset(inst, folder / "tie")
-    path = folder / "tie.yaml"
-    path.write_text("name: tie\ndataset: tie\nmodel:\n  defaults: {reach_minutes: 100, "
-                    "max_travel_minutes: 100, near_family_share: 0}\n  pricing: unit_less\n"
-                    "solver: {mip_rel_gap: 0, time_limit: 60}\n", encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")

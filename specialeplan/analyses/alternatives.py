@@ -53,10 +53,8 @@ from specialeplan.results.contract import RESULT_TABLES, SOLUTION_STATUSES
 from specialeplan.results.reading import read_csv, read_kpis_object
 from specialeplan.results.runfolder import (
     SEP,
-    RunFolderExists,
     RunLock,
-    check_output_root,
-    folder_kind,
+    check_command_folder,
     is_run_folder,
     write_atomic,
     write_folder_record,
@@ -188,20 +186,11 @@ def _record(resolved: ResolvedScenario, slack: float) -> dict[str, Any]:
             "slack": slack}
 
 
-def _claim(root: Path, out: Path, record: dict[str, Any], *, resume: bool,
+def _claim(root: Path, record: dict[str, Any], *, resume: bool,
            overwrite: bool) -> None:
     """Make ``root`` the alternatives folder: refuse another command's folder, an earlier
     search without ``resume``/``overwrite``, and a resume with another scenario or slack."""
-    if root.exists() and not root.is_dir():
-        raise RunFolderError(f"{root} exists and is not a folder")
-    check_output_root(out)
-    found = folder_kind(root) if root.is_dir() and any(root.iterdir()) else KIND
-    if found != KIND:
-        raise RunFolderExists(
-            f"{root} holds " + (f"the results of a {found}" if found else
-                                "files that are not a specialeplan result")
-            + ", not of a search for alternatives; it is never written into by another "
-            "command: use another --out")
+    check_command_folder(root, KIND, "search for alternatives")
     runs = root / RUNS
     existing = sorted(p.name for p in runs.iterdir() if not p.name.startswith(".")) \
         if runs.is_dir() else []
@@ -289,7 +278,7 @@ def run_alternatives(
     except OSError as exc:
         raise RunFolderError(f"cannot create {out}: {exc.strerror or exc}") from None
     with RunLock(out, root.name), interruptible():
-        _claim(root, out, _record(resolved, slack), resume=resume, overwrite=overwrite)
+        _claim(root, _record(resolved, slack), resume=resume, overwrite=overwrite)
         for leftover in root.glob(f".*{SEP}tmp-*"):
             leftover.unlink(missing_ok=True)
         instance = load_dataset(sc.dataset, resolved.base_dir)

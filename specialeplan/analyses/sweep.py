@@ -70,10 +70,8 @@ from specialeplan.results.contract import SOLUTION_STATUSES
 from specialeplan.results.runfolder import (
     SEP,
     RunFolderError,
-    RunFolderExists,
     RunLock,
-    check_output_root,
-    folder_kind,
+    check_command_folder,
     is_run_folder,
     write_atomic,
     write_folder_record,
@@ -361,16 +359,7 @@ def run_sweep(
     except OSError as exc:
         raise RunFolderError(f"cannot create {out}: {exc.strerror or exc}") from None
     with RunLock(out, sweep.name):
-        if root.exists() and not root.is_dir():
-            raise RunFolderError(f"{root} exists and is not a folder")
-        check_output_root(out)
-        found = folder_kind(root) if root.is_dir() and any(root.iterdir()) else kind
-        if found != kind:
-            raise RunFolderExists(
-                f"{root} holds " + (f"the results of a {found}" if found else
-                                    "files that are not a specialeplan result")
-                + f", not of a {kind}; it is never written into by another command: use "
-                "another --out")
+        check_command_folder(root, kind)
         existing = sorted(p.name for p in runs_dir.iterdir()
                           if not p.name.startswith(".")) if runs_dir.is_dir() else []
         if existing and not (resume or overwrite):

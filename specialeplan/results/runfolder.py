@@ -151,6 +151,22 @@ def check_output_root(root: Path, what: str = "--out", within: tuple[str, ...] =
             "a command never writes into another command's folder; use another --out")
 
 
+def check_command_folder(root: Path, kind: str, what: str | None = None) -> None:
+    """May a command of ``kind`` (``what``: its name for people) write into the folder
+    ``root``: not a file, not inside another command's results folder, empty or already of
+    this kind? Else :class:`RunFolderError` / :class:`RunFolderExists`, saying why."""
+    if root.exists() and not root.is_dir():
+        raise RunFolderError(f"{root} exists and is not a folder")
+    check_output_root(root.parent)
+    found = folder_kind(root) if root.is_dir() and any(root.iterdir()) else kind
+    if found != kind:
+        raise RunFolderExists(
+            f"{root} holds " + (f"the results of a {found}" if found else
+                                "files that are not a specialeplan result")
+            + f", not of a {what or kind}; it is never written into by another command: "
+            "use another --out")
+
+
 def write_folder_record(folder: Path, kind: str) -> None:
     """Write ``specialeplan.json`` (kind, version, creation time) into ``folder``."""
     record = {"kind": kind, "version": __version__,
