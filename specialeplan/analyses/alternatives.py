@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from specialeplan.errors import RunFolderError, SpecialeplanError
+from specialeplan.errors import InfeasibleError, RunFolderError, SpecialeplanError
 from specialeplan.model.keys import PS
 from specialeplan.results.contract import RESULT_TABLES, SOLUTION_STATUSES
 from specialeplan.results.reading import read_csv, read_kpis_object
@@ -296,6 +296,12 @@ def run_alternatives(
                 raise AlternativesInterrupted("interrupted before the best plan had a "
                                               "solution: nothing was kept")
             if record.status not in SOLUTION_STATUSES:
+                diagnosis = record.outcome.diagnosis
+                if diagnosis is not None:
+                    raise InfeasibleError(
+                        "the scenario is infeasible, so there are no plans to compare "
+                        f"({runs / BEST / 'infeasibility.csv'}). A minimal relaxation that "
+                        "makes it feasible:\n" + diagnosis.to_text(), diagnosis)
                 raise SpecialeplanError(f"the best plan has no solution (status "
                                         f"{record.status}): no alternatives to search")
             event("done", BEST, {"check_ok": record.check_ok})

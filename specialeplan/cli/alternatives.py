@@ -17,7 +17,7 @@ from rich.table import Table
 
 from specialeplan.cli.common import app, console, fail, table_console, warn
 from specialeplan.cli.sensitivity import fmt
-from specialeplan.errors import SpecialeplanError
+from specialeplan.errors import InfeasibleError, SpecialeplanError
 
 if TYPE_CHECKING:
     from specialeplan.analyses.alternatives import AlternativesResult
@@ -77,6 +77,8 @@ def alternatives(
             _necessity(result, case_time_limit, workers, scheduler)
     except AlternativesInterrupted as exc:
         fail(f"[bold yellow]{escape(str(exc))}[/]", 130, markup=True)
+    except InfeasibleError as exc:
+        fail(f"[bold red]infeasible:[/] {escape(str(exc))}", 3, markup=True)
     except SpecialeplanError as exc:
         fail(exc)
     except KeyboardInterrupt:  # a second Ctrl-C / SIGTERM: stop at once
