@@ -71,7 +71,8 @@ def run(quick: bool = False) -> dict[str, Any]:
                   "earlier plan; above bound = cost / the best plan's proven bound − 1 "
                   "(at most the slack). The machine is shared: see the load in the header."],
         "summary": {"search_s": search_s, "plans": len(res.plans),
-                    "min_pairwise_difference": min_pairwise, "stopped": res.stopped or None,
+                    "max_above_bound_share": float(res.table["above_bound_pct"].max()) / 100,
+                    "min_pairwise_difference_share": min_pairwise, "stopped": res.stopped or None,
                     "same_classification_2_workers": same},
         "columns": [
             ["what", "plan / run", "str"], ["objective", "objective", "obj"],

@@ -128,6 +128,8 @@ def _summary_kind(key: str, value: Any) -> str:
         return "bool"
     if isinstance(value, int):
         return "int"
+    if key.endswith("_share"):
+        return "pct"
     return "s" if key.endswith("_s") else "ratio"
 
 
