@@ -129,6 +129,18 @@ def test_necessity_is_the_known_one(tie: Path, tmp_path: Path) -> None:
     assert set(by_mip["settled_by"]) == {"mip"}
 
 
+def test_necessity_of_designations_only(tie: Path, tmp_path: Path) -> None:
+    res = run_alternatives(load_scenario(tie), tmp_path / "out", slack=0.0, count=0)
+    table = run_necessity(res, candidates=False)
+    assert set(table["kind"]) == {"designation"}
+    best_a = next(p for p, f in res.plans[0].designations if f == "A")
+    other = "P2" if best_a == "P0" else "P0"
+    assert _classes(table) == {("designation", best_a, "A"): "replaceable",
+                               ("designation", "P1", "B"): "needed"}
+    row = table[table["provider_id"] == best_a].iloc[0]  # moved to the other half of the tie
+    assert (row["replacement"], row["settled_by"]) == (other, "moves")
+
+
 def test_necessity_with_slack_lets_p1_in(tie: Path, tmp_path: Path) -> None:
     res = run_alternatives(load_scenario(tie), tmp_path / "out", slack=0.03, count=0)
     table = run_necessity(res)  # only the best plan: the rest by bounds and MIPs

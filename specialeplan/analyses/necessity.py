@@ -85,15 +85,18 @@ class Case:
 
 def run_necessity(result: AlternativesResult, *, case_time_limit: float = 20.0,
                   workers: int | None = None, scheduler: str | None = None,
+                  candidates: bool = True,
                   on_progress: Callable[[int, int, str], None] | None = None) -> pd.DataFrame:
     """Classify the cases (module docstring) and write ``necessity.csv`` into the
-    alternatives folder (atomically); returns the table. Ctrl-C stops the MIPs: the cases
-    left are ``undecided`` and the file is written all the same."""
+    alternatives folder (atomically); returns the table. ``candidates=False``: the
+    designations only (the candidates are still the places a designation may move to).
+    Ctrl-C stops the MIPs: the cases left are ``undecided`` and the file is written all the
+    same."""
     if result.built is None:
         raise ValueError("run_necessity needs the model the alternatives were searched on")
     cases = classify(result, make_cases(result.built, result.plans[0]),
                      case_time_limit=case_time_limit, workers=workers, scheduler=scheduler,
-                     on_progress=on_progress)
+                     candidates=candidates, on_progress=on_progress)
     table = necessity_table(result.built, cases)
     write_atomic(result.folder / NECESSITY, lambda p: table.to_csv(p, index=False))
     return table
@@ -101,28 +104,33 @@ def run_necessity(result: AlternativesResult, *, case_time_limit: float = 20.0,
 
 def classify(result: AlternativesResult, cases: list[Case], *, case_time_limit: float = 20.0,
              workers: int | None = None, scheduler: str | None = None,
+             candidates: bool = True,
              on_progress: Callable[[int, int, str], None] | None = None) -> list[Case]:
     """Settle ``cases`` within ``result.cap`` (the plans found, one move, LP bounds, MIPs;
-    module docstring); returns them."""
+    module docstring); returns those classified: all, or without ``candidates`` the
+    designations only (the candidate cases then serve as the places a designation may
+    move to)."""
     from specialeplan.solvers.base import interrupt_requested, interruptible
 
     built = result.built
     say = on_progress or (lambda *a: None)
     cap = result.cap * (1.0 + CAP_TOL) if result.cap >= 0 else result.cap * (1.0 - CAP_TOL)
+    kinds = {"designation", "candidate"} if candidates else {"designation"}
+    mine = [c for c in cases if c.kind in kinds]
     with interruptible():
         costs = {p.name: read_kpis_object(p.folder).get("objective") for p in result.plans}
         by_plans(cases, result.plans, costs, cap)
-        say(sum(c.settled_by != "" for c in cases), len(cases), "settled by the plans found")
+        say(sum(c.settled_by != "" for c in mine), len(mine), "settled by the plans found")
         if result.start is not None:
-            by_moves(built, cases, result.start, cap)
-            say(sum(c.settled_by != "" for c in cases), len(cases),
+            by_moves(built, cases, result.start, cap, kinds)
+            say(sum(c.settled_by != "" for c in mine), len(mine),
                 "settled by moving one designation of the best plan")
-        by_lp_bound(built, cases, cap)
-        say(sum(c.settled_by != "" for c in cases), len(cases), "settled by LP bounds")
-        todo = [c for c in cases if not c.settled_by]
+        by_lp_bound(built, mine, cap)
+        say(sum(c.settled_by != "" for c in mine), len(mine), "settled by LP bounds")
+        todo = [c for c in mine if not c.settled_by]
         if todo and not interrupt_requested():
             solve_cases(result, todo, cap, case_time_limit, workers, scheduler, say)
-    return cases
+    return mine
 
 
 def make_cases(built: Built, best: Plan, *, candidates: bool = True) -> list[Case]:
@@ -164,17 +172,20 @@ def by_plans(cases: list[Case], plans: list[Plan], costs: dict[str, Any], cap: f
             break
 
 
-def by_moves(built: Built, cases: list[Case], start: np.ndarray, cap: float) -> None:
+def by_moves(built: Built, cases: list[Case], start: np.ndarray, cap: float,
+             kinds: set[str] | frozenset[str] = frozenset({"designation", "candidate"}),
+             ) -> None:
     """Settle by plans one move from the best plan (``start``: its column values), the rest
     of it kept: a designation closed alone or moved to a candidate of its type (which takes
     over its rådgivning; the :data:`MOVES` nearest), a candidate added. Each such plan is
     an LP (every integer column fixed), re-solved in one HiGHS instance from the last
     basis; a plan within the cap is the witness (replaceable: the cheapest move;
-    possible)."""
+    possible). Only cases of ``kinds`` are settled (the candidates are move targets
+    either way)."""
     from specialeplan.solvers.base import Status, interrupt_requested
     from specialeplan.solvers.session import LPArrays, LPSession
 
-    todo = [c for c in cases if not c.settled_by]
+    todo = [c for c in cases if not c.settled_by and c.kind in kinds]
     if not todo:
         return
     problem = built.problem

@@ -3,7 +3,8 @@
 A sweep varies the parameters; a slack varies the plan within each run's near-optimal room.
 :func:`sweep_core` asks, for every run of a sweep folder and every designation of its plan,
 the necessity question of :mod:`specialeplan.analyses.necessity` within ``slack`` of that
-run's own proven bound (plans one move away, LP bounds, a MIP per case left), and writes
+run's own proven bound (plans one move away — to the nearest other competent providers of
+the type —, LP bounds, a MIP per case left), and writes
 ``core.csv``: per (provider, specialfunktion type) designated in any run, in how many runs
 it is designated and needed, and its class:
 
@@ -84,7 +85,7 @@ def sweep_core(root: str | Path, slack: float, *, case_time_limit: float = 20.0,
         search = AlternativesResult(folder, [plan], pd.DataFrame(), float(bound), float(cap),
                                     built=built, instance=loaded.instance,
                                     params=loaded.params, options=options, start=start)
-        cases = classify(search, make_cases(built, plan, candidates=False),
+        cases = classify(search, make_cases(built, plan), candidates=False,
                          case_time_limit=case_time_limit)
         per_run[folder.name] = {(c.provider_id, c.function): c.necessity for c in cases}
     unsolved = [f.name for f in folders if f not in solved]

@@ -37,6 +37,10 @@ def alternatives(
     necessity: Annotated[bool, typer.Option(
         help="also classify every designation of the best plan as needed or replaceable "
         "within the slack, and every other provider (necessity.csv)")] = False,
+    candidates: Annotated[bool, typer.Option(
+        help="--necessity: also classify every provider and type the best plan does not "
+        "designate (possible/never); --no-candidates: its designations only (faster: most "
+        "cases are candidates)")] = True,
     case_time_limit: Annotated[float, typer.Option(
         help="--necessity: seconds for each designation or provider a bound cannot "
         "settle")] = 20.0,
@@ -74,7 +78,7 @@ def alternatives(
                                   time_limit=time_limit, resume=resume, overwrite=overwrite,
                                   on_event=_say)
         if necessity:
-            _necessity(result, case_time_limit, workers, scheduler)
+            _necessity(result, case_time_limit, workers, scheduler, candidates)
     except AlternativesInterrupted as exc:
         fail(f"[bold yellow]{escape(str(exc))}[/]", 130, markup=True)
     except InfeasibleError as exc:
@@ -103,7 +107,7 @@ def _checked(slack: str, count: int, case_time_limit: float, workers: int | None
 
 
 def _necessity(result: AlternativesResult, case_time_limit: float, workers: int | None,
-               scheduler: str | None) -> None:
+               scheduler: str | None, candidates: bool) -> None:
     """necessity.csv and its maps (a map that cannot be drawn is a warning)."""
     from specialeplan.analyses.alternatives import AlternativesInterrupted
     from specialeplan.analyses.necessity import run_necessity
@@ -113,7 +117,7 @@ def _necessity(result: AlternativesResult, case_time_limit: float, workers: int 
                   highlight=False)
     result.necessity = run_necessity(result, case_time_limit=case_time_limit,
                                      workers=workers, scheduler=scheduler,
-                                     on_progress=_progress)
+                                     candidates=candidates, on_progress=_progress)
     if interrupt_requested():
         raise AlternativesInterrupted(
             f"interrupted: the plans are complete in {result.folder}; necessity.csv holds "
@@ -157,6 +161,8 @@ def _report(result: AlternativesResult, seconds: float) -> None:
             "check": "check"}
     percent = {"above_bound_pct": 1.0, "difference_to_nearest_pct": 1.0,
                "outreach_share": 100.0}
+    result.table["mean_travel_minutes_physical"] = result.table[
+        "mean_travel_minutes_physical"].astype(float).round(1)
     for c, head in cols.items():
         table.add_column(head, justify="left" if c in ("plan", "check") else "right")
     for _, row in result.table.iterrows():
