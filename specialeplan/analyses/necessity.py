@@ -45,6 +45,7 @@ import pandas as pd
 
 from specialeplan.analyses.alternatives import Plan
 from specialeplan.model.keys import PS
+from specialeplan.results.contract import NECESSITY_MAP_CLASS
 from specialeplan.results.reading import read_kpis_object
 from specialeplan.results.runfolder import write_atomic
 
@@ -59,8 +60,6 @@ NECESSITY = "necessity.csv"
 COLUMNS = ("kind", "provider_id", "provider_name", "function", "specialer", "necessity",
            "map_class", "replacement", "witness", "witness_cost", "lower_bound",
            "settled_by", "seconds")
-MAP_CLASS = {"needed": "always", "replaceable": "sometimes", "possible": "sometimes",
-             "never": "never", "undecided": "undecided"}
 CAP_TOL = 1e-9  # relative: a plan this close to the cap is within it (solver noise)
 
 
@@ -133,10 +132,10 @@ def classify(result: AlternativesResult, cases: list[Case], *, case_time_limit: 
     return mine
 
 
-def make_cases(built: Built, best: Plan, *, candidates: bool = True) -> list[Case]:
-    """A case per designation of the best plan, then (``candidates``) per candidate (a pair
-    the model may designate, not designated in the best plan), each in provider and type
-    order."""
+def make_cases(built: Built, best: Plan) -> list[Case]:
+    """A case per designation of the best plan, then per candidate (a pair the model may
+    designate, not designated in the best plan), each in provider and type order
+    (:func:`classify` decides which kinds it settles)."""
     problem = built.problem
     pairs = built.data.pairs[PS].reset_index(drop=True)
     y = problem.columns["y"]
@@ -146,7 +145,7 @@ def make_cases(built: Built, best: Plan, *, candidates: bool = True) -> list[Cas
     cases = [Case("designation", *key[i], y.start + i) for i in order
              if key[i] in best.designations]
     cases += [Case("candidate", *key[i], y.start + i) for i in order
-              if candidates and may[i] and key[i] not in best.designations]
+              if may[i] and key[i] not in best.designations]
     return cases
 
 
@@ -413,7 +412,7 @@ def necessity_table(built: Built, cases: list[Case]) -> pd.DataFrame:
         "kind": c.kind, "provider_id": c.provider_id,
         "provider_name": names.get(c.provider_id, ""), "function": c.function,
         "specialer": ";".join(specialer.get(c.function, [])),
-        "necessity": c.necessity, "map_class": MAP_CLASS[c.necessity],
+        "necessity": c.necessity, "map_class": NECESSITY_MAP_CLASS[c.necessity],
         "replacement": c.replacement, "witness": c.witness, "witness_cost": c.witness_cost,
         "lower_bound": c.lower_bound, "settled_by": c.settled_by or "undecided in time",
         "seconds": round(c.seconds, 3)} for c in cases]

@@ -40,6 +40,7 @@ from matplotlib.patheffects import withStroke
 
 from specialeplan.errors import DataValidationError
 from specialeplan.model.instance import split_list
+from specialeplan.results.contract import NECESSITY_MAP_CLASS
 
 #: Bornholm (and Christiansø) east of this longitude are drawn moved by BORNHOLM_SHIFT
 BORNHOLM_LON = 14.4
@@ -652,9 +653,6 @@ NECESSITY_CLASSES = {
     "never": ("#9e9e9e", "never: in no plan within {slack}"),
     "undecided": ("#7b3294", "undecided: not settled in time"),
 }
-#: a necessity → its map class (a necessity.csv without ``map_class``)
-NECESSITY_MAP_CLASS = {"needed": "always", "replaceable": "sometimes", "possible": "sometimes",
-                       "never": "never", "undecided": "undecided"}
 DESIGNATED_SIZE, CANDIDATE_SIZE = 95.0, 30.0
 TYPE_MARKERS = ("o", "s", "^", "D", "v", "P", "h", "X")
 

@@ -188,6 +188,9 @@ KPI_ALIASES = {
 
 #: ``kpis.json → status``: the statuses of a folder with a solution, and without one
 SOLUTION_STATUSES = ("optimal", "time_limit", "interrupted", "feasible")
+#: ``necessity.csv`` (alternatives --necessity): a necessity → its map class
+NECESSITY_MAP_CLASS = {"needed": "always", "replaceable": "sometimes", "possible": "sometimes",
+                       "never": "never", "undecided": "undecided"}
 NO_SOLUTION_STATUSES = ("infeasible", "unbounded", "no_solution", "error")
 
 #: Timing keys (seconds) of a run, in ``kpis.json`` order (docs/results-format.md, "Timings"):
